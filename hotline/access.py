@@ -1,0 +1,40 @@
+"""Who may see which ticket, and whose phone numbers are shown in full."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from hotline.errors import NotAllowed
+from hotline.models import Assignment, AssignmentStatus, Role, Ticket, User
+from hotline.models.network import CENTER_ROLES
+
+
+def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """Center staff see every ticket; a unit handler only those assigned to their subtree."""
+    qs = Ticket.objects.all() if qs is None else qs
+    if user.is_superuser or user.role in CENTER_ROLES:
+        return qs
+    if user.role == Role.UNIT_HANDLER and user.unit_id:
+        assigned = Assignment.objects.filter(ticket=OuterRef("pk"), unit_id__in=user.unit.subtree_ids()).exclude(
+            status=AssignmentStatus.WITHDRAWN
+        )
+        return qs.filter(Exists(assigned))
+    return qs.none()
+
+
+def check_can_view(user: User, ticket: Ticket) -> None:
+    if not visible_tickets(user, Ticket.objects.filter(pk=ticket.pk)).exists():
+        raise NotAllowed("this ticket is not assigned to your unit")
+
+
+def check_own_unit(user: User | None, assignment: Assignment) -> None:
+    """Unit-side actions are taken by a member of the assignment's own unit."""
+    if user is None or user.is_superuser:
+        return
+    if user.role != Role.UNIT_HANDLER or user.unit_id != assignment.unit_id:
+        raise NotAllowed("only the assigned unit may do this", unit=assignment.unit_id)
+
+
+def sees_full_phone(user: User) -> bool:
+    """Center staff call citizens back; units see masked numbers (DESIGN §10)."""
+    return user.is_superuser or user.role in CENTER_ROLES

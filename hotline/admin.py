@@ -1,0 +1,194 @@
+"""Django admin for the back office: network, people, taxonomy, SLAs, calendar.
+
+Tickets are read-only here: every change to a ticket goes through a service so
+that it is checked, transactional and on the timeline.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from hotline.models import (
+    Area,
+    Assignment,
+    CalendarDay,
+    CalendarYear,
+    Caller,
+    Category,
+    Extension,
+    Referral,
+    SlaPolicy,
+    Ticket,
+    TimelineEntry,
+    Topic,
+    Unit,
+    User,
+)
+from hotline.services.calendar import recompute_provisional_deadlines
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "level",
+        "kind",
+        "parent",
+        "leader_name",
+        "liaison_name",
+        "liaison_phone",
+        "is_active",
+    ]
+    list_filter = ["level", "kind", "is_active"]
+    search_fields = ["name", "code", "leader_name", "liaison_name"]
+    filter_horizontal = ["service_areas"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["level"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: tickets keep pointing at their units
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "first_name", "role", "unit", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "unit__level"]
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("Hotline"), {"fields": ("role", "unit", "agent_extension")}))
+    add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Hotline"), {"fields": ("role", "unit", "agent_extension")}))
+    autocomplete_fields = ["unit"]
+
+
+class SlaInline(admin.TabularInline):
+    model = SlaPolicy
+    extra = 0
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "requires_revisit", "order"]
+    inlines = [SlaInline]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "level2_only"]
+    list_filter = ["level2_only", ("parent", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "code"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["category", "urgency", "accept_hours", "reply_days", "revisit_days", "note"]
+    list_filter = ["urgency"]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    list_display = ["year", "official", "source", "updated_at"]
+    actions = ["mark_official"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        with transaction.atomic():
+            if obj.official and "official" in form.changed_data:
+                obj.source = f"admin {request.user.username}"
+            super().save_model(request, obj, form, change)
+        if obj.official:
+            self._recompute(request)
+
+    @admin.action(description=_("Mark as official and recompute provisional deadlines"))
+    def mark_official(self, request, queryset) -> None:
+        queryset.update(official=True, source=f"admin {request.user.username}")
+        self._recompute(request)
+
+    def _recompute(self, request) -> None:
+        changed = recompute_provisional_deadlines()
+        self.message_user(request, _("%(n)d open deadlines recomputed.") % {"n": changed}, messages.SUCCESS)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "name", "source"]
+    list_filter = ["kind", "source"]
+    date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.source = "admin"  # an admin's entry is never overwritten by re-seeding
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Caller)
+class CallerAdmin(admin.ModelAdmin):
+    list_display = ["masked_phone", "name", "no_revisit", "created_at"]
+    search_fields = ["phone", "name"]
+    readonly_fields = ["phone", "created_at"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by services only: viewable, never edited or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    fk_name = "ticket"
+    fields = ["unit", "role", "parent", "status", "accept_by", "reply_by", "deadline_provisional", "replied_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEntry
+    fields = ["at", "action", "actor", "actor_unit", "from_status", "to_status", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    list_display = ["number", "status", "category", "topic", "area", "urgency", "channel", "created_at"]
+    list_filter = ["status", "category", "urgency", "channel"]
+    search_fields = ["number", "content", "address"]
+    date_hierarchy = "created_at"
+    inlines = [AssignmentInline, TimelineInline]
+    exclude = ["caller"]
+
+
+@admin.register(Extension)
+class ExtensionAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "requested_until", "status", "requested_at", "decided_at"]
+    list_filter = ["status"]
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "target", "mode", "referred_by", "referred_at"]

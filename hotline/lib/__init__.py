@@ -1,0 +1,1 @@
+"""Framework-free helpers: pure functions, no Django imports."""

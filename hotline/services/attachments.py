@@ -1,0 +1,67 @@
+"""Image attachments on tickets and replies: size-limited, verified as real images."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
+
+from hotline.access import check_can_view, check_own_unit
+from hotline.errors import InvalidInput
+from hotline.models import Assignment, Attachment, Ticket, User
+from hotline.services import timeline
+from hotline.services.common import lock_ticket, notify, touch
+from hotline.workflow import check_transition
+
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+def _verify_image(upload: UploadedFile) -> str:
+    limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
+    if upload.size is None or upload.size == 0:
+        raise InvalidInput("the file is empty", field="file")
+    if upload.size > limit:
+        raise InvalidInput(f"the file is {upload.size} bytes; at most {limit} bytes are accepted", field="file")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            fmt = image.format
+            image.verify()  # checks the whole file's structure without decoding pixels
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise InvalidInput("the file is not an image (JPEG, PNG, GIF or WebP)", field="file") from None
+    finally:
+        upload.seek(0)
+    if fmt not in ALLOWED_FORMATS:
+        raise InvalidInput(f"{fmt} images are not accepted; use JPEG, PNG, GIF or WebP", field="file")
+    return ALLOWED_FORMATS[fmt]
+
+
+def add_attachment(ticket: Ticket, by: User, upload: UploadedFile, assignment: Assignment | None = None) -> Attachment:
+    content_type = _verify_image(upload)
+    check_can_view(by, ticket)
+    if assignment is not None:
+        if assignment.ticket_id != ticket.pk:
+            raise InvalidInput("that assignment belongs to another ticket", field="assignment")
+        check_own_unit(by, assignment)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        check_transition("attach", ticket.status, by)
+        attachment = Attachment.objects.create(
+            ticket=ticket,
+            assignment=assignment,
+            file=upload,
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=by,
+        )
+        touch(ticket)
+        timeline.record(
+            ticket,
+            "ticket.attachment_added",
+            by,
+            assignment=assignment,
+            data={"attachment": attachment.pk, "name": upload.name, "size": upload.size},
+        )
+        notify(ticket, "attachment_added")
+    return attachment

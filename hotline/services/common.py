@@ -1,0 +1,86 @@
+"""Helpers shared by the ticket services: locking, status moves, notifications."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+
+from hotline.errors import Conflict, InvalidInput
+from hotline.events import CENTER_GROUP, publish_on_commit, unit_group
+from hotline.models import Assignment, Ticket
+from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
+
+
+def lock_ticket(ticket: Ticket | int, expected_version: int | None = None) -> Ticket:
+    """Re-read the ticket under a row lock (call inside ``transaction.atomic``).
+
+    Locks are always taken ticket first, then its assignments, so two services
+    can never wait on each other. ``expected_version`` is the version the client
+    last saw; if somebody acted since, the client gets a conflict instead of
+    overwriting their work.
+    """
+    pk = ticket if isinstance(ticket, int) else ticket.pk
+    locked = Ticket.objects.select_for_update().select_related("category", "caller", "topic").get(pk=pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(
+            f"ticket {locked.number} was changed by someone else "
+            f"(now version {locked.version}, you had {expected_version}); reload and try again",
+            current_version=locked.version,
+        )
+    return locked
+
+
+def lock_assignment(assignment: Assignment | int, expected_version: int | None = None) -> tuple[Ticket, Assignment]:
+    pk = assignment if isinstance(assignment, int) else assignment.pk
+    ticket_id = Assignment.objects.values_list("ticket_id", flat=True).get(pk=pk)
+    ticket = lock_ticket(ticket_id, expected_version)
+    locked = Assignment.objects.select_for_update().select_related("unit", "parent").get(pk=pk)
+    return ticket, locked
+
+
+def move(ticket: Ticket, to_status: str, **fields: object) -> str:
+    """Set the new status (and fields), bump the version; returns the old status."""
+    old = ticket.status
+    ticket.status = to_status
+    for key, value in fields.items():
+        setattr(ticket, key, value)
+    ticket.version = F("version") + 1
+    ticket.save(update_fields=["status", "version", "updated_at", *fields])
+    ticket.refresh_from_db(fields=["version"])
+    return old
+
+
+def touch(ticket: Ticket) -> None:
+    """Bump the version for an action that does not change the ticket's status."""
+    move(ticket, ticket.status)
+
+
+def clean_text(value: str, field: str, *, max_chars: int, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if len(text) > max_chars:
+        raise InvalidInput(f"{field} is too long ({len(text)} characters, at most {max_chars})", field=field)
+    return text
+
+
+def notify(ticket: Ticket, action: str, extra_units: tuple[int, ...] = ()) -> None:
+    """Tell the center and every unit involved that the ticket changed."""
+    unit_ids = set(
+        Assignment.objects.filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES).values_list(
+            "unit_id", flat=True
+        )
+    )
+    unit_ids.update(extra_units)
+    groups = [CENTER_GROUP, *(unit_group(u) for u in sorted(unit_ids))]
+    publish_on_commit(
+        groups,
+        {
+            "type": "ticket.updated",
+            "ticket_id": ticket.pk,
+            "number": ticket.number,
+            "status": ticket.status,
+            "action": action,
+            "at": timezone.now().isoformat(),
+        },
+    )

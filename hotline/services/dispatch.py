@@ -1,0 +1,360 @@
+"""Dispatch across the three-level network and the units' side of an assignment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from hotline.access import check_own_unit
+from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
+from hotline.lib.workcal import WorkCalendar
+from hotline.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    SlaPolicy,
+    Ticket,
+    TicketStatus,
+    Unit,
+    UnitKind,
+    Urgency,
+    User,
+)
+from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
+from hotline.services import timeline
+from hotline.services.calendar import load_calendar
+from hotline.services.common import clean_text, lock_assignment, lock_ticket, move, notify, touch
+from hotline.services.tickets import _withdraw_active, current_lead
+from hotline.workflow import check_transition
+
+S = TicketStatus
+A = AssignmentStatus
+
+# Used only when an admin deleted every SLA policy of a category: one working
+# day to accept, five to reply (the common municipal rule).
+FALLBACK_ACCEPT_HOURS = 9
+FALLBACK_REPLY_DAYS = 5
+
+
+def sla_for(ticket: Ticket) -> tuple[int, int]:
+    """(accept-by working hours, reply-by working days) for this ticket."""
+    policies = {p.urgency: p for p in SlaPolicy.objects.filter(category_id=ticket.category_id)}
+    policy = policies.get(ticket.urgency) or policies.get(Urgency.NORMAL)
+    if policy is None:
+        return FALLBACK_ACCEPT_HOURS, FALLBACK_REPLY_DAYS
+    return policy.accept_hours, policy.reply_days
+
+
+def new_assignment(
+    ticket: Ticket,
+    unit: Unit,
+    role: str,
+    by: User | None,
+    *,
+    parent: Assignment | None = None,
+    reply_by: datetime | None = None,
+    instructions: str = "",
+    reopen_of: Assignment | None = None,
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> Assignment:
+    """Create one unit's assignment with its working-day deadlines."""
+    now = now or timezone.now()
+    calendar = calendar or load_calendar()
+    accept_hours, reply_days = sla_for(ticket)
+    accept = calendar.hours_deadline(now, accept_hours)
+    provisional = accept.provisional
+    if reply_by is None:
+        reply = calendar.days_deadline(now, reply_days)
+        reply_by, provisional = reply.at, provisional or reply.provisional
+    else:
+        reply_days = 0  # an explicit inner deadline is never recomputed
+    return Assignment.objects.create(
+        ticket=ticket,
+        unit=unit,
+        role=role,
+        parent=parent,
+        reopen_of=reopen_of,
+        instructions=instructions,
+        dispatched_by=by,
+        dispatched_at=now,
+        accept_by=min(accept.at, reply_by),
+        reply_by=reply_by,
+        original_reply_by=reply_by,
+        deadline_provisional=provisional,
+        accept_hours=accept_hours,
+        reply_days=reply_days,
+    )
+
+
+def _check_level2(unit: Unit, what: str) -> None:
+    if unit.level != 2:
+        raise InvalidInput(
+            f"the center dispatches to level-2 units only; {unit.name} is level {unit.level}", field=what
+        )
+    if not unit.is_active:
+        raise InvalidInput(f"{unit.name} is not an active unit", field=what)
+
+
+def dispatch_ticket(
+    ticket: Ticket,
+    by: User,
+    lead_unit: Unit,
+    assisting_units: Iterable[Unit] = (),
+    instructions: str = "",
+    expected_version: int | None = None,
+) -> list[Assignment]:
+    """派单: the center hands the ticket to a level-2 lead unit, plus optional assisting units."""
+    instructions = clean_text(instructions, "instructions", max_chars=2000, required=False)
+    assisting = list(dict.fromkeys(assisting_units))
+    _check_level2(lead_unit, "lead_unit")
+    for unit in assisting:
+        _check_level2(unit, "assisting_units")
+        if unit.pk == lead_unit.pk:
+            raise InvalidInput("the lead unit cannot also be an assisting unit", field="assisting_units")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("dispatch", ticket.status, by)
+        calendar, now = load_calendar(), timezone.now()
+        made = [
+            new_assignment(
+                ticket, lead_unit, AssignmentRole.LEAD, by, instructions=instructions, now=now, calendar=calendar
+            )
+        ]
+        made += [
+            new_assignment(
+                ticket, u, AssignmentRole.ASSISTING, by, instructions=instructions, now=now, calendar=calendar
+            )
+            for u in assisting
+        ]
+        old = move(ticket, S.DISPATCHED)
+        timeline.record(
+            ticket,
+            "ticket.dispatched",
+            by,
+            from_status=old,
+            to_status=S.DISPATCHED,
+            assignment=made[0],
+            note=instructions,
+            data={
+                "lead": lead_unit.name,
+                "assisting": [u.name for u in assisting],
+                "reply_by": made[0].reply_by.isoformat(),
+                "provisional": made[0].deadline_provisional,
+            },
+        )
+        notify(ticket, "dispatched")
+    return made
+
+
+def reassign_ticket(
+    ticket: Ticket, by: User, to_unit: Unit, reason: str, expected_version: int | None = None
+) -> Assignment:
+    """改派: withdraw the current lead unit's part and give the ticket to another level-2 unit."""
+    reason = clean_text(reason, "reason", max_chars=2000)
+    _check_level2(to_unit, "to_unit")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("reassign", ticket.status, by)
+        return _reassign_locked(ticket, by, to_unit, reason)
+
+
+def _reassign_locked(
+    ticket: Ticket, by: User, to_unit: Unit, reason: str, replacing: Assignment | None = None
+) -> Assignment:
+    """Withdraw ``replacing`` (default: the current lead) with its sub-dispatches; give its part to ``to_unit``."""
+    previous = replacing or current_lead(ticket)
+    role = previous.role if previous else AssignmentRole.LEAD
+    withdrawn: list[int] = []
+    if previous is not None:
+        if previous.unit_id == to_unit.pk:
+            raise InvalidInput(f"the ticket is already with {to_unit.name}", field="to_unit")
+        tree = [previous.pk, *Assignment.objects.filter(parent=previous).values_list("pk", flat=True)]
+        for assignment in Assignment.objects.select_for_update().filter(
+            pk__in=tree, status__in=ACTIVE_ASSIGNMENT_STATUSES
+        ):
+            assignment.status = A.WITHDRAWN
+            assignment.save(update_fields=["status"])
+            withdrawn.append(assignment.unit_id)
+            timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=reason)
+    made = new_assignment(ticket, to_unit, role, by, instructions=reason)
+    if role == AssignmentRole.LEAD:
+        old = move(ticket, S.DISPATCHED)
+    else:
+        old = ticket.status
+        touch(ticket)
+    timeline.record(
+        ticket,
+        "ticket.reassigned",
+        by,
+        from_status=old,
+        to_status=ticket.status,
+        assignment=made,
+        note=reason,
+        data={"from": previous.unit.name if previous else "", "to": to_unit.name, "role": role},
+    )
+    notify(ticket, "reassigned", extra_units=tuple(withdrawn))
+    return made
+
+
+def _unit_action(
+    action: str, assignment: Assignment | int, by: User, expected_version: int | None, statuses: set[str]
+) -> tuple[Ticket, Assignment]:
+    """Lock, then check role, unit and both the ticket's and the assignment's status."""
+    ticket, assignment = lock_assignment(assignment, expected_version)
+    check_transition(action, ticket.status, by)
+    check_own_unit(by, assignment)
+    if assignment.status not in statuses:
+        raise IllegalTransition(
+            f"cannot {action.replace('_', ' ')} an assignment that is {assignment.get_status_display()}",
+            action=action,
+            status=assignment.status,
+        )
+    return ticket, assignment
+
+
+def _is_top_lead(assignment: Assignment) -> bool:
+    return assignment.parent_id is None and assignment.role == AssignmentRole.LEAD
+
+
+def accept_assignment(assignment: Assignment, by: User, expected_version: int | None = None) -> Assignment:
+    """签收."""
+    with transaction.atomic():
+        ticket, assignment = _unit_action("accept", assignment, by, expected_version, {A.PENDING})
+        assignment.status, assignment.accepted_at, assignment.accepted_by = A.ACCEPTED, timezone.now(), by
+        assignment.save(update_fields=["status", "accepted_at", "accepted_by"])
+        late = assignment.accepted_at > assignment.accept_by
+        if _is_top_lead(assignment) and ticket.status == S.DISPATCHED:
+            old = move(ticket, S.IN_PROGRESS)
+        else:
+            old = ticket.status
+            touch(ticket)
+        timeline.record(
+            ticket,
+            "assignment.accepted",
+            by,
+            from_status=old,
+            to_status=ticket.status,
+            assignment=assignment,
+            data={"late": late},
+        )
+        notify(ticket, "accepted")
+    return assignment
+
+
+def return_assignment(assignment: Assignment, by: User, reason: str, expected_version: int | None = None) -> Assignment:
+    """退回: the unit hands the assignment back, with a reason, before accepting it."""
+    reason = clean_text(reason, "reason", max_chars=2000)
+    with transaction.atomic():
+        ticket, assignment = _unit_action("return", assignment, by, expected_version, {A.PENDING})
+        assignment.status, assignment.returned_at, assignment.return_reason = A.RETURNED, timezone.now(), reason
+        assignment.save(update_fields=["status", "returned_at", "return_reason"])
+        if _is_top_lead(assignment):
+            _withdraw_active(ticket, by, "主办单位退回")
+            old = move(ticket, S.RETURNED)
+        else:
+            old = ticket.status
+            touch(ticket)
+        timeline.record(
+            ticket,
+            "assignment.returned",
+            by,
+            from_status=old,
+            to_status=ticket.status,
+            assignment=assignment,
+            note=reason,
+        )
+        notify(ticket, "returned", extra_units=(assignment.unit_id,))
+    return assignment
+
+
+def sub_dispatch(
+    assignment: Assignment,
+    by: User,
+    to_unit: Unit,
+    *,
+    reply_by: datetime | None = None,
+    instructions: str = "",
+    expected_version: int | None = None,
+) -> Assignment:
+    """二次派单: a level-2 unit passes its part to one of its own level-3 units."""
+    instructions = clean_text(instructions, "instructions", max_chars=2000, required=False)
+    with transaction.atomic():
+        ticket, parent = _unit_action("sub_dispatch", assignment, by, expected_version, {A.ACCEPTED})
+        if parent.unit.level != 2:
+            raise NotAllowed("only level-2 units sub-dispatch")
+        if to_unit.parent_id != parent.unit_id:
+            raise InvalidInput(f"{to_unit.name} is not a unit under {parent.unit.name}", field="to_unit")
+        if not to_unit.is_active:
+            raise InvalidInput(f"{to_unit.name} is not an active unit", field="to_unit")
+        topic = ticket.topic
+        if topic is not None and topic.is_level2_only and to_unit.kind == UnitKind.TOWN:
+            raise InvalidInput(
+                f"topic {topic} belongs to level-2 departments and is not pushed down to towns/streets",
+                field="to_unit",
+            )
+        if Assignment.objects.filter(parent=parent, unit=to_unit, status__in=ACTIVE_ASSIGNMENT_STATUSES).exists():
+            raise IllegalTransition(f"{to_unit.name} already has this ticket")
+        now = timezone.now()
+        reply_by = reply_by or parent.reply_by
+        if reply_by > parent.reply_by:
+            raise InvalidInput(
+                "the inner deadline cannot be later than your own deadline "
+                f"({timezone.localtime(parent.reply_by):%Y-%m-%d %H:%M})",
+                field="reply_by",
+            )
+        if reply_by <= now:
+            raise InvalidInput("the inner deadline must be in the future", field="reply_by")
+        child = new_assignment(
+            ticket, to_unit, parent.role, by, parent=parent, reply_by=reply_by, instructions=instructions, now=now
+        )
+        touch(ticket)
+        timeline.record(
+            ticket,
+            "assignment.sub_dispatched",
+            by,
+            assignment=child,
+            note=instructions,
+            data={"from": parent.unit.name, "to": to_unit.name, "reply_by": reply_by.isoformat()},
+        )
+        notify(ticket, "sub_dispatched")
+    return child
+
+
+def reply_assignment(assignment: Assignment, by: User, text: str, expected_version: int | None = None) -> Assignment:
+    """答复: the unit reports what it did; the reply travels up to the dispatching level."""
+    text = clean_text(text, "reply", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
+    with transaction.atomic():
+        ticket, assignment = _unit_action("reply", assignment, by, expected_version, {A.ACCEPTED})
+        open_children = Assignment.objects.filter(parent=assignment, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+        if open_children.exists():
+            names = ", ".join(open_children.values_list("unit__name", flat=True))
+            raise IllegalTransition(f"wait for the replies of the units you sub-dispatched to: {names}")
+        assignment.status, assignment.replied_at, assignment.replied_by = A.REPLIED, timezone.now(), by
+        assignment.reply_text = text
+        assignment.save(update_fields=["status", "replied_at", "replied_by", "reply_text"])
+        if _is_top_lead(assignment):
+            old = move(ticket, S.REPLIED)
+        else:
+            old = ticket.status
+            touch(ticket)
+        timeline.record(
+            ticket,
+            "assignment.replied",
+            by,
+            from_status=old,
+            to_status=ticket.status,
+            assignment=assignment,
+            note=text,
+            data={"on_time": assignment.replied_at <= assignment.reply_by, "to": _reply_target(assignment)},
+        )
+        notify(ticket, "replied", extra_units=(assignment.parent.unit_id,) if assignment.parent_id else ())
+    return assignment
+
+
+def _reply_target(assignment: Assignment) -> str:
+    return assignment.parent.unit.name if assignment.parent_id else "12345"

@@ -1,0 +1,58 @@
+"""派单异议: a unit disputes a dispatch; the center upholds it or reassigns (改派)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
+from hotline.models import Dispute, DisputeStatus, Role, Unit, User
+from hotline.models.tickets import Assignment
+from hotline.services import timeline
+from hotline.services.common import clean_text, lock_assignment, notify, touch
+from hotline.services.dispatch import A, _check_level2, _reassign_locked, _unit_action
+from hotline.workflow import check_transition
+
+
+def raise_dispute(assignment: Assignment, by: User, reason: str, expected_version: int | None = None) -> Dispute:
+    reason = clean_text(reason, "reason", max_chars=2000)
+    with transaction.atomic():
+        ticket, assignment = _unit_action("dispute", assignment, by, expected_version, {A.PENDING, A.ACCEPTED})
+        if assignment.parent_id is not None:
+            raise NotAllowed("a sub-dispatched unit returns the assignment to its level-2 unit instead")
+        if assignment.disputes.filter(status=DisputeStatus.PENDING).exists():
+            raise IllegalTransition("a dispute about this dispatch is already waiting for a decision")
+        dispute = Dispute.objects.create(assignment=assignment, raised_by=by, reason=reason)
+        touch(ticket)
+        timeline.record(ticket, "dispute.raised", by, assignment=assignment, note=reason, data={"dispute": dispute.pk})
+        notify(ticket, "dispute_raised")
+    return dispute
+
+
+def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = None, note: str = "") -> Dispute:
+    """Uphold the dispatch (``reassign_to=None``) or move the ticket to another level-2 unit."""
+    note = clean_text(note, "note", max_chars=2000)
+    if not by.is_superuser and by.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+        raise NotAllowed("only the center's dispatchers and supervisors decide on disputes")
+    if reassign_to is not None:
+        _check_level2(reassign_to, "reassign_to")
+    with transaction.atomic():
+        ticket, assignment = lock_assignment(dispute.assignment_id)
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if dispute.status != DisputeStatus.PENDING:
+            raise IllegalTransition(f"this dispute is already decided ({dispute.get_status_display()})")
+        dispute.decided_by, dispute.decided_at, dispute.decision_note = by, timezone.now(), note
+        if reassign_to is None:
+            dispute.status = DisputeStatus.UPHELD
+            touch(ticket)
+            timeline.record(ticket, "dispute.upheld", by, assignment=assignment, note=note)
+            notify(ticket, "dispute_upheld", extra_units=(assignment.unit_id,))
+        else:
+            if assignment.unit_id == reassign_to.pk:
+                raise InvalidInput("reassign to a different unit, or uphold the dispatch", field="reassign_to")
+            check_transition("reassign", ticket.status, by)
+            dispute.status, dispute.reassigned_to = DisputeStatus.REASSIGNED, reassign_to
+            timeline.record(ticket, "dispute.accepted", by, assignment=assignment, note=note)
+            _reassign_locked(ticket, by, reassign_to, note, replacing=assignment)
+        dispute.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "reassigned_to"])
+    return dispute

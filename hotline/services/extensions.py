@@ -1,0 +1,87 @@
+"""延期: a unit asks for more time; whoever dispatched to it decides."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
+from hotline.models import Extension, ExtensionStatus, Role, User
+from hotline.models.network import CENTER_ROLES
+from hotline.models.tickets import Assignment
+from hotline.services import timeline
+from hotline.services.common import clean_text, lock_assignment, notify, touch
+from hotline.services.dispatch import A, _unit_action
+
+
+def request_extension(
+    assignment: Assignment, by: User, until: datetime, reason: str, expected_version: int | None = None
+) -> Extension:
+    reason = clean_text(reason, "reason", max_chars=2000)
+    with transaction.atomic():
+        ticket, assignment = _unit_action(
+            "request_extension", assignment, by, expected_version, {A.PENDING, A.ACCEPTED}
+        )
+        if until <= assignment.reply_by:
+            raise InvalidInput("the requested deadline must be later than the current one", field="until")
+        if assignment.parent_id and until > assignment.parent.reply_by:
+            raise InvalidInput("the requested deadline cannot pass the dispatching unit's own deadline", field="until")
+        if assignment.extensions.filter(status=ExtensionStatus.PENDING).exists():
+            raise IllegalTransition("an extension request for this assignment is already waiting for a decision")
+        extension = Extension.objects.create(
+            assignment=assignment, requested_by=by, requested_until=until, reason=reason
+        )
+        touch(ticket)
+        timeline.record(
+            ticket,
+            "extension.requested",
+            by,
+            assignment=assignment,
+            note=reason,
+            data={"until": until.isoformat(), "extension": extension.pk},
+        )
+        notify(ticket, "extension_requested", extra_units=(assignment.parent.unit_id,) if assignment.parent_id else ())
+    return extension
+
+
+def _check_decider(by: User, assignment: Assignment) -> None:
+    """The center decides on top-level assignments; a level-2 unit on its sub-dispatches."""
+    if by.is_superuser:
+        return
+    if assignment.parent_id is None:
+        if by.role not in CENTER_ROLES or by.role == Role.AGENT:
+            raise NotAllowed("only the center's dispatchers and supervisors decide on extensions")
+    elif by.role != Role.UNIT_HANDLER or by.unit_id != assignment.parent.unit_id:
+        raise NotAllowed("only the unit that sub-dispatched decides on this extension")
+
+
+def decide_extension(extension: Extension, by: User, *, approve: bool, note: str = "") -> Extension:
+    note = clean_text(note, "note", max_chars=2000, required=not approve)
+    with transaction.atomic():
+        ticket, assignment = lock_assignment(extension.assignment_id)
+        extension = Extension.objects.select_for_update().get(pk=extension.pk)
+        _check_decider(by, assignment)
+        if extension.status != ExtensionStatus.PENDING:
+            raise IllegalTransition(f"this extension request is already {extension.get_status_display()}")
+        if approve and not assignment.is_active:
+            raise IllegalTransition("the assignment is no longer open")
+        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        extension.decided_by, extension.decided_at, extension.decision_note = by, timezone.now(), note
+        extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        old_deadline = assignment.reply_by
+        if approve:
+            assignment.reply_by = extension.requested_until
+            assignment.save(update_fields=["reply_by"])
+        touch(ticket)
+        timeline.record(
+            ticket,
+            "extension.approved" if approve else "extension.rejected",
+            by,
+            assignment=assignment,
+            note=note,
+            data={"old_reply_by": old_deadline.isoformat(), "reply_by": assignment.reply_by.isoformat()},
+        )
+        notify(ticket, "extension_decided", extra_units=(assignment.unit_id,))
+    return extension

@@ -1,0 +1,316 @@
+"""Registering tickets and the center's own actions on them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hotline.errors import IllegalTransition, InvalidInput
+from hotline.lib.phones import InvalidPhone, normalize_phone
+from hotline.models import (
+    Area,
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Caller,
+    Category,
+    Channel,
+    Referral,
+    Ticket,
+    TicketCounter,
+    TicketStatus,
+    Topic,
+    Urgency,
+    User,
+)
+from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
+from hotline.services import timeline
+from hotline.services.common import clean_text, lock_ticket, move, notify
+from hotline.workflow import check_transition
+
+S = TicketStatus
+
+
+def find_or_create_caller(phone: str, name: str = "") -> Caller:
+    """The caller for a phone number (normalised to E.164); a new name fills a blank one."""
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhone as exc:
+        raise InvalidInput(str(exc), field="phone") from None
+    name = (name or "").strip()[:50]
+    try:
+        with transaction.atomic():
+            caller, created = Caller.objects.get_or_create(phone=e164, defaults={"name": name})
+    except IntegrityError:  # created by a concurrent request between get and create
+        caller, created = Caller.objects.get(phone=e164), False
+    if not created and name and not caller.name:
+        caller.name = name
+        caller.save(update_fields=["name"])
+    return caller
+
+
+def next_ticket_number(day: date) -> str:
+    """YYYYMMDD + a five-digit daily sequence. Call inside a transaction.
+
+    The day's counter row is locked, so concurrent registrations queue on it and
+    never share a number (the unique constraint on Ticket.number is the backstop).
+    """
+    TicketCounter.objects.get_or_create(day=day)
+    counter = TicketCounter.objects.select_for_update().get(day=day)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{day:%Y%m%d}{counter.last:05d}"
+
+
+def new_query_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def register_ticket(
+    *,
+    by: User | None,
+    phone: str,
+    content: str,
+    category: Category,
+    caller_name: str = "",
+    topic: Topic | None = None,
+    title: str = "",
+    address: str = "",
+    area: Area | None = None,
+    urgency: str = Urgency.NORMAL,
+    channel: str = Channel.PHONE,
+    call_linkedid: str = "",
+    created_at=None,
+) -> Ticket:
+    """受理登记: record a citizen's demand as a new ticket."""
+    content = clean_text(content, "content", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
+    title = clean_text(title, "title", max_chars=100, required=False)
+    address = clean_text(address, "address", max_chars=200, required=False)
+    if urgency not in Urgency.values:
+        raise InvalidInput(f"unknown urgency {urgency!r}", field="urgency")
+    if channel not in Channel.values:
+        raise InvalidInput(f"unknown channel {channel!r}", field="channel")
+    created_at = created_at or timezone.now()
+    with transaction.atomic():
+        caller = find_or_create_caller(phone, caller_name)
+        ticket = Ticket.objects.create(
+            number=next_ticket_number(timezone.localdate(created_at)),
+            query_code=new_query_code(),
+            channel=channel,
+            category=category,
+            topic=topic,
+            caller=caller,
+            title=title or content[:30],
+            content=content,
+            address=address,
+            area=area,
+            urgency=urgency,
+            call_linkedid=call_linkedid,
+            created_by=by,
+            created_at=created_at,
+        )
+        timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data={"channel": channel})
+        notify(ticket, "registered")
+    return ticket
+
+
+def _revisit_or_close(ticket: Ticket) -> str:
+    if ticket.category.requires_revisit and not ticket.caller.no_revisit:
+        return S.REVISIT_PENDING
+    return S.CLOSED
+
+
+def resolve_on_call(ticket: Ticket, by: User, resolution: str, expected_version: int | None = None) -> Ticket:
+    """直接办结: the agent answered the demand during the call."""
+    resolution = clean_text(resolution, "resolution", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("resolve", ticket.status, by)
+        to = _revisit_or_close(ticket)
+        extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
+        old = move(ticket, to, resolved_on_call=True, resolution=resolution, **extra)
+        timeline.record(ticket, "ticket.resolved_on_call", by, from_status=old, to_status=to, note=resolution)
+        notify(ticket, "resolved")
+    return ticket
+
+
+def transfer_to_110(
+    ticket: Ticket,
+    by: User,
+    reason: str,
+    *,
+    mode: str = "transfer",
+    call_linkedid: str = "",
+    expected_version: int | None = None,
+) -> Referral:
+    """移交110: the case belongs to the police (国办发〔2022〕12号)."""
+    reason = clean_text(reason, "reason", max_chars=1000)
+    if mode not in ("transfer", "three_way"):
+        raise InvalidInput(f"unknown referral mode {mode!r}", field="mode")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("transfer_110", ticket.status, by)
+        referral = Referral.objects.create(
+            ticket=ticket,
+            mode=mode,
+            reason=reason,
+            referred_by=by,
+            call_linkedid=call_linkedid or ticket.call_linkedid,
+        )
+        old = move(ticket, S.TRANSFERRED_110, closed_at=timezone.now())
+        timeline.record(
+            ticket,
+            "ticket.transferred_110",
+            by,
+            from_status=old,
+            to_status=S.TRANSFERRED_110,
+            note=reason,
+            data={"mode": mode, "referral": referral.pk},
+        )
+        notify(ticket, "transferred_110")
+    return referral
+
+
+def _withdraw_active(ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset()) -> list[int]:
+    """Withdraw every still-active assignment of a ticket; returns their unit ids."""
+    active = list(
+        Assignment.objects.select_for_update()
+        .filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+        .exclude(pk__in=exclude)
+    )
+    for assignment in active:
+        assignment.status = AssignmentStatus.WITHDRAWN
+        assignment.save(update_fields=["status"])
+        timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=note)
+    return [a.unit_id for a in active]
+
+
+def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expected_version: int | None = None) -> Ticket:
+    """并单: a repeat demand is folded into an earlier ticket and stays countable."""
+    note = clean_text(note, "note", max_chars=1000, required=False)
+    if ticket.pk == into.pk:
+        raise InvalidInput("a ticket cannot be merged into itself", field="into")
+    with transaction.atomic():
+        # Lock in primary-key order so two opposite merges cannot deadlock.
+        first, second = sorted([ticket.pk, into.pk])
+        locked = {first: lock_ticket(first), second: lock_ticket(second)}
+        ticket, into = locked[ticket.pk], locked[into.pk]
+        if expected_version is not None and ticket.version != expected_version:
+            lock_ticket(ticket, expected_version)  # raises the conflict with its message
+        check_transition("merge", ticket.status, by)
+        if into.status not in OPEN_STATUSES and into.status != S.CLOSED:
+            raise IllegalTransition(f"cannot merge into a ticket that is {into.get_status_display()}")
+        units = _withdraw_active(ticket, by, "工单已并入 " + into.number)
+        old = move(ticket, S.MERGED, merged_into=into)
+        timeline.record(
+            ticket, "ticket.merged", by, from_status=old, to_status=S.MERGED, note=note, data={"into": into.number}
+        )
+        timeline.record(into, "ticket.merge_received", by, note=note, data={"merged": ticket.number})
+        notify(ticket, "merged", extra_units=tuple(units))
+        notify(into, "merge_received")
+    return ticket
+
+
+def discard_ticket(ticket: Ticket, by: User, reason: str, expected_version: int | None = None) -> Ticket:
+    """Move a ticket to the recycle bin (回收站). Nothing is deleted."""
+    reason = clean_text(reason, "reason", max_chars=1000)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("discard", ticket.status, by)
+        old = move(ticket, S.DISCARDED, status_before_discard=ticket.status)
+        timeline.record(ticket, "ticket.discarded", by, from_status=old, to_status=S.DISCARDED, note=reason)
+        notify(ticket, "discarded")
+    return ticket
+
+
+def restore_ticket(ticket: Ticket, by: User, note: str = "", expected_version: int | None = None) -> Ticket:
+    """Bring a ticket back from the recycle bin to where it was; its timeline is kept."""
+    note = clean_text(note, "note", max_chars=1000, required=False)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("restore", ticket.status, by)
+        to = ticket.status_before_discard or S.REGISTERED
+        old = move(ticket, to, status_before_discard="")
+        timeline.record(ticket, "ticket.restored", by, from_status=old, to_status=to, note=note)
+        notify(ticket, "restored")
+    return ticket
+
+
+def current_lead(ticket: Ticket) -> Assignment | None:
+    """The top-level lead assignment that is (or was last) carrying the ticket."""
+    return (
+        Assignment.objects.filter(ticket=ticket, parent__isnull=True, role=AssignmentRole.LEAD)
+        .exclude(status__in=[AssignmentStatus.WITHDRAWN, AssignmentStatus.RETURNED])
+        .order_by("-pk")
+        .first()
+    )
+
+
+def review_reply(
+    ticket: Ticket, by: User, *, approve: bool, note: str = "", expected_version: int | None = None
+) -> Ticket:
+    """审核: the center approves the lead unit's reply, or sends it back to be redone."""
+    note = clean_text(note, "note", max_chars=2000, required=not approve)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("review", ticket.status, by)
+        if approve:
+            units = _withdraw_active(ticket, by, "审核通过，协办结束")
+            to = _revisit_or_close(ticket)
+            extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
+            old = move(ticket, to, **extra)
+            timeline.record(ticket, "ticket.reply_approved", by, from_status=old, to_status=to, note=note)
+            notify(ticket, "reply_approved", extra_units=tuple(units))
+        else:
+            _redo(ticket, by, note, action="ticket.sent_back")
+    return ticket
+
+
+def close_ticket(ticket: Ticket, by: User | None, note: str = "", expected_version: int | None = None) -> Ticket:
+    """归档: close after the revisit (satisfied, or the caller could not be reached)."""
+    note = clean_text(note, "note", max_chars=2000, required=False)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("close", ticket.status, by)
+        old = move(ticket, S.CLOSED, closed_at=timezone.now())
+        timeline.record(ticket, "ticket.closed", by, from_status=old, to_status=S.CLOSED, note=note)
+        notify(ticket, "closed")
+    return ticket
+
+
+def reopen_ticket(ticket: Ticket, by: User | None, reason: str, expected_version: int | None = None) -> Assignment:
+    """发回重办: the caller is not satisfied; the same lead unit redoes it with a new deadline."""
+    reason = clean_text(reason, "reason", max_chars=2000)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket, expected_version)
+        check_transition("reopen", ticket.status, by)
+        return _redo(ticket, by, reason, action="ticket.reopened")
+
+
+def _redo(ticket: Ticket, by: User | None, reason: str, *, action: str) -> Assignment:
+    from hotline.services.dispatch import new_assignment
+
+    previous = current_lead(ticket)
+    if previous is None:
+        raise IllegalTransition("this ticket was never handled by a unit, so there is nothing to redo")
+    redo = new_assignment(ticket, previous.unit, AssignmentRole.LEAD, by, instructions=reason, reopen_of=previous)
+    redo.status = AssignmentStatus.ACCEPTED
+    redo.accepted_at = redo.dispatched_at
+    redo.save(update_fields=["status", "accepted_at"])
+    old = move(ticket, S.IN_PROGRESS, reopen_count=ticket.reopen_count + 1, closed_at=None)
+    timeline.record(
+        ticket,
+        action,
+        by,
+        from_status=old,
+        to_status=S.IN_PROGRESS,
+        assignment=redo,
+        note=reason,
+        data={"unit": previous.unit.name, "reply_by": redo.reply_by.isoformat()},
+    )
+    notify(ticket, action.split(".")[1])
+    return redo

@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from routing.models import DispatchRule
+
+
+@admin.register(DispatchRule)
+class DispatchRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "topic", "area", "keywords", "unit", "priority", "is_active"]
+    list_filter = ["is_active", ("unit", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "keywords", "basis"]
+    autocomplete_fields = ["unit", "topic", "area"]

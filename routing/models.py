@@ -1,0 +1,41 @@
+"""The dispatch catalogue (派单目录): rules kept as data, evaluated by priority."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.models import Area, Topic, Unit
+
+
+class DispatchRule(models.Model):
+    """If a ticket's topic, area and words match, suggest this unit.
+
+    Empty conditions match anything; each condition that does match adds to the
+    score, so a rule for "noise in 雨湖区" outranks one for "noise anywhere".
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.CASCADE)
+    area = models.ForeignKey(Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.CASCADE)
+    keywords = models.CharField(
+        _("keywords"), max_length=300, blank=True, help_text=_("Separated by spaces or commas; any one matches.")
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("suggested unit"), on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveSmallIntegerField(_("priority"), default=50, help_text=_("Higher wins ties."))
+    basis = models.CharField(
+        _("basis"), max_length=200, blank=True, help_text=_("The responsibility list entry this rule comes from.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dispatch rule")
+        verbose_name_plural = _("dispatch catalogue")
+        ordering = ["-priority", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [k for k in self.keywords.replace("，", ",").replace(",", " ").split() if k]

@@ -1,0 +1,115 @@
+"""Shared fixtures: the 湘潭 network seeded once, and named personas.
+
+The reference data (categories, topics, SLAs, calendar, units, dispatch rules)
+is created once per test session with the same seeding code the demo uses.
+Ordinary tests roll back to it; transactional tests (which flush the database)
+re-seed through the ``seeded`` fixture.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from hotline.models import Area, Category, Role, Topic, Unit, User
+from hotline.seed import seed_reference
+from hotline.seed.xiangtan import seed_network
+from routing.seed import seed_dispatch_rules
+
+PASSWORD = "correct-horse-12345"
+
+
+def seed_everything() -> None:
+    seed_reference()
+    seed_network()
+    seed_dispatch_rules()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        seed_everything()
+
+
+@pytest.fixture
+def seeded(db):
+    """The reference data, present even after a transactional test flushed it."""
+    if not Unit.objects.exists():
+        seed_everything()
+
+
+def unit(code: str) -> Unit:
+    return Unit.objects.get(code=code)
+
+
+def make_user(username: str, role: str, unit_code: str | None = None, **extra) -> User:
+    user = User.objects.create_user(
+        username, password=PASSWORD, role=role, unit=unit(unit_code) if unit_code else None, **extra
+    )
+    return user
+
+
+@pytest.fixture
+def agent(seeded) -> User:
+    """Xiao Wang, a phone agent at the 12345 center."""
+    return make_user("agent_wang", Role.AGENT, "XT12345", agent_extension="1001")
+
+
+@pytest.fixture
+def dispatcher(seeded) -> User:
+    return make_user("dispatcher_li", Role.DISPATCHER, "XT12345")
+
+
+@pytest.fixture
+def supervisor(seeded) -> User:
+    return make_user("supervisor_zhao", Role.SUPERVISOR, "XT12345")
+
+
+@pytest.fixture
+def yuhu(seeded) -> User:
+    """A unit handler of 雨湖区 (level 2)."""
+    return make_user("handler_yuhu", Role.UNIT_HANDLER, "YH")
+
+
+@pytest.fixture
+def chengzheng(seeded) -> User:
+    """A unit handler of 城正街街道, a street under 雨湖区 (level 3)."""
+    return make_user("handler_chengzheng", Role.UNIT_HANDLER, "YH01")
+
+
+@pytest.fixture
+def yuetang(seeded) -> User:
+    """An outsider: a handler of 岳塘区, who must be refused 雨湖区's tickets."""
+    return make_user("handler_yuetang", Role.UNIT_HANDLER, "YT")
+
+
+@pytest.fixture
+def zhujian(seeded) -> User:
+    """A handler of 市住房和城乡建设局 (a municipal department)."""
+    return make_user("handler_zhujian", Role.UNIT_HANDLER, "ZJJ")
+
+
+@pytest.fixture
+def complaint(seeded) -> Category:
+    return Category.objects.get(code="complaint")
+
+
+@pytest.fixture
+def noise(seeded) -> Topic:
+    return Topic.objects.get(code="0201")
+
+
+@pytest.fixture
+def yuhu_area(seeded) -> Area:
+    return Area.objects.get(code="YH01")
+
+
+def api_as(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

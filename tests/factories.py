@@ -1,0 +1,41 @@
+"""Tickets set up through the real services, at any step of the lifecycle."""
+
+from __future__ import annotations
+
+from hotline.models import Area, Category, Ticket, Topic, Unit, User
+from hotline.services import dispatch, tickets
+
+
+def new_ticket(
+    agent: User,
+    *,
+    category: str = "complaint",
+    topic: str | None = "0201",
+    area: str | None = "YH01",
+    phone: str = "13800138000",
+    content: str = "小区楼下广场舞音乐太吵，晚上十点后仍未停止。",
+    **extra,
+) -> Ticket:
+    return tickets.register_ticket(
+        by=agent,
+        phone=phone,
+        content=content,
+        category=Category.objects.get(code=category),
+        topic=Topic.objects.get(code=topic) if topic else None,
+        area=Area.objects.get(code=area) if area else None,
+        address="雨湖区城正街88号",
+        **extra,
+    )
+
+
+def dispatched_ticket(agent: User, lead: str = "YH", **extra) -> Ticket:
+    ticket = new_ticket(agent, **extra)
+    dispatch.dispatch_ticket(ticket, agent, Unit.objects.get(code=lead))
+    ticket.refresh_from_db()
+    return ticket
+
+
+def lead_assignment(ticket: Ticket):
+    from hotline.services.tickets import current_lead
+
+    return current_lead(ticket)

@@ -1,0 +1,20 @@
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from web.api import views
+
+router = DefaultRouter()
+router.register("tickets", views.TicketViewSet, basename="ticket")
+router.register("assignments", views.AssignmentViewSet, basename="assignment")
+router.register("extensions", views.ExtensionViewSet, basename="extension")
+router.register("disputes", views.DisputeViewSet, basename="dispute")
+router.register("units", views.UnitViewSet)
+router.register("areas", views.AreaViewSet)
+router.register("categories", views.CategoryViewSet)
+router.register("topics", views.TopicViewSet)
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include(router.urls)),
+]

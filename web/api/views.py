@@ -1,0 +1,386 @@
+"""REST API v1: read endpoints plus one endpoint per transition.
+
+Each transition view parses its input, calls exactly one service and returns
+the ticket as it is afterwards. Errors come back as JSON (see errors.py).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch, Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hotline.access import check_can_view, visible_tickets
+from hotline.errors import NotAllowed
+from hotline.models import (
+    Area,
+    Assignment,
+    AssignmentStatus,
+    Category,
+    Dispute,
+    Extension,
+    Role,
+    Ticket,
+    TicketStatus,
+    TimelineEntry,
+    Topic,
+    Unit,
+)
+from hotline.services import attachments, disputes, extensions, tickets
+from hotline.services import dispatch as dispatching
+from routing.suggest import suggest_for_ticket
+from web.api import serializers as s
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
+    category = django_filters.CharFilter(field_name="category__code")
+    unit = django_filters.NumberFilter(method="filter_unit", label="assigned to unit (id)")
+    created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    q = django_filters.CharFilter(method="filter_q", label="search number, title, content or address")
+    phone = django_filters.CharFilter(field_name="caller__phone", label="caller phone (E.164)")
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "category", "topic", "area", "urgency", "channel"]
+
+    def filter_unit(self, qs, name, value):
+        return qs.filter(assignments__unit_id=value).exclude(assignments__status=AssignmentStatus.WITHDRAWN).distinct()
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(
+            Q(number=value) | Q(title__icontains=value) | Q(content__icontains=value) | Q(address__icontains=value)
+        )
+
+
+def ticket_detail_queryset(user):
+    return (
+        visible_tickets(user)
+        .select_related("caller", "category", "topic__parent", "area__parent", "merged_into")
+        .prefetch_related(
+            Prefetch("assignments", Assignment.objects.select_related("unit")),
+            Prefetch("timeline", TimelineEntry.objects.select_related("actor", "actor_unit")),
+            "attachments",
+        )
+    )
+
+
+def ticket_response(request: Request, ticket_id: int, code: int = status.HTTP_200_OK) -> Response:
+    """The ticket as it stands after an action, with its assignments and timeline."""
+    ticket = ticket_detail_queryset(request.user).get(pk=ticket_id)
+    return Response(s.TicketDetailSerializer(ticket, context={"request": request}).data, status=code)
+
+
+def _version(data: dict) -> int | None:
+    return data.get("version")
+
+
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tickets (工单). ``{id}`` is the numeric id or the ticket number."""
+
+    filterset_class = TicketFilter
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return visible_tickets(self.request.user).select_related(
+                "caller", "category", "topic__parent", "area__parent", "merged_into"
+            )
+        return ticket_detail_queryset(self.request.user)
+
+    def get_serializer_class(self):
+        return s.TicketDetailSerializer if self.action != "list" else s.TicketSerializer
+
+    def get_object(self) -> Ticket:
+        key = self.kwargs["pk"]
+        lookup = Q(number=key) | (Q(pk=int(key)) if key.isdigit() and len(key) < 12 else Q())
+        ticket = Ticket.objects.filter(lookup).first()
+        if ticket is None:
+            from django.http import Http404
+
+            raise Http404
+        check_can_view(self.request.user, ticket)  # 403, not 404: the number is no secret to a unit
+        return self.get_queryset().get(pk=ticket.pk)
+
+    def _done(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        return ticket_response(self.request, ticket.pk, code)
+
+    def _input(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=s.RegisterInput, responses={201: s.TicketDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """受理登记: register a ticket."""
+        if not (
+            request.user.is_superuser or request.user.role in (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+        ):
+            raise NotAllowed("only the center registers tickets")
+        data = self._input(s.RegisterInput)
+        ticket = tickets.register_ticket(by=request.user, **data)
+        return self._done(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TextInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """直接办结: resolve on call."""
+        data = self._input(s.TextInput)
+        return self._done(tickets.resolve_on_call(self.get_object(), request.user, data["text"], _version(data)))
+
+    @extend_schema(request=s.DispatchInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    def dispatch_to(self, request, pk=None):  # not "dispatch": that name is APIView's own
+        """派单: dispatch to a level-2 lead unit (and assisting units)."""
+        data = self._input(s.DispatchInput)
+        ticket = self.get_object()
+        dispatching.dispatch_ticket(
+            ticket, request.user, data["lead_unit"], data["assisting_units"], data["instructions"], _version(data)
+        )
+        return self._done(ticket)
+
+    @extend_schema(request=s.ReassignInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        """改派: give the ticket to another level-2 unit."""
+        data = self._input(s.ReassignInput)
+        ticket = self.get_object()
+        dispatching.reassign_ticket(ticket, request.user, data["to_unit"], data["reason"], _version(data))
+        return self._done(ticket)
+
+    @extend_schema(request=s.ReviewInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """审核: approve the reply, or send it back to be redone."""
+        data = self._input(s.ReviewInput)
+        ticket = tickets.review_reply(
+            self.get_object(),
+            request.user,
+            approve=data["decision"] == "approve",
+            note=data["note"],
+            expected_version=_version(data),
+        )
+        return self._done(ticket)
+
+    @extend_schema(request=s.NoteInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """归档: close after the revisit."""
+        data = self._input(s.NoteInput)
+        return self._done(tickets.close_ticket(self.get_object(), request.user, data["note"], _version(data)))
+
+    @extend_schema(request=s.ReasonInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """发回重办: reopen at the same lead unit with a new deadline."""
+        data = self._input(s.ReasonInput)
+        ticket = self.get_object()
+        tickets.reopen_ticket(ticket, request.user, data["reason"], _version(data))
+        return self._done(ticket)
+
+    @extend_schema(request=s.Transfer110Input, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="transfer-110")
+    def transfer_110(self, request, pk=None):
+        """移交110: refer the case to the police."""
+        data = self._input(s.Transfer110Input)
+        ticket = self.get_object()
+        tickets.transfer_to_110(
+            ticket,
+            request.user,
+            data["reason"],
+            mode=data["mode"],
+            call_linkedid=data["call_linkedid"],
+            expected_version=_version(data),
+        )
+        return self._done(ticket)
+
+    @extend_schema(request=s.MergeInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """并单: merge this ticket into an earlier one."""
+        data = self._input(s.MergeInput)
+        into = data["into"]
+        check_can_view(request.user, into)
+        return self._done(tickets.merge_ticket(self.get_object(), into, request.user, data["note"], _version(data)))
+
+    @extend_schema(request=s.ReasonInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        """Move to the recycle bin (回收站)."""
+        data = self._input(s.ReasonInput)
+        return self._done(tickets.discard_ticket(self.get_object(), request.user, data["reason"], _version(data)))
+
+    @extend_schema(request=s.NoteInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Restore from the recycle bin."""
+        data = self._input(s.NoteInput)
+        return self._done(tickets.restore_ticket(self.get_object(), request.user, data["note"], _version(data)))
+
+    @extend_schema(request={"multipart/form-data": s.AttachmentInput}, responses={201: s.AttachmentSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        """Attach an image (JPEG, PNG, GIF, WebP; size-limited)."""
+        data = self._input(s.AttachmentInput)
+        made = attachments.add_attachment(self.get_object(), request.user, data["file"], data.get("assignment"))
+        return Response(s.AttachmentSerializer(made, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=None, responses=s.SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, pk=None):
+        """Ranked dispatch suggestions from the dispatch catalogue, with reasons."""
+        return Response(s.SuggestionSerializer(suggest_for_ticket(self.get_object()), many=True).data)
+
+
+class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Assignments: one unit's part of a ticket. Units act on their own here."""
+
+    serializer_class = s.AssignmentSerializer
+    filterset_fields = ["status", "unit", "role", "ticket"]
+
+    def get_queryset(self):
+        visible = visible_tickets(self.request.user)
+        qs = Assignment.objects.filter(ticket__in=visible).select_related("unit").order_by("reply_by", "pk")
+        user = self.request.user
+        if user.role == Role.UNIT_HANDLER and not user.is_superuser:
+            qs = qs.filter(unit_id__in=user.unit.subtree_ids())
+        return qs
+
+    def get_object(self) -> Assignment:
+        assignment = Assignment.objects.select_related("ticket", "unit").filter(pk=self.kwargs["pk"]).first()
+        if assignment is None:
+            from django.http import Http404
+
+            raise Http404
+        check_can_view(self.request.user, assignment.ticket)
+        user = self.request.user
+        if user.role == Role.UNIT_HANDLER and assignment.unit_id not in user.unit.subtree_ids():
+            raise NotAllowed("this assignment belongs to another unit")
+        return assignment
+
+    def _input(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _done(self, assignment: Assignment, code: int = 200) -> Response:
+        return ticket_response(self.request, assignment.ticket_id, code)
+
+    @extend_schema(request=s.Versioned, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """签收."""
+        data = self._input(s.Versioned)
+        return self._done(dispatching.accept_assignment(self.get_object(), request.user, _version(data)))
+
+    @extend_schema(request=s.ReasonInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        """退回 with a reason."""
+        data = self._input(s.ReasonInput)
+        return self._done(
+            dispatching.return_assignment(self.get_object(), request.user, data["reason"], _version(data))
+        )
+
+    @extend_schema(request=s.SubDispatchInput, responses={201: s.TicketDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="sub-dispatch")
+    def sub_dispatch(self, request, pk=None):
+        """二次派单 to one of your own level-3 units, with an inner deadline."""
+        data = self._input(s.SubDispatchInput)
+        child = dispatching.sub_dispatch(
+            self.get_object(),
+            request.user,
+            data["to_unit"],
+            reply_by=data["reply_by"],
+            instructions=data["instructions"],
+            expected_version=_version(data),
+        )
+        return self._done(child, 201)
+
+    @extend_schema(request=s.TextInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        """答复: report what was done."""
+        data = self._input(s.TextInput)
+        return self._done(dispatching.reply_assignment(self.get_object(), request.user, data["text"], _version(data)))
+
+    @extend_schema(request=s.ExtensionInput, responses={201: s.ExtensionSerializer})
+    @action(detail=True, methods=["post"])
+    def extension(self, request, pk=None):
+        """延期: ask for a later deadline."""
+        data = self._input(s.ExtensionInput)
+        made = extensions.request_extension(
+            self.get_object(), request.user, data["until"], data["reason"], _version(data)
+        )
+        return Response(s.ExtensionSerializer(made).data, status=201)
+
+    @extend_schema(request=s.ReasonInput, responses={201: s.DisputeSerializer})
+    @action(detail=True, methods=["post"])
+    def dispute(self, request, pk=None):
+        """派单异议: this is not our responsibility."""
+        data = self._input(s.ReasonInput)
+        made = disputes.raise_dispute(self.get_object(), request.user, data["reason"], _version(data))
+        return Response(s.DisputeSerializer(made).data, status=201)
+
+
+class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ExtensionSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return Extension.objects.filter(assignment__ticket__in=visible_tickets(self.request.user))
+
+    @extend_schema(request=s.DecisionInput, responses=s.ExtensionSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        serializer = s.DecisionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        made = extensions.decide_extension(self.get_object(), request.user, **serializer.validated_data)
+        return Response(s.ExtensionSerializer(made).data)
+
+
+class DisputeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.DisputeSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return Dispute.objects.filter(assignment__ticket__in=visible_tickets(self.request.user))
+
+    @extend_schema(request=s.DisputeDecisionInput, responses=s.DisputeSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        serializer = s.DisputeDecisionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        made = disputes.decide_dispute(self.get_object(), request.user, **serializer.validated_data)
+        return Response(s.DisputeSerializer(made).data)
+
+
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Unit.objects.all()
+    serializer_class = s.UnitSerializer
+    filterset_fields = ["level", "kind", "parent", "is_active"]
+    pagination_class = None
+
+
+class AreaViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Area.objects.all()
+    serializer_class = s.AreaSerializer
+    pagination_class = None
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Category.objects.all()
+    serializer_class = s.CategorySerializer
+    pagination_class = None
+
+
+class TopicViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Topic.objects.all()
+    serializer_class = s.TopicSerializer
+    pagination_class = None
