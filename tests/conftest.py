@@ -20,6 +20,13 @@ from routing.seed import seed_dispatch_rules
 PASSWORD = "correct-horse-12345"
 
 
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    # The real hasher is slow on purpose; personas are made in nearly every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def seed_everything() -> None:
     seed_reference()
     seed_network()
@@ -113,3 +120,18 @@ def api_as(user: User) -> APIClient:
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def pytest_sessionstart(session) -> None:
+    """In CI the real services are required: fail at once rather than skip quietly."""
+    import os
+
+    if os.environ.get("LIANXIN_REQUIRE_SERVICES") != "1":
+        return
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(f"CI requires PostgreSQL, got {engine}")
+    if not settings.REDIS_URL:
+        raise pytest.UsageError("CI requires REDIS_URL")

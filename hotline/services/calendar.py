@@ -10,6 +10,7 @@ recomputes every open provisional deadline.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,7 +42,7 @@ def load_calendar() -> WorkCalendar:
     this_year = timezone.localdate().year
     for year in range(this_year - 1, this_year + 4):
         if year not in years:
-            holidays |= set(holidays_pkg.country_holidays("CN", years=year).keys())
+            holidays |= _computed_festivals(year)
     return WorkCalendar.build(
         holidays,
         workdays,
@@ -49,6 +50,12 @@ def load_calendar() -> WorkCalendar:
         tz=settings.TIME_ZONE,
         office_hours=settings.HOTLINE_OFFICE_HOURS,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _computed_festivals(year: int) -> frozenset[date]:
+    """Festivals ``holidays`` computes for a year nobody has entered (lunar dates, no 调休)."""
+    return frozenset(holidays_pkg.country_holidays("CN", years=year).keys())
 
 
 def reply_deadline(start: datetime, days: int, calendar: WorkCalendar | None = None) -> Deadline:

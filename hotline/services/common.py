@@ -20,7 +20,7 @@ def lock_ticket(ticket: Ticket | int, expected_version: int | None = None) -> Ti
     overwriting their work.
     """
     pk = ticket if isinstance(ticket, int) else ticket.pk
-    locked = Ticket.objects.select_for_update().select_related("category", "caller", "topic").get(pk=pk)
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("category", "caller", "topic").get(pk=pk)
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(
             f"ticket {locked.number} was changed by someone else "
@@ -34,7 +34,7 @@ def lock_assignment(assignment: Assignment | int, expected_version: int | None =
     pk = assignment if isinstance(assignment, int) else assignment.pk
     ticket_id = Assignment.objects.values_list("ticket_id", flat=True).get(pk=pk)
     ticket = lock_ticket(ticket_id, expected_version)
-    locked = Assignment.objects.select_for_update().select_related("unit", "parent").get(pk=pk)
+    locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "parent").get(pk=pk)
     return ticket, locked
 
 
