@@ -192,7 +192,7 @@ def _category_for(topic: Topic, outcome: str, rng: random.Random) -> str:
     return rng.choice(["complaint", "complaint", "help", "help", "report", "suggestion"])
 
 
-def _play(ticket, outcome, replay: Replay, agent, dispatcher, handlers, rng) -> None:  # noqa: C901
+def _play(ticket, outcome, replay: Replay, agent, dispatcher, handlers, rng) -> None:
     def fresh():
         return Ticket.objects.get(pk=ticket.pk)
 
