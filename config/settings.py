@@ -172,6 +172,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "hotline.models.tickets.TicketStatus",
+        "AssignmentStatusEnum": "hotline.models.tickets.AssignmentStatus",
+        "ExtensionStatusEnum": "hotline.models.tickets.ExtensionStatus",
+        "DisputeStatusEnum": "hotline.models.tickets.DisputeStatus",
+    },
 }
 
 # --- Hotline domain ------------------------------------------------------------------

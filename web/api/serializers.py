@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hotline.access import sees_full_phone
@@ -87,6 +88,12 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return warning_level(obj, calendar=self.context["calendar"])
 
 
+class CallerOut(serializers.Serializer):
+    phone = serializers.CharField()
+    name = serializers.CharField()
+
+
+@extend_schema_field(CallerOut)
 class CallerField(serializers.Field):
     """The caller's phone, masked for roles that do not call citizens."""
 
