@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -24,7 +26,7 @@ def test_seed_demo_covers_every_state_with_consistent_timelines(demo_history):
         assert entries[0].action == "ticket.registered"
         moves = [e for e in entries if e.to_status]
         assert moves[-1].to_status == ticket.status, ticket.number
-        assert all(a.at <= b.at for a, b in zip(entries, entries[1:], strict=False))
+        assert all(a.at <= b.at for a, b in itertools.pairwise(entries))
 
 
 def test_seed_demo_is_idempotent(seeded, capsys):

@@ -102,7 +102,7 @@ def _version(data: dict) -> int | None:
             "attachments",
             "suggestions",
         ]
-    }  # fmt: skip
+    }
 )
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tickets (工单). ``{id}`` is the numeric id or the ticket number."""
