@@ -107,6 +107,8 @@ class CallerField(serializers.Field):
 class TicketSerializer(serializers.ModelSerializer):
     caller = CallerField(source="*", read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    topic = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     topic_name = serializers.CharField(source="topic.__str__", default=None, read_only=True)
     area_name = serializers.CharField(source="area.__str__", default=None, read_only=True)
     merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
@@ -169,11 +171,15 @@ class RegisterInput(serializers.Serializer):
     phone = serializers.CharField(max_length=32)
     caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
-    topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), required=False, allow_null=True)
+    topic = serializers.SlugRelatedField(
+        slug_field="code", queryset=Topic.objects.all(), required=False, allow_null=True, help_text="topic code, e.g. 0201"
+    )
     title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     content = serializers.CharField(max_length=settings.HOTLINE_MAX_CONTENT_CHARS, trim_whitespace=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.all(), required=False, allow_null=True)
+    area = serializers.SlugRelatedField(
+        slug_field="code", queryset=Area.objects.all(), required=False, allow_null=True, help_text="area code, e.g. YH01"
+    )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
     call_linkedid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
