@@ -222,7 +222,7 @@ def _play(ticket, outcome, replay: Replay, agent, dispatcher, handlers, rng) -> 
     assignment = tickets.current_lead(fresh())
     handler = handlers[lead.pk]
     if outcome == "returned":
-        replay.step((1, 6), lambda: dispatch.return_assignment(assignment, handler, "不属于本单位职责范围"))
+        replay.step((0.2, 1), lambda: dispatch.return_assignment(assignment, handler, "不属于本单位职责范围"))
         return
     if not replay.step((0.5, 8), lambda: dispatch.accept_assignment(assignment, handler)):
         return

@@ -251,6 +251,12 @@ def return_assignment(assignment: Assignment, by: User, reason: str, expected_ve
     reason = clean_text(reason, "reason", max_chars=2000)
     with transaction.atomic():
         ticket, assignment = _unit_action("return", assignment, by, expected_version, {A.PENDING})
+        if timezone.now() > assignment.accept_by:
+            # Past the accept-by deadline the unit owns the case; a wrong dispatch is then a dispute.
+            raise IllegalTransition(
+                "the time to return this assignment ended at "
+                f"{timezone.localtime(assignment.accept_by):%Y-%m-%d %H:%M}; raise a dispatch dispute instead"
+            )
         assignment.status, assignment.returned_at, assignment.return_reason = A.RETURNED, timezone.now(), reason
         assignment.save(update_fields=["status", "returned_at", "return_reason"])
         if _is_top_lead(assignment):

@@ -172,13 +172,21 @@ class RegisterInput(serializers.Serializer):
     caller_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
     topic = serializers.SlugRelatedField(
-        slug_field="code", queryset=Topic.objects.all(), required=False, allow_null=True, help_text="topic code, e.g. 0201"
+        slug_field="code",
+        queryset=Topic.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="topic code, e.g. 0201",
     )
     title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     content = serializers.CharField(max_length=settings.HOTLINE_MAX_CONTENT_CHARS, trim_whitespace=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     area = serializers.SlugRelatedField(
-        slug_field="code", queryset=Area.objects.all(), required=False, allow_null=True, help_text="area code, e.g. YH01"
+        slug_field="code",
+        queryset=Area.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="area code, e.g. YH01",
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
