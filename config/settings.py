@@ -197,8 +197,20 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Telephony (Asterisk AMI) -------------------------------------------------------
+AMI_HOST = env_str("AMI_HOST", "127.0.0.1")
+AMI_PORT = env_int("AMI_PORT", 15038)
+AMI_USERNAME = env_str("AMI_USERNAME", "hotline")
+AMI_SECRET = env_secret("AMI_SECRET", "hotline-secret" if DEBUG else "")
+AMI_QUEUES = env_list("AMI_QUEUES", ["12345"])
+TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
+# The embedded PBX simulator's traffic (make demo): mean arrivals per minute.
+AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 20)
+
 # Background services `manage.py serve` runs in-process (the embedded default).
-# Each is a dotted path to ``async def run(stop: asyncio.Event)``.
-EMBEDDED_SERVICES = env_list("EMBEDDED_SERVICES", [])
+# Each is a dotted path to ``async def run(stop: asyncio.Event)``. In development
+# the PBX simulator and the AMI bridge run beside the web server; in production
+# (DEBUG=0) nothing runs in-process unless named here.
+EMBEDDED_SERVICES = env_list("EMBEDDED_SERVICES", ["telephony.simulator.run", "telephony.bridge.run"] if DEBUG else [])
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from telephony.api import CallViewSet
 from web.api import views
 
 router = DefaultRouter()
@@ -13,6 +14,7 @@ router.register("units", views.UnitViewSet)
 router.register("areas", views.AreaViewSet)
 router.register("categories", views.CategoryViewSet)
 router.register("topics", views.TopicViewSet)
+router.register("calls", CallViewSet, basename="call")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -1,0 +1,238 @@
+"""Sans-IO AMI parser and action serializer: bytes in, messages out, no sockets.
+
+AMI frames are ``Key: Value`` lines separated by CRLF and terminated by a blank
+line. We split on ``\\r\\n\\r\\n`` over *bytes* and decode each whole frame, so a
+multi-byte UTF-8 character (王先生) split across two TCP reads stays intact —
+decoding each read separately is how panoramisk loses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from telephony.ami.errors import InvalidAction
+
+TERMINATOR = b"\r\n\r\n"
+MAX_FRAME_BYTES = 64 * 1024
+BANNER_PREFIX = "Asterisk Call Manager/"
+_BANNER_BYTES = BANNER_PREFIX.encode()
+
+HeaderValue = str | list[str]
+
+
+class Message(dict[str, HeaderValue]):
+    """One AMI frame. Duplicate keys (``Output``, ``Variable``) hold a list of strings.
+
+    ``kind`` is ``"event"``, ``"response"`` or ``"banner"``. ``OriginateResponse`` is an
+    event although it also carries ``Response:`` — the ``Event`` key decides.
+    """
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str, headers: Mapping[str, HeaderValue] | None = None) -> None:
+        super().__init__(headers or {})
+        self.kind = kind
+
+    @property
+    def name(self) -> str:
+        """The event name, the response status, or the banner line."""
+        key = {"event": "Event", "response": "Response"}.get(self.kind, "Banner")
+        return self.first(key)
+
+    @property
+    def action_id(self) -> str:
+        return self.first("ActionID")
+
+    @property
+    def timestamp(self) -> float | None:
+        """The ``Timestamp:`` header that ``timestampevents = yes`` adds, if any."""
+        raw = self.first("Timestamp")
+        try:
+            return float(raw) if raw else None
+        except ValueError:
+            return None
+
+    def first(self, key: str, default: str = "") -> str:
+        value = self.get(key)
+        if value is None:
+            return default
+        return value[0] if isinstance(value, list) else value
+
+    def getlist(self, key: str) -> list[str]:
+        value = self.get(key)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list) else [value]
+
+    def __repr__(self) -> str:
+        return f"Message({self.kind!r}, {dict(self)!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """A frame that was skipped. The parser goes on with the next frame."""
+
+    reason: str
+    size: int
+    sample: bytes = b""
+    kind: str = "error"
+
+
+Parsed = Message | ParseError
+
+
+def parse_frame(frame: bytes) -> Parsed | None:
+    """Parse one frame without its terminator. ``None`` for an empty frame."""
+    # Extra CRLFs between frames are harmless; Asterisk never sends them but proxies might.
+    frame = frame.lstrip(b"\r\n")
+    if not frame:
+        return None
+    try:
+        text = frame.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ParseError(f"not UTF-8 at byte {exc.start}", len(frame), frame[:64])
+    headers: dict[str, HeaderValue] = {}
+    for line in text.split("\r\n"):
+        key, sep, value = line.partition(":")
+        if not sep or not key or " " in key:
+            if line:
+                # Old-style `Command` output lines have no key; keep them, do not fail the frame.
+                key, value = "Output", line
+            else:
+                continue
+        elif value[:1] == " ":
+            value = value[1:]
+        old = headers.get(key)
+        if old is None:
+            headers[key] = value
+        elif isinstance(old, list):
+            old.append(value)
+        else:
+            headers[key] = [old, value]
+    if "Event" in headers:
+        return Message("event", headers)
+    if "Response" in headers:
+        return Message("response", headers)
+    return ParseError("neither Event nor Response", len(frame), frame[:64])
+
+
+class AMIParser:
+    """Incremental parser: ``feed(bytes)`` returns every complete message so far.
+
+    Never raises on input: an undecodable, keyless or oversized frame comes back as
+    a :class:`ParseError` and parsing resumes after its terminator.
+    """
+
+    def __init__(self, *, max_frame: int = MAX_FRAME_BYTES, expect_banner: bool = True) -> None:
+        self.max_frame = max_frame
+        self._buf = bytearray()
+        self._scan_from = 0  # bytes before this offset are known to hold no terminator
+        self._expect_banner = expect_banner
+        self._discarding = False  # inside an oversized frame, skipping to its end
+
+    def reset(self, *, expect_banner: bool = True) -> None:
+        """Forget partial input (the connection was replaced)."""
+        self._buf.clear()
+        self._scan_from = 0
+        self._expect_banner = expect_banner
+        self._discarding = False
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Parsed]:
+        buf = self._buf
+        buf += data
+        out: list[Parsed] = []
+        start = 0
+        if self._expect_banner:
+            start = self._take_banner(out)
+            if self._expect_banner:
+                return out
+        while True:
+            end = buf.find(TERMINATOR, max(start, self._scan_from))
+            if end < 0:
+                break
+            if self._discarding:
+                self._discarding = False
+            elif end - start > self.max_frame:
+                out.append(ParseError("frame too large", end - start, bytes(buf[start : start + 64])))
+            else:
+                if buf.startswith(_BANNER_BYTES, start):
+                    # A second banner mid-stream: a recorded reconnect, or a proxy that reconnected for us.
+                    line_end = buf.find(b"\r\n", start)
+                    out.append(Message("banner", {"Banner": buf[start:line_end].decode("utf-8", "replace")}))
+                    start = line_end + 2
+                parsed = parse_frame(bytes(buf[start:end]))
+                if parsed is not None:
+                    out.append(parsed)
+            start = end + 4
+            self._scan_from = start
+        if start:
+            del buf[:start]
+        # A terminator may straddle two reads, so re-scan the last 3 bytes next time.
+        self._scan_from = max(0, len(buf) - 3)
+        if len(buf) > self.max_frame:
+            if not self._discarding:
+                out.append(ParseError("frame too large", len(buf), bytes(buf[:64])))
+                self._discarding = True
+            del buf[:-3]
+            self._scan_from = 0
+        return out
+
+    def _take_banner(self, out: list[Parsed]) -> int:
+        buf = self._buf
+        end = buf.find(b"\r\n")
+        if end < 0:
+            if len(buf) > self.max_frame:
+                out.append(ParseError("banner too large", len(buf), bytes(buf[:64])))
+                buf.clear()
+                self._expect_banner = False
+            return 0
+        self._expect_banner = False
+        line = bytes(buf[:end]).decode("utf-8", "replace")
+        if ": " in line:
+            # No banner (some proxies strip it): the first line already belongs to a frame.
+            return 0
+        out.append(Message("banner", {"Banner": line}))
+        return end + 2
+
+
+def _check(text: str, what: str) -> str:
+    if "\r" in text or "\n" in text:
+        # A CR/LF in a value would let caller-controlled text inject a second action.
+        raise InvalidAction(f"{what} must not contain CR or LF: {text!r}")
+    return text
+
+
+def _encode_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def serialize_action(
+    action: str,
+    fields: Mapping[str, object] | Iterable[tuple[str, object]] | None = None,
+    *,
+    action_id: str | None = None,
+) -> bytes:
+    """Encode an action. A list/tuple value repeats the key (``Variable: A=1`` …)."""
+    lines = [f"Action: {_check(action, 'action')}"]
+    if action_id is not None:
+        lines.append(f"ActionID: {_check(action_id, 'ActionID')}")
+    items = fields.items() if isinstance(fields, Mapping) else (fields or ())
+    for key, value in items:
+        if key in ("Action", "ActionID"):
+            raise InvalidAction(f"pass {key} as an argument, not as a field")
+        _check(key, "key")
+        if ":" in key or not key:
+            raise InvalidAction(f"bad key {key!r}")
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if item is None:
+                continue
+            lines.append(f"{key}: {_check(_encode_value(item), key)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")

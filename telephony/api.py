@@ -1,0 +1,75 @@
+"""REST: /api/v1/calls/ — call records for the center (agents, dispatchers, supervisors)."""
+
+from __future__ import annotations
+
+import django_filters
+from rest_framework import permissions, serializers, viewsets
+
+from hotline.models.network import CENTER_ROLES
+from telephony.models import Call, Outcome
+
+
+class IsCenterStaff(permissions.BasePermission):
+    """Call records carry full phone numbers: only the 12345 center sees them."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_superuser or user.role in CENTER_ROLES))
+
+
+class CallSerializer(serializers.ModelSerializer):
+    caller = serializers.CharField(source="caller_number", read_only=True)
+    caller_id = serializers.IntegerField(read_only=True, allow_null=True)
+    agent = serializers.CharField(source="agent_interface", read_only=True)
+    agent_user = serializers.IntegerField(source="agent_id", read_only=True, allow_null=True)
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "linkedid",
+            "caller",
+            "caller_id",
+            "queue",
+            "agent",
+            "agent_name",
+            "agent_user",
+            "offered_at",
+            "answered_at",
+            "ended_at",
+            "wait_seconds",
+            "talk_seconds",
+            "outcome",
+            "ivr_choice",
+            "ticket",
+        ]
+        read_only_fields = fields
+
+
+class CallFilter(django_filters.FilterSet):
+    offered_after = django_filters.IsoDateTimeFilter(field_name="offered_at", lookup_expr="gte")
+    offered_before = django_filters.IsoDateTimeFilter(field_name="offered_at", lookup_expr="lt")
+    date_from = django_filters.DateFilter(field_name="offered_at", lookup_expr="date__gte")
+    date_to = django_filters.DateFilter(field_name="offered_at", lookup_expr="date__lte")
+    outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
+    agent = django_filters.NumberFilter(field_name="agent_id")
+    agent_interface = django_filters.CharFilter(field_name="agent_interface")
+    caller = django_filters.CharFilter(method="filter_caller")
+
+    class Meta:
+        model = Call
+        fields = ["queue"]
+
+    def filter_caller(self, queryset, name, value):
+        # Accept the raw PBX number or a Caller id.
+        if value.isdigit() and len(value) < 10:
+            return queryset.filter(caller_id=int(value))
+        return queryset.filter(caller_number__endswith=value.removeprefix("+86"))
+
+
+class CallViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CallSerializer
+    permission_classes = [IsCenterStaff]
+    filterset_class = CallFilter
+    queryset = Call.objects.all()  # no joins needed: the serializer reads only FK ids

@@ -1,0 +1,739 @@
+"""Pure translator: AMI events in, call-lifecycle events out. No I/O, no clock, no Django.
+
+One call = one ``Linkedid`` (the Uniqueid of the call's first channel, shared by the
+caller, agent and 110 legs). What the real Asterisk 22 traces taught us, and this
+module relies on:
+
+* ``QueueCallerLeave`` comes *before* ``AgentConnect``; ``AgentComplete`` before the
+  caller's own ``Hangup``.
+* An abandon and a queue timeout both send ``QueueCallerAbandon`` + ``QueueCallerLeave``.
+  In a timeout the caller is still alive and ``VarSet QUEUESTATUS=TIMEOUT`` follows;
+  in an abandon the caller's ``Hangup`` follows. So the abandon is decided later, once.
+* ``AgentComplete`` may carry no Channel/Uniqueid/Linkedid at all (after a Redirect,
+  or when the caller was hung up by the AMI ``Hangup`` action): correlate on the
+  member ``Interface`` (and ``HoldTime``).
+* A Redirect leaves no event of its own: the caller channel shows up in the 110
+  context (``Newexten``). ``BlindTransfer`` names its target.
+* Uniqueid numbering restarts with the PBX, so the caller stamps every call with a
+  ``pbx_epoch`` (the PBX boot time) and calls :meth:`CallTracker.new_pbx_epoch`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+ANSWERED = "answered"
+ABANDONED = "abandoned"
+TIMEOUT = "timeout"
+TRANSFERRED_110 = "transferred_110"
+IVR_110 = "ivr_110"
+TRANSFERRED = "transferred"
+CALLBACK = "callback"
+UNKNOWN = "unknown"
+OUTCOMES = (ANSWERED, ABANDONED, TIMEOUT, TRANSFERRED_110, IVR_110, TRANSFERRED, CALLBACK, UNKNOWN)
+
+# QUEUESTATUS values meaning "the queue gave up on the caller" (app_queue.c).
+_GAVE_UP = frozenset({"TIMEOUT", "LEAVEEMPTY", "LEAVEUNAVAIL"})
+_NO_VALUE = frozenset({"", "<unknown>"})
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    # Queues we follow; empty = every queue.
+    queues: frozenset[str] = frozenset()
+    # (context, exten) pairs that mean "the police (110)".
+    targets_110: frozenset[tuple[str, str]] = frozenset({("emergency", "110")})
+    callback_context: str = "callback"
+    # The dialplan sets this when the caller picks an IVR option (see docs/asterisk/extensions.conf).
+    ivr_variable: str = "HOTLINE_IVR_CHOICE"
+    ivr_110_choices: frozenset[str] = frozenset({"110"})
+    # Ended calls remembered so duplicates and late events are recognised.
+    max_recent: int = 20_000
+
+
+# --- domain events ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallLifecycle:
+    kind: ClassVar[str] = "call"
+    linkedid: str
+    pbx_epoch: int = 0
+    at: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["kind"] = self.kind
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallOffered(CallLifecycle):
+    kind: ClassVar[str] = "offered"
+    queue: str
+    caller_number: str
+    caller_name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IvrChoiceMade(CallLifecycle):
+    kind: ClassVar[str] = "ivr_choice"
+    choice: str
+    caller_number: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentRinging(CallLifecycle):
+    kind: ClassVar[str] = "ringing"
+    queue: str
+    interface: str
+    member_name: str
+    caller_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentRingStopped(CallLifecycle):
+    kind: ClassVar[str] = "ring_stopped"
+    interface: str
+    reason: str  # no_answer | answered_elsewhere | caller_left
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallAnswered(CallLifecycle):
+    kind: ClassVar[str] = "answered"
+    queue: str
+    interface: str
+    member_name: str
+    caller_number: str
+    wait_seconds: int | None
+    ring_seconds: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentReleased(CallLifecycle):
+    """The agent's part is over (the caller may still be talking to 110)."""
+
+    kind: ClassVar[str] = "agent_released"
+    interface: str
+    talk_seconds: int | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallAbandoned(CallLifecycle):
+    kind: ClassVar[str] = "abandoned"
+    queue: str
+    wait_seconds: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallTimedOut(CallLifecycle):
+    kind: ClassVar[str] = "timeout"
+    queue: str
+    wait_seconds: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallTransferred(CallLifecycle):
+    kind: ClassVar[str] = "transferred"
+    target: str  # "exten@context"
+    to_110: bool
+    mode: str  # redirect | blind | attended | ivr
+    interface: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackOriginated(CallLifecycle):
+    """``linkedid`` is empty when the Originate failed (no channel was created)."""
+
+    kind: ClassVar[str] = "callback"
+    number: str
+    interface: str
+    success: bool
+    reason: str
+    action_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallEnded(CallLifecycle):
+    """Final summary. Sent again (same linkedid) if a late event changes it."""
+
+    kind: ClassVar[str] = "ended"
+    outcome: str
+    queue: str
+    caller_number: str
+    caller_name: str
+    interface: str
+    member_name: str
+    offered_at: float | None
+    answered_at: float | None
+    wait_seconds: int | None
+    talk_seconds: int | None
+    ivr_choice: str
+
+
+# --- per-call state -----------------------------------------------------------------
+
+
+@dataclass
+class CallState:
+    linkedid: str
+    pbx_epoch: int
+    is_callback: bool = False
+    queue: str = ""
+    caller_number: str = ""
+    caller_name: str = ""
+    caller_uniqueid: str = ""  # the caller channel in the queue (or the IVR channel)
+    offered_at: float | None = None
+    ringing: set[str] = field(default_factory=set)
+    answered: bool = False
+    answered_at: float | None = None
+    interface: str = ""
+    member_name: str = ""
+    agent_uniqueid: str = ""
+    wait_seconds: int | None = None
+    talk_seconds: int | None = None
+    released: bool = False
+    abandon_pending: bool = False
+    abandoned: bool = False
+    timed_out: bool = False
+    reached_110: bool = False
+    transferred: bool = False
+    ivr_choice: str = ""
+    ended: bool = False
+    ended_at: float | None = None
+    outcome: str = ""
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first(event: Mapping[str, Any], key: str) -> str:
+    value = event.get(key, "")
+    return value[0] if isinstance(value, list) else value
+
+
+def member_interface(channel: str) -> str:
+    """``Local/1001@agents-00000009;1`` -> ``Local/1001@agents``; ``PJSIP/1001-0000002a`` -> ``PJSIP/1001``."""
+    base = channel.split(";", 1)[0]
+    head, sep, tail = base.rpartition("-")
+    if sep and len(tail) == 8 and all(c in "0123456789abcdef" for c in tail):
+        return head
+    return base
+
+
+class CallTracker:
+    """Follows calls of the hotline queues. ``feed(event)`` returns lifecycle events.
+
+    Idempotent: feeding the same event twice yields nothing the second time.
+    """
+
+    def __init__(self, config: TrackerConfig | None = None, *, pbx_epoch: int = 0) -> None:
+        self.config = config or TrackerConfig()
+        self.pbx_epoch = pbx_epoch
+        self.calls: dict[str, CallState] = {}
+        self._recent: OrderedDict[str, CallState] = OrderedDict()
+        # Answered calls per member interface whose AgentComplete has not arrived yet, oldest first.
+        self._awaiting_complete: dict[str, deque[str]] = {}
+        self._handlers: dict[str, Callable[[Mapping[str, Any], float | None], list[CallLifecycle]]] = {
+            "QueueCallerJoin": self._on_join,
+            "AgentCalled": self._on_agent_called,
+            "AgentRingNoAnswer": self._on_ring_no_answer,
+            "AgentConnect": self._on_agent_connect,
+            "AgentComplete": self._on_agent_complete,
+            "QueueCallerAbandon": self._on_abandon,
+            "VarSet": self._on_varset,
+            "Newexten": self._on_newexten,
+            "BlindTransfer": self._on_blind_transfer,
+            "AttendedTransfer": self._on_attended_transfer,
+            "OriginateResponse": self._on_originate_response,
+            "Hangup": self._on_hangup,
+        }
+
+    # --- public API ---------------------------------------------------------------
+
+    def feed(self, event: Mapping[str, Any], at: float | None = None) -> list[CallLifecycle]:
+        handler = self._handlers.get(_first(event, "Event"))
+        if handler is None:
+            return []
+        stamp = _first(event, "Timestamp")
+        if stamp:
+            at = _float(stamp, at)
+        return handler(event, at)
+
+    def call(self, linkedid: str) -> CallState | None:
+        return self.calls.get(linkedid) or self._recent.get(linkedid)
+
+    def interested_in(self, event: Mapping[str, Any]) -> bool:
+        """Cheap check the bridge uses to decide whether to keep an event for the audit log."""
+        linkedid = _first(event, "Linkedid") or _first(event, "TransfereeLinkedid")
+        return bool(linkedid) and (linkedid in self.calls or linkedid in self._recent)
+
+    def new_pbx_epoch(self, pbx_epoch: int) -> None:
+        """The PBX restarted: Uniqueids may repeat, so forget ended calls (live ones go through resync)."""
+        if pbx_epoch != self.pbx_epoch:
+            self.pbx_epoch = pbx_epoch
+            self._recent.clear()
+
+    def resync(self, live_linkedids: Iterable[str], at: float | None = None) -> list[CallLifecycle]:
+        """Close tracked calls that no longer exist on the PBX (after a reconnect).
+
+        A vanished call we cannot explain ends as ``unknown``; one an agent had already
+        answered keeps that fact (the answer rate must not lose it).
+        """
+        live = set(live_linkedids)
+        out: list[CallLifecycle] = []
+        for linkedid in [lid for lid in self.calls if lid not in live]:
+            state = self.calls[linkedid]
+            outcome = self._outcome(state)
+            if outcome in (ABANDONED, TIMEOUT) and not (state.abandoned or state.timed_out):
+                outcome = UNKNOWN
+            if not state.answered and outcome == ANSWERED:
+                outcome = UNKNOWN
+            out.extend(self._end(state, at, outcome=outcome))
+        return out
+
+    def adopt(
+        self,
+        linkedid: str,
+        *,
+        pbx_epoch: int,
+        queue: str = "",
+        caller_number: str = "",
+        answered: bool = False,
+        interface: str = "",
+        offered_at: float | None = None,
+    ) -> None:
+        """Resume following a call known from the database (the bridge restarted mid-call)."""
+        if linkedid in self.calls:
+            return
+        state = CallState(linkedid=linkedid, pbx_epoch=pbx_epoch, queue=queue, caller_number=caller_number)
+        state.answered, state.interface, state.offered_at = answered, interface, offered_at
+        if answered and interface:
+            self._awaiting_complete.setdefault(interface, deque(maxlen=8)).append(linkedid)
+        self.calls[linkedid] = state
+
+    def live_by_queue(self) -> dict[str, list[CallState]]:
+        """Callers still waiting in each queue (offered, not answered, not left)."""
+        out: dict[str, list[CallState]] = {}
+        for state in self.calls.values():
+            if state.queue and not state.answered and not state.abandon_pending and not state.timed_out:
+                out.setdefault(state.queue, []).append(state)
+        return out
+
+    # --- handlers -----------------------------------------------------------------
+
+    def _live(self, event: Mapping[str, Any]) -> CallState | None:
+        return self.calls.get(_first(event, "Linkedid"))
+
+    def _on_join(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        queue = _first(event, "Queue")
+        if self.config.queues and queue not in self.config.queues:
+            return []
+        linkedid = _first(event, "Linkedid")
+        if not linkedid or linkedid in self._recent:
+            return []
+        state = self.calls.get(linkedid)
+        if state is None:
+            state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch)
+        elif state.queue:
+            return []  # duplicate, or a second queue for the same call: the first one counts
+        state.queue = queue
+        state.caller_uniqueid = _first(event, "Uniqueid")
+        number = _first(event, "CallerIDNum")
+        name = _first(event, "CallerIDName")
+        if number not in _NO_VALUE:
+            state.caller_number = number
+        if name not in _NO_VALUE and name != number:
+            state.caller_name = name
+        state.offered_at = at
+        return [
+            CallOffered(
+                linkedid=linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                queue=queue,
+                caller_number=state.caller_number,
+                caller_name=state.caller_name,
+            )
+        ]
+
+    def _on_agent_called(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        state = self._live(event)
+        interface = _first(event, "Interface")
+        if state is None or state.answered or interface in state.ringing:
+            return []
+        state.ringing.add(interface)
+        return [
+            AgentRinging(
+                linkedid=state.linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                queue=state.queue,
+                interface=interface,
+                member_name=_first(event, "MemberName"),
+                caller_number=state.caller_number,
+            )
+        ]
+
+    def _on_ring_no_answer(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        state = self._live(event)
+        interface = _first(event, "Interface")
+        if state is None or interface not in state.ringing:
+            return []
+        state.ringing.discard(interface)
+        return [self._ring_stopped(state, interface, "no_answer", at)]
+
+    def _ring_stopped(self, state: CallState, interface: str, reason: str, at: float | None) -> AgentRingStopped:
+        return AgentRingStopped(
+            linkedid=state.linkedid, pbx_epoch=state.pbx_epoch, at=at, interface=interface, reason=reason
+        )
+
+    def _on_agent_connect(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        linkedid = _first(event, "Linkedid")
+        state = self.calls.get(linkedid) or self._recent.get(linkedid)
+        if state is None or state.answered:
+            return []
+        interface = _first(event, "Interface")
+        state.answered = True
+        state.answered_at = at
+        state.abandon_pending = False
+        state.interface = interface
+        state.member_name = _first(event, "MemberName")
+        state.agent_uniqueid = _first(event, "DestUniqueid")
+        state.wait_seconds = _int(_first(event, "HoldTime"))
+        self._awaiting_complete.setdefault(interface, deque(maxlen=8)).append(linkedid)
+        out: list[CallLifecycle] = [
+            self._ring_stopped(state, other, "answered_elsewhere", at) for other in sorted(state.ringing - {interface})
+        ]
+        state.ringing.clear()
+        out.append(
+            CallAnswered(
+                linkedid=linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                queue=state.queue,
+                interface=interface,
+                member_name=state.member_name,
+                caller_number=state.caller_number,
+                wait_seconds=state.wait_seconds,
+                ring_seconds=_int(_first(event, "RingTime")),
+            )
+        )
+        if state.ended:
+            # Out of order: the caller's Hangup overtook AgentConnect. The answer is the truth.
+            out.append(self._summary(state, self._outcome(state)))
+        return out
+
+    def _on_agent_complete(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        interface = _first(event, "Interface")
+        linkedid = _first(event, "Linkedid") or self._correlate_complete(interface, _first(event, "HoldTime"))
+        state = self.calls.get(linkedid) or self._recent.get(linkedid)
+        if state is None:
+            return []
+        pending = self._awaiting_complete.get(interface)
+        if pending and linkedid in pending:
+            pending.remove(linkedid)
+        talk = _int(_first(event, "TalkTime"))
+        reason = _first(event, "Reason")
+        changed = state.talk_seconds is None and talk is not None
+        if changed:
+            state.talk_seconds = talk
+        if reason == "transfer" and not state.reached_110:
+            state.transferred = True
+        out: list[CallLifecycle] = []
+        if not state.released:
+            state.released = True
+            out.append(
+                AgentReleased(
+                    linkedid=linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=at,
+                    interface=interface,
+                    talk_seconds=talk,
+                    reason=reason,
+                )
+            )
+        if state.ended and changed:
+            out.append(self._summary(state, self._outcome(state)))
+        return out
+
+    def _correlate_complete(self, interface: str, hold: str) -> str:
+        pending = self._awaiting_complete.get(interface)
+        if not pending:
+            return ""
+        hold_time = _int(hold)
+        for linkedid in pending:
+            state = self.call(linkedid)
+            if state is not None and state.wait_seconds == hold_time:
+                return linkedid
+        return pending[0]
+
+    def _on_abandon(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        state = self._live(event)
+        if state is None or state.answered or state.abandon_pending or state.abandoned or state.timed_out:
+            return []
+        # Abandon or timeout? Decided by what follows: QUEUESTATUS=TIMEOUT or the caller's Hangup.
+        state.abandon_pending = True
+        state.wait_seconds = _int(_first(event, "HoldTime"))
+        return [self._ring_stopped(state, i, "caller_left", at) for i in sorted(state.ringing)]
+
+    def _on_varset(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        variable = _first(event, "Variable")
+        if variable == "QUEUESTATUS":
+            state = self._live(event)
+            if state is None or not state.queue or state.answered or state.timed_out:
+                return []
+            if _first(event, "Value") not in _GAVE_UP:
+                return []
+            state.timed_out = True
+            state.abandon_pending = False
+            state.ringing.clear()
+            return [
+                CallTimedOut(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=at,
+                    queue=state.queue,
+                    wait_seconds=state.wait_seconds,
+                )
+            ]
+        if variable == self.config.ivr_variable:
+            linkedid = _first(event, "Linkedid")
+            choice = _first(event, "Value")
+            if not linkedid or not choice or linkedid in self._recent:
+                return []
+            state = self.calls.get(linkedid)
+            if state is None:
+                state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch)
+                state.caller_uniqueid = _first(event, "Uniqueid")
+                number = _first(event, "CallerIDNum")
+                state.caller_number = "" if number in _NO_VALUE else number
+                state.offered_at = at
+            if state.ivr_choice == choice:
+                return []
+            state.ivr_choice = choice
+            return [
+                IvrChoiceMade(
+                    linkedid=linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=at,
+                    choice=choice,
+                    caller_number=state.caller_number,
+                )
+            ]
+        return []
+
+    def _on_newexten(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        target = (_first(event, "Context"), _first(event, "Exten") or _first(event, "Extension"))
+        if target not in self.config.targets_110:
+            return []
+        linkedid = _first(event, "Linkedid")
+        if not linkedid or linkedid in self._recent:
+            return []
+        state = self.calls.get(linkedid)
+        if state is None:
+            # Sent to 110 before reaching a queue, by an IVR that set no variable.
+            state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch)
+            state.caller_uniqueid = _first(event, "Uniqueid")
+            number = _first(event, "CallerIDNum")
+            state.caller_number = "" if number in _NO_VALUE else number
+            state.offered_at = at
+        if state.reached_110:
+            return []
+        return self._mark_110(state, target, "redirect" if state.answered else "ivr", at)
+
+    def _mark_110(self, state: CallState, target: tuple[str, str], mode: str, at: float | None) -> list[CallLifecycle]:
+        state.reached_110 = True
+        return [
+            CallTransferred(
+                linkedid=state.linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                target=f"{target[1]}@{target[0]}",
+                to_110=True,
+                mode=mode,
+                interface=state.interface,
+            )
+        ]
+
+    def _on_blind_transfer(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        if _first(event, "Result") != "Success":
+            return []
+        state = self.calls.get(_first(event, "TransfereeLinkedid"))
+        if state is None:
+            return []
+        target = (_first(event, "Context"), _first(event, "Extension"))
+        if target in self.config.targets_110:
+            return [] if state.reached_110 else self._mark_110(state, target, "blind", at)
+        if state.transferred:
+            return []
+        state.transferred = True
+        return [
+            CallTransferred(
+                linkedid=state.linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                target=f"{target[1]}@{target[0]}",
+                to_110=False,
+                mode="blind",
+                interface=state.interface,
+            )
+        ]
+
+    def _on_attended_transfer(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        if _first(event, "Result") != "Success":
+            return []
+        state = self.calls.get(_first(event, "OrigTransfererLinkedid")) or self.calls.get(
+            _first(event, "TransfereeLinkedid")
+        )
+        if state is None or state.transferred or state.reached_110:
+            return []
+        state.transferred = True
+        target = _first(event, "SecondTransfererExten") or _first(event, "DestApp") or "attended"
+        return [
+            CallTransferred(
+                linkedid=state.linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                target=target,
+                to_110=False,
+                mode="attended",
+                interface=state.interface,
+            )
+        ]
+
+    def _on_originate_response(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        if _first(event, "Context") != self.config.callback_context:
+            return []
+        success = _first(event, "Response") == "Success"
+        linkedid = _first(event, "Uniqueid") if success else ""
+        if linkedid in _NO_VALUE:
+            linkedid = ""
+        if linkedid and (linkedid in self.calls or linkedid in self._recent):
+            return []
+        interface = member_interface(_first(event, "Channel"))
+        number = _first(event, "Exten")
+        if linkedid:
+            state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch, is_callback=True)
+            state.caller_number, state.interface, state.offered_at = number, interface, at
+            state.caller_uniqueid = linkedid
+        return [
+            CallbackOriginated(
+                linkedid=linkedid,
+                pbx_epoch=self.pbx_epoch,
+                at=at,
+                number=number,
+                interface=interface,
+                success=success,
+                reason=_first(event, "Reason"),
+                action_id=_first(event, "ActionID"),
+            )
+        ]
+
+    def _on_hangup(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        state = self._live(event)
+        if state is None:
+            return []
+        uniqueid = _first(event, "Uniqueid")
+        out: list[CallLifecycle] = []
+        if uniqueid and uniqueid == state.agent_uniqueid and not state.released:
+            # The agent leg is gone (e.g. after a Redirect) but AgentComplete may come much later.
+            state.released = True
+            out.append(
+                AgentReleased(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=at,
+                    interface=state.interface,
+                    talk_seconds=None,
+                    reason="agent_leg_hangup",
+                )
+            )
+        if uniqueid in (state.linkedid, state.caller_uniqueid):
+            out.extend(self._end(state, at))
+        return out
+
+    # --- ending -------------------------------------------------------------------
+
+    def _outcome(self, state: CallState) -> str:
+        if state.is_callback:
+            return CALLBACK
+        if state.reached_110:
+            return TRANSFERRED_110 if state.answered else IVR_110
+        if state.transferred:
+            return TRANSFERRED
+        if state.answered:
+            return ANSWERED
+        if state.timed_out:
+            return TIMEOUT
+        if state.queue:
+            return ABANDONED
+        if state.ivr_choice and state.ivr_choice in self.config.ivr_110_choices:
+            return IVR_110
+        return UNKNOWN
+
+    def _end(self, state: CallState, at: float | None, outcome: str | None = None) -> list[CallLifecycle]:
+        out: list[CallLifecycle] = []
+        if state.ended:
+            return out
+        state.ended = True
+        state.ended_at = at
+        outcome = outcome or self._outcome(state)
+        if outcome == ABANDONED:
+            state.abandoned = True
+            if state.wait_seconds is None and at is not None and state.offered_at is not None:
+                state.wait_seconds = int(at - state.offered_at)
+            out.extend(self._ring_stopped(state, i, "caller_left", at) for i in sorted(state.ringing))
+            out.append(
+                CallAbandoned(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=at,
+                    queue=state.queue,
+                    wait_seconds=state.wait_seconds,
+                )
+            )
+        state.ringing.clear()
+        state.abandon_pending = False
+        if state.answered and state.talk_seconds is None and at is not None and state.answered_at is not None:
+            state.talk_seconds = int(at - state.answered_at)
+        out.append(self._summary(state, outcome))
+        del self.calls[state.linkedid]
+        self._recent[state.linkedid] = state
+        while len(self._recent) > self.config.max_recent:
+            self._recent.popitem(last=False)
+        return out
+
+    def _summary(self, state: CallState, outcome: str) -> CallEnded:
+        state.outcome = outcome
+        return CallEnded(
+            linkedid=state.linkedid,
+            pbx_epoch=state.pbx_epoch,
+            at=state.ended_at,
+            outcome=outcome,
+            queue=state.queue,
+            caller_number=state.caller_number,
+            caller_name=state.caller_name,
+            interface=state.interface,
+            member_name=state.member_name,
+            offered_at=state.offered_at,
+            answered_at=state.answered_at,
+            wait_seconds=state.wait_seconds,
+            talk_seconds=state.talk_seconds,
+            ivr_choice=state.ivr_choice,
+        )
+
+
+def _float(raw: str, default: float | None) -> float | None:
+    try:
+        return float(raw)
+    except ValueError:
+        return default

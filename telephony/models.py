@@ -1,0 +1,100 @@
+"""Call records: one Call per caller call (keyed by PBX boot + Linkedid), raw AMI events for audit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from telephony import calls as lifecycle
+
+
+class Outcome(models.TextChoices):
+    ANSWERED = lifecycle.ANSWERED, _("answered")
+    ABANDONED = lifecycle.ABANDONED, _("abandoned in queue")
+    TIMEOUT = lifecycle.TIMEOUT, _("queue timeout")
+    TRANSFERRED_110 = lifecycle.TRANSFERRED_110, _("transferred to 110")
+    IVR_110 = lifecycle.IVR_110, _("sent to 110 by the IVR")
+    TRANSFERRED = lifecycle.TRANSFERRED, _("transferred")
+    CALLBACK = lifecycle.CALLBACK, _("callback")
+    UNKNOWN = lifecycle.UNKNOWN, _("unknown")
+
+
+class Call(models.Model):
+    """A call of the hotline queues, from offer to hangup. ``outcome`` stays blank while it is live."""
+
+    linkedid = models.CharField(_("call id"), max_length=64)
+    # Boot time of the PBX (unix seconds): Uniqueids restart with Asterisk, this tells repeats apart.
+    pbx_epoch = models.BigIntegerField(_("PBX boot"), default=0)
+    caller = models.ForeignKey(
+        "hotline.Caller",
+        verbose_name=_("caller"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    caller_number = models.CharField(_("caller number"), max_length=32, blank=True)
+    caller_name = models.CharField(_("caller name"), max_length=50, blank=True)
+    queue = models.CharField(_("queue"), max_length=64, blank=True)
+    agent_interface = models.CharField(_("agent interface"), max_length=128, blank=True)
+    agent_name = models.CharField(_("agent member name"), max_length=64, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True, db_index=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    wait_seconds = models.PositiveIntegerField(_("wait (s)"), null=True, blank=True)
+    talk_seconds = models.PositiveIntegerField(_("talk (s)"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, db_index=True)
+    ivr_choice = models.CharField(_("IVR choice"), max_length=16, blank=True)
+    ticket = models.ForeignKey(
+        "hotline.Ticket",
+        verbose_name=_("ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-offered_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["pbx_epoch", "linkedid"], name="call_unique_boot_linkedid")]
+        indexes = [models.Index(fields=["linkedid"]), models.Index(fields=["agent", "offered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.linkedid} {self.outcome or 'live'}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None
+
+
+class CallEvent(models.Model):
+    """A raw AMI event of a call, kept for audit. Pruned after TELEPHONY_EVENT_RETENTION_DAYS."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    name = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # sha1 of the payload: the same event delivered twice is stored once.
+    fingerprint = models.CharField(max_length=40)
+    payload = models.JSONField()
+
+    class Meta:
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["call", "fingerprint"], name="callevent_unique_fingerprint")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,276 @@
+"""Writes for call records. Every function is idempotent: applying the same lifecycle event twice changes nothing.
+
+The bridge calls :func:`apply_lifecycle` for each event the translator emits, inside
+one small transaction, and real-time messages go out only after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hotline.errors import InvalidInput
+from hotline.events import agent_group, publish_on_commit
+from hotline.models import Ticket, User
+from hotline.models.tickets import OPEN_STATUSES
+from hotline.services.tickets import find_or_create_caller
+from telephony import calls as lc
+from telephony.models import Call, CallEvent
+
+log = logging.getLogger(__name__)
+
+WALLBOARD_GROUP = "wallboard"
+# Raw events stored per call at most: a call stuck in a loop must not fill the disk.
+MAX_EVENTS_PER_CALL = 400
+_NOTIFY_ONLY = (lc.AgentRinging, lc.AgentRingStopped, lc.AgentReleased, lc.CallTransferred)
+_EXTENSION = re.compile(r"^[A-Za-z]+/(\d+)")
+
+
+def _when(at: float | None) -> datetime:
+    return datetime.fromtimestamp(at, tz=UTC) if at is not None else timezone.now()
+
+
+def agent_for_interface(interface: str) -> User | None:
+    """``Local/1001@agents`` or ``PJSIP/1001`` -> the user whose agent_extension is 1001."""
+    match = _EXTENSION.match(interface or "")
+    if not match:
+        return None
+    return User.objects.filter(agent_extension=match.group(1), is_active=True).first()
+
+
+def _caller_for(number: str, name: str) -> Any:
+    if not number:
+        return None
+    try:
+        return find_or_create_caller(number, name)
+    except InvalidInput:
+        # Anonymous, internal or foreign numbers: keep the raw number on the call, link no Caller.
+        log.info("call from a number we cannot normalise: %r", number)
+        return None
+
+
+def _get_call(linkedid: str, pbx_epoch: int, *, lock: bool = True) -> tuple[Call, bool]:
+    qs = Call.objects.select_for_update() if lock else Call.objects
+    try:
+        return qs.get(pbx_epoch=pbx_epoch, linkedid=linkedid), False
+    except Call.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            return Call.objects.create(pbx_epoch=pbx_epoch, linkedid=linkedid), True
+    except IntegrityError:  # a second bridge (standby taking over) created it first
+        return qs.get(pbx_epoch=pbx_epoch, linkedid=linkedid), False
+
+
+def _save(call: Call, changes: dict[str, Any]) -> list[str]:
+    changed = [name for name, value in changes.items() if getattr(call, name) != value]
+    for name in changed:
+        setattr(call, name, changes[name])
+    if changed:
+        call.save(update_fields=changed)
+    return changed
+
+
+def apply_lifecycle(event: lc.CallLifecycle, raw: Iterable[Mapping[str, Any]] = ()) -> Call | None:
+    """Record one lifecycle event (and the raw AMI events behind it) and publish it after commit."""
+    if not event.linkedid:
+        # A failed callback Originate created no channel: nothing to record, the requester got the error.
+        _publish(None, event)
+        return None
+    with transaction.atomic():
+        call, created = _get_call(event.linkedid, event.pbx_epoch)
+        changed = _apply(call, event, created)
+        store_raw_events(call, raw)
+        # Ringing, ring-stopped, released and transferred change no column but are news for the consoles;
+        # the tracker already drops duplicates of those.
+        if created or changed or isinstance(event, _NOTIFY_ONLY):
+            _publish(call, event)
+    return call
+
+
+def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
+    at = _when(event.at)
+    changes: dict[str, Any] = {}
+    if isinstance(event, lc.CallOffered | lc.IvrChoiceMade | lc.CallbackOriginated):
+        number = event.number if isinstance(event, lc.CallbackOriginated) else event.caller_number
+        name = getattr(event, "caller_name", "")
+        if call.offered_at is None:
+            changes["offered_at"] = at
+        if number and not call.caller_number:
+            changes["caller_number"] = number[:32]
+            changes["caller"] = _caller_for(number, name)
+        if name and not call.caller_name:
+            changes["caller_name"] = name[:50]
+    if isinstance(event, lc.CallOffered):
+        changes["queue"] = call.queue or event.queue
+    elif isinstance(event, lc.IvrChoiceMade):
+        changes["ivr_choice"] = event.choice[:16]
+    elif isinstance(event, lc.CallbackOriginated):
+        changes["outcome"] = lc.CALLBACK
+        changes.update(_agent_fields(call, event.interface, ""))
+    elif isinstance(event, lc.CallAnswered):
+        if call.answered_at is None:
+            changes["answered_at"] = at
+        changes["wait_seconds"] = event.wait_seconds
+        changes.update(_agent_fields(call, event.interface, event.member_name))
+    elif isinstance(event, lc.CallAbandoned | lc.CallTimedOut):
+        changes["wait_seconds"] = event.wait_seconds
+        if not call.answered_at:
+            changes["outcome"] = event.kind
+    elif isinstance(event, lc.CallEnded):
+        changes.update(
+            outcome=event.outcome,
+            ended_at=call.ended_at or at,
+            wait_seconds=event.wait_seconds,
+            talk_seconds=event.talk_seconds,
+            queue=call.queue or event.queue,
+            ivr_choice=call.ivr_choice or event.ivr_choice[:16],
+        )
+        if event.offered_at is not None and call.offered_at is None:
+            changes["offered_at"] = _when(event.offered_at)
+        if event.answered_at is not None and call.answered_at is None:
+            changes["answered_at"] = _when(event.answered_at)
+        if event.caller_number and not call.caller_number:
+            changes["caller_number"] = event.caller_number[:32]
+            changes["caller"] = _caller_for(event.caller_number, event.caller_name)
+        if event.interface:
+            changes.update(_agent_fields(call, event.interface, event.member_name))
+    return _save(call, changes)
+
+
+def _agent_fields(call: Call, interface: str, member_name: str) -> dict[str, Any]:
+    if call.agent_interface == interface and (call.agent_name or not member_name):
+        return {}
+    return {
+        "agent_interface": interface[:128],
+        "agent_name": (member_name or call.agent_name)[:64],
+        "agent": agent_for_interface(interface),
+    }
+
+
+def store_raw_events(call: Call, raw: Iterable[Mapping[str, Any]]) -> int:
+    """Keep raw AMI events for audit; a repeat of the same event is stored once."""
+    rows = []
+    for event in raw:
+        payload = dict(event)
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+        rows.append(
+            CallEvent(
+                call=call,
+                name=str(payload.get("Event", ""))[:64],
+                fingerprint=hashlib.sha1(blob.encode()).hexdigest(),
+                payload=payload,
+            )
+        )
+    if not rows:
+        return 0
+    room = MAX_EVENTS_PER_CALL - CallEvent.objects.filter(call=call).count()
+    if room <= 0:
+        return 0
+    CallEvent.objects.bulk_create(rows[:room], ignore_conflicts=True)
+    return min(len(rows), room)
+
+
+def prune_call_events(now: datetime | None = None) -> int:
+    """Delete raw events older than TELEPHONY_EVENT_RETENTION_DAYS (default 90). Returns the count."""
+    days = getattr(settings, "TELEPHONY_EVENT_RETENTION_DAYS", 90)
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = CallEvent.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+def close_vanished_calls(pbx_epoch: int, live_linkedids: Iterable[str], at: float | None = None) -> list[Call]:
+    """After a reconnect: open calls the PBX no longer has are closed as ``unknown``.
+
+    Covers calls the bridge lost track of itself (it restarted mid-call).
+    """
+    live = set(live_linkedids)
+    closed = []
+    for call in Call.objects.filter(ended_at__isnull=True).exclude(linkedid__in=live, pbx_epoch=pbx_epoch):
+        with transaction.atomic():
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            if locked.ended_at is not None:
+                continue
+            outcome = locked.outcome or (lc.ANSWERED if locked.answered_at else lc.UNKNOWN)
+            _save(locked, {"ended_at": _when(at), "outcome": outcome})
+            publish_on_commit([WALLBOARD_GROUP], {"type": "call.ended", **_call_summary(locked)})
+            closed.append(locked)
+    return closed
+
+
+def resolve_pbx_epoch(estimate: int, tolerance: int = 5) -> int:
+    """The PBX boot time, stable across bridge restarts: reuse the last one seen if it is within tolerance.
+
+    ``estimate`` is now - Uptime (FullyBooted), which jitters by a second or two per login.
+    """
+    last = Call.objects.order_by("-id").values_list("pbx_epoch", flat=True).first()
+    if last is not None and abs(last - estimate) <= tolerance:
+        return last
+    return estimate
+
+
+# --- real-time messages ----------------------------------------------------------------
+
+
+def _call_summary(call: Call) -> dict[str, Any]:
+    return {
+        "call_id": call.pk,
+        "linkedid": call.linkedid,
+        "caller_number": call.caller_number,
+        "queue": call.queue,
+        "agent_id": call.agent_id,
+        "agent_interface": call.agent_interface,
+        "outcome": call.outcome,
+        "offered_at": call.offered_at.isoformat() if call.offered_at else None,
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "wait_seconds": call.wait_seconds,
+        "talk_seconds": call.talk_seconds,
+    }
+
+
+def screen_pop(call: Call) -> dict[str, Any]:
+    """What the agent's console shows while the phone rings: the caller and their tickets."""
+    tickets: list[dict[str, Any]] = []
+    open_tickets: list[dict[str, Any]] = []
+    if call.caller_id:
+        qs = Ticket.objects.filter(caller_id=call.caller_id).order_by("-created_at")
+        for ticket in qs[:10]:
+            item = {"id": ticket.pk, "number": ticket.number, "status": ticket.status, "title": ticket.title}
+            tickets.append(item)
+        open_tickets = [
+            {"id": t.pk, "number": t.number, "status": t.status, "title": t.title}
+            for t in qs.filter(status__in=OPEN_STATUSES)[:10]
+        ]
+    return {
+        "caller_id": call.caller_id,
+        "caller_name": call.caller.name if call.caller_id else call.caller_name,
+        "previous_tickets": tickets,
+        "open_tickets": open_tickets,
+    }
+
+
+def _publish(call: Call | None, event: lc.CallLifecycle) -> None:
+    message: dict[str, Any] = {"type": f"call.{event.kind}", "event": event.as_dict()}
+    if call is not None:
+        message.update(_call_summary(call))
+    groups = [WALLBOARD_GROUP]
+    interface = getattr(event, "interface", "") or (call.agent_interface if call else "")
+    user = (call.agent if call is not None and call.agent_id and not isinstance(event, lc.AgentRinging) else None) or (
+        agent_for_interface(interface) if interface else None
+    )
+    if user is not None:
+        groups.append(agent_group(user.pk))
+        if isinstance(event, lc.AgentRinging) and call is not None:
+            # Only the agent whose phone rings gets the caller's history; the wallboard needs no personal data.
+            publish_on_commit([agent_group(user.pk)], {**message, "type": "call.screen_pop", **screen_pop(call)})
+    publish_on_commit(groups, message)

@@ -1,0 +1,483 @@
+"""A PBX simulator that speaks AMI like Asterisk 22, for demos and tests without a PBX.
+
+Faithful by construction: each simulated call replays the event frames of one real
+recorded call (../shared/ami-traces/ or ``telephony/traces/``) with fresh Uniqueids,
+channel numbers, caller number/name and agent, at the recorded pace. Arrivals are
+Poisson; the scenario of each call is drawn from a mix. Actions answer with the
+responses and events a real Asterisk 22 sends (copied from the same traces).
+
+Limitations (documented in docs/telephony.md): agent availability is not modelled
+(a template call rings its agent whether or not that agent is busy), and the queue
+``Position``/``Count`` fields are those of the template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import itertools
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from telephony.ami.protocol import AMIParser, Message
+
+log = logging.getLogger(__name__)
+
+BANNER = b"Asterisk Call Manager/11.0.0\r\n"
+DEFAULT_TRACES = Path(__file__).resolve().parent / "traces"  # copies of the real recordings
+SCENARIOS = ("answered", "abandoned", "queue_timeout", "emergency_transfer")
+DEFAULT_MIX = {"answered": 0.62, "abandoned": 0.25, "queue_timeout": 0.05, "emergency_transfer": 0.03, "ivr_110": 0.05}
+_SKIP = frozenset({"FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMemberRemoved", "OriginateResponse"})
+_UNIQUEID = re.compile(r"\b(1795\d{6})\.(\d+)\b")
+_LOCAL_SEQ = re.compile(r"-([0-9a-f]{8});")
+NAMES = ("王先生", "李女士", "张先生", "刘女士", "陈先生")
+
+
+@dataclass(frozen=True)
+class Template:
+    scenario: str
+    frames: tuple[tuple[float, str], ...]  # (seconds after the first frame, frame text without terminator)
+    number: str
+
+
+def load_template(scenario: str, traces_dir: Path = DEFAULT_TRACES) -> Template:
+    """The event frames of the single call in ``scenario``.ami, with their recorded times."""
+    data = (traces_dir / f"{scenario}.ami").read_bytes()
+    chunks = [
+        tuple(map(float, line.split("\t")))
+        for line in (traces_dir / f"{scenario}.timing.tsv").read_text().split("\n")
+        if line
+    ]
+    starts = [int(c[0]) for c in chunks]
+    frames: list[tuple[float, str]] = []
+    number = ""
+    offset = len(BANNER)
+    for raw in data[len(BANNER) :].split(b"\r\n\r\n"):
+        at = chunks[max(0, bisect.bisect_right(starts, offset) - 1)][1]
+        offset += len(raw) + 4
+        if not raw:
+            continue
+        text = raw.decode()
+        (message,) = AMIParser(expect_banner=False).feed(raw + b"\r\n\r\n")
+        if message.kind != "event" or message.first("ActionID") or message.name in _SKIP:
+            continue
+        if message.name == "QueueCallerJoin":
+            number = message.first("CallerIDNum")
+        frames.append((at, text))
+    # Drop what follows the call's end (list answers are gone already; member removal events are skipped).
+    start = frames[0][0]
+    return Template(scenario, tuple((t - start, f) for t, f in frames), number)
+
+
+def ivr_110_template(number: str = "13800000110") -> Template:
+    """No recording has an IVR: frames built from the fields Asterisk 22 sends for them."""
+    base = (
+        "Channel: Local/13800000110@callers-00000000;2",
+        "Uniqueid: 1795770000.1",
+        "Linkedid: 1795770000.0",
+        f"CallerIDNum: {number}",
+        f"CallerIDName: {number}",
+    )
+
+    def frame(event: str, privilege: str, *lines: str) -> str:
+        return "\r\n".join((f"Event: {event}", f"Privilege: {privilege}", *base, *lines))
+
+    frames = (
+        (0.0, frame("Newchannel", "call,all", "Context: ivr", "Exten: 12345", "Priority: 1")),
+        (
+            2.0,
+            frame(
+                "VarSet",
+                "dialplan,all",
+                "Context: ivr",
+                "Exten: 12345",
+                "Priority: 4",
+                "Variable: HOTLINE_IVR_CHOICE",
+                "Value: 110",
+            ),
+        ),
+        (
+            2.0,
+            frame(
+                "Newexten",
+                "dialplan,all",
+                "Context: emergency",
+                "Exten: 110",
+                "Priority: 1",
+                "Application: NoOp",
+                "AppData: 110 police trunk",
+                "Extension: 110",
+            ),
+        ),
+        (
+            9.0,
+            frame(
+                "Hangup",
+                "call,all",
+                "Context: emergency",
+                "Exten: 110",
+                "Priority: 6",
+                "Cause: 16",
+                "Cause-txt: Normal Clearing",
+            ),
+        ),
+    )
+    return Template("ivr_110", frames, number)
+
+
+@dataclass
+class SimulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 15038
+    username: str = "hotline"
+    secret: str = field(default="hotline-secret", repr=False)
+    calls_per_minute: float = 6.0
+    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    agents: tuple[str, ...] = ("1001", "1002", "1003")
+    speed: float = 1.0  # 2.0 = twice as fast as the recordings
+    seed: int | None = None
+    traces_dir: Path = DEFAULT_TRACES
+    generate: bool = True
+
+
+class PBXSimulator:
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.templates = {name: load_template(name, config.traces_dir) for name in SCENARIOS}
+        self.templates["ivr_110"] = ivr_110_template()
+        self.boot = int(time.time())
+        self._uid = itertools.count()
+        self._local = itertools.count(1)
+        self._sessions: set[asyncio.StreamWriter] = set()
+        self.members: dict[str, dict[str, str]] = {}  # interface -> {MemberName, Paused, PausedReason}
+        self.live: dict[str, list[str]] = {}  # linkedid -> channel names
+        self.server: asyncio.AbstractServer | None = None
+
+    # --- call generation --------------------------------------------------------------
+
+    def render(self, template: Template, *, number: str, name: str, agent: str) -> list[tuple[float, str]]:
+        """A template call with fresh ids; the same event names, fields and order as recorded."""
+        ids: dict[str, str] = {}
+        seqs: dict[str, str] = {}
+        epoch = int(time.time())
+
+        def new_uid(match: re.Match[str]) -> str:
+            return ids.setdefault(match.group(0), f"{epoch}.{next(self._uid)}")
+
+        def new_seq(match: re.Match[str]) -> str:
+            return seqs.setdefault(match.group(1), f"-{next(self._local):08x};")
+
+        out = []
+        for at, text in template.frames:
+            text = _UNIQUEID.sub(new_uid, text)
+            text = _LOCAL_SEQ.sub(new_seq, text)
+            text = text.replace(f"CallerIDName: {template.number}", f"CallerIDName: {name}")
+            text = text.replace(template.number, number)
+            text = re.sub(r"(?<!\d)1001(?!\d)", agent, text)
+            out.append((at / self.config.speed, text))
+        return out
+
+    def new_call(self, scenario: str) -> list[tuple[float, str]]:
+        number = "13" + "".join(self.rng.choice("0123456789") for _ in range(9))
+        name = self.rng.choice(NAMES) if self.rng.random() < 1 / 3 else number
+        interfaces = [i for i, m in self.members.items() if m.get("Paused") != "1"] or [
+            f"Local/{a}@agents" for a in self.config.agents
+        ]
+        agent = self.rng.choice(interfaces).split("/")[1].split("@")[0]
+        return self.render(self.templates[scenario], number=number, name=name, agent=agent)
+
+    async def play(self, frames: list[tuple[float, str]]) -> None:
+        start = time.monotonic()
+        for at, text in frames:
+            delay = at - (time.monotonic() - start)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.broadcast(text)
+
+    async def generate(self, stop: asyncio.Event, *, drain: bool = False) -> None:
+        """Start calls until ``stop``; then cancel those in flight, or let them finish if ``drain``."""
+        scenarios, weights = zip(*self.config.mix.items(), strict=True)
+        tasks: set[asyncio.Task[None]] = set()
+        rate = self.config.calls_per_minute / 60.0
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.rng.expovariate(rate))
+            if stop.is_set():
+                break
+            scenario = self.rng.choices(scenarios, weights)[0]
+            task = asyncio.create_task(self.play(self.new_call(scenario)))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if drain:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+
+    def broadcast(self, text: str) -> None:
+        data = text.encode() + b"\r\n\r\n"
+        for writer in list(self._sessions):
+            if writer.is_closing():
+                self._sessions.discard(writer)
+            else:
+                writer.write(data)
+
+    # --- AMI server -------------------------------------------------------------------
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, self.config.host, self.config.port)
+        return self.server.sockets[0].getsockname()[1]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        port = await self.start()
+        log.info("PBX simulator speaking AMI on %s:%s", self.config.host, port)
+        try:
+            if self.config.generate:
+                await self.generate(stop)
+            else:
+                await stop.wait()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for writer in list(self._sessions):
+            writer.close()
+        self._sessions.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(BANNER)
+        parser = AMIParser(expect_banner=False)
+        authed = False
+        try:
+            while data := await reader.read(65536):
+                for message in parser.feed(data.replace(b"Action:", b"Event:")):
+                    if not isinstance(message, Message):
+                        continue
+                    # Actions parse like events once "Action:" is renamed; the Event key holds the action name.
+                    action = message.first("Event")
+                    aid = message.first("ActionID")
+                    if action.lower() == "login":
+                        ok = (
+                            message.first("Username") == self.config.username
+                            and message.first("Secret") == self.config.secret
+                        )
+                        if not ok:
+                            writer.write(_resp("Error", aid, Message="Authentication failed"))
+                            await writer.drain()
+                            writer.close()
+                            return
+                        authed = True
+                        writer.write(_resp("Success", aid, Message="Authentication accepted"))
+                        uptime = int(time.time()) - self.boot
+                        writer.write(
+                            _event(
+                                "FullyBooted",
+                                Privilege="system,all",
+                                Uptime=uptime,
+                                LastReload=uptime,
+                                Status="Fully Booted",
+                            )
+                        )
+                        self._sessions.add(writer)
+                    elif not authed:
+                        writer.write(_resp("Error", aid, Message="Permission denied"))
+                    else:
+                        if self._action(writer, action.lower(), aid, message) == "bye":
+                            await writer.drain()
+                            writer.close()
+                            return
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._sessions.discard(writer)
+
+    def _action(self, w: asyncio.StreamWriter, action: str, aid: str, m: Message) -> str | None:
+        q, iface = m.first("Queue"), m.first("Interface")
+        if action == "logoff":
+            w.write(_resp("Goodbye", aid, Message="Thanks for all the fish."))
+            return "bye"
+        if action == "ping":
+            w.write(_resp("Success", aid, Ping="Pong", Timestamp=f"{time.time():.6f}"))
+        elif action == "events":
+            w.write(_resp("Success", aid, Events="On"))
+        elif action == "filter":
+            w.write(_resp("Success", aid, Message="Filter Added Successfully"))
+        elif action == "queueadd":
+            paused = "1" if m.first("Paused").lower() in ("true", "1", "yes") else "0"
+            self.members[iface] = {
+                "MemberName": m.first("MemberName") or iface,
+                "Paused": paused,
+                "PausedReason": m.first("Reason"),
+                "Queue": q,
+            }
+            w.write(_resp("Success", aid, Message="Added interface to queue"))
+            self.broadcast(_member_text("QueueMemberAdded", q, iface, self.members[iface]))
+        elif action == "queueremove":
+            member = self.members.pop(iface, None)
+            if member is None:
+                w.write(_resp("Error", aid, Message="Unable to remove interface: Not there"))
+            else:
+                w.write(_resp("Success", aid, Message="Removed interface from queue"))
+                self.broadcast(_member_text("QueueMemberRemoved", q, iface, member))
+        elif action == "queuepause":
+            member = self.members.get(iface)
+            if member is None:
+                w.write(_resp("Error", aid, Message="Interface not found"))
+            else:
+                paused = m.first("Paused").lower() in ("true", "1", "yes")
+                member.update(Paused="1" if paused else "0", PausedReason=m.first("Reason") if paused else "")
+                w.write(_resp("Success", aid, Message=f"Interface {'paused' if paused else 'unpaused'} successfully"))
+                self.broadcast(_member_text("QueueMemberPause", q or member["Queue"], iface, member))
+        elif action in ("queuestatus", "queuesummary", "coreshowchannels"):
+            self._list(w, action, aid, q)
+        elif action == "originate":
+            w.write(_resp("Success", aid, Message="Originate successfully queued"))
+            # Async: the outcome comes later as an OriginateResponse *event* with the same ActionID.
+            uid = f"{int(time.time())}.{next(self._uid)}"
+            seq = f"{next(self._local):08x}"
+            self.broadcast(
+                _event_text(
+                    "OriginateResponse",
+                    Privilege="call,all",
+                    ActionID=aid,
+                    Response="Success",
+                    Channel=f"{m.first('Channel')}-{seq};1",
+                    Context=m.first("Context"),
+                    Exten=m.first("Exten"),
+                    Reason="4",
+                    Uniqueid=uid,
+                    CallerIDNum="12345",
+                    CallerIDName="12345 callback",
+                )
+            )
+        elif action in ("redirect", "blindtransfer", "hangup"):
+            msg = {"redirect": "Redirect successful", "blindtransfer": "Transfer succeeded", "hangup": "Channel Hungup"}
+            w.write(_resp("Success", aid, Message=msg[action]))
+        else:
+            w.write(_resp("Error", aid, Message="Invalid/unknown command"))
+        return None
+
+    def _list(self, w: asyncio.StreamWriter, action: str, aid: str, queue: str) -> None:
+        what = {"queuestatus": "Queue status", "queuesummary": "Queue summary", "coreshowchannels": "Channels"}[action]
+        w.write(_resp("Success", aid, EventList="start", Message=f"{what} will follow"))
+        items = 0
+        if action == "queuestatus":
+            w.write(
+                _event(
+                    "QueueParams",
+                    Queue=queue or "12345",
+                    Max=0,
+                    Strategy="rrmemory",
+                    Calls=0,
+                    Holdtime=0,
+                    TalkTime=0,
+                    Completed=0,
+                    Abandoned=0,
+                    ServiceLevel=20,
+                    ServicelevelPerf="0.0",
+                    ServicelevelPerf2="0.0",
+                    Weight=0,
+                    ActionID=aid,
+                )
+            )
+            items += 1
+            for iface, member in self.members.items():
+                w.write(
+                    _event(
+                        "QueueMember",
+                        Queue=member["Queue"],
+                        Name=member["MemberName"],
+                        Location=iface,
+                        StateInterface=iface,
+                        Membership="dynamic",
+                        Penalty=0,
+                        CallsTaken=0,
+                        LastCall=0,
+                        LastPause=0,
+                        LoginTime=self.boot,
+                        InCall=0,
+                        Status=1,
+                        Paused=member["Paused"],
+                        PausedReason=member["PausedReason"],
+                        Wrapuptime=0,
+                        ActionID=aid,
+                    )
+                )
+                items += 1
+            w.write(_event("QueueStatusComplete", ActionID=aid, EventList="Complete", ListItems=items))
+        elif action == "queuesummary":
+            w.write(
+                _event(
+                    "QueueSummary",
+                    Queue=queue or "12345",
+                    LoggedIn=len(self.members),
+                    Available=len(self.members),
+                    Callers=0,
+                    HoldTime=0,
+                    TalkTime=0,
+                    LongestHoldTime=0,
+                    ActionID=aid,
+                )
+            )
+            w.write(_event("QueueSummaryComplete", ActionID=aid, EventList="Complete", ListItems=1))
+        else:
+            w.write(_event("CoreShowChannelsComplete", ActionID=aid, EventList="Complete", ListItems=0))
+
+
+def _resp(status: str, action_id: str, **fields: object) -> bytes:
+    lines = [f"Response: {status}"] + ([f"ActionID: {action_id}"] if action_id else [])
+    lines += [f"{k}: {v}" for k, v in fields.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _event_text(name: str, **fields: object) -> str:
+    return "\r\n".join([f"Event: {name}", *(f"{k}: {v}" for k, v in fields.items())])
+
+
+def _event(name: str, **fields: object) -> bytes:
+    return (_event_text(name, **fields) + "\r\n\r\n").encode()
+
+
+def _member_text(event: str, queue: str, iface: str, member: dict[str, str]) -> str:
+    return _event_text(
+        event,
+        Privilege="agent,all",
+        Queue=queue,
+        MemberName=member["MemberName"],
+        Interface=iface,
+        StateInterface=iface,
+        Membership="dynamic",
+        Penalty=0,
+        CallsTaken=0,
+        LastCall=0,
+        LastPause=0,
+        LoginTime=int(time.time()),
+        InCall=0,
+        Status=1,
+        Paused=member["Paused"],
+        PausedReason=member["PausedReason"],
+        Ringinuse=0,
+        Wrapuptime=0,
+    )
+
+
+async def run(stop: asyncio.Event) -> None:
+    """Entry point for settings.EMBEDDED_SERVICES."""
+    from django.conf import settings
+
+    config = SimulatorConfig(
+        host=getattr(settings, "AMI_SIMULATOR_HOST", "127.0.0.1"),
+        port=getattr(settings, "AMI_SIMULATOR_PORT", getattr(settings, "AMI_PORT", 15038)),
+        username=getattr(settings, "AMI_USERNAME", "hotline"),
+        secret=getattr(settings, "AMI_SECRET", "hotline-secret"),
+        calls_per_minute=getattr(settings, "AMI_SIMULATOR_CALLS_PER_MINUTE", 6.0),
+    )
+    await PBXSimulator(config).run(stop)

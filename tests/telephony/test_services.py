@@ -1,0 +1,135 @@
+"""Call records written from replayed real traces; idempotency; the wallboard and screen-pop messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.models import Caller
+from telephony import services
+from telephony.calls import CallEnded, CallTracker, TrackerConfig
+from telephony.models import Call, CallEvent
+from tests.telephony.traces import parse_trace, replay
+
+pytestmark = pytest.mark.django_db
+
+
+def record(name: str, *, twice: bool = False) -> None:
+    tracker = CallTracker(TrackerConfig(queues=frozenset({"12345"})), pbx_epoch=1795770000)
+    for message in parse_trace(name):
+        if message.kind != "event":
+            continue
+        lifecycle = tracker.feed(message)
+        raw = [message] if tracker.interested_in(message) else []
+        for event in lifecycle:
+            services.apply_lifecycle(event, raw)
+            if twice:
+                services.apply_lifecycle(event, raw)
+        if raw and not lifecycle:
+            call = Call.objects.filter(linkedid=message.first("Linkedid")).first()
+            if call is not None:
+                services.store_raw_events(call, raw)
+
+
+def test_answered_trace_writes_one_call_with_caller_and_agent(agent, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        record("answered")
+    call = Call.objects.get()
+    assert call.linkedid == "1795770144.0" and call.pbx_epoch == 1795770000
+    assert call.outcome == "answered" and call.queue == "12345"
+    assert (call.wait_seconds, call.talk_seconds) == (1, 3)
+    assert call.caller == Caller.objects.get(phone="+8613800138000")
+    assert call.agent == agent and call.agent_interface == "Local/1001@agents" and call.agent_name == "agent1001"
+    assert call.offered_at and call.answered_at and call.ended_at
+    assert call.events.filter(name="AgentConnect").count() == 1
+
+
+def test_busy_hour_gives_22_answered_and_28_abandoned() -> None:
+    record("busy_hour")
+    assert Call.objects.count() == 50
+    assert Call.objects.filter(outcome="answered").count() == 22
+    assert Call.objects.filter(outcome="abandoned").count() == 28
+    assert not Call.objects.filter(ended_at__isnull=True).exists()
+    assert Caller.objects.filter(name="王先生").exists()
+
+
+def test_applying_every_event_twice_changes_nothing() -> None:
+    record("emergency_transfer", twice=True)
+    first = list(Call.objects.values())
+    events = CallEvent.objects.count()
+    record("emergency_transfer")
+    assert list(Call.objects.values()) == first
+    assert CallEvent.objects.count() == events
+    assert first[0]["outcome"] == "transferred_110"
+
+
+def test_failed_callback_creates_no_call_but_successful_ones_do() -> None:
+    record("callback_originate")
+    assert sorted(Call.objects.values_list("caller_number", "outcome")) == [
+        ("13800138000", "callback"),
+        ("13900000000", "callback"),
+    ]
+
+
+def test_raw_events_per_call_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(services, "MAX_EVENTS_PER_CALL", 5)
+    record("answered")
+    assert CallEvent.objects.count() == 5
+
+
+def test_prune_deletes_old_raw_events(settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    record("abandoned")
+    assert CallEvent.objects.exists()
+    settings.TELEPHONY_EVENT_RETENTION_DAYS = 1
+    assert services.prune_call_events(now=timezone.now() + timedelta(days=2)) > 0
+    assert not CallEvent.objects.exists()
+
+
+def test_unnormalisable_number_keeps_the_raw_number_without_caller() -> None:
+    tracker = CallTracker()
+    join = {"Event": "QueueCallerJoin", "Queue": "q", "Linkedid": "1.0", "Uniqueid": "1.0", "CallerIDNum": "anonymous"}
+    from telephony.ami.protocol import Message
+
+    for event in tracker.feed(Message("event", join)):
+        services.apply_lifecycle(event)
+    call = Call.objects.get()
+    assert call.caller is None and call.caller_number == "anonymous"
+
+
+def test_close_vanished_calls_after_reconnect() -> None:
+    Call.objects.create(linkedid="1.0", pbx_epoch=5)
+    Call.objects.create(linkedid="2.0", pbx_epoch=5, answered_at="2026-01-01T00:00:00Z")
+    Call.objects.create(linkedid="3.0", pbx_epoch=5)
+    closed = services.close_vanished_calls(pbx_epoch=5, live_linkedids=["3.0"])
+    assert {c.linkedid: c.outcome for c in closed} == {"1.0": "unknown", "2.0": "answered"}
+    assert Call.objects.get(linkedid="3.0").ended_at is None
+
+
+def test_pbx_epoch_is_stable_across_bridge_restarts() -> None:
+    Call.objects.create(linkedid="1.0", pbx_epoch=1000)
+    assert services.resolve_pbx_epoch(1002) == 1000
+    assert services.resolve_pbx_epoch(2000) == 2000
+
+
+def test_ringing_sends_screen_pop_to_that_agent_only(agent, django_capture_on_commit_callbacks, monkeypatch) -> None:
+    sent: list[tuple[list[str], dict]] = []
+    monkeypatch.setattr("hotline.events._send", lambda groups, event: sent.append((groups, event)))
+    with django_capture_on_commit_callbacks(execute=True):
+        record("answered")
+    pops = [(g, e) for g, e in sent if e["type"] == "call.screen_pop"]
+    assert [g for g, _ in pops] == [[f"agent.{agent.pk}"]]
+    assert pops[0][1]["caller_number"] == "13800138000"
+    assert {"previous_tickets", "open_tickets", "call_id"} <= set(pops[0][1])
+    types = [e["type"] for g, e in sent if "wallboard" in g]
+    assert types == ["call.offered", "call.ringing", "call.answered", "call.agent_released", "call.ended"]
+    assert all(f"agent.{agent.pk}" in g for g, e in sent if e["type"] in ("call.answered", "call.ended"))
+
+
+def test_final_summary_matches_tracker() -> None:
+    record("queue_timeout")
+    (ended,) = [e for e in replay("queue_timeout")[1] if isinstance(e, CallEnded)]
+    call = Call.objects.get()
+    assert (call.outcome, call.wait_seconds) == (ended.outcome, ended.wait_seconds) == ("timeout", 8)

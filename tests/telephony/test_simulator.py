@@ -1,0 +1,107 @@
+"""The simulator against the real recordings: same event names, fields and order; same outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from telephony.ami.protocol import AMIParser, Message
+from telephony.calls import CallTracker
+from telephony.simulator import SCENARIOS, PBXSimulator, SimulatorConfig
+from tests.telephony.traces import final_calls, parse_trace
+
+NOISE = frozenset({"VarSet", "Newexten", "FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMemberRemoved"})
+KEY_FIELDS = ("Queue", "Reason", "Cause", "DialStatus", "Result", "Context", "Extension", "EventList")
+EXPECTED = {"answered": "answered", "abandoned": "abandoned", "queue_timeout": "timeout"}
+EXPECTED["emergency_transfer"] = "transferred_110"
+
+
+def shape(messages: list[Message]) -> list[tuple]:
+    """Event names and key fields, ignoring ids, times and the noisy VarSet/Newexten."""
+    return [
+        (m.name, tuple(m.first(k) for k in KEY_FIELDS), sorted(k for k in m if k != "Timestamp"))
+        for m in messages
+        if m.kind == "event" and not m.first("ActionID") and m.name not in NOISE and m.name != "OriginateResponse"
+    ]
+
+
+def rendered(scenario: str, sim: PBXSimulator, agent: str = "1002") -> list[Message]:
+    frames = sim.render(sim.templates[scenario], number="13911112222", name="王先生", agent=agent)
+    return AMIParser(expect_banner=False).feed(b"".join(text.encode() + b"\r\n\r\n" for _, text in frames))
+
+
+@pytest.fixture(scope="module")
+def sim() -> PBXSimulator:
+    return PBXSimulator(SimulatorConfig(seed=1, generate=False))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_simulated_call_has_the_shape_of_the_real_trace(sim: PBXSimulator, scenario: str) -> None:
+    real = [m for m in parse_trace(scenario) if m.kind == "event"]
+    real_call = [m for m in real if m.name not in {"CoreShowChannel", "CoreShowChannelsComplete"}]
+    assert shape(rendered(scenario, sim)) == shape(real_call)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_simulated_call_gets_the_scenario_outcome_with_new_ids(sim: PBXSimulator, scenario: str) -> None:
+    tracker = CallTracker()
+    events = [e for m in rendered(scenario, sim) for e in tracker.feed(m)]
+    (call,) = final_calls(events).values()
+    assert call.outcome == EXPECTED[scenario]
+    assert not call.linkedid.startswith("1795770")
+    assert call.caller_number == "13911112222" and call.caller_name == "王先生"
+    if call.interface:
+        assert call.interface == "Local/1002@agents"
+
+
+def test_two_renders_never_share_ids(sim: PBXSimulator) -> None:
+    first = {m.first("Linkedid") for m in rendered("answered", sim)} - {""}
+    second = {m.first("Linkedid") for m in rendered("answered", sim)} - {""}
+    assert first and not first & second
+
+
+def test_ivr_110_call() -> None:
+    sim = PBXSimulator(SimulatorConfig(generate=False))
+    tracker = CallTracker()
+    events = [e for m in rendered("ivr_110", sim) for e in tracker.feed(m)]
+    (call,) = final_calls(events).values()
+    assert (call.outcome, call.ivr_choice) == ("ivr_110", "110")
+
+
+def test_generated_traffic_over_tcp_is_tracked_to_completion() -> None:
+    """500 calls a minute, 50x the recorded pace: every call offered also ends."""
+
+    async def scenario() -> tuple[int, int]:
+        config = SimulatorConfig(port=0, calls_per_minute=500, speed=50, seed=7)
+        sim = PBXSimulator(config)
+        stop = asyncio.Event()
+        port = await sim.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"Action: Login\r\nActionID: 1\r\nUsername: hotline\r\nSecret: hotline-secret\r\n\r\n")
+        generator = asyncio.create_task(sim.generate(stop, drain=True))
+        parser, tracker, offered, ended = AMIParser(), CallTracker(), set(), set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 3
+        while not generator.done() or len(ended) < len(offered):
+            if loop.time() > deadline:
+                stop.set()  # no new calls; the ones in flight play to their end
+            try:
+                data = await asyncio.wait_for(reader.read(65536), 0.5)
+            except TimeoutError:
+                continue
+            for message in parser.feed(data):
+                assert message.kind != "error"
+                for event in tracker.feed(message):
+                    if event.kind in ("offered", "ivr_choice"):
+                        offered.add(event.linkedid)
+                    if event.kind == "ended":
+                        ended.add(event.linkedid)
+        stop.set()
+        await generator
+        writer.close()
+        await sim.close()
+        return len(offered), len(ended)
+
+    offered, ended = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert offered > 5 and ended == offered
