@@ -147,32 +147,37 @@ def provisional_years(horizon: int = 1) -> list[int]:
 
 def recompute_provisional_deadlines() -> int:
     """Recount every open provisional deadline on the current calendar; returns how many changed."""
+    from hotline.services.common import lock_assignment
     from hotline.services.timeline import record
 
     calendar = load_calendar()
     changed = 0
     open_ones = Assignment.objects.filter(
         deadline_provisional=True, status__in=ACTIVE_ASSIGNMENT_STATUSES, reply_days__gt=0
-    ).select_related("ticket")
-    for assignment in open_ones:
-        accept = calendar.hours_deadline(assignment.dispatched_at, assignment.accept_hours)
-        reply = calendar.days_deadline(assignment.dispatched_at, assignment.reply_days)
-        extended = assignment.reply_by != assignment.original_reply_by
-        fields = {
-            "accept_by": accept.at,
-            "original_reply_by": reply.at,
-            "reply_by": assignment.reply_by if extended else reply.at,
-            "deadline_provisional": accept.provisional or reply.provisional,
-        }
-        if all(getattr(assignment, k) == v for k, v in fields.items()):
-            continue
-        old_reply_by = assignment.reply_by
+    ).values_list("pk", flat=True)
+    for pk in list(open_ones):
         with transaction.atomic():
+            # Read under the ticket's lock: a unit or an extension may have acted since the query above.
+            ticket, assignment = lock_assignment(pk)
+            if not assignment.deadline_provisional or assignment.status not in ACTIVE_ASSIGNMENT_STATUSES:
+                continue
+            accept = calendar.hours_deadline(assignment.dispatched_at, assignment.accept_hours)
+            reply = calendar.days_deadline(assignment.dispatched_at, assignment.reply_days)
+            extended = assignment.reply_by != assignment.original_reply_by  # an approved extension stands
+            fields = {
+                "accept_by": accept.at,
+                "original_reply_by": reply.at,
+                "reply_by": assignment.reply_by if extended else reply.at,
+                "deadline_provisional": accept.provisional or reply.provisional,
+            }
+            if all(getattr(assignment, k) == v for k, v in fields.items()):
+                continue
+            old_reply_by = assignment.reply_by
             for key, value in fields.items():
                 setattr(assignment, key, value)
             assignment.save(update_fields=list(fields))
             record(
-                assignment.ticket,
+                ticket,
                 "assignment.deadline_recomputed",
                 None,
                 assignment=assignment,

@@ -21,13 +21,18 @@ def lock_ticket(ticket: Ticket | int, expected_version: int | None = None) -> Ti
     """
     pk = ticket if isinstance(ticket, int) else ticket.pk
     locked = Ticket.objects.select_for_update(of=("self",)).select_related("category", "caller", "topic").get(pk=pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(
-            f"ticket {locked.number} was changed by someone else "
-            f"(now version {locked.version}, you had {expected_version}); reload and try again",
-            current_version=locked.version,
-        )
+    check_version(locked, expected_version)
     return locked
+
+
+def check_version(ticket: Ticket, expected_version: int | None) -> None:
+    """Raise a conflict if the client last saw another version of this (locked) ticket."""
+    if expected_version is not None and ticket.version != expected_version:
+        raise Conflict(
+            f"ticket {ticket.number} was changed by someone else "
+            f"(now version {ticket.version}, you had {expected_version}); reload and try again",
+            current_version=ticket.version,
+        )
 
 
 def lock_assignment(assignment: Assignment | int, expected_version: int | None = None) -> tuple[Ticket, Assignment]:

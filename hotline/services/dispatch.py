@@ -28,7 +28,7 @@ from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from hotline.services import timeline
 from hotline.services.calendar import load_calendar
 from hotline.services.common import clean_text, lock_assignment, lock_ticket, move, notify, touch
-from hotline.services.tickets import _withdraw_active, current_lead
+from hotline.services.tickets import current_lead, withdraw_active
 from hotline.workflow import check_transition
 
 S = TicketStatus
@@ -91,7 +91,7 @@ def new_assignment(
     )
 
 
-def _check_level2(unit: Unit, what: str) -> None:
+def check_level2(unit: Unit, what: str) -> None:
     if unit.level != 2:
         raise InvalidInput(
             f"the center dispatches to level-2 units only; {unit.name} is level {unit.level}", field=what
@@ -111,9 +111,9 @@ def dispatch_ticket(
     """派单: the center hands the ticket to a level-2 lead unit, plus optional assisting units."""
     instructions = clean_text(instructions, "instructions", max_chars=2000, required=False)
     assisting = list(dict.fromkeys(assisting_units))
-    _check_level2(lead_unit, "lead_unit")
+    check_level2(lead_unit, "lead_unit")
     for unit in assisting:
-        _check_level2(unit, "assisting_units")
+        check_level2(unit, "assisting_units")
         if unit.pk == lead_unit.pk:
             raise InvalidInput("the lead unit cannot also be an assisting unit", field="assisting_units")
     with transaction.atomic():
@@ -156,14 +156,14 @@ def reassign_ticket(
 ) -> Assignment:
     """改派: withdraw the current lead unit's part and give the ticket to another level-2 unit."""
     reason = clean_text(reason, "reason", max_chars=2000)
-    _check_level2(to_unit, "to_unit")
+    check_level2(to_unit, "to_unit")
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("reassign", ticket.status, by)
-        return _reassign_locked(ticket, by, to_unit, reason)
+        return reassign_locked(ticket, by, to_unit, reason)
 
 
-def _reassign_locked(
+def reassign_locked(
     ticket: Ticket, by: User, to_unit: Unit, reason: str, replacing: Assignment | None = None
 ) -> Assignment:
     """Withdraw ``replacing`` (default: the current lead) with its sub-dispatches; give its part to ``to_unit``."""
@@ -201,7 +201,7 @@ def _reassign_locked(
     return made
 
 
-def _unit_action(
+def check_unit_action(
     action: str, assignment: Assignment | int, by: User, expected_version: int | None, statuses: set[str]
 ) -> tuple[Ticket, Assignment]:
     """Lock, then check role, unit and both the ticket's and the assignment's status."""
@@ -224,7 +224,7 @@ def _is_top_lead(assignment: Assignment) -> bool:
 def accept_assignment(assignment: Assignment, by: User, expected_version: int | None = None) -> Assignment:
     """签收."""
     with transaction.atomic():
-        ticket, assignment = _unit_action("accept", assignment, by, expected_version, {A.PENDING})
+        ticket, assignment = check_unit_action("accept", assignment, by, expected_version, {A.PENDING})
         assignment.status, assignment.accepted_at, assignment.accepted_by = A.ACCEPTED, timezone.now(), by
         assignment.save(update_fields=["status", "accepted_at", "accepted_by"])
         late = assignment.accepted_at > assignment.accept_by
@@ -250,7 +250,7 @@ def return_assignment(assignment: Assignment, by: User, reason: str, expected_ve
     """退回: the unit hands the assignment back, with a reason, before accepting it."""
     reason = clean_text(reason, "reason", max_chars=2000)
     with transaction.atomic():
-        ticket, assignment = _unit_action("return", assignment, by, expected_version, {A.PENDING})
+        ticket, assignment = check_unit_action("return", assignment, by, expected_version, {A.PENDING})
         if timezone.now() > assignment.accept_by:
             # Past the accept-by deadline the unit owns the case; a wrong dispatch is then a dispute.
             raise IllegalTransition(
@@ -260,7 +260,7 @@ def return_assignment(assignment: Assignment, by: User, reason: str, expected_ve
         assignment.status, assignment.returned_at, assignment.return_reason = A.RETURNED, timezone.now(), reason
         assignment.save(update_fields=["status", "returned_at", "return_reason"])
         if _is_top_lead(assignment):
-            _withdraw_active(ticket, by, "主办单位退回")
+            withdraw_active(ticket, by, "主办单位退回")
             old = move(ticket, S.RETURNED)
         else:
             old = ticket.status
@@ -290,7 +290,7 @@ def sub_dispatch(
     """二次派单: a level-2 unit passes its part to one of its own level-3 units."""
     instructions = clean_text(instructions, "instructions", max_chars=2000, required=False)
     with transaction.atomic():
-        ticket, parent = _unit_action("sub_dispatch", assignment, by, expected_version, {A.ACCEPTED})
+        ticket, parent = check_unit_action("sub_dispatch", assignment, by, expected_version, {A.ACCEPTED})
         if parent.unit.level != 2:
             raise NotAllowed("only level-2 units sub-dispatch")
         if to_unit.parent_id != parent.unit_id:
@@ -335,7 +335,7 @@ def reply_assignment(assignment: Assignment, by: User, text: str, expected_versi
     """答复: the unit reports what it did; the reply travels up to the dispatching level."""
     text = clean_text(text, "reply", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     with transaction.atomic():
-        ticket, assignment = _unit_action("reply", assignment, by, expected_version, {A.ACCEPTED})
+        ticket, assignment = check_unit_action("reply", assignment, by, expected_version, {A.ACCEPTED})
         open_children = Assignment.objects.filter(parent=assignment, status__in=ACTIVE_ASSIGNMENT_STATUSES)
         if open_children.exists():
             names = ", ".join(open_children.values_list("unit__name", flat=True))

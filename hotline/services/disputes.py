@@ -10,14 +10,14 @@ from hotline.models import Dispute, DisputeStatus, Role, Unit, User
 from hotline.models.tickets import Assignment
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_assignment, notify, touch
-from hotline.services.dispatch import A, _check_level2, _reassign_locked, _unit_action
+from hotline.services.dispatch import A, check_level2, check_unit_action, reassign_locked
 from hotline.workflow import check_transition
 
 
 def raise_dispute(assignment: Assignment, by: User, reason: str, expected_version: int | None = None) -> Dispute:
     reason = clean_text(reason, "reason", max_chars=2000)
     with transaction.atomic():
-        ticket, assignment = _unit_action("dispute", assignment, by, expected_version, {A.PENDING, A.ACCEPTED})
+        ticket, assignment = check_unit_action("dispute", assignment, by, expected_version, {A.PENDING, A.ACCEPTED})
         if assignment.parent_id is not None:
             raise NotAllowed("a sub-dispatched unit returns the assignment to its level-2 unit instead")
         if assignment.disputes.filter(status=DisputeStatus.PENDING).exists():
@@ -35,7 +35,7 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
     if not by.is_superuser and by.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
         raise NotAllowed("only the center's dispatchers and supervisors decide on disputes")
     if reassign_to is not None:
-        _check_level2(reassign_to, "reassign_to")
+        check_level2(reassign_to, "reassign_to")
     with transaction.atomic():
         ticket, assignment = lock_assignment(dispute.assignment_id)
         dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
@@ -53,6 +53,6 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
             check_transition("reassign", ticket.status, by)
             dispute.status, dispute.reassigned_to = DisputeStatus.REASSIGNED, reassign_to
             timeline.record(ticket, "dispute.accepted", by, assignment=assignment, note=note)
-            _reassign_locked(ticket, by, reassign_to, note, replacing=assignment)
+            reassign_locked(ticket, by, reassign_to, note, replacing=assignment)
         dispute.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "reassigned_to"])
     return dispute

@@ -13,7 +13,7 @@ from hotline.models.network import CENTER_ROLES
 from hotline.models.tickets import Assignment
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_assignment, notify, touch
-from hotline.services.dispatch import A, _unit_action
+from hotline.services.dispatch import A, check_unit_action
 
 
 def request_extension(
@@ -21,7 +21,7 @@ def request_extension(
 ) -> Extension:
     reason = clean_text(reason, "reason", max_chars=2000)
     with transaction.atomic():
-        ticket, assignment = _unit_action(
+        ticket, assignment = check_unit_action(
             "request_extension", assignment, by, expected_version, {A.PENDING, A.ACCEPTED}
         )
         if until <= assignment.reply_by:

@@ -29,7 +29,7 @@ from hotline.models import (
 )
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
 from hotline.services import timeline
-from hotline.services.common import clean_text, lock_ticket, move, notify
+from hotline.services.common import check_version, clean_text, lock_ticket, move, notify
 from hotline.workflow import check_transition
 
 S = TicketStatus
@@ -175,7 +175,7 @@ def transfer_to_110(
     return referral
 
 
-def _withdraw_active(ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset()) -> list[int]:
+def withdraw_active(ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset()) -> list[int]:
     """Withdraw every still-active assignment of a ticket; returns their unit ids."""
     active = list(
         Assignment.objects.select_for_update()
@@ -199,12 +199,11 @@ def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expecte
         first, second = sorted([ticket.pk, into.pk])
         locked = {first: lock_ticket(first), second: lock_ticket(second)}
         ticket, into = locked[ticket.pk], locked[into.pk]
-        if expected_version is not None and ticket.version != expected_version:
-            lock_ticket(ticket, expected_version)  # raises the conflict with its message
+        check_version(ticket, expected_version)
         check_transition("merge", ticket.status, by)
         if into.status not in OPEN_STATUSES and into.status != S.CLOSED:
             raise IllegalTransition(f"cannot merge into a ticket that is {into.get_status_display()}")
-        units = _withdraw_active(ticket, by, "工单已并入 " + into.number)
+        units = withdraw_active(ticket, by, "工单已并入 " + into.number)
         old = move(ticket, S.MERGED, merged_into=into)
         timeline.record(
             ticket, "ticket.merged", by, from_status=old, to_status=S.MERGED, note=note, data={"into": into.number}
@@ -259,7 +258,7 @@ def review_reply(
         ticket = lock_ticket(ticket, expected_version)
         check_transition("review", ticket.status, by)
         if approve:
-            units = _withdraw_active(ticket, by, "审核通过，协办结束")
+            units = withdraw_active(ticket, by, "审核通过，协办结束")
             to = _revisit_or_close(ticket)
             extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
             old = move(ticket, to, **extra)
