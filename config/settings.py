@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "hotline",
     "routing",
     "telephony",
+    "callback",
+    "metrics",
     "web",
 ]
 
