@@ -205,6 +205,13 @@ AMI_PORT = env_int("AMI_PORT", 15038)
 AMI_USERNAME = env_str("AMI_USERNAME", "hotline")
 AMI_SECRET = env_secret("AMI_SECRET", "hotline-secret" if DEBUG else "")
 AMI_QUEUES = env_list("AMI_QUEUES", ["12345"])
+# Dialplan names the bridge uses (docs/asterisk/extensions.conf).
+AMI_AGENT_INTERFACE = env_str("AMI_AGENT_INTERFACE", "Local/{extension}@agents")  # e.g. PJSIP/{extension}
+AMI_110_TARGET = tuple(env_list("AMI_110_TARGET", ["emergency", "110"]))  # context, extension
+AMI_THREEWAY_CONTEXT = env_str("AMI_THREEWAY_CONTEXT", "threeway")
+AMI_CALLBACK_CONTEXT = env_str("AMI_CALLBACK_CONTEXT", "callback")
+# How long the web side waits for the bridge to answer a command.
+BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
 # The embedded PBX simulator's traffic (make demo): mean arrivals per minute.
 AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 20)

@@ -187,6 +187,8 @@ class CallState:
     caller_number: str = ""
     caller_name: str = ""
     caller_uniqueid: str = ""  # the caller channel in the queue (or the IVR channel)
+    caller_channel: str = ""  # its name, e.g. Local/13800138000@callers-0000001;2 (Redirect/Hangup target)
+    agent_channel: str = ""  # the agent leg once answered (BlindTransfer target)
     offered_at: float | None = None
     ringing: set[str] = field(default_factory=set)
     answered: bool = False
@@ -285,8 +287,9 @@ class CallTracker:
     def resync(self, live_linkedids: Iterable[str], at: float | None = None) -> list[CallLifecycle]:
         """Close tracked calls that no longer exist on the PBX (after a reconnect).
 
-        A vanished call we cannot explain ends as ``unknown``; one an agent had already
-        answered keeps that fact (the answer rate must not lose it).
+        A vanished call ends as ``unknown``: we did not see how it ended (it may have been
+        transferred while we were away). An answered one keeps its answer time, which is
+        what the answer rate counts.
         """
         live = set(live_linkedids)
         out: list[CallLifecycle] = []
@@ -295,7 +298,7 @@ class CallTracker:
             outcome = self._outcome(state)
             if outcome in (ABANDONED, TIMEOUT) and not (state.abandoned or state.timed_out):
                 outcome = UNKNOWN
-            if not state.answered and outcome == ANSWERED:
+            if outcome == ANSWERED:
                 outcome = UNKNOWN
             out.extend(self._end(state, at, outcome=outcome))
         return out
@@ -319,6 +322,13 @@ class CallTracker:
         if answered and interface:
             self._awaiting_complete.setdefault(interface, deque(maxlen=8)).append(linkedid)
         self.calls[linkedid] = state
+
+    def live_call_of(self, interface: str) -> CallState | None:
+        """The answered, still live call of an agent's member interface (for transfers and hangups)."""
+        for state in self.calls.values():
+            if state.answered and not state.ended and not state.released and state.interface == interface:
+                return state
+        return None
 
     def live_by_queue(self) -> dict[str, list[CallState]]:
         """Callers still waiting in each queue (offered, not answered, not left)."""
@@ -347,6 +357,7 @@ class CallTracker:
             return []  # duplicate, or a second queue for the same call: the first one counts
         state.queue = queue
         state.caller_uniqueid = _first(event, "Uniqueid")
+        state.caller_channel = _first(event, "Channel")
         number = _first(event, "CallerIDNum")
         name = _first(event, "CallerIDName")
         if number not in _NO_VALUE:
@@ -408,6 +419,7 @@ class CallTracker:
         state.interface = interface
         state.member_name = _first(event, "MemberName")
         state.agent_uniqueid = _first(event, "DestUniqueid")
+        state.agent_channel = _first(event, "DestChannel")
         state.wait_seconds = _int(_first(event, "HoldTime"))
         self._awaiting_complete.setdefault(interface, deque(maxlen=8)).append(linkedid)
         out: list[CallLifecycle] = [

@@ -32,6 +32,7 @@ WALLBOARD_GROUP = "wallboard"
 # Raw events stored per call at most: a call stuck in a loop must not fill the disk.
 MAX_EVENTS_PER_CALL = 400
 _NOTIFY_ONLY = (lc.AgentRinging, lc.AgentRingStopped, lc.AgentReleased, lc.CallTransferred)
+_STICKY_OUTCOMES = frozenset({lc.TRANSFERRED_110, lc.IVR_110})
 _EXTENSION = re.compile(r"^[A-Za-z]+/(\d+)")
 
 
@@ -128,7 +129,8 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
             changes["outcome"] = event.kind
     elif isinstance(event, lc.CallEnded):
         changes.update(
-            outcome=event.outcome,
+            # A transfer to 110 recorded by the console outranks what the PBX summary can tell.
+            outcome=call.outcome if call.outcome in _STICKY_OUTCOMES else event.outcome,
             ended_at=call.ended_at or at,
             wait_seconds=event.wait_seconds,
             talk_seconds=event.talk_seconds,
@@ -188,6 +190,22 @@ def prune_call_events(now: datetime | None = None) -> int:
     return deleted
 
 
+def open_calls(pbx_epoch: int, live_linkedids: Iterable[str]) -> list[Call]:
+    """Calls of this PBX boot still open in the database and still live on the PBX."""
+    return list(Call.objects.filter(pbx_epoch=pbx_epoch, ended_at__isnull=True, linkedid__in=set(live_linkedids)))
+
+
+def mark_transferred_110(linkedid: str, pbx_epoch: int) -> Call | None:
+    """The console moved this call to 110; the outcome sticks whatever the PBX reports later."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(linkedid=linkedid, pbx_epoch=pbx_epoch).first()
+        if call is None:
+            return None
+        if _save(call, {"outcome": lc.TRANSFERRED_110}):
+            publish_on_commit([WALLBOARD_GROUP], {"type": "call.transferred", **_call_summary(call)})
+    return call
+
+
 def close_vanished_calls(pbx_epoch: int, live_linkedids: Iterable[str], at: float | None = None) -> list[Call]:
     """After a reconnect: open calls the PBX no longer has are closed as ``unknown``.
 
@@ -200,7 +218,8 @@ def close_vanished_calls(pbx_epoch: int, live_linkedids: Iterable[str], at: floa
             locked = Call.objects.select_for_update().get(pk=call.pk)
             if locked.ended_at is not None:
                 continue
-            outcome = locked.outcome or (lc.ANSWERED if locked.answered_at else lc.UNKNOWN)
+            # We did not see how it ended; answered_at (kept) is what the answer rate counts.
+            outcome = locked.outcome if locked.outcome and locked.outcome != lc.ANSWERED else lc.UNKNOWN
             _save(locked, {"ended_at": _when(at), "outcome": outcome})
             publish_on_commit([WALLBOARD_GROUP], {"type": "call.ended", **_call_summary(locked)})
             closed.append(locked)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import collections
 import contextlib
 import itertools
 import logging
@@ -158,6 +159,8 @@ class PBXSimulator:
         self.members: dict[str, dict[str, str]] = {}  # interface -> {MemberName, Paused, PausedReason}
         self.live: dict[str, list[str]] = {}  # linkedid -> channel names
         self.server: asyncio.AbstractServer | None = None
+        # The last actions received, lower-cased name first: what a test (or a curious operator) can inspect.
+        self.received: collections.deque[tuple[str, Message]] = collections.deque(maxlen=1000)
 
     # --- call generation --------------------------------------------------------------
 
@@ -300,6 +303,7 @@ class PBXSimulator:
             self._sessions.discard(writer)
 
     def _action(self, w: asyncio.StreamWriter, action: str, aid: str, m: Message) -> str | None:
+        self.received.append((action, m))
         q, iface = m.first("Queue"), m.first("Interface")
         if action == "logoff":
             w.write(_resp("Goodbye", aid, Message="Thanks for all the fish."))

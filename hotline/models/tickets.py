@@ -329,7 +329,8 @@ class Dispute(models.Model):
 class Referral(models.Model):
     """移交110: a case handed to the police (or another emergency line)."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="referrals")
+    # Blank when the agent transferred the call before registering anything.
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
     target = models.CharField(_("referred to"), max_length=16, default="110")
     mode = models.CharField(
         _("mode"),
@@ -347,7 +348,7 @@ class Referral(models.Model):
         verbose_name_plural = _("referrals")
 
     def __str__(self) -> str:
-        return f"{self.ticket} → {self.target}"
+        return f"{self.ticket or self.call_linkedid} → {self.target}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

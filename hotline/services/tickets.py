@@ -175,6 +175,14 @@ def transfer_to_110(
     return referral
 
 
+def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str = "transfer") -> Referral:
+    """A call handed to 110 before any ticket was registered (the ticket-side path is transfer_to_110)."""
+    reason = clean_text(reason, "reason", max_chars=1000)
+    if mode not in ("transfer", "three_way"):
+        raise InvalidInput(f"unknown referral mode {mode!r}", field="mode")
+    return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by)
+
+
 def withdraw_active(ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset()) -> list[int]:
     """Withdraw every still-active assignment of a ticket; returns their unit ids."""
     active = list(

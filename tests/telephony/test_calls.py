@@ -176,9 +176,10 @@ def test_restart_resync_closes_vanished_calls() -> None:
     tracker.feed(Message("event", {"Event": "QueueCallerJoin", "Queue": "12345", "Linkedid": "9.0", "Uniqueid": "9.0"}))
     tracker.new_pbx_epoch(1795770249)
     closed = tracker.resync(live_linkedids=[], at=100.0)
-    outcomes = {e.linkedid: e.outcome for e in closed if isinstance(e, CallEnded)}
-    # The answered call keeps its answer; the waiting one vanished unexplained.
-    assert outcomes == {"1795770144.0": "answered", "9.0": "unknown"}
+    ended = {e.linkedid: e for e in closed if isinstance(e, CallEnded)}
+    # Neither end was seen, so both are unknown; the answered call keeps who answered it and the wait.
+    assert {lid: e.outcome for lid, e in ended.items()} == {"1795770144.0": "unknown", "9.0": "unknown"}
+    assert ended["1795770144.0"].member_name == "agent1001" and ended["1795770144.0"].wait_seconds == 1
     assert tracker.calls == {}
 
 

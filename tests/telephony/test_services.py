@@ -104,7 +104,9 @@ def test_close_vanished_calls_after_reconnect() -> None:
     Call.objects.create(linkedid="2.0", pbx_epoch=5, answered_at="2026-01-01T00:00:00Z")
     Call.objects.create(linkedid="3.0", pbx_epoch=5)
     closed = services.close_vanished_calls(pbx_epoch=5, live_linkedids=["3.0"])
-    assert {c.linkedid: c.outcome for c in closed} == {"1.0": "unknown", "2.0": "answered"}
+    # Both end as unknown (we did not see how); the answered one keeps its answer time for the answer rate.
+    assert {c.linkedid: c.outcome for c in closed} == {"1.0": "unknown", "2.0": "unknown"}
+    assert Call.objects.get(linkedid="2.0").answered_at is not None
     assert Call.objects.get(linkedid="3.0").ended_at is None
 
 

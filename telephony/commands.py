@@ -1,0 +1,257 @@
+"""What the web side may ask the bridge to do, and how each request becomes AMI actions.
+
+The bridge joins the channel-layer group ``telephony.bridge`` and answers every
+request on the requester's reply channel: ``{"ok": true, ...}`` or ``{"ok": false,
+"error": "..."}``. The requester (``telephony.control``) waits with a timeout, so
+a bridge that is down is a clear error, never a hang. Requests are never queued
+for later: a stale "call this citizen" must not dial minutes after the agent gave up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from telephony.ami.client import AMIClient
+from telephony.ami.errors import ActionFailed, AMIError
+from telephony.ami.protocol import Message
+from telephony.calls import CallState, CallTracker
+
+log = logging.getLogger(__name__)
+
+BRIDGE_GROUP = "telephony.bridge"
+
+
+class CommandError(Exception):
+    """The request cannot be carried out; the message goes back to the requester."""
+
+
+@dataclass(frozen=True)
+class CommandConfig:
+    queues: tuple[str, ...] = ("12345",)
+    agent_interface: str = "Local/{extension}@agents"
+    target_110: tuple[str, str] = ("emergency", "110")
+    threeway_context: str = "threeway"
+    callback_context: str = "callback"
+    callback_caller_id: str = "12345"
+    originate_timeout: float = 45.0
+
+
+@dataclass
+class Commands:
+    client: AMIClient
+    tracker: CallTracker
+    config: CommandConfig = field(default_factory=CommandConfig)
+    # OriginateResponse events by ActionID, kept briefly: the event can be read before
+    # the requester starts waiting for it.
+    _originated: OrderedDict[str, Message] = field(default_factory=OrderedDict)
+    _waiting: dict[str, asyncio.Future[Message]] = field(default_factory=dict)
+
+    async def execute(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        handler = getattr(self, f"do_{name}", None)
+        if handler is None:
+            raise CommandError(f"unknown command {name!r}")
+        try:
+            return await handler(**args)
+        except TypeError as exc:
+            raise CommandError(f"bad arguments for {name}: {exc}") from None
+        except AMIError as exc:
+            raise CommandError(f"{name}: {exc}") from None
+
+    def interface(self, extension: str) -> str:
+        if not extension or not str(extension).isalnum():
+            raise CommandError(f"not an agent extension: {extension!r}")
+        return self.config.agent_interface.format(extension=extension)
+
+    def live_call(self, extension: str) -> CallState:
+        state = self.tracker.live_call_of(self.interface(extension))
+        if state is None or not state.caller_channel:
+            raise CommandError(f"agent {extension} has no call in progress")
+        return state
+
+    # --- queue membership -----------------------------------------------------------
+
+    async def do_queue_add(self, *, extension: str, name: str = "", paused: bool = False, reason: str = "") -> dict:
+        interface = self.interface(extension)
+        for queue in self.config.queues:
+            fields = {"Queue": queue, "Interface": interface, "MemberName": name or extension}
+            fields |= {"Paused": "true" if paused else "false", "Reason": reason} if paused else {}
+            await _tolerate(self.client.action("QueueAdd", fields), "Already there")
+        return {"interface": interface, "queues": list(self.config.queues)}
+
+    async def do_queue_remove(self, *, extension: str) -> dict:
+        interface = self.interface(extension)
+        for queue in self.config.queues:
+            await _tolerate(self.client.action("QueueRemove", {"Queue": queue, "Interface": interface}), "Not there")
+        return {"interface": interface}
+
+    async def do_pause(self, *, extension: str, paused: bool, reason: str = "") -> dict:
+        fields = {"Interface": self.interface(extension), "Paused": "true" if paused else "false"}
+        if reason:
+            fields["Reason"] = reason
+        await self.client.action("QueuePause", fields)
+        return {"interface": fields["Interface"], "paused": paused}
+
+    # --- the agent's current call ---------------------------------------------------
+
+    async def do_transfer_110(self, *, extension: str, mode: str = "redirect") -> dict:
+        """Send the caller to 110: Redirect the caller's channel, or BlindTransfer from the agent's."""
+        state = self.live_call(extension)
+        context, exten = self.config.target_110
+        if mode == "redirect":
+            fields = {"Channel": state.caller_channel, "Context": context, "Exten": exten, "Priority": 1}
+            await self.client.action("Redirect", fields)
+        elif mode == "blind":
+            if not state.agent_channel:
+                raise CommandError("the agent's channel is not known; use mode redirect")
+            await self.client.action(
+                "BlindTransfer", {"Channel": state.agent_channel, "Context": context, "Exten": exten}
+            )
+        else:
+            raise CommandError(f"unknown transfer mode {mode!r}")
+        return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "mode": mode}
+
+    async def do_three_way(self, *, extension: str) -> dict:
+        """Caller, agent and 110 in one conference room (国办发〔2022〕12号 for unclear cases)."""
+        state = self.live_call(extension)
+        if not state.agent_channel:
+            raise CommandError("the agent's channel is not known")
+        room = state.linkedid.replace(".", "-")
+        context = self.config.threeway_context
+        await self.client.action(
+            "Redirect",
+            {
+                "Channel": state.caller_channel,
+                "ExtraChannel": state.agent_channel,
+                "Context": context,
+                "Exten": room,
+                "Priority": 1,
+                "ExtraContext": context,
+                "ExtraExten": room,
+                "ExtraPriority": 1,
+            },
+        )
+        context_110, exten_110 = self.config.target_110
+        await self.client.action(
+            "Originate",
+            {
+                "Channel": f"Local/{exten_110}@{context_110}",
+                "Application": "ConfBridge",
+                "Data": f"hotline-{room}",
+                "Async": "true",
+            },
+        )
+        return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "room": f"hotline-{room}"}
+
+    async def do_hangup(self, *, extension: str) -> dict:
+        state = self.live_call(extension)
+        await self.client.action("Hangup", {"Channel": state.caller_channel, "Cause": 16})
+        return {"linkedid": state.linkedid}
+
+    # --- callbacks ------------------------------------------------------------------
+
+    async def do_originate(
+        self, *, extension: str, number: str, purpose: str = "callback", reference: str = ""
+    ) -> dict:
+        """Ring the agent first; once they answer, dial the citizen. Waits for OriginateResponse."""
+        if not number.isdigit() or not 3 <= len(number) <= 20:
+            raise CommandError(f"not a dialable number: {number!r}")
+        fields = {
+            "Channel": self.interface(extension),
+            "Context": self.config.callback_context,
+            "Exten": number,
+            "Priority": 1,
+            "CallerID": self.config.callback_caller_id,
+            "Async": "true",
+            "Timeout": int(self.config.originate_timeout * 1000),
+            "Variable": [f"HOTLINE_PURPOSE={purpose}", f"HOTLINE_REFERENCE={reference}"],
+        }
+        response = await self.client.action("Originate", fields)
+        action_id = response.first("ActionID")
+        result = await self._originate_result(action_id)
+        success = result.first("Response") == "Success"
+        return {
+            "success": success,
+            "linkedid": result.first("Uniqueid") if success else "",
+            "reason": result.first("Reason"),
+            "action_id": action_id,
+        }
+
+    def on_event(self, message: Message) -> None:
+        """Called by the bridge for every event; picks out OriginateResponse."""
+        if message.name != "OriginateResponse":
+            return
+        action_id = message.first("ActionID")
+        waiter = self._waiting.pop(action_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(message)
+            return
+        self._originated[action_id] = message
+        while len(self._originated) > 256:
+            self._originated.popitem(last=False)
+
+    async def _originate_result(self, action_id: str) -> Message:
+        if action_id in self._originated:
+            return self._originated.pop(action_id)
+        waiter: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._waiting[action_id] = waiter
+        try:
+            return await asyncio.wait_for(waiter, self.config.originate_timeout + 5)
+        except TimeoutError:
+            raise CommandError("Asterisk accepted the Originate but never said how it ended") from None
+        finally:
+            self._waiting.pop(action_id, None)
+
+
+async def _tolerate(action, harmless: str) -> None:
+    """QueueAdd/QueueRemove of a member that is already (not) there is success for us."""
+    try:
+        await action
+    except ActionFailed as exc:
+        if harmless.lower() not in str(exc).lower():
+            raise
+
+
+async def serve_commands(commands: Commands, stop: asyncio.Event) -> None:
+    """Answer requests from the channel layer until ``stop`` is set."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel("telephony.bridge.")
+    await layer.group_add(BRIDGE_GROUP, channel)
+    tasks: set[asyncio.Task] = set()
+    try:
+        while not stop.is_set():
+            receive = asyncio.ensure_future(layer.receive(channel))
+            stopped = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({receive, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if receive not in done:
+                receive.cancel()
+                break
+            stopped.cancel()
+            # Each request in its own task: an Originate waiting 45 s must not hold up a pause.
+            task = asyncio.create_task(_answer(commands, layer, receive.result()))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+    finally:
+        await layer.group_discard(BRIDGE_GROUP, channel)
+        for task in tasks:
+            task.cancel()
+
+
+async def _answer(commands: Commands, layer, request: dict[str, Any]) -> None:
+    reply_to = request.get("reply_to")
+    name = str(request.get("command", ""))
+    try:
+        result = {"ok": True, **(await commands.execute(name, dict(request.get("args") or {})))}
+    except CommandError as exc:
+        log.info("bridge command %s refused: %s", name, exc)
+        result = {"ok": False, "error": str(exc)}
+    except Exception as exc:
+        log.exception("bridge command %s failed", name)
+        result = {"ok": False, "error": f"{name} failed: {exc.__class__.__name__}"}
+    if reply_to:
+        await layer.send(reply_to, {"type": "bridge.reply", "id": request.get("id"), **result})

@@ -1,0 +1,128 @@
+"""Ask the AMI bridge to act, from views, consoles and jobs.
+
+Each function sends one request to the bridge over the channel layer and waits
+for its answer. ``BridgeUnavailable`` means nobody answered in time (the bridge
+is down or restarting); ``CommandFailed`` means the bridge or Asterisk said no.
+Async callers use ``send_command``; sync callers (views, jobs) use the wrappers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from hotline.models import Referral, Ticket, TicketStatus, User
+from hotline.services import tickets
+from hotline.services.common import clean_text
+from telephony import services
+from telephony.commands import BRIDGE_GROUP
+
+
+class BridgeError(Exception):
+    """Base of what a bridge request can fail with."""
+
+
+class BridgeUnavailable(BridgeError):
+    """No bridge answered within the timeout."""
+
+
+class CommandFailed(BridgeError):
+    """The bridge answered, and the answer is no."""
+
+
+async def send_command(command: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
+    layer = get_channel_layer()
+    if layer is None:
+        raise BridgeUnavailable("no channel layer is configured")
+    timeout = settings.BRIDGE_COMMAND_TIMEOUT if timeout is None else timeout
+    reply_to = await layer.new_channel("telephony.reply.")
+    request_id = uuid.uuid4().hex
+    await layer.group_send(
+        BRIDGE_GROUP,
+        {"type": "bridge.command", "command": command, "args": args, "reply_to": reply_to, "id": request_id},
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                reply = await layer.receive(reply_to)
+                if reply.get("id") == request_id:
+                    break
+    except TimeoutError:
+        raise BridgeUnavailable(f"the telephony bridge did not answer {command} within {timeout:g} s") from None
+    if not reply.get("ok"):
+        raise CommandFailed(reply.get("error") or f"{command} failed")
+    return reply
+
+
+def call_bridge(command: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
+    return async_to_sync(send_command)(command, timeout, **args)
+
+
+def _extension(agent: User) -> str:
+    if not agent.agent_extension:
+        raise CommandFailed(f"{agent.username} has no agent phone extension")
+    return agent.agent_extension
+
+
+def log_in(agent: User, *, paused: bool = False, reason: str = "") -> dict[str, Any]:
+    """Put the agent's phone in the hotline queues."""
+    return call_bridge(
+        "queue_add",
+        extension=_extension(agent),
+        name=agent.get_full_name() or agent.username,
+        paused=paused,
+        reason=reason,
+    )
+
+
+def log_out(agent: User) -> dict[str, Any]:
+    return call_bridge("queue_remove", extension=_extension(agent))
+
+
+def pause(agent: User, reason: str) -> dict[str, Any]:
+    """示忙 with a reason (break, training, wrap-up…)."""
+    return call_bridge("pause", extension=_extension(agent), paused=True, reason=reason)
+
+
+def ready(agent: User) -> dict[str, Any]:
+    """示闲."""
+    return call_bridge("pause", extension=_extension(agent), paused=False)
+
+
+def hang_up(agent: User) -> dict[str, Any]:
+    return call_bridge("hangup", extension=_extension(agent))
+
+
+def originate(
+    *, agent_extension: str, number: str, purpose: str, reference: str, timeout: float = 60
+) -> dict[str, Any]:
+    """Ring the agent, then dial ``number`` (national digits). Returns success, linkedid and reason."""
+    return call_bridge(
+        "originate", timeout, extension=agent_extension, number=number, purpose=purpose, reference=reference
+    )
+
+
+def transfer_to_110(
+    agent: User, reason: str, *, ticket: Ticket | None = None, mode: str = "redirect", three_way: bool = False
+) -> Referral:
+    """One-click transfer (or a three-way call) of the agent's current call to 110, with its referral.
+
+    The referral is written only after the PBX accepted the transfer; a registered
+    ticket of this call moves to transferred_110 with it.
+    """
+    reason = clean_text(reason, "reason", max_chars=1000)  # refuse before anything is dialled
+    if three_way:
+        # The agent stays on the line: the call keeps its own outcome, the referral records the handover.
+        result = call_bridge("three_way", extension=_extension(agent))
+    else:
+        result = call_bridge("transfer_110", extension=_extension(agent), mode=mode)
+        services.mark_transferred_110(result["linkedid"], result["pbx_epoch"])
+    referral_mode = "three_way" if three_way else "transfer"
+    if ticket is not None and ticket.status == TicketStatus.REGISTERED:
+        return tickets.transfer_to_110(ticket, agent, reason, mode=referral_mode, call_linkedid=result["linkedid"])
+    return tickets.record_call_referral(agent, reason, call_linkedid=result["linkedid"], mode=referral_mode)
