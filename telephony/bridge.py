@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -29,6 +28,7 @@ log = logging.getLogger(__name__)
 # Events after which the wallboard's numbers may change.
 _BOARD_EVENTS = MEMBER_EVENTS | {"QueueMemberRemoved", "QueueCallerJoin", "QueueCallerLeave", "AgentConnect"}
 BOARD_INTERVAL = 0.5  # at most two wallboard pushes a second, however busy the queue
+MAX_BATCH = 500  # AMI events written in one transaction at most
 
 
 class Bridge:
@@ -54,31 +54,78 @@ class Bridge:
             await asyncio.gather(*helpers, return_exceptions=True)
 
     async def consume(self, stop: asyncio.Event) -> None:
+        events = self.client.events
         while not stop.is_set():
-            message, at = await self.client.events.get()
+            batch = [await events.get()]
+            # Take whatever else has arrived: one database round trip for the lot keeps a busy
+            # hour cheap, and an idle line still gets its single event written at once.
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(events.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            await self.process(batch)
+
+    async def process(self, batch: list[tuple[Message, float]]) -> None:
+        steps: list[services.Step] = []
+        for message, at in batch:
+            self.processed += 1
             try:
                 if message.kind == "session":
+                    await self.flush(steps)
+                    steps = []
                     await self.resync(message, at)
                 else:
-                    await self.handle(message, at)
+                    steps.extend(self.translate(message, at))
             except AMIError as exc:
                 log.warning("resync failed (%s); the next reconnect retries it", exc)
             except Exception:
                 # One bad event must not stop the bridge; it stays in the log for the audit.
                 log.exception("could not process AMI event %s", message.name)
-            self.processed += 1
+        await self.flush(steps)
 
-    async def handle(self, message: Message, at: float) -> None:
+    def translate(self, message: Message, at: float) -> list[services.Step]:
+        """The pure part: commands, wallboard and translator see the event; returns what to write."""
         self.commands.on_event(message)
         lifecycle = self.tracker.feed(message, at)
         if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
             self._board_dirty = True
         raw = [dict(message)] if lifecycle or self.tracker.interested_in(message) else []
-        for event in lifecycle:
-            await database_sync_to_async(services.apply_lifecycle)(event, raw)
-            raw = []
-        if raw:
-            await database_sync_to_async(_store_raw)(message.first("Linkedid"), self.tracker.pbx_epoch, raw)
+        if not lifecycle:
+            if not raw:
+                return []
+            return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
+        return [services.Step(event=event, raw=raw if i == 0 else []) for i, event in enumerate(lifecycle)]
+
+    async def flush(self, steps: list[services.Step]) -> None:
+        if not steps:
+            return
+        outbox: services.Outbox = []
+        try:
+            await database_sync_to_async(services.apply_batch)(steps, outbox)
+        except Exception:
+            # Find the culprit: apply one by one, so a single bad event costs only itself.
+            log.exception("a batch of %d bridge steps failed; applying them one by one", len(steps))
+            outbox = []
+            for step in steps:
+                try:
+                    await database_sync_to_async(services.apply_batch)([step], outbox)
+                except Exception:
+                    log.exception("could not record %s", step.event or "raw events")
+        await self.publish(outbox)
+
+    async def publish(self, outbox: services.Outbox) -> None:
+        layer = get_channel_layer()
+        if layer is None or not outbox:
+            return
+        sends = [layer.group_send(group, message) for groups, message in outbox for group in groups]
+        for result in await asyncio.gather(*sends, return_exceptions=True):
+            if isinstance(result, Exception):  # at-most-once: consoles resync from the database
+                log.warning("could not publish a call message: %r", result)
+
+    async def handle(self, message: Message, at: float) -> None:
+        """Process one event by itself (tests and tools); the bridge itself works in batches."""
+        await self.process([(message, at)])
 
     async def resync(self, marker: Message, at: float) -> None:
         """After (re)connect: detect a PBX restart from Uptime, adopt live calls, close vanished ones."""
@@ -121,14 +168,6 @@ class Bridge:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:
                 log.warning("could not publish the wallboard picture", exc_info=True)
-
-
-def _store_raw(linkedid: str, epoch: int, raw: list[dict[str, Any]]) -> None:
-    from telephony.models import Call
-
-    call = Call.objects.filter(linkedid=linkedid, pbx_epoch=epoch).first()
-    if call is not None:
-        services.store_raw_events(call, raw)
 
 
 def from_settings() -> Bridge:

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,19 +84,67 @@ def _save(call: Call, changes: dict[str, Any]) -> list[str]:
 
 def apply_lifecycle(event: lc.CallLifecycle, raw: Iterable[Mapping[str, Any]] = ()) -> Call | None:
     """Record one lifecycle event (and the raw AMI events behind it) and publish it after commit."""
+    apply_batch([Step(event=event, raw=list(raw))])
     if not event.linkedid:
-        # A failed callback Originate created no channel: nothing to record, the requester got the error.
-        _publish(None, event)
         return None
+    return Call.objects.filter(pbx_epoch=event.pbx_epoch, linkedid=event.linkedid).first()
+
+
+@dataclass
+class Step:
+    """One unit of bridge work: a lifecycle event, or only raw events for a call's audit trail."""
+
+    event: lc.CallLifecycle | None = None
+    raw: list[Mapping[str, Any]] = field(default_factory=list)
+    linkedid: str = ""  # for raw-only steps
+    pbx_epoch: int = 0
+
+
+Outbox = list[tuple[list[str], dict[str, Any]]]
+
+
+def apply_batch(steps: Iterable[Step], outbox: Outbox | None = None) -> int:
+    """Apply a run of bridge steps in ONE transaction, in order; returns the number of calls touched.
+
+    The bridge drains what the socket delivered since its last write and applies it
+    here, so a busy hour costs one commit per batch instead of one per AMI event.
+    Messages go to ``outbox`` (the bridge sends them itself once this returns) or,
+    without one, out through ``publish_on_commit``.
+    """
+    calls: dict[tuple[int, str], Call] = {}
+    raw_by_call: dict[int, list[Mapping[str, Any]]] = {}
     with transaction.atomic():
-        call, created = _get_call(event.linkedid, event.pbx_epoch)
-        changed = _apply(call, event, created)
-        store_raw_events(call, raw)
-        # Ringing, ring-stopped, released and transferred change no column but are news for the consoles;
-        # the tracker already drops duplicates of those.
-        if created or changed or isinstance(event, _NOTIFY_ONLY):
-            _publish(call, event)
-    return call
+        for step in steps:
+            event = step.event
+            if event is None:
+                call = calls.get((step.pbx_epoch, step.linkedid))
+                if call is None:
+                    call = Call.objects.filter(pbx_epoch=step.pbx_epoch, linkedid=step.linkedid).first()
+                if call is not None:
+                    calls[(call.pbx_epoch, call.linkedid)] = call
+                    raw_by_call.setdefault(call.pk, []).extend(step.raw)
+                continue
+            if not event.linkedid:
+                # A failed callback Originate created no channel: nothing to record, the requester got the error.
+                _publish(None, event, outbox)
+                continue
+            key = (event.pbx_epoch, event.linkedid)
+            created = False
+            if key in calls:
+                call = calls[key]
+            else:
+                call, created = _get_call(event.linkedid, event.pbx_epoch)
+                calls[key] = call
+            changed = _apply(call, event, created)
+            raw_by_call.setdefault(call.pk, []).extend(step.raw)
+            # Ringing, ring-stopped, released and transferred change no column but are news for the consoles;
+            # the tracker already drops duplicates of those.
+            if created or changed or isinstance(event, _NOTIFY_ONLY):
+                _publish(call, event, outbox)
+        by_pk = {call.pk: call for call in calls.values()}
+        for pk, raw in raw_by_call.items():
+            store_raw_events(by_pk[pk], raw)
+    return len(calls)
 
 
 def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
@@ -278,7 +327,7 @@ def screen_pop(call: Call) -> dict[str, Any]:
     }
 
 
-def _publish(call: Call | None, event: lc.CallLifecycle) -> None:
+def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None = None) -> None:
     message: dict[str, Any] = {"type": f"call.{event.kind}", "event": event.as_dict()}
     if call is not None:
         message.update(_call_summary(call))
@@ -291,5 +340,12 @@ def _publish(call: Call | None, event: lc.CallLifecycle) -> None:
         groups.append(agent_group(user.pk))
         if isinstance(event, lc.AgentRinging) and call is not None:
             # Only the agent whose phone rings gets the caller's history; the wallboard needs no personal data.
-            publish_on_commit([agent_group(user.pk)], {**message, "type": "call.screen_pop", **screen_pop(call)})
-    publish_on_commit(groups, message)
+            _post([agent_group(user.pk)], {**message, "type": "call.screen_pop", **screen_pop(call)}, outbox)
+    _post(groups, message, outbox)
+
+
+def _post(groups: list[str], message: dict[str, Any], outbox: Outbox | None) -> None:
+    if outbox is None:
+        publish_on_commit(groups, message)
+    else:
+        outbox.append((groups, json.loads(json.dumps(message))))
