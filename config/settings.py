@@ -215,6 +215,9 @@ BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
 # The embedded PBX simulator's traffic (make demo): mean arrivals per minute.
 AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 20)
+AMI_SIMULATOR_TALK = env_str("AMI_SIMULATOR_TALK", "")  # e.g. "4-12" seconds; empty = the recorded pace
+AMI_SIMULATOR_PATIENCE = env_str("AMI_SIMULATOR_PATIENCE", "")  # abandoning callers, e.g. "5-45"
+AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
 
 # Background services `manage.py serve` runs in-process (the embedded default).
 # Each is a dotted path to ``async def run(stop: asyncio.Event)``. In development

@@ -23,11 +23,14 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from telephony.ami.protocol import AMIParser, Message
 
 log = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 DEFAULT_TRACES = Path(__file__).resolve().parent / "traces"  # copies of the real recordings
@@ -37,6 +40,12 @@ _SKIP = frozenset({"FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMe
 _UNIQUEID = re.compile(r"\b(1795\d{6})\.(\d+)\b")
 _LOCAL_SEQ = re.compile(r"-([0-9a-f]{8});")
 NAMES = ("王先生", "李女士", "张先生", "刘女士", "陈先生")
+# Share of the average arrival rate per local hour (0–23): quiet nights, a morning peak at
+# 9–11, a second one at 14–17, an evening shoulder. Averages to 1.0 over the day.
+DAY_CURVE = (
+    0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.45, 0.9, 1.7, 2.1, 2.1, 1.8,
+    1.2, 1.5, 2.0, 2.0, 1.9, 1.5, 1.2, 0.94, 0.75, 0.6, 0.4, 0.25,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,16 @@ class SimulatorConfig:
     seed: int | None = None
     traces_dir: Path = DEFAULT_TRACES
     generate: bool = True
+    # (min, max) seconds, drawn uniformly per call; None keeps the recorded pace (talk ~3 s, patience ~3 s).
+    talk: tuple[float, float] | None = None
+    patience: tuple[float, float] | None = None
+    # Hourly multipliers of calls_per_minute in Asia/Shanghai time; None = flat.
+    day_curve: tuple[float, ...] | None = None
+
+    def rate_now(self, hour: int) -> float:
+        """Calls per second at this local hour."""
+        factor = self.day_curve[hour % 24] if self.day_curve else 1.0
+        return max(self.calls_per_minute * factor, 1e-6) / 60.0
 
 
 class PBXSimulator:
@@ -193,7 +212,16 @@ class PBXSimulator:
             f"Local/{a}@agents" for a in self.config.agents
         ]
         agent = self.rng.choice(interfaces).split("/")[1].split("@")[0]
-        return self.render(self.templates[scenario], number=number, name=name, agent=agent)
+        frames = self.render(self.templates[scenario], number=number, name=name, agent=agent)
+        if self.config.talk and scenario in ("answered", "emergency_transfer"):
+            talk = self.rng.uniform(*self.config.talk)
+            frames = stretch(frames, "AgentConnect", talk / self.config.speed, {"AgentComplete": ("TalkTime", talk)})
+        if self.config.patience and scenario == "abandoned":
+            patience = self.rng.uniform(*self.config.patience)
+            frames = stretch(
+                frames, "QueueCallerJoin", patience / self.config.speed, {"QueueCallerAbandon": ("HoldTime", patience)}
+            )
+        return frames
 
     async def play(self, frames: list[tuple[float, str]]) -> None:
         start = time.monotonic()
@@ -207,8 +235,9 @@ class PBXSimulator:
         """Start calls until ``stop``; then cancel those in flight, or let them finish if ``drain``."""
         scenarios, weights = zip(*self.config.mix.items(), strict=True)
         tasks: set[asyncio.Task[None]] = set()
-        rate = self.config.calls_per_minute / 60.0
         while not stop.is_set():
+            # A Poisson process whose rate follows the day curve (re-read at every arrival).
+            rate = self.config.rate_now(datetime.now(SHANGHAI).hour)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.rng.expovariate(rate))
             if stop.is_set():
@@ -473,6 +502,51 @@ def _member_text(event: str, queue: str, iface: str, member: dict[str, str]) -> 
     )
 
 
+def stretch(
+    frames: list[tuple[float, str]], marker: str, seconds: float, fields: dict[str, tuple[str, float]]
+) -> list[tuple[float, str]]:
+    """Make the longest pause between ``marker`` and the first event of ``fields`` end ``seconds`` after the marker.
+
+    In the recordings that pause is the conversation (after AgentConnect) or the
+    caller's patience (after QueueCallerJoin). Frames after it move by the difference,
+    so order and fields stay as Asterisk sends them; ``fields`` rewrites the reported
+    durations (e.g. AgentComplete's TalkTime) to match.
+    """
+
+    def find(name: str, after: int = -1) -> int | None:
+        prefix = f"Event: {name}\r\n"
+        return next((i for i, (_, text) in enumerate(frames) if i > after and text.startswith(prefix)), None)
+
+    start = find(marker)
+    end = find(next(iter(fields)), start) if start is not None else None
+    if start is None or end is None:
+        return frames
+    # The pause that ends the conversation (or the wait) lies between the marker and the event reporting it.
+    gaps = [(frames[i][0] - frames[i - 1][0], i) for i in range(start + 1, end + 1)]
+    _, cut = max(gaps)
+    shift = max(seconds - (frames[cut][0] - frames[start][0]), -(frames[cut][0] - frames[cut - 1][0]))
+    out = []
+    for i, (at, text) in enumerate(frames):
+        if i >= cut:
+            at += shift
+            for event, (key, value) in fields.items():
+                if text.startswith(f"Event: {event}\r\n"):
+                    text = re.sub(rf"(?m)^{key}: \d+", f"{key}: {round(value)}", text)
+        out.append((at, text))
+    return out
+
+
+def parse_range(value: str | None) -> tuple[float, float] | None:
+    """ "4-12" -> (4.0, 12.0); empty -> None."""
+    if not value:
+        return None
+    low, _, high = value.partition("-")
+    low_f, high_f = float(low), float(high or low)
+    if not 0 <= low_f <= high_f:
+        raise ValueError(f"a range must look like 4-12, got {value!r}")
+    return low_f, high_f
+
+
 async def run(stop: asyncio.Event) -> None:
     """Entry point for settings.EMBEDDED_SERVICES."""
     from django.conf import settings
@@ -483,5 +557,8 @@ async def run(stop: asyncio.Event) -> None:
         username=getattr(settings, "AMI_USERNAME", "hotline"),
         secret=getattr(settings, "AMI_SECRET", "hotline-secret"),
         calls_per_minute=getattr(settings, "AMI_SIMULATOR_CALLS_PER_MINUTE", 6.0),
+        talk=parse_range(getattr(settings, "AMI_SIMULATOR_TALK", "")),
+        patience=parse_range(getattr(settings, "AMI_SIMULATOR_PATIENCE", "")),
+        day_curve=DAY_CURVE if getattr(settings, "AMI_SIMULATOR_DAY_CURVE", False) else None,
     )
     await PBXSimulator(config).run(stop)

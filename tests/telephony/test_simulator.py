@@ -105,3 +105,43 @@ def test_generated_traffic_over_tcp_is_tracked_to_completion() -> None:
 
     offered, ended = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert offered > 5 and ended == offered
+
+
+def _track(frames: list[tuple[float, str]]):
+    """Feed rendered frames with their times; return the final call summary."""
+    tracker = CallTracker()
+    ended = []
+    parser = AMIParser(expect_banner=False)
+    for at, text in frames:
+        for message in parser.feed(text.encode() + b"\r\n\r\n"):
+            ended += [e for e in tracker.feed(message, at=1000.0 + at) if e.kind == "ended"]
+    return ended[-1], frames
+
+
+def test_talk_time_stretches_the_conversation_and_its_reported_talk_time() -> None:
+    sim = PBXSimulator(SimulatorConfig(seed=2, generate=False, talk=(40, 40), mix={"answered": 1.0}))
+    summary, frames = _track(sim.new_call("answered"))
+    assert summary.outcome == "answered"
+    assert summary.talk_seconds == 40
+    assert frames[-1][0] > 40  # the call really lasts that long
+    assert [at for at, _ in frames] == sorted(at for at, _ in frames)
+    # Same events in the same order as the recording: only times and durations moved.
+    assert shape(rendered("answered", sim)) == shape(
+        AMIParser(expect_banner=False).feed(b"".join(t.encode() + b"\r\n\r\n" for _, t in frames))
+    )
+
+
+def test_patience_sets_when_an_abandoning_caller_gives_up() -> None:
+    sim = PBXSimulator(SimulatorConfig(seed=2, generate=False, patience=(25, 25)))
+    summary, _frames = _track(sim.new_call("abandoned"))
+    assert summary.outcome == "abandoned"
+    assert summary.wait_seconds == 25
+
+
+def test_the_day_curve_makes_nights_quiet_and_mornings_busy() -> None:
+    from telephony.simulator import DAY_CURVE
+
+    config = SimulatorConfig(calls_per_minute=60, day_curve=DAY_CURVE)
+    assert config.rate_now(3) < 0.2 < 1.5 < config.rate_now(10)
+    assert abs(sum(DAY_CURVE) / 24 - 1.0) < 0.05  # calls_per_minute stays the daily average
+    assert SimulatorConfig(calls_per_minute=60).rate_now(3) == 1.0

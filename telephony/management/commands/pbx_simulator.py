@@ -8,7 +8,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from telephony.simulator import PBXSimulator, SimulatorConfig
+from telephony.simulator import DAY_CURVE, PBXSimulator, SimulatorConfig, parse_range
 
 
 class Command(BaseCommand):
@@ -20,8 +20,25 @@ class Command(BaseCommand):
         parser.add_argument("--calls-per-minute", type=float, default=6.0)
         parser.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast as the recordings")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--talk", default="", help="agent talk time range in seconds, e.g. 4-12 (default: recorded)"
+        )
+        parser.add_argument("--patience", default="", help="abandoning callers' patience range, e.g. 5-45")
+        parser.add_argument("--day-curve", action="store_true", help="vary the rate over the day (peaks 9-11, 14-17)")
 
-    def handle(self, *args, host: str, port: int, calls_per_minute: float, speed: float, seed, **options) -> None:
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        calls_per_minute: float,
+        speed: float,
+        seed,
+        talk,
+        patience,
+        day_curve,
+        **options,
+    ) -> None:
         config = SimulatorConfig(
             host=host,
             port=port,
@@ -30,6 +47,9 @@ class Command(BaseCommand):
             calls_per_minute=calls_per_minute,
             speed=speed,
             seed=seed,
+            talk=parse_range(talk),
+            patience=parse_range(patience),
+            day_curve=DAY_CURVE if day_curve else None,
         )
         asyncio.run(_main(PBXSimulator(config)))
 
