@@ -179,6 +179,8 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStatusEnum": "hotline.models.tickets.AssignmentStatus",
         "ExtensionStatusEnum": "hotline.models.tickets.ExtensionStatus",
         "DisputeStatusEnum": "hotline.models.tickets.DisputeStatus",
+        "TicketChannelEnum": "hotline.models.tickets.Channel",
+        "RevisitChannelEnum": "callback.models.RevisitChannel",
     },
 }
 
@@ -223,6 +225,26 @@ AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
 # Each is a dotted path to ``async def run(stop: asyncio.Event)``. In development
 # the PBX simulator and the AMI bridge run beside the web server; in production
 # (DEBUG=0) nothing runs in-process unless named here.
-EMBEDDED_SERVICES = env_list("EMBEDDED_SERVICES", ["telephony.simulator.run", "telephony.bridge.run"] if DEBUG else [])
+EMBEDDED_SERVICES = env_list(
+    "EMBEDDED_SERVICES",
+    ["telephony.simulator.run", "telephony.bridge.run", "callback.scheduler.run"] if DEBUG else [],
+)
+
+# --- Callbacks, revisits, SMS, jobs (docs/jobs.md, docs/callbacks.md) -------------------------
+CALLBACK_HOURS = env_str("CALLBACK_HOURS", "08:30-21:00")  # Asia/Shanghai; may wrap midnight
+CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 3)
+CALLBACK_RETRY_MINUTES = env_int("CALLBACK_RETRY_MINUTES", 30)  # doubled after each try
+CALLBACK_ORIGINATE_TIMEOUT = env_int("CALLBACK_ORIGINATE_TIMEOUT", 60)
+REVISIT_CHANNEL = env_str("REVISIT_CHANNEL", "phone")  # phone | sms | ivr
+REVISIT_MAX_ATTEMPTS = env_int("REVISIT_MAX_ATTEMPTS", 3)
+# The SMS backend: the outbox (stored, visible in the admin) or callback.sms.twilio_backend.TwilioBackend.
+SMS_BACKEND = env_str("SMS_BACKEND", "callback.sms.outbox.OutboxBackend")
+SMS_SURVEY_URL = env_str("SMS_SURVEY_URL", "")
+SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_STATUS_CALLBACK_URL = env_str("TWILIO_STATUS_CALLBACK_URL", "")
+JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 5)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from callback import api as callback_api
 from telephony.api import CallViewSet
 from web.api import views
 
@@ -15,8 +16,10 @@ router.register("areas", views.AreaViewSet)
 router.register("categories", views.CategoryViewSet)
 router.register("topics", views.TopicViewSet)
 router.register("calls", CallViewSet, basename="call")
+callback_api.register(router)  # callbacks, revisits, revisit appeals
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    *callback_api.urlpatterns(),  # agent-state/, sms/inbound/, sms/status/, survey/<token>/
     path("", include(router.urls)),
 ]

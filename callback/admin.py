@@ -1,0 +1,79 @@
+"""Admin: callbacks, revisits, appeals, SMS messages (read-only: they are records) and the do-not-call list."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from callback.models import AgentState, CallbackTask, DoNotCall, Revisit, RevisitAppeal, SmsMessage
+from hotline.lib.phones import InvalidPhone, normalize_phone
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Changes go through services (so they are checked and on the timeline), not through the admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CallbackTask)
+class CallbackTaskAdmin(ReadOnlyAdmin):
+    list_display = ["id", "number", "missed_at", "status", "outcome", "attempts", "next_attempt_at", "agent", "manual"]
+    list_filter = ["status", "outcome", "manual"]
+    search_fields = ["number"]
+    date_hierarchy = "missed_at"
+
+
+@admin.register(Revisit)
+class RevisitAdmin(ReadOnlyAdmin):
+    list_display = ["id", "ticket", "unit", "channel", "status", "rating", "solved", "scheduled_for", "attempts"]
+    list_filter = ["status", "rating", "channel", "excluded_from_kpi"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket", "unit"]
+
+
+@admin.register(RevisitAppeal)
+class RevisitAppealAdmin(ReadOnlyAdmin):
+    list_display = ["id", "revisit", "unit", "status", "raised_at", "decided_at"]
+    list_filter = ["status"]
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "direction", "to", "sender", "purpose", "status", "backend", "attempts", "created_at"]
+    list_filter = ["direction", "status", "purpose", "backend"]
+    search_fields = ["to", "sender", "provider_id", "ticket__number"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(AgentState)
+class AgentStateAdmin(ReadOnlyAdmin):
+    list_display = ["user", "status", "changed_at"]
+    list_filter = ["status"]
+
+
+class DoNotCallForm(admin.ModelAdmin.form):
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc)) from None
+
+
+@admin.register(DoNotCall)
+class DoNotCallAdmin(admin.ModelAdmin):
+    form = DoNotCallForm
+    list_display = ["phone", "reason", "added_by", "added_at"]
+    search_fields = ["phone"]
+    readonly_fields = ["added_by", "added_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)

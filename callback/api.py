@@ -1,0 +1,364 @@
+"""REST endpoints for the agent console and the SMS provider. Mounted under /api/v1/ (docs/callbacks.md).
+
+Views parse input, call one service, render the result.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from callback import callbacks, conf, revisits
+from callback.models import CallbackTask, Revisit, RevisitAppeal
+from callback.sms import services as sms
+from hotline.errors import NotAllowed
+from hotline.lib.phones import InvalidPhone, mask_phone, normalize_phone
+from hotline.models import Role
+from hotline.models.network import CENTER_ROLES
+
+
+class IsCenterStaff(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_superuser or user.role in CENTER_ROLES))
+
+
+# --- agent state --------------------------------------------------------------------------
+
+
+AgentStateOut = inline_serializer(
+    "AgentState", {"status": serializers.CharField(), "changed_at": serializers.DateTimeField(required=False)}
+)
+
+
+class AgentStateView(APIView):
+    """POST {"status": "ready" | "paused" | "offline" | "on_call"} for the current agent."""
+
+    permission_classes = [IsCenterStaff]
+
+    @extend_schema(responses=AgentStateOut)
+    def get(self, request):
+        state = getattr(request.user, "agent_state", None)
+        return Response({"status": state.status if state else "offline"})
+
+    @extend_schema(
+        request=inline_serializer("AgentStateIn", {"status": serializers.CharField()}), responses=AgentStateOut
+    )
+    def post(self, request):
+        state = callbacks.set_agent_status(request.user, str(request.data.get("status", "")))
+        return Response({"status": state.status, "changed_at": state.changed_at})
+
+
+# --- callbacks -----------------------------------------------------------------------------
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallbackTask
+        fields = [
+            "id",
+            "number",
+            "missed_at",
+            "status",
+            "outcome",
+            "attempts",
+            "next_attempt_at",
+            "agent",
+            "offered_at",
+            "lease_until",
+            "last_error",
+            "note",
+            "manual",
+            "call",
+            "caller",
+            "completed_at",
+        ]
+
+
+class CallbackViewSet(viewsets.ReadOnlyModelViewSet):
+    """The current agent's callbacks (offered/dialling first), then every due one, oldest missed first."""
+
+    permission_classes = [IsCenterStaff]
+    serializer_class = CallbackSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CallbackTask.objects.none()
+        if self.action == "list":
+            mine, due = callbacks.callbacks_for_agent(self.request.user)
+            return (mine | due).order_by("-status", "missed_at", "pk")
+        return CallbackTask.objects.all()
+
+    def _task(self, pk) -> CallbackTask:
+        return get_object_or_404(CallbackTask, pk=pk)
+
+    @action(detail=False, methods=["post"])
+    def next(self, request):
+        """Claim the oldest due callback for me (the console's "next callback" button)."""
+        task = callbacks.offer_next_callback(request.user)
+        if task is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.get_serializer(task).data)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return Response(self.get_serializer(callbacks.accept_callback(self._task(pk), request.user)).data)
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return Response(self.get_serializer(callbacks.decline_callback(self._task(pk), request.user)).data)
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        task = callbacks.complete_callback(
+            self._task(pk), request.user, str(request.data.get("outcome", "")), str(request.data.get("note", ""))
+        )
+        return Response(self.get_serializer(task).data)
+
+    @action(detail=True, methods=["post"])
+    def dial(self, request, pk=None):
+        """Manual dial of a missed call from the list."""
+        return Response(self.get_serializer(callbacks.manual_dial(request.user, task=self._task(pk))).data)
+
+    @extend_schema(
+        operation_id="callbacks_dial_number",
+        request=inline_serializer("DialNumberIn", {"number": serializers.CharField()}),
+        responses={201: CallbackSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="dial")
+    def dial_number(self, request):
+        """Manual dial of a typed-in number."""
+        task = callbacks.manual_dial(request.user, number=str(request.data.get("number", "")))
+        return Response(self.get_serializer(task).data, status=status.HTTP_201_CREATED)
+
+
+# --- revisits ------------------------------------------------------------------------------
+
+
+class RevisitSerializer(serializers.ModelSerializer):
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default="")
+    phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Revisit
+        fields = [
+            "id",
+            "ticket",
+            "ticket_number",
+            "assignment",
+            "unit",
+            "unit_name",
+            "status",
+            "rating",
+            "solved",
+            "completed_at",
+            "excluded_from_kpi",
+            "channel",
+            "scheduled_for",
+            "attempts",
+            "comment",
+            "agent",
+            "phone",
+        ]
+
+    def get_phone(self, revisit: Revisit) -> str:
+        user = self.context["request"].user
+        phone = revisit.ticket.caller.phone
+        return phone if (user.is_superuser or user.role in CENTER_ROLES) else mask_phone(phone)
+
+
+class ResultSerializer(serializers.Serializer):
+    reached = serializers.BooleanField(default=True)
+    rating = serializers.CharField(required=False, allow_blank=True, default="")
+    solved = serializers.BooleanField(required=False, allow_null=True, default=None)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
+    """Center staff: my phone revisits, then the due ones. A unit handler: its own unit's revisits."""
+
+    serializer_class = RevisitSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Revisit.objects.none()
+        user = self.request.user
+        base = Revisit.objects.select_related("ticket__caller", "unit")
+        if user.is_superuser or user.role in CENTER_ROLES:
+            if self.action == "list":
+                mine, due = revisits.revisits_for_agent(user)
+                return base.filter(pk__in=mine.values("pk")) | base.filter(pk__in=due.values("pk"))
+            return base
+        if user.role == Role.UNIT_HANDLER and user.unit_id:
+            return base.filter(unit_id=user.unit_id).order_by("-completed_at", "-pk")
+        return base.none()
+
+    def _center_only(self) -> None:
+        if not (self.request.user.is_superuser or self.request.user.role in CENTER_ROLES):
+            raise NotAllowed("only center staff revisit callers")
+
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        self._center_only()
+        return Response(self.get_serializer(revisits.claim_revisit(self.get_object(), request.user)).data)
+
+    @action(detail=True, methods=["post"])
+    def result(self, request, pk=None):
+        """Record the answer in one step: {"rating": "satisfied", "solved": true, "comment": "..."}
+        or {"reached": false}."""
+        self._center_only()
+        body = ResultSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        revisit = revisits.record_result(self.get_object(), request.user, **body.validated_data)
+        return Response(self.get_serializer(revisit).data)
+
+    @action(detail=True, methods=["post"])
+    def appeal(self, request, pk=None):
+        appeal = revisits.raise_appeal(self.get_object(), request.user, str(request.data.get("reason", "")))
+        return Response(AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RevisitAppeal
+        fields = ["id", "revisit", "unit", "raised_by", "raised_at", "reason", "status", "decided_at", "decision_note"]
+
+
+class AppealViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AppealSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RevisitAppeal.objects.none()
+        user = self.request.user
+        if user.is_superuser or user.role in CENTER_ROLES:
+            return RevisitAppeal.objects.all()
+        return RevisitAppeal.objects.filter(unit_id=user.unit_id) if user.unit_id else RevisitAppeal.objects.none()
+
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        uphold = request.data.get("uphold")
+        if not isinstance(uphold, bool):
+            raise serializers.ValidationError({"uphold": "true or false"})
+        appeal = revisits.decide_appeal(
+            self.get_object(), request.user, uphold=uphold, note=request.data.get("note", "")
+        )
+        return Response(self.get_serializer(appeal).data)
+
+
+# --- the SMS provider's webhooks and the survey link -------------------------------------------
+
+
+def _webhook_allowed(request) -> bool:
+    """Twilio's signature when Twilio is the backend; else the shared token; in development, anyone."""
+    token = conf.get("TWILIO_AUTH_TOKEN")
+    if token and conf.get("SMS_BACKEND").endswith("TwilioBackend"):
+        from twilio.request_validator import RequestValidator
+
+        url = request.build_absolute_uri()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        return RequestValidator(token).validate(url, request.POST.dict(), signature)
+    shared = conf.get("SMS_INBOUND_TOKEN")
+    if shared:
+        return request.GET.get("token", "") == shared
+    return bool(settings.DEBUG)
+
+
+def _twiml() -> HttpResponse:
+    return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response/>', content_type="text/xml")
+
+
+class SmsInboundView(APIView):
+    """A citizen's SMS (Twilio form fields From, Body, MessageSid). Our answer goes out as a stored message."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=inline_serializer("SmsInbound", {"From": serializers.CharField(), "Body": serializers.CharField()}),
+        responses={(200, "text/xml"): str},
+    )
+    def post(self, request):
+        if not _webhook_allowed(request):
+            return Response({"error": "forbidden", "message": "bad signature"}, status=status.HTTP_403_FORBIDDEN)
+        try:
+            sender = normalize_phone(str(request.data.get("From", "")))
+        except InvalidPhone:
+            return _twiml()  # nobody we could answer or match; nothing to do
+        _, answer = revisits.answer_sms(sender, str(request.data.get("Body", "")))
+        sms.queue_sms(sender, answer, "survey_answer")
+        return _twiml()
+
+
+class SmsStatusView(APIView):
+    """The provider's delivery report (MessageSid, MessageStatus, ErrorCode)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=inline_serializer(
+            "SmsStatus",
+            {
+                "MessageSid": serializers.CharField(),
+                "MessageStatus": serializers.CharField(),
+                "ErrorCode": serializers.CharField(required=False),
+            },
+        ),
+        responses={204: None},
+    )
+    def post(self, request):
+        if not _webhook_allowed(request):
+            return Response({"error": "forbidden", "message": "bad signature"}, status=status.HTTP_403_FORBIDDEN)
+        sms.record_delivery_status(
+            str(request.data.get("MessageSid", "")),
+            str(request.data.get("MessageStatus", "")),
+            str(request.data.get("ErrorCode", "") or ""),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SurveyView(APIView):
+    """The SMS survey link: POST {"digit": "1"|"2"|"3", "comment": "..."}; the token is the key."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=inline_serializer(
+            "SurveyAnswer", {"digit": serializers.CharField(), "comment": serializers.CharField(required=False)}
+        ),
+        responses=inline_serializer(
+            "SurveyResult", {"status": serializers.CharField(), "rating": serializers.CharField()}
+        ),
+    )
+    def post(self, request, token: str):
+        revisit = revisits.answer_by_token(
+            token, str(request.data.get("digit", "")), str(request.data.get("comment", ""))[:500]
+        )
+        return Response({"status": revisit.status, "rating": revisit.rating})
+
+
+def register(router) -> None:
+    """Add the console endpoints to a DRF router (web/api/urls.py)."""
+    router.register("callbacks", CallbackViewSet, basename="callback")
+    router.register("revisits", RevisitViewSet, basename="revisit")
+    router.register("revisit-appeals", AppealViewSet, basename="revisit-appeal")
+
+
+def urlpatterns():
+    from django.urls import path
+
+    return [
+        path("agent-state/", AgentStateView.as_view(), name="agent-state"),
+        path("sms/inbound/", SmsInboundView.as_view(), name="sms-inbound"),
+        path("sms/status/", SmsStatusView.as_view(), name="sms-status"),
+        path("survey/<str:token>/", SurveyView.as_view(), name="revisit-survey"),
+    ]

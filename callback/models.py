@@ -1,0 +1,313 @@
+"""Missed-call callbacks, satisfaction revisits (回访), rating appeals, SMS and the do-not-call list.
+
+Every row that a background job acts on carries its own due time and a lease
+(``lease_until``): a worker claims it with a conditional UPDATE, and a worker
+that dies mid-job leaves a lease that simply runs out, so the row is taken again
+once — never twice at the same time (docs/jobs.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hotline.lib.phones import mask_phone
+
+
+class AgentStatus(models.TextChoices):
+    OFFLINE = "offline", _("offline")
+    READY = "ready", _("ready")
+    PAUSED = "paused", _("paused")
+    ON_CALL = "on_call", _("on a call")
+
+
+class AgentState(models.Model):
+    """示闲/示忙: whether an agent can be offered a callback now. Updated by the console and the bridge."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="agent_state"
+    )
+    status = models.CharField(_("status"), max_length=8, choices=AgentStatus.choices, default=AgentStatus.OFFLINE)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("agent state")
+        verbose_name_plural = _("agent states")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status}"
+
+
+class DoNotCall(models.Model):
+    """A number that asked never to be called back or revisited by phone or SMS."""
+
+    phone = models.CharField(_("phone"), max_length=20, unique=True, help_text=_("E.164, e.g. +8613800138000"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("do-not-call number")
+        verbose_name_plural = _("do-not-call list")
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)
+
+
+class CallbackStatus(models.TextChoices):
+    DUE = "due", _("due")
+    OFFERED = "offered", _("offered to an agent")
+    DIALING = "dialing", _("dialing")
+    DONE = "done", _("done")
+    FAILED = "failed", _("gave up")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_CALLBACK_STATUSES = (CallbackStatus.DUE, CallbackStatus.OFFERED, CallbackStatus.DIALING)
+
+
+class CallbackOutcome(models.TextChoices):
+    REACHED = "reached", _("reached")
+    NO_ANSWER = "no_answer", _("no answer")
+    BUSY = "busy", _("busy")
+    WRONG_NUMBER = "wrong_number", _("wrong number")
+
+
+class CallbackTask(models.Model):
+    """回拨: one missed call (abandoned or timed out in the queue) that the center must call back."""
+
+    call = models.OneToOneField(
+        "telephony.Call", null=True, blank=True, on_delete=models.PROTECT, related_name="callback_task"
+    )
+    caller = models.ForeignKey("hotline.Caller", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    number = models.CharField(_("number"), max_length=32)
+    missed_at = models.DateTimeField(_("missed at"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CallbackStatus.choices, default=CallbackStatus.DUE, db_index=True
+    )
+    outcome = models.CharField(_("last outcome"), max_length=16, choices=CallbackOutcome.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="callback_tasks"
+    )
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    # An offer or a dial that nobody finishes expires here and the task is due again.
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    linkedid = models.CharField(_("callback call id"), max_length=64, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    manual = models.BooleanField(_("dialled manually"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        ordering = ["missed_at", "pk"]
+        indexes = [models.Index(fields=["status", "missed_at", "id"], name="callback_due_order")]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.number)} {self.status}"
+
+
+class CallbackAttempt(models.Model):
+    """One dial of a callback by an agent, with its outcome."""
+
+    task = models.ForeignKey(CallbackTask, on_delete=models.CASCADE, related_name="attempt_log")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=CallbackOutcome.choices, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    linkedid = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.outcome or self.error[:20]}"
+
+
+class RevisitStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    IN_PROGRESS = "in_progress", _("in progress")
+    DONE = "done", _("done")
+    UNREACHABLE = "unreachable", _("unreachable")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_REVISIT_STATUSES = (RevisitStatus.SCHEDULED, RevisitStatus.IN_PROGRESS)
+
+
+class Rating(models.TextChoices):
+    """好差评, GB/T 39735-2020."""
+
+    VERY_SATISFIED = "very_satisfied", _("very satisfied")
+    SATISFIED = "satisfied", _("satisfied")
+    BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
+    UNSATISFIED = "unsatisfied", _("unsatisfied")
+    VERY_UNSATISFIED = "very_unsatisfied", _("very unsatisfied")
+    NONE = "", _("no rating")
+
+
+SATISFIED_RATINGS = frozenset({Rating.VERY_SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED})
+UNSATISFIED_RATINGS = frozenset({Rating.UNSATISFIED, Rating.VERY_UNSATISFIED})
+
+
+class RevisitChannel(models.TextChoices):
+    PHONE = "phone", _("agent phone call")
+    SMS = "sms", _("SMS survey")
+    IVR = "ivr", _("IVR survey")
+
+
+class Revisit(models.Model):
+    """回访: asking the caller whether the lead unit's reply solved the demand.
+
+    The fields ticket, assignment, unit, status, rating, solved, completed_at and
+    excluded_from_kpi are a contract with ``metrics``: keep their names and values.
+    """
+
+    ticket = models.ForeignKey("hotline.Ticket", on_delete=models.PROTECT, related_name="revisits")
+    assignment = models.ForeignKey(
+        "hotline.Assignment", null=True, blank=True, on_delete=models.PROTECT, related_name="revisits"
+    )
+    unit = models.ForeignKey("hotline.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="revisits")
+    status = models.CharField(
+        _("status"), max_length=12, choices=RevisitStatus.choices, default=RevisitStatus.SCHEDULED, db_index=True
+    )
+    rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True, default="")
+    solved = models.BooleanField(_("solved"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, db_index=True)
+    excluded_from_kpi = models.BooleanField(_("excluded from KPI"), default=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=RevisitChannel.choices, default=RevisitChannel.PHONE)
+    scheduled_for = models.DateTimeField(_("scheduled for"), db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    comment = models.TextField(_("caller's words"), blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="revisits"
+    )
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    # The SMS survey's link token; replies by digits are matched through the number instead.
+    token = models.CharField(_("survey token"), max_length=32, blank=True, db_index=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("revisit")
+        verbose_name_plural = _("revisits")
+        ordering = ["scheduled_for", "pk"]
+        constraints = [
+            # At most one open revisit per ticket: the scheduling job can run twice, or in two workers.
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(status__in=["scheduled", "in_progress"]),
+                name="revisit_one_open_per_ticket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {self.status} {self.rating}"
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    UPHELD = "upheld", _("upheld")
+    REJECTED = "rejected", _("rejected")
+
+
+class RevisitAppeal(models.Model):
+    """不满意申诉: a unit argues that an unsatisfied rating should not count against it."""
+
+    revisit = models.ForeignKey(Revisit, on_delete=models.PROTECT, related_name="appeals")
+    unit = models.ForeignKey("hotline.Unit", on_delete=models.PROTECT, related_name="+")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(max_length=8, choices=AppealStatus.choices, default=AppealStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("rating appeal")
+        verbose_name_plural = _("rating appeals")
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["revisit"], condition=Q(status="pending"), name="appeal_one_pending")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.revisit.ticket}: {self.reason[:20]}"
+
+
+class DeadlineWarning(models.Model):
+    """A yellow or red warning already sent for an assignment: each transition is announced once."""
+
+    assignment = models.ForeignKey("hotline.Assignment", on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8)
+    reply_by = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "level", "reply_by"], name="deadline_warning_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.level}"
+
+
+class SmsPurpose(models.TextChoices):
+    TICKET_REGISTERED = "ticket_registered", _("ticket registered")
+    REPLY_AVAILABLE = "reply_available", _("reply available")
+    REVISIT_SURVEY = "revisit_survey", _("revisit survey")
+    SURVEY_ANSWER = "survey_answer", _("answer to a survey reply")
+    INBOUND = "inbound", _("received")
+
+
+class SmsStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    DELIVERED = "delivered", _("delivered")
+    FAILED = "failed", _("failed")
+    RECEIVED = "received", _("received")
+
+
+class SmsMessage(models.Model):
+    """Every SMS sent or received, with its delivery status."""
+
+    direction = models.CharField(max_length=3, choices=[("out", _("out")), ("in", _("in"))], default="out")
+    to = models.CharField(_("to"), max_length=32)
+    sender = models.CharField(_("from"), max_length=32, blank=True)
+    body = models.TextField(_("text"))
+    purpose = models.CharField(_("purpose"), max_length=20, choices=SmsPurpose.choices)
+    ticket = models.ForeignKey("hotline.Ticket", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revisit = models.ForeignKey(Revisit, null=True, blank=True, on_delete=models.PROTECT, related_name="sms")
+    # One message per purpose and subject: asking twice to send it (a rerun job) stores and sends it once.
+    dedup_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    backend = models.CharField(_("backend"), max_length=32, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED, db_index=True
+    )
+    provider_id = models.CharField(_("provider id"), max_length=64, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=16, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {mask_phone(self.to)} {self.purpose} {self.status}"

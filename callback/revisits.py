@@ -1,0 +1,395 @@
+"""Satisfaction revisits (回访) and rating appeals (不满意申诉).
+
+A ticket in ``revisit_pending`` gets one open Revisit (a partial unique constraint
+makes scheduling idempotent). The outcome decides the ticket: a satisfied rating
+or an unreachable caller closes it; an unsatisfied one reopens it (发回重办) at the
+same lead unit with the caller's words on the timeline. Those transitions are
+taken by the system (``by=None``): the revisit rule moves the ticket, and the
+``revisit.*`` timeline entry names the agent who recorded the answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from callback import conf
+from callback.models import (
+    OPEN_REVISIT_STATUSES,
+    SATISFIED_RATINGS,
+    UNSATISFIED_RATINGS,
+    AppealStatus,
+    DoNotCall,
+    Rating,
+    Revisit,
+    RevisitAppeal,
+    RevisitChannel,
+    RevisitStatus,
+    SmsPurpose,
+)
+from callback.sms.services import queue_sms
+from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
+from hotline.events import CENTER_GROUP, agent_group, publish_on_commit
+from hotline.models import Role, SlaPolicy, Ticket, TicketStatus, User
+from hotline.models.network import CENTER_ROLES
+from hotline.services import timeline
+from hotline.services.calendar import load_calendar
+from hotline.services.common import clean_text, lock_ticket
+from hotline.services.tickets import close_ticket, current_lead, reopen_ticket
+
+R = RevisitStatus
+REVIEWING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+# The survey's digits (SMS reply and IVR keypad): 1 satisfied, 2 basically satisfied, 3 unsatisfied.
+SURVEY_DIGITS = {"1": Rating.SATISFIED, "2": Rating.BASICALLY_SATISFIED, "3": Rating.UNSATISFIED}
+SURVEY_HELP = "请回复数字：1 满意，2 基本满意，3 不满意。"
+RATING_LABELS = {
+    Rating.VERY_SATISFIED: "非常满意",
+    Rating.SATISFIED: "满意",
+    Rating.BASICALLY_SATISFIED: "基本满意",
+    Rating.UNSATISFIED: "不满意",
+    Rating.VERY_UNSATISFIED: "非常不满意",
+}
+
+
+def _revisit_days(ticket: Ticket) -> int:
+    policy = SlaPolicy.objects.filter(category_id=ticket.category_id, urgency=ticket.urgency).first()
+    return policy.revisit_days if policy else 1
+
+
+def revisit_time(ticket: Ticket, now: datetime | None = None) -> datetime:
+    """Opening of calling hours on the Nth working day after today (N = the SLA's revisit_days)."""
+    now = now or timezone.now()
+    day, _ = load_calendar().add_working_days(timezone.localdate(now), _revisit_days(ticket))
+    return conf.calling_hours().opening_on(day)
+
+
+def _open_revisit(ticket: Ticket) -> Revisit | None:
+    return Revisit.objects.filter(ticket=ticket, status__in=OPEN_REVISIT_STATUSES).first()
+
+
+def schedule_revisit(ticket: Ticket, *, channel: str | None = None, now: datetime | None = None) -> Revisit | None:
+    """Schedule the revisit of a ticket waiting for one. Running it twice changes nothing.
+
+    A caller who asked not to be revisited (Caller.no_revisit, or the do-not-call
+    list) is not contacted: the ticket is closed with a note instead.
+    """
+    channel = channel or conf.get("REVISIT_CHANNEL")
+    if channel not in RevisitChannel.values:
+        raise InvalidInput(f"unknown revisit channel {channel!r}", field="channel")
+    ticket = Ticket.objects.select_related("caller", "category").get(pk=ticket.pk)
+    if ticket.status != TicketStatus.REVISIT_PENDING:
+        return None
+    existing = _open_revisit(ticket)
+    if existing is not None:
+        return existing
+    if ticket.caller.no_revisit or DoNotCall.objects.filter(phone=ticket.caller.phone).exists():
+        close_ticket(ticket, None, "市民要求不回访，直接归档")
+        return None
+    lead = current_lead(ticket)
+    try:
+        with transaction.atomic():
+            return Revisit.objects.create(
+                ticket=ticket,
+                assignment=lead,
+                unit=lead.unit if lead else None,
+                channel=channel,
+                scheduled_for=revisit_time(ticket, now),
+            )
+    except IntegrityError:  # scheduled by a concurrent job run
+        return _open_revisit(ticket)
+
+
+def schedule_pending_revisits(now: datetime | None = None, limit: int = 500) -> int:
+    """Job step: every ticket in revisit_pending without an open revisit gets one."""
+    open_revisit = Revisit.objects.filter(ticket=OuterRef("pk"), status__in=OPEN_REVISIT_STATUSES)
+    pending = Ticket.objects.filter(status=TicketStatus.REVISIT_PENDING).exclude(Exists(open_revisit))
+    return sum(1 for ticket in pending.order_by("pk")[:limit] if schedule_revisit(ticket, now=now) is not None)
+
+
+def _cancel(revisit: Revisit, why: str) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        done = Revisit.objects.filter(pk=revisit.pk, status__in=OPEN_REVISIT_STATUSES).update(
+            status=R.CANCELLED, completed_at=now, note=why[:300], lease_until=None
+        )
+        if done:
+            timeline.record(revisit.ticket, "revisit.cancelled", None, note=why, data={"revisit": revisit.pk})
+    return bool(done)
+
+
+def cancel_stale_revisits(limit: int = 500) -> int:
+    """Job step: a ticket reopened (or closed) meanwhile no longer needs its open revisit."""
+    stale = (
+        Revisit.objects.filter(status__in=OPEN_REVISIT_STATUSES)
+        .exclude(ticket__status=TicketStatus.REVISIT_PENDING)
+        .select_related("ticket")
+    )
+    count = 0
+    for revisit in stale[:limit]:
+        status = revisit.ticket.get_status_display()
+        count += _cancel(revisit, f"回访取消：工单已不在待回访状态（现为{status}）")
+    return count
+
+
+# --- claiming and recording ---------------------------------------------------------------
+
+
+def revisits_for_agent(agent: User, now: datetime | None = None):
+    """The phone revisits an agent holds, then those due (calling hours permitting)."""
+    now = now or timezone.now()
+    mine = Revisit.objects.filter(agent=agent, status=R.IN_PROGRESS, channel=RevisitChannel.PHONE)
+    due = Revisit.objects.filter(status=R.SCHEDULED, channel=RevisitChannel.PHONE, scheduled_for__lte=now)
+    if not conf.calling_hours().allows(now):
+        due = due.none()
+    return mine, due.select_related("ticket", "unit").order_by("scheduled_for", "pk")
+
+
+def claim_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> Revisit:
+    """An agent takes a due phone revisit; nobody else can take it while the claim lasts."""
+    if agent.role not in CENTER_ROLES:
+        raise NotAllowed("only center staff revisit callers")
+    now = now or timezone.now()
+    if not conf.calling_hours().allows(now):
+        raise IllegalTransition(f"outside calling hours ({conf.get('CALLBACK_HOURS')})")
+    lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
+    claimed = Revisit.objects.filter(pk=revisit.pk, status=R.SCHEDULED, scheduled_for__lte=now).update(
+        status=R.IN_PROGRESS, agent=agent, lease_until=lease
+    )
+    if claimed != 1:
+        raise IllegalTransition("this revisit is not due or is taken by someone else")
+    revisit.refresh_from_db()
+    return revisit
+
+
+def record_result(
+    revisit: Revisit,
+    by: User | None,
+    *,
+    reached: bool = True,
+    rating: str = "",
+    solved: bool | None = None,
+    comment: str = "",
+    channel: str | None = None,
+) -> Revisit:
+    """Record a revisit's answer in one step and move the ticket (close or reopen).
+
+    ``reached=False`` counts an attempt; after REVISIT_MAX_ATTEMPTS the caller is
+    unreachable (未联系上) and the ticket is closed. A ticket that was reopened
+    meanwhile is not touched: the revisit is cancelled with a timeline note.
+    """
+    if by is not None and by.role not in CENTER_ROLES:
+        raise NotAllowed("only center staff record revisits")
+    comment = clean_text(comment, "comment", max_chars=2000, required=False)
+    if (reached and rating not in Rating.values) or (reached and not rating):
+        raise InvalidInput(f"unknown rating {rating!r}", field="rating")
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = lock_ticket(revisit.ticket_id)
+        revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
+        if revisit.status not in OPEN_REVISIT_STATUSES:
+            raise IllegalTransition(f"this revisit is already {revisit.get_status_display()}")
+        held = revisit.status == R.IN_PROGRESS and revisit.lease_until is not None and revisit.lease_until > now
+        if by is not None and held and revisit.agent_id not in (None, by.pk):
+            raise IllegalTransition("another agent is doing this revisit")
+        stale = ticket.status != TicketStatus.REVISIT_PENDING
+    if stale:
+        _cancel(revisit, f"回访取消：工单已不在待回访状态（现为{ticket.get_status_display()}）")
+        raise IllegalTransition("the ticket was reopened or closed meanwhile; this revisit is cancelled")
+    with transaction.atomic():
+        ticket = lock_ticket(revisit.ticket_id)
+        revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
+        revisit.attempts += 1
+        revisit.agent = by or revisit.agent
+        revisit.lease_until = None
+        revisit.channel = channel or revisit.channel
+        revisit.comment = comment or revisit.comment
+        fields = ["attempts", "agent", "lease_until", "channel", "comment", "status", "rating", "solved"]
+        fields += ["completed_at", "scheduled_for"]
+        if not reached:
+            if revisit.attempts >= int(conf.get("REVISIT_MAX_ATTEMPTS")):
+                revisit.status, revisit.completed_at = R.UNREACHABLE, now
+            else:
+                revisit.status = R.SCHEDULED
+                revisit.scheduled_for = _next_try(now)
+            revisit.save(update_fields=fields)
+            timeline.record(
+                ticket,
+                "revisit.unreachable" if revisit.status == R.UNREACHABLE else "revisit.no_answer",
+                by,
+                note=comment,
+                data={"revisit": revisit.pk, "attempts": revisit.attempts},
+            )
+            if revisit.status == R.UNREACHABLE:
+                close_ticket(ticket, None, f"回访未联系上（{revisit.attempts}次），归档")
+            return revisit
+        revisit.status, revisit.rating, revisit.solved, revisit.completed_at = R.DONE, rating, solved, now
+        revisit.save(update_fields=fields)
+        label = RATING_LABELS[rating]
+        timeline.record(
+            ticket,
+            "revisit.done",
+            by,
+            note=comment,
+            data={"revisit": revisit.pk, "rating": rating, "solved": solved, "channel": revisit.channel},
+        )
+        if rating in UNSATISFIED_RATINGS:
+            reopen_ticket(ticket, None, f"回访{label}：{comment}" if comment else f"回访{label}")
+        else:
+            assert rating in SATISFIED_RATINGS
+            close_ticket(ticket, None, f"回访{label}" + (f"：{comment}" if comment else ""))
+        if revisit.agent_id:
+            publish_on_commit([agent_group(revisit.agent_id)], {"type": "revisit.done", "revisit_id": revisit.pk})
+    return revisit
+
+
+def _next_try(now: datetime) -> datetime:
+    """Next attempt: a few hours later if calling hours allow, else the next opening."""
+    return conf.calling_hours().next_allowed(now + timedelta(hours=3))
+
+
+def record_digit(revisit: Revisit, digit: str, *, channel: str, comment: str = "") -> Revisit:
+    """An SMS reply or an IVR key press: 1, 2 or 3. Anything else is InvalidInput and changes nothing."""
+    rating = SURVEY_DIGITS.get((digit or "").strip())
+    if rating is None:
+        raise InvalidInput(f"unrecognised survey answer {digit!r}; {SURVEY_HELP}", field="digit")
+    return record_result(revisit, None, rating=rating, comment=comment, channel=channel)
+
+
+# --- SMS and IVR channels ------------------------------------------------------------------
+
+
+def start_due_surveys(now: datetime | None = None, limit: int = 200) -> int:
+    """Job step: send the SMS survey of due SMS revisits; give up on unanswered ones after N tries."""
+    now = now or timezone.now()
+    hours = conf.calling_hours()
+    if not hours.allows(now):
+        return 0
+    wait = timedelta(hours=int(conf.get("REVISIT_SMS_WAIT_HOURS")))
+    started = 0
+    due = Revisit.objects.filter(channel=RevisitChannel.SMS, status=R.SCHEDULED, scheduled_for__lte=now)
+    for revisit in due.select_related("ticket__caller")[:limit]:
+        with transaction.atomic():
+            token = revisit.token or secrets.token_urlsafe(12)
+            claimed = Revisit.objects.filter(pk=revisit.pk, status=R.SCHEDULED).update(
+                status=R.IN_PROGRESS, lease_until=now + wait, token=token
+            )
+            if claimed != 1:
+                continue
+            ticket = revisit.ticket
+            link = conf.get("SMS_SURVEY_URL")
+            text = f"【12345】您反映的问题（工单{ticket.number}）已办理，请评价：{SURVEY_HELP}"
+            if link:
+                text += f" 也可点击 {link.rstrip('/')}/{token}"
+            queue_sms(
+                ticket.caller.phone,
+                text,
+                SmsPurpose.REVISIT_SURVEY,
+                ticket=ticket,
+                revisit=revisit,
+                dedup_key=f"survey:{revisit.pk}:{revisit.attempts}",
+            )
+            started += 1
+    # Unanswered surveys: count the attempt; unreachable after the last one.
+    expired = Revisit.objects.filter(channel=RevisitChannel.SMS, status=R.IN_PROGRESS, lease_until__lt=now)
+    for revisit in expired[:limit]:
+        try:
+            record_result(revisit, None, reached=False, comment="短信回访未回复")
+        except IllegalTransition:
+            continue
+        started += 1
+    return started
+
+
+def answer_sms(sender: str, body: str) -> tuple[Revisit | None, str]:
+    """A citizen's SMS reply. Returns (the revisit answered or None, the text to send back)."""
+    from callback.sms.services import store_inbound
+
+    store_inbound(sender, body)
+    revisit = (
+        Revisit.objects.filter(
+            channel=RevisitChannel.SMS, status=R.IN_PROGRESS, ticket__caller__phone=sender, token__gt=""
+        )
+        .order_by("-scheduled_for")
+        .first()
+    )
+    if revisit is None:
+        return None, "【12345】您目前没有待评价的工单。如需反映问题请拨打12345。"
+    text = (body or "").strip()
+    digit, _, rest = text.partition(" ")
+    try:
+        record_digit(revisit, digit, channel=RevisitChannel.SMS, comment=rest.strip()[:500])
+    except InvalidInput:
+        return None, f"【12345】未能识别您的回复“{text[:20]}”。{SURVEY_HELP}"
+    except IllegalTransition:
+        return None, "【12345】该工单已重新办理，感谢您的反馈。"
+    return revisit, "【12345】感谢您的评价！"
+
+
+def answer_by_token(token: str, digit: str, comment: str = "") -> Revisit:
+    """The survey link: the token identifies the revisit."""
+    revisit = Revisit.objects.filter(token=token, token__gt="", status=R.IN_PROGRESS).first() if token else None
+    if revisit is None:
+        raise InvalidInput("this survey link is not valid any more", field="token")
+    return record_digit(revisit, digit, channel=RevisitChannel.SMS, comment=comment)
+
+
+def record_ivr(revisit: Revisit, digit: str) -> Revisit:
+    """The IVR survey's key press (1 satisfied, 2 basically satisfied, 3 unsatisfied)."""
+    return record_digit(revisit, digit, channel=RevisitChannel.IVR)
+
+
+def release_expired_claims(now: datetime | None = None) -> int:
+    """Job step: a phone revisit claimed by an agent who went away is due again."""
+    now = now or timezone.now()
+    return Revisit.objects.filter(channel=RevisitChannel.PHONE, status=R.IN_PROGRESS, lease_until__lt=now).update(
+        status=R.SCHEDULED, agent=None, lease_until=None
+    )
+
+
+# --- appeals ---------------------------------------------------------------------------------
+
+
+def raise_appeal(revisit: Revisit, by: User, reason: str) -> RevisitAppeal:
+    """不满意申诉: the judged unit says an unsatisfied rating was not its fault."""
+    reason = clean_text(reason, "reason", max_chars=2000)
+    if by.role != Role.UNIT_HANDLER or by.unit_id is None or by.unit_id != revisit.unit_id:
+        raise NotAllowed("only the unit that was rated may appeal")
+    if revisit.status != R.DONE or revisit.rating not in UNSATISFIED_RATINGS:
+        raise IllegalTransition("only an unsatisfied rating can be appealed")
+    if revisit.excluded_from_kpi:
+        raise IllegalTransition("this rating is already excluded")
+    with transaction.atomic():
+        if RevisitAppeal.objects.filter(revisit=revisit, status=AppealStatus.PENDING).exists():
+            raise IllegalTransition("an appeal of this rating is already pending")
+        appeal = RevisitAppeal.objects.create(revisit=revisit, unit_id=revisit.unit_id, raised_by=by, reason=reason)
+        timeline.record(revisit.ticket, "revisit.appealed", by, note=reason, data={"appeal": appeal.pk})
+        publish_on_commit([CENTER_GROUP], {"type": "revisit.appealed", "appeal_id": appeal.pk})
+    return appeal
+
+
+def decide_appeal(appeal: RevisitAppeal, by: User, *, uphold: bool, note: str) -> RevisitAppeal:
+    """The center decides; an upheld appeal takes the rating out of the unit's KPI."""
+    note = clean_text(note, "note", max_chars=2000)
+    if not (by.is_superuser or by.role in REVIEWING):
+        raise NotAllowed("only the center's reviewers decide appeals")
+    with transaction.atomic():
+        appeal = RevisitAppeal.objects.select_for_update().select_related("revisit").get(pk=appeal.pk)
+        if appeal.status != AppealStatus.PENDING:
+            raise IllegalTransition(f"this appeal is already {appeal.get_status_display()}")
+        appeal.status = AppealStatus.UPHELD if uphold else AppealStatus.REJECTED
+        appeal.decided_by, appeal.decided_at, appeal.decision_note = by, timezone.now(), note
+        appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        if uphold:
+            Revisit.objects.filter(pk=appeal.revisit_id).update(excluded_from_kpi=True)
+        timeline.record(
+            appeal.revisit.ticket,
+            "revisit.appeal_upheld" if uphold else "revisit.appeal_rejected",
+            by,
+            note=note,
+            data={"appeal": appeal.pk, "revisit": appeal.revisit_id},
+        )
+    return appeal
