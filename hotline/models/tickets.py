@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -178,7 +179,12 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["caller", "created_at"]), models.Index(fields=["area", "topic", "created_at"])]
+        indexes = [
+            models.Index(fields=["caller", "created_at"]),
+            models.Index(fields=["area", "topic", "created_at"]),
+            # Repeat detection (same address and topic within the window).
+            models.Index(fields=["topic", "address", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -256,7 +262,15 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         ordering = ["dispatched_at", "pk"]
-        indexes = [models.Index(fields=["unit", "status", "reply_by"])]
+        indexes = [
+            models.Index(fields=["unit", "status", "reply_by"]),
+            # The KPIs select assignments by the deadline or the redo date that falls in a period.
+            models.Index(fields=["reply_by"]),
+            models.Index(fields=["accept_by"]),
+            models.Index(
+                fields=["dispatched_at"], condition=Q(reopen_of__isnull=False), name="assignment_redo_dispatched_at"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket} → {self.unit}"

@@ -21,5 +21,6 @@ callback_api.register(router)  # callbacks, revisits, revisit appeals
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     *callback_api.urlpatterns(),  # agent-state/, sms/inbound/, sms/status/, survey/<token>/
+    path("metrics/", include("metrics.urls")),
     path("", include(router.urls)),
 ]

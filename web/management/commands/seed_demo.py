@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from hotline.seed import seed_reference
 from hotline.seed.xiangtan import seed_network
 from routing.seed import seed_dispatch_rules
-from web import demo
+from web import demo, demo_traffic
 from web.demo_revisits import seed_revisits
 
 
@@ -28,8 +28,11 @@ class Command(BaseCommand):
         rules = seed_dispatch_rules()
         users = demo.seed_users()
         made = demo.seed_history(tickets, days)
+        calls = demo_traffic.seed_calls(days)
         revisits = seed_revisits()
-        self.stdout.write(f"dispatch rules added: {rules}; tickets replayed: {made}; revisits added: {revisits}")
+        self.stdout.write(
+            f"dispatch rules added: {rules}; tickets replayed: {made}; calls: {calls}; revisits: {revisits}"
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):"))
         for user in users:
             if user.role != "unit_handler" or user.username in ("unit_yh", "unit_yh01", "unit_yt", "unit_zjj"):

@@ -1,0 +1,123 @@
+"""Call-center statistics from Call rows, by database aggregation (DESIGN §8, GB/T 33358-2016).
+
+Every rate shares the answer rate's denominator: calls that asked for an agent, short
+abandons left out (they are reported on their own). Hours and weekdays are local time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Avg, Count, Q
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+
+from metrics import conf
+from metrics.kpis import AnswerRate, Figure, answer_rate_by_agent, short_abandon_q
+from metrics.periods import Period, local_tz
+from telephony.models import Outcome
+
+GBT_ANSWER_SECONDS = 15  # GB/T 33358-2016: answered within 15 seconds
+
+
+def call_stats(
+    period: Period, *, short_abandon_seconds: int | None = None, service_level_seconds: int | None = None
+) -> dict[str, Any]:
+    """The period's call-center figures in one query."""
+    short = conf.short_abandon_seconds() if short_abandon_seconds is None else short_abandon_seconds
+    level_seconds = conf.service_level_seconds() if service_level_seconds is None else service_level_seconds
+    parts = AnswerRate(short).parts(period, period.end)
+    answered, asked = parts.numerator, parts.denominator
+    row = parts.rows.aggregate(
+        asked=Count("pk", filter=asked),
+        answered=Count("pk", filter=answered),
+        within_15=Count("pk", filter=answered & Q(wait_seconds__lte=GBT_ANSWER_SECONDS)),
+        within_level=Count("pk", filter=answered & Q(wait_seconds__lte=level_seconds)),
+        abandoned=Count("pk", filter=Q(outcome=Outcome.ABANDONED) & ~short_abandon_q(short)),
+        short_abandons=Count("pk", filter=short_abandon_q(short)),
+        timeouts=Count("pk", filter=Q(outcome=Outcome.TIMEOUT)),
+        ivr_110=Count("pk", filter=Q(outcome=Outcome.IVR_110)),
+        transferred_110=Count("pk", filter=Q(outcome=Outcome.TRANSFERRED_110)),
+        callbacks=Count("pk", filter=Q(outcome=Outcome.CALLBACK)),
+        asa=Avg("wait_seconds", filter=answered),
+        aht=Avg("talk_seconds", filter=answered & Q(talk_seconds__isnull=False)),
+        abandon_wait=Avg("wait_seconds", filter=Q(outcome=Outcome.ABANDONED) & ~short_abandon_q(short)),
+    )
+    return {
+        "calls_asking_for_agent": row["asked"],
+        "answered": row["answered"],
+        "answer_rate": Figure(row["answered"], row["asked"]),
+        "answer_rate_15s": Figure(row["within_15"], row["asked"]),
+        "service_level": Figure(row["within_level"], row["asked"]),
+        "service_level_seconds": level_seconds,
+        "abandon_rate": Figure(row["abandoned"], row["asked"]),
+        "abandoned": row["abandoned"],
+        "short_abandons": row["short_abandons"],
+        "short_abandon_seconds": short,
+        "timeouts": row["timeouts"],
+        "ivr_110": row["ivr_110"],
+        "transferred_110": row["transferred_110"],
+        "callbacks": row["callbacks"],
+        "average_speed_of_answer": _round(row["asa"]),
+        "average_handle_time": _round(row["aht"]),
+        "average_abandon_wait": _round(row["abandon_wait"]),
+    }
+
+
+def calls_by_hour(period: Period, *, short_abandon_seconds: int | None = None) -> list[dict[str, int]]:
+    """Calls asking for an agent and answered, per local hour of day (0–23, all 24 listed)."""
+    return _by(period, ExtractHour("offered_at", tzinfo=local_tz()), range(24), "hour", short_abandon_seconds)
+
+
+def calls_by_weekday(period: Period, *, short_abandon_seconds: int | None = None) -> list[dict[str, int]]:
+    """The same per local ISO weekday (1 = Monday … 7 = Sunday)."""
+    return _by(
+        period, ExtractIsoWeekDay("offered_at", tzinfo=local_tz()), range(1, 8), "weekday", short_abandon_seconds
+    )
+
+
+def _by(period: Period, key, keys: range, name: str, short: int | None) -> list[dict[str, int]]:
+    parts = AnswerRate(short).parts(period, period.end)
+    rows = (
+        parts.rows.filter(parts.denominator)
+        .values(key=key)
+        .annotate(calls=Count("pk"), answered=Count("pk", filter=parts.numerator))
+    )
+    found = {row["key"]: row for row in rows}
+    return [
+        {name: k, "calls": found.get(k, {}).get("calls", 0), "answered": found.get(k, {}).get("answered", 0)}
+        for k in keys
+    ]
+
+
+def agent_stats(period: Period, *, short_abandon_seconds: int | None = None) -> list[dict[str, Any]]:
+    """Per agent who answered: calls answered, share of all calls asking for an agent, ASA and handle time."""
+    from hotline.models import User
+
+    shares = answer_rate_by_agent(period, short_abandon_seconds)
+    parts = AnswerRate(short_abandon_seconds).parts(period, period.end)
+    rows = (
+        parts.rows.filter(parts.numerator, agent__isnull=False)
+        .values("agent_id")
+        .annotate(
+            within_15=Count("pk", filter=Q(wait_seconds__lte=GBT_ANSWER_SECONDS)),
+            asa=Avg("wait_seconds"),
+            aht=Avg("talk_seconds"),
+        )
+    )
+    names = dict(User.objects.filter(pk__in=shares).values_list("pk", "username"))
+    return [
+        {
+            "agent": row["agent_id"],
+            "username": names.get(row["agent_id"], ""),
+            "answered": shares[row["agent_id"]].numerator,
+            "answer_share": shares[row["agent_id"]],
+            "answered_within_15s": row["within_15"],
+            "average_speed_of_answer": _round(row["asa"]),
+            "average_handle_time": _round(row["aht"]),
+        }
+        for row in sorted(rows, key=lambda r: r["agent_id"])
+    ]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
