@@ -166,6 +166,8 @@ class RevisitSerializer(serializers.ModelSerializer):
             "comment",
             "agent",
             "phone",
+            "linkedid",
+            "last_error",
         ]
 
     def get_phone(self, revisit: Revisit) -> str:
@@ -208,6 +210,14 @@ class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
     def claim(self, request, pk=None):
         self._center_only()
         return Response(self.get_serializer(revisits.claim_revisit(self.get_object(), request.user)).data)
+
+    @extend_schema(request=None, responses=RevisitSerializer)
+    @action(detail=True, methods=["post"])
+    def dial(self, request, pk=None):
+        """Claim (if still due) and dial: the bridge rings my phone first, then the citizen.
+        Bridge down: the revisit is due again later and `last_error` says why."""
+        self._center_only()
+        return Response(self.get_serializer(revisits.dial_revisit(self.get_object(), request.user)).data)
 
     @action(detail=True, methods=["post"])
     def result(self, request, pk=None):

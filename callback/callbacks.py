@@ -18,7 +18,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from callback import conf
-from callback.dialer import DialError, DialUnavailable, dial
+from callback.dialer import try_dial
 from callback.models import (
     OPEN_CALLBACK_STATUSES,
     AgentState,
@@ -31,7 +31,7 @@ from callback.models import (
 )
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import agent_group, publish_on_commit
-from hotline.lib.phones import InvalidPhone, national_digits, normalize_phone
+from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import User
 from hotline.models.network import CENTER_ROLES
 from telephony.models import Call, Outcome
@@ -268,34 +268,26 @@ def accept_callback(task: CallbackTask, agent: User, now: datetime | None = None
 
 def _dial(pk: int, agent: User, now: datetime) -> CallbackTask:
     task = CallbackTask.objects.get(pk=pk)
-    try:
-        result = dial(
-            agent_extension=agent.agent_extension,
-            number=national_digits(task.number),
-            purpose="callback",
-            reference=f"callback:{task.pk}",
+    dialled = try_dial(
+        agent_extension=agent.agent_extension, number=task.number, purpose="callback", reference=f"callback:{task.pk}"
+    )
+    with transaction.atomic():
+        CallbackAttempt.objects.create(
+            task=task, agent=agent, started_at=now, linkedid=dialled.linkedid, error=dialled.error
         )
-    except DialError as exc:
-        retry = int(conf.get("CALLBACK_BRIDGE_RETRY_SECONDS")) if isinstance(exc, DialUnavailable) else 60
-        with transaction.atomic():
-            CallbackAttempt.objects.create(task=task, agent=agent, started_at=now, error=str(exc)[:300])
+        if dialled.placed:
+            CallbackTask.objects.filter(pk=pk, status=S.DIALING).update(
+                attempts=F("attempts") + 1, linkedid=dialled.linkedid, last_error=""
+            )
+        else:  # nobody was called: due again later, no attempt counted
             CallbackTask.objects.filter(pk=pk, status=S.DIALING, agent=agent).update(
                 status=S.DUE,
                 agent=None,
                 lease_until=None,
                 offered_at=None,
-                last_error=str(exc)[:300],
-                next_attempt_at=now + timedelta(seconds=retry),
+                last_error=dialled.error,
+                next_attempt_at=now + dialled.retry_after,
             )
-        log.warning("callback %s not dialled: %s", pk, exc)
-        task.refresh_from_db()
-        return task
-    linkedid = str(result.get("linkedid", ""))[:64]
-    with transaction.atomic():
-        CallbackAttempt.objects.create(task=task, agent=agent, started_at=now, linkedid=linkedid)
-        CallbackTask.objects.filter(pk=pk, status=S.DIALING).update(
-            attempts=F("attempts") + 1, linkedid=linkedid, last_error=""
-        )
     task.refresh_from_db()
     return task
 

@@ -25,6 +25,10 @@ DEFAULTS: dict[str, object] = {
     "SMS_RETRY_SECONDS": 60,
     "SMS_LEASE_SECONDS": 120,
     "SMS_SURVEY_URL": "",
+    # The registered / reply-available SMS are sent for tickets this recent (a worker that was down catches up).
+    "SMS_NOTIFY_WITHIN_HOURS": 48,
+    # Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
+    "SMS_REGISTERED_CHANNELS": ("phone",),
     "SMS_INBOUND_TOKEN": "",
     "TWILIO_ACCOUNT_SID": "",
     "TWILIO_AUTH_TOKEN": "",

@@ -8,10 +8,15 @@ call: the bridge is down or not answering, try again later) and
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
 from callback import conf
+from hotline.lib.phones import national_digits
 
 log = logging.getLogger(__name__)
+# The PBX refused, or the agent's leg was not answered: the item is due again after a minute.
+REFUSED_RETRY_SECONDS = 60
 
 
 class DialError(Exception):
@@ -47,3 +52,34 @@ def dial(*, agent_extension: str, number: str, purpose: str, reference: str) -> 
     if not result.get("success", False):  # the Originate ran, but the agent's leg was not answered
         raise DialRefused(f"the call did not connect: {result.get('reason') or 'no reason given'}")
     return result
+
+
+@dataclass(frozen=True)
+class Dialled:
+    """How one dial went, for the caller to record: ``linkedid`` when the call was placed, else ``error``."""
+
+    linkedid: str = ""
+    error: str = ""
+    # When the item may be dialled again after an error: longer if no bridge answered at all.
+    retry_after: timedelta | None = None
+
+    @property
+    def placed(self) -> bool:
+        return not self.error
+
+
+def try_dial(*, agent_extension: str, number: str, purpose: str, reference: str) -> Dialled:
+    """:func:`dial` for callbacks and revisits alike: never raises a dial error, says what to record.
+
+    ``number`` is E.164 (+86…); the bridge dials national digits.
+    """
+    try:
+        result = dial(
+            agent_extension=agent_extension, number=national_digits(number), purpose=purpose, reference=reference
+        )
+    except DialError as exc:
+        unavailable = isinstance(exc, DialUnavailable)
+        retry = int(conf.get("CALLBACK_BRIDGE_RETRY_SECONDS")) if unavailable else REFUSED_RETRY_SECONDS
+        log.warning("%s not dialled: %s", reference, exc)
+        return Dialled(error=str(exc)[:300] or type(exc).__name__, retry_after=timedelta(seconds=retry))
+    return Dialled(linkedid=str(result.get("linkedid", ""))[:64])

@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from callback import callbacks, revisits, warnings
+from callback import callbacks, notifications, revisits, warnings
 from callback.sms import services as sms
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ STEPS: list[tuple[str, Callable[..., int]]] = [
     ("revisits.schedule", revisits.schedule_pending_revisits),
     ("revisits.release_claims", revisits.release_expired_claims),
     ("revisits.surveys", revisits.start_due_surveys),
+    ("sms.notify_registered", notifications.notify_registered),
+    ("sms.notify_replies", notifications.notify_replies),
     ("sms.recover", sms.recover_stale_sms),
     ("sms.send", sms.send_due_sms),
     ("deadlines.warn", warnings.send_deadline_warnings),

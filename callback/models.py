@@ -193,6 +193,9 @@ class Revisit(models.Model):
     # The SMS survey's link token; replies by digits are matched through the number instead.
     token = models.CharField(_("survey token"), max_length=32, blank=True, db_index=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # The last dial of a phone revisit (telephony's Linkedid) and why the last one failed, if it did.
+    linkedid = models.CharField(_("revisit call id"), max_length=64, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -210,6 +213,22 @@ class Revisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.status} {self.rating}"
+
+
+class RevisitAttempt(models.Model):
+    """One dial of a phone revisit by an agent: the call placed (``linkedid``) or why it was not (``error``)."""
+
+    revisit = models.ForeignKey(Revisit, on_delete=models.CASCADE, related_name="attempt_log")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    linkedid = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.revisit_id} {self.linkedid or self.error[:20]}"
 
 
 class AppealStatus(models.TextChoices):

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from callback import conf
+from callback.dialer import try_dial
 from callback.models import (
     OPEN_REVISIT_STATUSES,
     SATISFIED_RATINGS,
@@ -27,6 +28,7 @@ from callback.models import (
     Rating,
     Revisit,
     RevisitAppeal,
+    RevisitAttempt,
     RevisitChannel,
     RevisitStatus,
     SmsPurpose,
@@ -161,6 +163,59 @@ def claim_revisit(revisit: Revisit, agent: User, now: datetime | None = None) ->
     )
     if claimed != 1:
         raise IllegalTransition("this revisit is not due or is taken by someone else")
+    revisit.refresh_from_db()
+    return revisit
+
+
+def dial_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> Revisit:
+    """Ring the agent, then the citizen, for a phone revisit (claiming it first if it is still due).
+
+    The dial happens after the claim committed. Bridge down or the call not connected: the
+    revisit goes back to due after ``CALLBACK_BRIDGE_RETRY_SECONDS`` (or a minute), nothing is
+    lost and no attempt is counted; every dial is logged in ``RevisitAttempt``. A placed call
+    keeps the revisit with the agent until they record the answer with :func:`record_result`.
+    """
+    if agent.role not in CENTER_ROLES:
+        raise NotAllowed("only center staff revisit callers")
+    if not agent.agent_extension:
+        raise InvalidInput("this user has no phone extension to ring first", field="agent_extension")
+    now = now or timezone.now()
+    revisit = Revisit.objects.select_related("ticket__caller").get(pk=revisit.pk)
+    if revisit.channel != RevisitChannel.PHONE:
+        raise IllegalTransition("only phone revisits are dialled by an agent")
+    if revisit.status == R.SCHEDULED:
+        revisit = claim_revisit(revisit, agent, now)
+    elif not (revisit.status == R.IN_PROGRESS and revisit.agent_id == agent.pk):
+        raise IllegalTransition("this revisit is not due or is taken by someone else")
+    elif not conf.calling_hours().allows(now):
+        raise IllegalTransition(f"outside calling hours ({conf.get('CALLBACK_HOURS')})")
+    number = revisit.ticket.caller.phone
+    if DoNotCall.objects.filter(phone=number).exists():
+        # Put on the list after the revisit was scheduled: same as a caller who asked not to be revisited.
+        if _cancel(revisit, "回访取消：免打扰号码"):
+            close_ticket(revisit.ticket, None, "市民要求不回访（免打扰号码），直接归档")
+        raise IllegalTransition("this number is on the do-not-call list")
+    lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
+    if not Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS, agent=agent).update(lease_until=lease):
+        raise IllegalTransition("this revisit is no longer yours")
+    dialled = try_dial(
+        agent_extension=agent.agent_extension, number=number, purpose="revisit", reference=f"revisit:{revisit.pk}"
+    )
+    with transaction.atomic():
+        RevisitAttempt.objects.create(
+            revisit=revisit, agent=agent, started_at=now, linkedid=dialled.linkedid, error=dialled.error
+        )
+        mine = Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS, agent=agent)
+        if dialled.placed:
+            mine.update(linkedid=dialled.linkedid, last_error="")
+        else:  # nobody was called: due again soon for any agent
+            mine.update(
+                status=R.SCHEDULED,
+                agent=None,
+                lease_until=None,
+                last_error=dialled.error,
+                scheduled_for=now + dialled.retry_after,
+            )
     revisit.refresh_from_db()
     return revisit
 
@@ -340,6 +395,22 @@ def answer_by_token(token: str, digit: str, comment: str = "") -> Revisit:
 def record_ivr(revisit: Revisit, digit: str) -> Revisit:
     """The IVR survey's key press (1 satisfied, 2 basically satisfied, 3 unsatisfied)."""
     return record_digit(revisit, digit, channel=RevisitChannel.IVR)
+
+
+def record_ivr_result(value: str) -> Revisit:
+    """The bridge's entry point for the IVR survey: the dialplan's ``HOTLINE_SURVEY_RESULT``, ``revisit:<id>:<digit>``.
+
+    ``<id>`` is the ``HOTLINE_REFERENCE`` the survey was originated with. An unknown revisit or a
+    bad digit is InvalidInput and changes nothing; an answer that comes twice is IllegalTransition.
+    """
+    kind, _, rest = (value or "").strip().partition(":")
+    pk, _, digit = rest.partition(":")
+    if kind != "revisit" or not pk.isdigit():
+        raise InvalidInput(f"not a revisit survey result: {value!r}", field="reference")
+    revisit = Revisit.objects.filter(pk=int(pk), channel=RevisitChannel.IVR).first()
+    if revisit is None:
+        raise InvalidInput(f"no IVR revisit {pk}", field="reference")
+    return record_ivr(revisit, digit)
 
 
 def release_expired_claims(now: datetime | None = None) -> int:

@@ -190,12 +190,14 @@ HOTLINE_OFFICE_HOURS = env_str("HOTLINE_OFFICE_HOURS", "08:30-17:30")
 # Largest attachment accepted, in bytes (images only).
 HOTLINE_MAX_ATTACHMENT_BYTES = env_int("HOTLINE_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
 HOTLINE_MAX_CONTENT_CHARS = env_int("HOTLINE_MAX_CONTENT_CHARS", 5000)
+# A ticket repeats an earlier one (same caller, or same address and topic) registered at most
+# this many days before it. Marked at registration; `manage.py recompute_repeats` after a change.
+HOTLINE_REPEAT_WINDOW_DAYS = env_int("HOTLINE_REPEAT_WINDOW_DAYS", 30)
 
 # --- KPIs (docs/metrics.md) ----------------------------------------------------------------------
 METRICS_SHORT_ABANDON_SECONDS = env_int("METRICS_SHORT_ABANDON_SECONDS", 0)
 METRICS_SERVICE_LEVEL_SECONDS = env_int("METRICS_SERVICE_LEVEL_SECONDS", 20)
 METRICS_BASICALLY_SATISFIED_COUNTS = env_bool("METRICS_BASICALLY_SATISFIED_COUNTS", True)
-METRICS_REPEAT_WINDOW_DAYS = env_int("METRICS_REPEAT_WINDOW_DAYS", 30)
 # Where the job loop writes finished weekly/monthly/quarterly/annual reports; empty = not written.
 METRICS_REPORT_DIR = env_str("METRICS_REPORT_DIR", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = HOTLINE_MAX_ATTACHMENT_BYTES + 1024 * 1024

@@ -21,5 +21,5 @@ def basically_satisfied_counts() -> bool:
 
 
 def repeat_window_days() -> int:
-    """A ticket repeats an earlier one registered at most this many days before it."""
-    return int(getattr(settings, "METRICS_REPEAT_WINDOW_DAYS", 30))
+    """A ticket repeats an earlier one registered at most this many days before it (set in hotline)."""
+    return int(getattr(settings, "HOTLINE_REPEAT_WINDOW_DAYS", 30))

@@ -12,11 +12,11 @@ A figure is (numerator, denominator); an empty denominator is "no data" (value N
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
 
 from hotline.models import Assignment, AssignmentRole, AssignmentStatus, Ticket, TicketStatus, Unit
@@ -76,6 +76,9 @@ class Kpi:
     label: str = ""
     # Path from a counted row to its unit; None when the KPI belongs to the center alone.
     unit_field: str | None = "unit"
+    # Every row counts at exactly one unit and the city counts the same rows: subtree and city
+    # figures are sums of the units' own figures, so one grouped scan gives all three.
+    additive: bool = True
 
     def parts(self, period: Period, now: datetime) -> Parts:
         raise NotImplementedError
@@ -99,16 +102,39 @@ class Kpi:
     def compute_all(
         self, period: Period, units: list[Unit], now: datetime | None = None
     ) -> dict[int, dict[str, Figure]]:
-        """Every unit's own and rolled-up figure from three queries (grouped by unit, by level-2 subtree; city)."""
+        """Every unit's own and rolled-up figure from one grouped scan (three for a non-additive KPI)."""
         now = now or timezone.now()
-        city = self.city_parts(period, now).figure()
         if self.unit_field is None:
+            city = self.city_parts(period, now).figure()
             return {u.pk: dict.fromkeys(("own", "rollup"), city if u.level == 1 else NO_DATA) for u in units}
         u = self.unit_field
         parts = self.parts(period, now)
+        if self.additive:
+            return self._sum_up(parts.grouped(F(f"{u}_id")), units)
+        city = self.city_parts(period, now).figure()
         own = parts.grouped(F(f"{u}_id"))
         # A level-3 unit's subtree is itself; a level-2 unit's is itself and its children.
         subtree = parts.grouped(Case(When(**{f"{u}__level": 3}, then=F(f"{u}__parent_id")), default=F(f"{u}_id")))
+        result = {}
+        for unit in units:
+            mine = own.get(unit.pk, NO_DATA)
+            rolled = {1: city, 2: subtree.get(unit.pk, NO_DATA)}.get(unit.level, mine)
+            result[unit.pk] = {"own": mine, "rollup": rolled}
+        return result
+
+    @staticmethod
+    def _sum_up(own: dict[int | None, Figure], units: list[Unit]) -> dict[int, dict[str, Figure]]:
+        """Subtree and city figures as sums of the units' own figures (rows without a unit count for the city)."""
+        tree = {pk: (parent, level) for pk, parent, level in Unit.objects.values_list("pk", "parent_id", "level")}
+        city = sum(own.values(), NO_DATA)
+        subtree: dict[int, Figure] = {}
+        for unit_id, figure in own.items():
+            if unit_id is None:
+                continue
+            # A level-2 unit's subtree is itself and its level-3 children.
+            parent, level = tree.get(unit_id, (None, 0))
+            top = parent if level == 3 else unit_id
+            subtree[top] = subtree.get(top, NO_DATA) + figure
         result = {}
         for unit in units:
             mine = own.get(unit.pk, NO_DATA)
@@ -241,20 +267,10 @@ class ReopenRate(Kpi):
 
 
 def repeat_q(prefix: str = "") -> Q:
-    """The ticket (at ``prefix``) repeats an earlier one: same caller, or same address and topic,
-    registered within the window before it; or it was merged into another ticket."""
-    window = timedelta(days=conf.repeat_window_days())
-    at = OuterRef(f"{prefix}created_at")
-    earlier = Ticket.objects.filter(created_at__lt=at, created_at__gte=at - window).exclude(
-        status=TicketStatus.DISCARDED
-    )
-    same_caller = earlier.filter(caller_id=OuterRef(f"{prefix}caller_id"))
-    same_place = earlier.filter(topic_id=OuterRef(f"{prefix}topic_id"), address=OuterRef(f"{prefix}address"))
-    return (
-        Q(**{f"{prefix}merged_into__isnull": False})
-        | Exists(same_caller)
-        | (~Q(**{f"{prefix}address": ""}) & Q(**{f"{prefix}topic__isnull": False}) & Exists(same_place))
-    )
+    """The ticket (at ``prefix``) repeats an earlier one, as marked when it was registered
+    (hotline.services.repeats: same caller, or same address and topic, within the window),
+    or it was merged into another ticket."""
+    return Q(**{f"{prefix}merged_into__isnull": False}) | Q(**{f"{prefix}repeat_of__isnull": False})
 
 
 class RepeatRate(Kpi):
@@ -266,6 +282,7 @@ class RepeatRate(Kpi):
     """
 
     key, label = "repeat_rate", "重复投诉率"
+    additive = False  # a ticket counts once in a subtree although both levels hold its lead; the city counts all
 
     def parts(self, period: Period, now: datetime) -> Parts:
         kept = ~Q(status=AssignmentStatus.WITHDRAWN) | Q(ticket__status=TicketStatus.MERGED)

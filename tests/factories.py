@@ -14,6 +14,7 @@ def new_ticket(
     area: str | None = "YH01",
     phone: str = "13800138000",
     content: str = "小区楼下广场舞音乐太吵，晚上十点后仍未停止。",
+    address: str = "雨湖区城正街88号",
     **extra,
 ) -> Ticket:
     return tickets.register_ticket(
@@ -23,7 +24,7 @@ def new_ticket(
         category=Category.objects.get(code=category),
         topic=Topic.objects.get(code=topic) if topic else None,
         area=Area.objects.get(code=area) if area else None,
-        address="雨湖区城正街88号",
+        address=address,
         **extra,
     )
 

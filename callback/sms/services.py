@@ -36,13 +36,26 @@ def queue_sms(
     dedup_key: str | None = None,
 ) -> SmsMessage:
     """Store an outgoing message; the job sends it. The same ``dedup_key`` is stored (and sent) once."""
+    return queue_sms_once(to, body, purpose, ticket=ticket, revisit=revisit, dedup_key=dedup_key)[0]
+
+
+def queue_sms_once(
+    to: str,
+    body: str,
+    purpose: str,
+    *,
+    ticket: Ticket | None = None,
+    revisit=None,
+    dedup_key: str | None = None,
+) -> tuple[SmsMessage, bool]:
+    """:func:`queue_sms`, also saying whether this call stored it (False: ``dedup_key`` was already there)."""
     if dedup_key:
         existing = SmsMessage.objects.filter(dedup_key=dedup_key).first()
         if existing is not None:
-            return existing
+            return existing, False
     try:
         with transaction.atomic():
-            return SmsMessage.objects.create(
+            message = SmsMessage.objects.create(
                 to=to,
                 body=body[:MAX_BODY],
                 purpose=purpose,
@@ -51,8 +64,9 @@ def queue_sms(
                 dedup_key=dedup_key,
                 backend=conf.get("SMS_BACKEND").rsplit(".", 1)[-1],
             )
-    except IntegrityError:
-        return SmsMessage.objects.get(dedup_key=dedup_key)
+            return message, True
+    except IntegrityError:  # the same key stored by a concurrent worker: that one is the message
+        return SmsMessage.objects.get(dedup_key=dedup_key), False
 
 
 def claim_sms(now: datetime | None = None, limit: int = 50) -> list[int]:
@@ -151,21 +165,36 @@ def store_inbound(sender: str, body: str, provider_id: str = "") -> SmsMessage:
     )
 
 
+def registered_text(ticket: Ticket) -> str:
+    return f"【12345】您的诉求已受理，工单号{ticket.number}，查询码{ticket.query_code}，可凭此查询办理进度。"
+
+
+def reply_text(ticket: Ticket) -> str:
+    return f"【12345】您的工单{ticket.number}已有办理答复，请凭查询码{ticket.query_code}查看。"
+
+
+def registered_key(ticket: Ticket) -> str:
+    return f"registered:{ticket.pk}"
+
+
+def reply_key(ticket: Ticket) -> str:
+    """One per reply round: a reopened ticket (reopen_count + 1) that is replied again is told again."""
+    return f"reply:{ticket.pk}:{ticket.reopen_count}"
+
+
 def notify_ticket_registered(ticket: Ticket) -> SmsMessage:
     """Tell the caller their ticket number and query code (once per ticket)."""
-    body = f"【12345】您的诉求已受理，工单号{ticket.number}，查询码{ticket.query_code}，可凭此查询办理进度。"
     return queue_sms(
-        ticket.caller.phone, body, SmsPurpose.TICKET_REGISTERED, ticket=ticket, dedup_key=f"registered:{ticket.pk}"
+        ticket.caller.phone,
+        registered_text(ticket),
+        SmsPurpose.TICKET_REGISTERED,
+        ticket=ticket,
+        dedup_key=registered_key(ticket),
     )
 
 
 def notify_reply_available(ticket: Ticket) -> SmsMessage:
     """Tell the caller the unit has replied (once per reply round: a reopened ticket can reply again)."""
-    body = f"【12345】您的工单{ticket.number}已有办理答复，请凭查询码{ticket.query_code}查看。"
     return queue_sms(
-        ticket.caller.phone,
-        body,
-        SmsPurpose.REPLY_AVAILABLE,
-        ticket=ticket,
-        dedup_key=f"reply:{ticket.pk}:{ticket.reopen_count}",
+        ticket.caller.phone, reply_text(ticket), SmsPurpose.REPLY_AVAILABLE, ticket=ticket, dedup_key=reply_key(ticket)
     )

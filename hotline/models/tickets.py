@@ -165,6 +165,11 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
     )
+    # Marked when registered (hotline.services.repeats): the latest earlier ticket of the same
+    # caller, or of the same address and topic, within HOTLINE_REPEAT_WINDOW_DAYS.
+    repeat_of = models.ForeignKey(
+        "self", verbose_name=_("repeats"), null=True, blank=True, on_delete=models.PROTECT, related_name="repeats"
+    )
     status_before_discard = models.CharField(max_length=16, choices=TicketStatus.choices, blank=True, editable=False)
     call_linkedid = models.CharField(_("call id"), max_length=64, blank=True, db_index=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)

@@ -28,7 +28,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
-from hotline.services import timeline
+from hotline.services import repeats, timeline
 from hotline.services.common import check_version, clean_text, lock_ticket, move, notify
 from hotline.workflow import check_transition
 
@@ -97,6 +97,9 @@ def register_ticket(
     created_at = created_at or timezone.now()
     with transaction.atomic():
         caller = find_or_create_caller(phone, caller_name)
+        repeat_of = repeats.earlier_match(
+            caller_id=caller.pk, topic_id=topic.pk if topic else None, address=address, created_at=created_at
+        )
         ticket = Ticket.objects.create(
             number=next_ticket_number(timezone.localdate(created_at)),
             query_code=new_query_code(),
@@ -110,10 +113,12 @@ def register_ticket(
             area=area,
             urgency=urgency,
             call_linkedid=call_linkedid,
+            repeat_of=repeat_of,
             created_by=by,
             created_at=created_at,
         )
-        timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data={"channel": channel})
+        data = {"channel": channel, **({"repeat_of": repeat_of.number} if repeat_of else {})}
+        timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data=data)
         notify(ticket, "registered")
     return ticket
 

@@ -1,5 +1,6 @@
 """End to end on a real AMI socket: a simulated caller abandons, the job makes a callback,
-a ready agent accepts, the real bridge originates (agent leg first), the agent records the outcome."""
+a ready agent accepts, the real bridge originates (agent leg first), the agent records the outcome;
+and an agent dials a phone revisit the same way."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
-from callback import callbacks
-from callback.models import CallbackAttempt, CallbackTask
+from callback import callbacks, revisits
+from callback.models import CallbackAttempt, CallbackTask, Revisit, RevisitAttempt
+from hotline.models import Ticket
 from telephony.models import Call
+from tests.callback.conftest import revisit_pending_ticket
 from tests.telephony.test_commands import _until, run_with_bridge
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,3 +54,36 @@ def test_an_abandoned_call_is_called_back_by_a_ready_agent(settings, agent) -> N
         assert (attempt.outcome, attempt.linkedid) == ("reached", task.linkedid)
 
     run_with_bridge(settings, body)
+
+
+def test_a_phone_revisit_is_dialled_agent_first_through_the_real_bridge(settings, agent, dispatcher, yuhu) -> None:
+    settings.CALLBACK_HOURS = "00:00-23:59:59"
+    settings.CALLBACK_ORIGINATE_TIMEOUT = 30
+    ticket = revisit_pending_ticket(agent, dispatcher, yuhu)
+    revisit = revisits.schedule_revisit(ticket)
+    Revisit.objects.filter(pk=revisit.pk).update(scheduled_for=timezone.now())
+
+    async def body(sim, messages):
+        dialled = await database_sync_to_async(revisits.dial_revisit)(revisit, agent)
+        assert (dialled.status, dialled.agent_id) == ("in_progress", agent.pk), dialled.last_error
+        assert dialled.linkedid and dialled.attempts == 0
+        originate = next(m for action, m in reversed(sim.received) if action == "originate")
+        assert "1001" in originate.first("Channel")  # the agent's leg first
+        assert originate.first("Exten") == "13800138000"
+        assert set(originate.getlist("Variable")) == {
+            "HOTLINE_PURPOSE=revisit",
+            f"HOTLINE_REFERENCE=revisit:{revisit.pk}",
+        }
+
+        def recorded():
+            return Call.objects.filter(linkedid=dialled.linkedid).first()
+
+        assert await _until(database_sync_to_async(recorded), 15)
+        return dialled
+
+    dialled = run_with_bridge(settings, body)
+    attempt = RevisitAttempt.objects.get()
+    assert (attempt.agent, attempt.linkedid, attempt.error) == (agent, dialled.linkedid, "")
+    revisits.record_result(dialled, agent, rating="satisfied", solved=True, comment="已经不吵了")
+    assert Ticket.objects.get(pk=ticket.pk).status == "closed"
+    assert Revisit.objects.get(pk=revisit.pk).attempts == 1

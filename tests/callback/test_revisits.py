@@ -174,6 +174,21 @@ def test_an_ivr_key_press_records_the_rating(pending_ticket) -> None:
     assert (revisit.rating, revisit.channel, revisit.status) == ("satisfied", "ivr", "done")
 
 
+def test_the_bridge_hands_back_an_ivr_survey_result_once(pending_ticket) -> None:
+    revisit = revisits.schedule_revisit(pending_ticket, channel="ivr")
+    for garbage in ["", "revisit", "revisit:x:1", f"callback:{revisit.pk}:1", f"revisit:{revisit.pk}:9", "revisit:0:1"]:
+        with pytest.raises(InvalidInput):
+            revisits.record_ivr_result(garbage)
+    assert Revisit.objects.get().status == "scheduled"
+    revisits.record_ivr_result(f"revisit:{revisit.pk}:3")
+    revisit.refresh_from_db()
+    assert (revisit.status, revisit.rating, revisit.channel) == ("done", "unsatisfied", "ivr")
+    assert Ticket.objects.get(pk=pending_ticket.pk).status == "in_progress"
+    with pytest.raises(IllegalTransition):  # the same VarSet delivered twice
+        revisits.record_ivr_result(f"revisit:{revisit.pk}:3")
+    assert Ticket.objects.get(pk=pending_ticket.pk).reopen_count == 1
+
+
 def test_the_rated_unit_appeals_and_an_upheld_appeal_leaves_the_kpi(pending_ticket, agent, yuhu, yuetang, dispatcher):
     revisit = revisits.schedule_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="unsatisfied", comment="态度不好")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from channels.db import database_sync_to_async
 from django.core.management import call_command
 
 from callback import scheduler
@@ -23,7 +24,7 @@ def test_the_embedded_scheduler_runs_rounds_until_stopped(seeded) -> None:
         task = asyncio.create_task(scheduler.run(stop))
         for _ in range(200):
             await asyncio.sleep(0.05)
-            if await asyncio.to_thread(CallbackTask.objects.exists):
+            if await database_sync_to_async(CallbackTask.objects.exists)():  # closes its connection after
                 break
         stop.set()
         await asyncio.wait_for(task, 10)

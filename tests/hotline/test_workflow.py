@@ -176,3 +176,21 @@ def test_an_assisting_unit_returning_does_not_return_the_ticket(agent, zhujian):
     dispatch.return_assignment(helper, zhujian, "非本单位职责")
     ticket.refresh_from_db()
     assert ticket.status == "dispatched"
+
+
+def test_a_ticket_is_marked_as_a_repeat_when_registered(agent):
+    first = new_ticket(agent)
+    by_caller = new_ticket(agent, address="", topic=None)
+    by_place = new_ticket(agent, phone="13900139000")  # another caller, same address and topic
+    stranger = new_ticket(agent, phone="13700137000", address="", topic="0401")
+    assert by_caller.repeat_of == first
+    assert by_place.repeat_of == first  # the latest earlier ticket at that address and topic
+    assert stranger.repeat_of is None
+    entry = TimelineEntry.objects.get(ticket=by_caller, action="ticket.registered")
+    assert entry.data["repeat_of"] == first.number
+
+
+def test_a_ticket_in_the_recycle_bin_is_not_repeated(agent, dispatcher):
+    first = new_ticket(agent)
+    tickets.discard_ticket(first, dispatcher, "骚扰电话")
+    assert new_ticket(agent).repeat_of is None
