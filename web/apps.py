@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class WebConfig(AppConfig):
     name = "web"
     verbose_name = _("Web")
+
+    def ready(self) -> None:
+        from web import signals  # noqa: F401  (connects the receivers that close revoked sockets)

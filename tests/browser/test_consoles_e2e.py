@@ -1,0 +1,280 @@
+"""The consoles end to end in headless Chromium, against `manage.py serve` with the simulator and bridge.
+
+The served app runs on its own temporary SQLite file and the in-memory channel layer (whatever
+DATABASE_URL/REDIS_URL the test run has), seeded with `seed_demo --tickets 10`. Screenshots of
+each screen are written to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "lianxin12345"
+VIEWPORT = {"width": 1366, "height": 768}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
+    web, ami = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_SERVICES")}
+    env |= {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "AMI_PORT": str(ami),
+        "AMI_SIMULATOR_CALLS_PER_MINUTE": "40",
+        "DEBUG": "1",
+        "MEDIA_ROOT": str(db.parent / "media"),
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=180)
+    subprocess.run(
+        [*manage, "seed_demo", "--tickets", "10", "--days", "5"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        stdout=subprocess.DEVNULL,
+    )
+    log = open(db.parent / "serve.log", "wb")  # noqa: SIM115  (closed below)
+    proc = subprocess.Popen([*manage, "serve", "--port", str(web)], cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{web}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/login/", timeout=5) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    try:
+        yield {"base": base, "db": db}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        output = (db.parent / "serve.log").read_text(errors="replace")
+        assert "Traceback" not in output, output[-4000:]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def login(browser, server, username: str):
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server["base"] + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def wait_live(page) -> None:
+    page.wait_for_selector("#ws-status.live", timeout=15_000)
+
+
+def succeeded(page) -> None:
+    """The page's flash message says the action worked (and what went wrong if not)."""
+    page.wait_for_selector(".messages li")
+    assert page.query_selector(".messages li.success"), page.inner_text(".messages")
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def query(server, sql: str, *args):
+    for _ in range(20):
+        try:
+            with sqlite3.connect(server["db"]) as conn:
+                return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:  # locked for a moment by the served app
+            time.sleep(0.2)
+    raise AssertionError("the database stayed locked")
+
+
+def test_a_call_becomes_a_ticket_that_travels_the_network_and_back(browser, server):
+    login_page = browser.new_context(viewport=VIEWPORT).new_page()
+    login_page.goto(server["base"] + "/login/")
+    shot(login_page, "login")
+
+    # The handlers and the wallboard are open before the call, and must update without reload.
+    yh = login(browser, server, "unit_yh")
+    assert yh.url.endswith("/unit/")
+    wait_live(yh)
+    wall = login(browser, server, "supervisor")
+    wall.goto(server["base"] + "/wallboard/")
+    wait_live(wall)
+    offered_before = wall.inner_text("[data-testid=wb-offered]")
+
+    agent = login(browser, server, "agent1")
+    assert agent.url.endswith("/agent/")
+    wait_live(agent)
+    agent.click("button[name=state][value=ready]")
+    agent.wait_for_selector(".badge-ready[data-testid=agent-status]")
+    # Ready puts 1001 in the queue; the simulator now rings the ready member.
+    agent.wait_for_selector("[data-testid=pop-number]", timeout=60_000)
+    number = agent.inner_text("[data-testid=pop-number]").strip()
+    assert number.isdigit() and len(number) == 11  # the agent sees the number in full
+    shot(agent, "agent-console")
+
+    agent.click("[data-testid=register-from-call]")
+    agent.wait_for_selector("#work[data-from-call]")  # the form opened from the pop, not the one already there
+    assert agent.input_value("#work input[name=phone]")  # pre-filled from the call
+    agent.select_option("#work select[name=category]", label="投诉")
+    agent.select_option("#work select[name=topic]", label="城市管理 › 噪音扰民")
+    agent.select_option("#work select[name=area]", label="雨湖区·城正街街道")
+    agent.fill("#work textarea[name=content]", "楼下工地夜间施工，噪音扰民。")
+    invalid = agent.evaluate("Array.from(document.querySelectorAll('#work :invalid')).map(e => e.name + '=' + e.value)")
+    assert not invalid, invalid
+    with agent.expect_response(lambda r: r.url.endswith("/agent/register/submit/")):
+        agent.click("[data-testid=register]")
+    agent.wait_for_selector("[data-testid=ticket-number]")
+    ticket_number = agent.inner_text("[data-testid=ticket-number]").strip()
+    # The ticket is linked to the call it was registered from, and the caller is that call's number.
+    linked = query(
+        server,
+        "select cl.phone, c.caller_number from hotline_ticket t join hotline_caller cl on cl.id = t.caller_id "
+        "join telephony_call c on c.linkedid = t.call_linkedid where t.number = ?",
+        ticket_number,
+    )
+    assert len(linked) == 1 and linked[0][0].endswith(linked[0][1]), linked
+    agent.click("[data-testid=dispatch-YH]")
+    agent.wait_for_selector("[data-testid=work-message]")
+
+    # 雨湖区 sees it arrive live.
+    yh.wait_for_selector(f"text={ticket_number}", timeout=15_000)
+    shot(yh, "unit-workbench")
+    yh.click(f"text={ticket_number}")
+    yh.click("[data-testid=accept]")
+    yh.wait_for_selector("[data-testid=sub-dispatch]")
+    yh.select_option("select[name=to_unit]", label="城正街街道")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    yh.fill("input[name=reply_by]", today)
+    yh.click("[data-testid=sub-dispatch]")
+    succeeded(yh)
+
+    street = login(browser, server, "unit_yh01")
+    street.click(f"text={ticket_number}")
+    assert "****" in street.inner_text("[data-testid=ticket-phone]")  # units see the number masked
+    street.click("[data-testid=accept]")
+    street.fill("textarea[name=text]", "已到现场，工地停止夜间施工。")
+    street.click("[data-testid=reply]")
+    succeeded(street)
+
+    yh.reload()
+    yh.fill("textarea[name=text]", "城正街街道已处理完毕。")
+    yh.click("[data-testid=reply]")
+    succeeded(yh)
+
+    dispatcher = login(browser, server, "dispatcher")
+    assert dispatcher.url.endswith("/dispatch/")
+    dispatcher.wait_for_selector(f"[data-testid=approve-{ticket_number}]")
+    shot(dispatcher, "dispatch-queue")
+    dispatcher.click(f"[data-testid=approve-{ticket_number}]")
+    succeeded(dispatcher)
+    status = query(server, "select status from hotline_ticket where number=?", ticket_number)
+    assert status[0][0] in ("revisit_pending", "closed")
+
+    # The wallboard counted the calls that kept coming, without a reload.
+    wall.wait_for_function(
+        "before => document.querySelector('[data-testid=wb-offered]').innerText !== before",
+        arg=offered_before,
+        timeout=60_000,
+    )
+    shot(wall, "wallboard")
+
+
+def test_transfer_to_110_from_the_console(browser, server):
+    agent = login(browser, server, "agent2")
+    wait_live(agent)
+    agent.on("dialog", lambda dialog: dialog.accept())
+    agent.click("button[name=state][value=ready]")
+    agent.wait_for_selector(".badge-ready[data-testid=agent-status]")
+    agent.fill("[data-testid=transfer-reason]", "来电人称遭遇抢劫")
+    # The bridge finds the agent's live call; between calls it says so, and the console shows that.
+    for _ in range(30):
+        agent.evaluate("document.getElementById('transfer-result').innerHTML = ''")
+        agent.click("[data-testid=transfer-110]")
+        agent.wait_for_selector("#transfer-result p")
+        if agent.query_selector("[data-testid=transfer-ok]"):
+            break
+        assert agent.inner_text("[data-testid=transfer-error]")
+        time.sleep(2)
+    assert agent.query_selector("[data-testid=transfer-ok]")
+    assert query(server, "select count(*) from hotline_referral where reason=?", "来电人称遭遇抢劫")[0][0] >= 1
+
+
+def test_a_unit_cannot_open_another_units_ticket_nor_connect_from_a_foreign_origin(browser, server):
+    yt = login(browser, server, "unit_yt")
+    ticket_id = query(
+        server,
+        "select t.id from hotline_ticket t join hotline_assignment a on a.ticket_id=t.id "
+        "join hotline_unit u on u.id=a.unit_id where u.code='YH' limit 1",
+    )[0][0]
+    response = yt.goto(f"{server['base']}/unit/tickets/{ticket_id}/")
+    assert response.status == 403
+    assert "403" in yt.inner_text("h1")
+
+    # A page on another origin opens a socket to us with the handler's cookies: refused.
+    ws_url = server["base"].replace("http://", "ws://") + "/ws/unit/"
+    script = (
+        f"<script>var ws = new WebSocket('{ws_url}'); document.title = 'pending';"
+        "ws.onopen = function(){ document.title = 'opened'; };"
+        "ws.onclose = function(){ if (document.title === 'pending') document.title = 'refused'; };</script>"
+    )
+    yt.route("http://evil.example/**", lambda route: route.fulfill(status=200, content_type="text/html", body=script))
+    yt.goto("http://evil.example/attack.html")
+    yt.wait_for_function("document.title !== 'pending'")
+    assert yt.title() == "refused"
+    # The same socket from our own page opens.
+    yt.goto(server["base"] + "/unit/")
+    wait_live(yt)

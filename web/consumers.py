@@ -1,0 +1,265 @@
+"""Console sockets: authenticate, join the groups the role allows, send a snapshot, re-render on hints.
+
+Thin (STYLE §9): every read is a query in ``web.views.snapshots``, every write goes through
+HTTP views and the services. Messages on the channel layer are hints (at-most-once, §10):
+on a hint the consumer re-reads the database and pushes server-rendered HTML that htmx's
+WebSocket extension swaps in by element id. A console that reconnects gets a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from hotline.events import CENTER_GROUP, agent_group, unit_group
+from hotline.models import Role
+from web.signals import session_group, user_group
+from web.views import snapshots as snap
+
+log = logging.getLogger(__name__)
+
+CLOSE_REVOKED = 4001  # the session ended: the page goes back to the login screen, no reconnect
+WALLBOARD_GROUP = "wallboard"
+CALL_EVENTS = (
+    "offered",
+    "ringing",
+    "answered",
+    "agent_released",
+    "ring_stopped",
+    "abandoned",
+    "timeout",
+    "transferred",
+    "callback",
+    "ivr_choice",
+    "ended",
+)
+
+
+class ConsoleConsumer(AsyncWebsocketConsumer):
+    roles: frozenset[str] = frozenset()
+    # Re-render at most this often when hints arrive in bursts (seconds).
+    coalesce = 0.5
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close()
+            return
+        if not self.allowed(user):
+            await self.close()
+            return
+        self.user = user
+        self.joined = [user_group(user.pk), *self.groups_for(user)]
+        session = self.scope.get("session")
+        if session is not None and session.session_key:
+            self.joined.append(session_group(session.session_key))
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.language = self._language()
+        self.csrf_token = self._csrf_token()
+        self._pending: set[str] = set()
+        self._flush_task: asyncio.Task | None = None
+        await self.accept()
+        await self.send(text_data=await self.render("snapshot"))
+
+    def allowed(self, user) -> bool:
+        return user.role in self.roles or user.is_superuser
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        task = getattr(self, "_flush_task", None)
+        if task is not None:
+            task.cancel()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Other apps add message types to the groups we share; one we do not know is ignored,
+        # not a crash of the console.
+        if not hasattr(self, get_handler_name(message)):
+            log.debug("%s ignores %s", type(self).__name__, message.get("type"))
+            return
+        await super().dispatch(message)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        """Consoles only listen; actions go over HTTP forms (with CSRF)."""
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_REVOKED)
+
+    # --- rendering ---------------------------------------------------------------------
+
+    def _language(self) -> str:
+        cookie = self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+        try:
+            return translation.get_supported_language_variant(cookie) if cookie else settings.LANGUAGE_CODE
+        except LookupError:
+            return settings.LANGUAGE_CODE
+
+    def _csrf_token(self) -> str:
+        """Fragments pushed over the socket carry forms: give them a token for the page's CSRF cookie."""
+        secret = self.scope.get("cookies", {}).get(settings.CSRF_COOKIE_NAME, "")
+        if not secret:
+            return ""
+        request = HttpRequest()
+        request.META["CSRF_COOKIE"] = secret
+        return get_token(request)
+
+    def groups_for(self, user) -> list[str]:
+        raise NotImplementedError
+
+    def fragments(self, part: str, message: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """(template, context) pairs to render for ``part``; runs in a worker thread (ORM allowed)."""
+        raise NotImplementedError
+
+    @database_sync_to_async
+    def render(self, part: str, message: dict[str, Any] | None = None) -> str:
+        with translation.override(self.language):
+            return "".join(
+                render_to_string(template, {**ctx, "user": self.user, "oob": True, "csrf_token": self.csrf_token})
+                for template, ctx in self.fragments(part, message)
+            )
+
+    async def refresh(self, part: str) -> None:
+        """Re-render ``part`` soon; hints arriving meanwhile are folded into one render."""
+        self._pending.add(part)
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self.coalesce)
+        parts, self._pending = self._pending, set()
+        html = "".join([await self.render(part) for part in sorted(parts)])
+        if not html:
+            return
+        try:
+            await self.send(text_data=html)
+        except OSError:  # the browser left while we rendered (the server raises ClientDisconnected)
+            log.debug("console gone before its refresh was sent")
+
+
+class AgentConsumer(ConsoleConsumer):
+    """话务台: the agent's own calls and screen pops only."""
+
+    roles = frozenset({Role.AGENT})
+
+    def allowed(self, user) -> bool:
+        return user.role == Role.AGENT  # a console rings one phone: only an agent has one
+
+    def groups_for(self, user) -> list[str]:
+        return [agent_group(user.pk)]
+
+    def fragments(self, part, message=None):
+        if part == "pop":
+            ctx = snap.pop_context(message)
+            ctx["call"] = None
+            return [("web/agent/_pop.html", ctx)]
+        if part == "call":
+            return [("web/agent/_pop.html", snap.agent_call_context(self.user))]
+        if part == "missed":
+            return [("web/agent/_missed.html", snap.missed_calls(self.user))]
+        ctx = snap.agent_console(self.user)
+        return [
+            ("web/agent/_state.html", {"state": ctx["state"]}),
+            ("web/agent/_pop.html", ctx),
+            ("web/agent/_missed.html", ctx),
+        ]
+
+    async def call_screen_pop(self, message: dict[str, Any]) -> None:
+        # The pop is rendered from the message itself: it is the fastest path and carries everything shown.
+        await self.send(text_data=await self.render("pop", message))
+
+    async def call_event(self, message: dict[str, Any]) -> None:
+        await self.refresh("call")
+        if message.get("type") in ("call.abandoned", "call.timeout"):
+            await self.refresh("missed")
+
+    async def callback_offered(self, message: dict[str, Any]) -> None:
+        await self.refresh("missed")
+
+
+for _kind in CALL_EVENTS:
+    setattr(AgentConsumer, f"call_{_kind}", AgentConsumer.call_event)
+
+
+class UnitConsumer(ConsoleConsumer):
+    """承办工作台: the handler's own unit only."""
+
+    roles = frozenset({Role.UNIT_HANDLER})
+
+    def allowed(self, user) -> bool:
+        return bool(user.unit_id) and (user.role == Role.UNIT_HANDLER or user.is_superuser)
+
+    def groups_for(self, user) -> list[str]:
+        return [unit_group(user.unit_id)]
+
+    def fragments(self, part, message=None):
+        return [("web/unit/_inbox.html", snap.unit_inbox(self.user.unit))]
+
+    async def ticket_updated(self, message: dict[str, Any]) -> None:
+        await self.refresh("inbox")
+
+    async def ticket_reminder(self, message: dict[str, Any]) -> None:
+        await self.refresh("inbox")
+
+
+class DispatchConsumer(ConsoleConsumer):
+    """派单: the center's queue."""
+
+    roles = frozenset({Role.DISPATCHER, Role.SUPERVISOR})
+
+    def groups_for(self, user) -> list[str]:
+        return [CENTER_GROUP]
+
+    def fragments(self, part, message=None):
+        return [("web/center/_dispatch.html", snap.dispatch_queue())]
+
+    async def ticket_updated(self, message: dict[str, Any]) -> None:
+        await self.refresh("queue")
+
+
+class WallboardConsumer(ConsoleConsumer):
+    """监控大屏: the live queue from the bridge, today's figures and overdue work from the database."""
+
+    roles = frozenset({Role.SUPERVISOR})
+    coalesce = 1.0
+
+    def groups_for(self, user) -> list[str]:
+        return [WALLBOARD_GROUP, CENTER_GROUP]
+
+    def fragments(self, part, message=None):
+        if part == "queues":
+            return [("web/center/_queues.html", {"queues": message["queues"], "from_database": False})]
+        if part == "today":
+            return [("web/center/_today.html", snap.wallboard_today())]
+        if part == "overdue":
+            return [("web/center/_overdue.html", {"overdue": snap.overdue_by_unit()})]
+        ctx = snap.wallboard()
+        return [
+            ("web/center/_queues.html", ctx),
+            ("web/center/_today.html", ctx),
+            ("web/center/_overdue.html", ctx),
+        ]
+
+    async def wallboard_queues(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=await self.render("queues", message))
+
+    async def call_event(self, message: dict[str, Any]) -> None:
+        if message.get("type") in ("call.offered", "call.answered", "call.ended", "call.abandoned", "call.timeout"):
+            await self.refresh("today")
+
+    async def ticket_updated(self, message: dict[str, Any]) -> None:
+        await self.refresh("overdue")
+
+
+for _kind in CALL_EVENTS:
+    setattr(WallboardConsumer, f"call_{_kind}", WallboardConsumer.call_event)

@@ -1,0 +1,74 @@
+"""Forms of the consoles. They parse input; the hotline services decide what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hotline.models import Area, Category, Topic, Unit, Urgency
+
+PAUSE_REASONS = [("break", _("Break")), ("training", _("Training")), ("wrap-up", _("Wrap-up"))]
+
+
+class AgentStateForm(forms.Form):
+    state = forms.ChoiceField(choices=[("ready", _("Ready")), ("paused", _("Paused")), ("offline", _("Log off"))])
+    reason = forms.ChoiceField(choices=PAUSE_REASONS, required=False)
+
+
+class TopicChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Topic) -> str:
+        return str(obj)
+
+
+class RegisterForm(forms.Form):
+    phone = forms.CharField(label=_("Phone"), max_length=32)
+    caller_name = forms.CharField(label=_("Caller name"), max_length=50, required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+    topic = TopicChoiceField(
+        label=_("Topic"), queryset=Topic.objects.filter(parent__isnull=False).select_related("parent"), required=False
+    )
+    area = forms.ModelChoiceField(
+        label=_("Area"), queryset=Area.objects.select_related("parent").order_by("code"), required=False
+    )
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    content = forms.CharField(label=_("Demand"), widget=forms.Textarea(attrs={"rows": 3}))
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    resolution = forms.CharField(
+        label=_("Answer given on the call"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    call_linkedid = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class TransferForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+    three_way = forms.BooleanField(required=False)
+    ticket = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SubDispatchForm(forms.Form):
+    to_unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    reply_by = forms.DateField(label=_("Inner deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    instructions = forms.CharField(label=_("Instructions"), required=False, max_length=2000)
+
+    def __init__(self, *args, unit: Unit, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = Unit.objects.filter(parent=unit, is_active=True).order_by("code")
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}))
+    file = forms.FileField(label=_("Attachment (image)"), required=False)
+
+
+class ExtensionForm(forms.Form):
+    until = forms.DateField(label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    approve = forms.BooleanField(required=False)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)

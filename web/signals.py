@@ -1,0 +1,58 @@
+"""Close a user's open consoles when they log out, are disabled or change their password.
+
+Each console socket joins ``user.<id>`` and ``session.<digest>``; these receivers send
+``session.revoked`` there after commit, and the consumer closes with code 4001.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+
+REVOKED = {"type": "session.revoked"}
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    # The session key itself never travels to the channel layer (Redis), only a digest of it.
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def revoke(group: str) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, REVOKED))
+
+
+@receiver(user_logged_out, dispatch_uid="web.close_sockets_on_logout")
+def close_sockets_on_logout(sender, request, user, **kwargs) -> None:
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        revoke(session_group(session_key))
+
+
+@receiver(pre_save, sender=get_user_model(), dispatch_uid="web.remember_credentials")
+def remember_credentials(sender, instance, **kwargs) -> None:
+    if instance.pk is None:
+        return
+    old = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    instance._web_old_credentials = old
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="web.close_sockets_on_credentials")
+def close_sockets_on_credentials(sender, instance, created, **kwargs) -> None:
+    old = getattr(instance, "_web_old_credentials", None)
+    if created or old is None:
+        return
+    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+        revoke(user_group(instance.pk))

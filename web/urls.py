@@ -1,0 +1,39 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from web.views import agent, center, home, unit
+
+app_name = "web"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # 话务台
+    path("agent/", agent.console, name="agent"),
+    path("agent/state/", agent.set_state, name="agent-state"),
+    path("agent/register/", agent.register_form, name="agent-register-form"),
+    path("agent/register/submit/", agent.register, name="agent-register"),
+    path("agent/tickets/<int:pk>/dispatch/", agent.dispatch_ticket, name="agent-dispatch"),
+    path("agent/tickets/<int:pk>/merge/", agent.merge_ticket, name="agent-merge"),
+    path("agent/transfer-110/", agent.transfer_110, name="agent-transfer-110"),
+    path("agent/callbacks/<int:pk>/dial/", agent.call_back, name="agent-call-back"),
+    # 承办工作台
+    path("unit/", unit.workbench, name="workbench"),
+    path("unit/tickets/<int:pk>/", unit.ticket_detail, name="unit-ticket"),
+    path("unit/assignments/<int:pk>/accept/", unit.accept, name="unit-accept"),
+    path("unit/assignments/<int:pk>/return/", unit.return_, name="unit-return"),
+    path("unit/assignments/<int:pk>/sub-dispatch/", unit.sub_dispatch, name="unit-sub-dispatch"),
+    path("unit/assignments/<int:pk>/reply/", unit.reply, name="unit-reply"),
+    path("unit/assignments/<int:pk>/extension/", unit.request_extension, name="unit-extension"),
+    # 派单 and 监控大屏
+    path("dispatch/", center.dispatch_queue, name="dispatch"),
+    path("dispatch/tickets/<int:pk>/dispatch/", center.dispatch_ticket, name="center-dispatch"),
+    path("dispatch/tickets/<int:pk>/review/", center.review, name="center-review"),
+    path("dispatch/extensions/<int:pk>/decide/", center.decide_extension, name="center-extension"),
+    path("wallboard/", center.wallboard, name="wallboard"),
+]

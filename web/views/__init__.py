@@ -1,0 +1,52 @@
+"""The consoles' pages: each role lands on its own screen after login."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from hotline.models import Role
+
+HOME_BY_ROLE = {
+    Role.AGENT: "web:agent",
+    Role.UNIT_HANDLER: "web:workbench",
+    Role.DISPATCHER: "web:dispatch",
+    Role.SUPERVISOR: "web:wallboard",
+}
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "web/403.html", {"message": message}, status=403)
+
+
+def role_required(roles: Iterable[str]) -> Callable:
+    """Logged in, active and of one of ``roles`` (superusers pass); anybody else gets the 403 page."""
+    allowed = frozenset(roles)
+
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            user = request.user
+            if not (user.is_superuser or user.role in allowed):
+                return forbidden(request, _("This screen is not for your role."))
+            if user.role == Role.UNIT_HANDLER and not user.unit_id:
+                return forbidden(request, _("Your account belongs to no unit."))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    target = HOME_BY_ROLE.get(request.user.role)
+    if target is None:
+        return redirect("admin:index")
+    return redirect(target)

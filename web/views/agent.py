@@ -1,0 +1,218 @@
+"""话务台: the agent console."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from callback import callbacks
+from callback.models import AgentStatus, CallbackTask
+from hotline.errors import DomainError
+from hotline.models import Role, Ticket, Unit
+from hotline.services import dispatch, tickets
+from routing.suggest import suggest_for_ticket
+from telephony import control
+from telephony.models import Call
+from web.forms import PAUSE_REASONS, AgentStateForm, RegisterForm, TransferForm
+from web.views import role_required
+from web.views import snapshots as snap
+
+agent_only = role_required([Role.AGENT])
+
+
+@agent_only
+def console(request: HttpRequest) -> HttpResponse:
+    ctx = snap.agent_console(request.user)
+    ctx |= {"pause_reasons": PAUSE_REASONS, "pause_reason": request.session.get("pause_reason", "")}
+    ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))}
+    return render(request, "web/agent/console.html", ctx)
+
+
+def _state_panel(request: HttpRequest, error: str = "") -> HttpResponse:
+    ctx = {
+        "state": snap.agent_state(request.user),
+        "pause_reasons": PAUSE_REASONS,
+        "pause_reason": request.session.get("pause_reason", ""),
+        "state_error": error,
+    }
+    return render(request, "web/agent/_state.html", ctx)
+
+
+@agent_only
+@require_POST
+def set_state(request: HttpRequest) -> HttpResponse:
+    """示闲/示忙: the bridge moves the phone in or out of the queues first; only then the state changes."""
+    form = AgentStateForm(request.POST)
+    if not form.is_valid():
+        return _state_panel(request, _("Choose ready, paused or log off."))
+    agent, state, reason = request.user, form.cleaned_data["state"], form.cleaned_data["reason"] or "break"
+    try:
+        if state == "ready":
+            control.log_in(agent)
+            control.ready(agent)
+            status = AgentStatus.READY
+        elif state == "paused":
+            control.log_in(agent, paused=True, reason=reason)
+            control.pause(agent, reason)
+            status = AgentStatus.PAUSED
+        else:
+            control.log_out(agent)
+            status = AgentStatus.OFFLINE
+    except control.BridgeUnavailable as exc:
+        return _state_panel(request, _("The telephony bridge is not answering: %(error)s") % {"error": exc})
+    except control.CommandFailed as exc:
+        return _state_panel(request, _("The phone system refused: %(error)s") % {"error": exc})
+    callbacks.set_agent_status(agent, status)
+    # AgentState has no reason field: the pause reason lives in this console session.
+    request.session["pause_reason"] = reason if status == AgentStatus.PAUSED else ""
+    return _state_panel(request)
+
+
+def _initial_from_call(call: Call | None) -> dict:
+    if call is None:
+        return {}
+    return {
+        "phone": call.caller_number,
+        "caller_name": call.caller.name if call.caller_id else call.caller_name,
+        "call_linkedid": call.linkedid,
+    }
+
+
+@agent_only
+def register_form(request: HttpRequest) -> HttpResponse:
+    """The register form, pre-filled from a call (or blank). Agents are center staff: they see numbers in full."""
+    call = None
+    if request.GET.get("call", "").isdigit():
+        call = Call.objects.filter(pk=request.GET["call"]).select_related("caller").first()
+    ctx = {"form": RegisterForm(initial=_initial_from_call(call)), "from_call": call.pk if call else ""}
+    return render(request, "web/agent/_work.html", ctx)
+
+
+def _ticket_panel(request: HttpRequest, ticket: Ticket, message: str = "", error: str = "") -> HttpResponse:
+    ctx = {
+        "ticket": ticket,
+        "suggestions": suggest_for_ticket(ticket) if ticket.status in ("registered", "returned") else [],
+        "duplicates": snap.duplicates_of(ticket) if ticket.is_open else [],
+        "message": message,
+        "error": error,
+    }
+    return render(request, "web/agent/_ticket.html", ctx)
+
+
+@agent_only
+@require_POST
+def register(request: HttpRequest) -> HttpResponse:
+    """受理登记, and 直接办结 when the agent answered on the call (one submit each)."""
+    form = RegisterForm(request.POST)
+    if not form.is_valid():
+        return render(request, "web/agent/_work.html", {"form": form})
+    data = form.cleaned_data
+    resolve = "resolve" in request.POST
+    if resolve and not data["resolution"].strip():
+        form.add_error("resolution", _("Write the answer you gave before resolving on the call."))
+        return render(request, "web/agent/_work.html", {"form": form})
+    try:
+        ticket = tickets.register_ticket(
+            by=request.user,
+            phone=data["phone"],
+            caller_name=data["caller_name"],
+            content=data["content"],
+            category=data["category"],
+            topic=data["topic"],
+            area=data["area"],
+            address=data["address"],
+            urgency=data["urgency"],
+            call_linkedid=data["call_linkedid"],
+        )
+    except DomainError as exc:
+        return render(request, "web/agent/_work.html", {"form": form, "error": exc.message})
+    if resolve:
+        try:
+            ticket = tickets.resolve_on_call(ticket, request.user, data["resolution"])
+        except DomainError as exc:
+            return _ticket_panel(request, ticket, error=exc.message)
+        return _ticket_panel(request, ticket, _("Resolved on the call."))
+    return _ticket_panel(request, ticket, _("Registered."))
+
+
+def _own_ticket(request: HttpRequest, pk: int) -> Ticket:
+    return get_object_or_404(Ticket.objects.select_related("caller", "topic", "area", "category"), pk=pk)
+
+
+@agent_only
+@require_POST
+def dispatch_ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _own_ticket(request, pk)
+    unit = get_object_or_404(Unit, pk=request.POST.get("unit") or 0)
+    try:
+        dispatch.dispatch_ticket(ticket, request.user, unit, expected_version=_version(request))
+    except DomainError as exc:
+        return _ticket_panel(request, ticket, error=exc.message)
+    ticket.refresh_from_db()
+    return _ticket_panel(request, ticket, _("Dispatched to %(unit)s.") % {"unit": unit.name})
+
+
+@agent_only
+@require_POST
+def merge_ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    """并单: fold the ticket just registered into an earlier one."""
+    ticket = _own_ticket(request, pk)
+    into = get_object_or_404(Ticket, pk=request.POST.get("into") or 0)
+    try:
+        tickets.merge_ticket(ticket, into, request.user, expected_version=_version(request))
+    except DomainError as exc:
+        return _ticket_panel(request, ticket, error=exc.message)
+    ticket.refresh_from_db()
+    return _ticket_panel(request, ticket, _("Merged into %(number)s.") % {"number": into.number})
+
+
+def _version(request: HttpRequest) -> int | None:
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+@agent_only
+@require_POST
+def transfer_110(request: HttpRequest) -> HttpResponse:
+    """移交110 (or a three-way call with 110): the bridge acts first; the referral is written after."""
+    form = TransferForm(request.POST)
+    ctx: dict = {}
+    if not form.is_valid():
+        ctx["transfer_error"] = _("Give the reason for the transfer.")
+        return render(request, "web/agent/_transfer_result.html", ctx)
+    ticket = None
+    if form.cleaned_data["ticket"]:
+        ticket = Ticket.objects.filter(pk=form.cleaned_data["ticket"]).first()
+    reason, three_way = form.cleaned_data["reason"], form.cleaned_data["three_way"]
+    try:
+        referral = control.transfer_to_110(request.user, reason, ticket=ticket, three_way=three_way)
+    except control.BridgeUnavailable as exc:
+        ctx["transfer_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+    except control.CommandFailed as exc:
+        ctx["transfer_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+    except DomainError as exc:
+        ctx["transfer_error"] = exc.message
+    else:
+        ctx["referral"] = referral
+    return render(request, "web/agent/_transfer_result.html", ctx)
+
+
+@agent_only
+@require_POST
+def call_back(request: HttpRequest, pk: int) -> HttpResponse:
+    """回拨 a missed call from the list (the callback service claims it, then dials through the bridge)."""
+    task = get_object_or_404(CallbackTask, pk=pk)
+    ctx: dict = {}
+    try:
+        task = callbacks.manual_dial(request.user, task=task)
+    except DomainError as exc:
+        ctx["missed_error"] = exc.message
+    else:
+        if task.last_error and task.status == "due":  # the bridge did not dial; the task stays due
+            ctx["missed_error"] = task.last_error
+        else:
+            ctx["missed_message"] = _("Dialling %(number)s…") % {"number": task.number}
+    ctx |= snap.missed_calls(request.user)
+    return render(request, "web/agent/_missed.html", ctx)

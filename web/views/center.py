@@ -1,0 +1,79 @@
+"""派单 (dispatch queue) and 监控大屏 (supervisor wallboard)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hotline.errors import DomainError
+from hotline.models import Extension, Role, Ticket, Unit
+from hotline.services import dispatch, extensions, tickets
+from web.forms import DecisionForm
+from web.views import role_required
+from web.views import snapshots as snap
+
+dispatchers = role_required([Role.DISPATCHER, Role.SUPERVISOR])
+supervisors = role_required([Role.SUPERVISOR])
+
+
+@dispatchers
+def dispatch_queue(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/center/dispatch.html", snap.dispatch_queue())
+
+
+def _back(request: HttpRequest, ok: str = "", error: str = "") -> HttpResponse:
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, ok)
+    return redirect("web:dispatch")
+
+
+@dispatchers
+@require_POST
+def dispatch_ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    unit = get_object_or_404(Unit, pk=request.POST.get("unit") or 0)
+    try:
+        dispatch.dispatch_ticket(ticket, request.user, unit)
+    except DomainError as exc:
+        return _back(request, error=f"{ticket.number}: {exc.message}")
+    return _back(request, _("%(number)s dispatched to %(unit)s.") % {"number": ticket.number, "unit": unit.name})
+
+
+@dispatchers
+@require_POST
+def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    extension = get_object_or_404(Extension, pk=pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    approve = form.cleaned_data.get("approve", False)
+    try:
+        extensions.decide_extension(extension, request.user, approve=approve, note=form.cleaned_data.get("note", ""))
+    except DomainError as exc:
+        return _back(request, error=exc.message)
+    return _back(request, _("Extension approved.") if approve else _("Extension rejected."))
+
+
+@dispatchers
+@require_POST
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    approve = form.cleaned_data.get("approve", False)
+    try:
+        tickets.review_reply(ticket, request.user, approve=approve, note=form.cleaned_data.get("note", ""))
+    except DomainError as exc:
+        return _back(request, error=f"{ticket.number}: {exc.message}")
+    if approve:
+        return _back(request, _("%(number)s: reply approved.") % {"number": ticket.number})
+    return _back(request, _("%(number)s: sent back to be redone.") % {"number": ticket.number})
+
+
+@supervisors
+def wallboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/center/wallboard.html", snap.wallboard())

@@ -1,0 +1,232 @@
+"""What each console shows, read from the database (the source of truth).
+
+Pages render these on load; consumers render the same ones as the snapshot sent on
+connect and after a hint arrives, so a console that lost its socket catches up.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from callback.callbacks import callbacks_for_agent
+from callback.models import AgentState, AgentStatus
+from hotline.deadlines import RED, YELLOW, warning_level
+from hotline.models import Assignment, Extension, ExtensionStatus, Ticket, TicketStatus, Unit, User
+from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
+from hotline.services.calendar import load_calendar
+from metrics.callcenter import call_stats
+from metrics.kpis import FIVE, definitions
+from metrics.periods import Period
+from routing.suggest import suggest_for_ticket
+from telephony.models import Call
+from telephony.services import screen_pop
+
+# A call older than this is no longer shown as the agent's current one.
+CURRENT_CALL_WINDOW = timedelta(hours=1)
+# Same address and topic within this many days counts as a possible duplicate (DESIGN §8).
+DUPLICATE_WINDOW_DAYS = 30
+STATE_LABELS = {
+    AgentStatus.OFFLINE: _("Offline"),
+    AgentStatus.READY: _("Ready"),
+    AgentStatus.PAUSED: _("Paused"),
+    AgentStatus.ON_CALL: _("On a call"),
+}
+KPI_LABELS = {
+    "answer_rate": _("Answer rate"),
+    "on_time_rate": _("On-time completion rate"),
+    "satisfaction_rate": _("Satisfaction rate"),
+    "reopen_rate": _("Reopen rate"),
+    "repeat_rate": _("Repeat complaint rate"),
+}
+
+
+# --- agent console -------------------------------------------------------------------------
+
+
+def agent_state(user: User) -> dict[str, Any]:
+    state = AgentState.objects.filter(user=user).first()
+    status = state.status if state else AgentStatus.OFFLINE
+    return {
+        "status": status,
+        "label": STATE_LABELS.get(status, status),
+        "since": state.changed_at if state else None,
+    }
+
+
+def current_call(user: User, now=None) -> Call | None:
+    """The agent's latest call of the last hour (live, or ended and in wrap-up)."""
+    now = now or timezone.now()
+    return (
+        Call.objects.filter(agent=user, offered_at__gte=now - CURRENT_CALL_WINDOW)
+        .select_related("caller")
+        .order_by("-offered_at", "-pk")
+        .first()
+    )
+
+
+def pop_from_call(call: Call) -> dict[str, Any]:
+    """The screen pop of a stored call, shaped like the bridge's call.screen_pop message."""
+    return {
+        "call_id": call.pk,
+        "linkedid": call.linkedid,
+        "caller_number": call.caller_number,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+        "outcome": call.outcome,
+        **screen_pop(call),
+    }
+
+
+def pop_context(pop: dict[str, Any] | None) -> dict[str, Any]:
+    """Add the repeat-caller hint to a screen pop (from the bridge's message or from the database)."""
+    if not pop:
+        return {"pop": None}
+    previous = pop.get("previous_tickets") or []
+    return {"pop": pop, "repeat_caller": len(previous) > 0, "open_tickets": pop.get("open_tickets") or []}
+
+
+def agent_call_context(user: User) -> dict[str, Any]:
+    call = current_call(user)
+    ctx = pop_context(pop_from_call(call) if call else None)
+    ctx["call"] = call
+    return ctx
+
+
+def missed_calls(user: User, limit: int = 10) -> dict[str, Any]:
+    mine, due = callbacks_for_agent(user)
+    return {"missed_mine": list(mine[:limit]), "missed_due": list(due[:limit]), "missed_total": due.count()}
+
+
+def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Ticket]:
+    """Open or recent tickets of the same caller, or at the same address about the same topic (并单 candidates)."""
+    since = ticket.created_at - timedelta(days=DUPLICATE_WINDOW_DAYS)
+    same = Q(caller_id=ticket.caller_id)
+    if ticket.address and ticket.topic_id:
+        same |= Q(address=ticket.address, topic_id=ticket.topic_id)
+    mergeable = set(OPEN_STATUSES) | {TicketStatus.CLOSED}
+    return list(
+        Ticket.objects.filter(same, status__in=mergeable)
+        .filter(Q(status__in=OPEN_STATUSES) | Q(created_at__gte=since))
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:limit]
+    )
+
+
+def agent_console(user: User) -> dict[str, Any]:
+    return {"state": agent_state(user), **agent_call_context(user), **missed_calls(user)}
+
+
+# --- unit workbench -------------------------------------------------------------------------
+
+
+def unit_inbox(unit: Unit, now=None) -> dict[str, Any]:
+    """The unit's open assignments, earliest deadline first, with their warning levels and counts."""
+    now = now or timezone.now()
+    calendar = load_calendar()
+    rows = list(
+        Assignment.objects.filter(unit=unit, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+        .select_related("ticket", "ticket__category", "ticket__topic")
+        .order_by("reply_by", "pk")
+    )
+    for row in rows:
+        row.warning = warning_level(row, now, calendar)
+    counts = Counter(row.status for row in rows)
+    warnings = Counter(row.warning for row in rows)
+    return {
+        "inbox": rows,
+        "count_pending": counts["pending"],
+        "count_accepted": counts["accepted"],
+        "count_yellow": warnings[YELLOW],
+        "count_red": warnings[RED],
+        "unit": unit,
+    }
+
+
+# --- dispatch queue ----------------------------------------------------------------------------
+
+
+def dispatch_queue(limit: int = 25) -> dict[str, Any]:
+    waiting = list(
+        Ticket.objects.filter(status__in=[TicketStatus.REGISTERED, TicketStatus.RETURNED])
+        .select_related("category", "topic", "area", "caller")
+        .order_by("created_at")[:limit]
+    )
+    for ticket in waiting:
+        ticket.suggestions = suggest_for_ticket(ticket, limit=3)
+    extensions = list(
+        Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__parent__isnull=True)
+        .select_related("assignment__ticket", "assignment__unit", "requested_by")
+        .order_by("requested_at")[:limit]
+    )
+    replied = list(
+        Ticket.objects.filter(status=TicketStatus.REPLIED).select_related("category").order_by("updated_at")[:limit]
+    )
+    leads = {
+        a.ticket_id: a
+        for a in Assignment.objects.filter(ticket__in=replied, parent__isnull=True, status="replied")
+        .select_related("unit")
+        .order_by("pk")
+    }
+    for ticket in replied:
+        ticket.lead = leads.get(ticket.pk)
+    return {"waiting": waiting, "extensions": extensions, "replied": replied}
+
+
+# --- wallboard -------------------------------------------------------------------------------
+
+
+def wallboard_queue_snapshot(now=None) -> dict[str, Any]:
+    """Waiting callers and agents by state from the database, until the bridge's live picture arrives."""
+    now = now or timezone.now()
+    waiting = Call.objects.filter(
+        offered_at__gte=now - CURRENT_CALL_WINDOW, answered_at__isnull=True, ended_at__isnull=True
+    )
+    oldest = waiting.order_by("offered_at").values_list("offered_at", flat=True).first()
+    states = dict(
+        AgentState.objects.filter(user__is_active=True)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {
+        "queues": {
+            "": {
+                "waiting": waiting.count(),
+                "longest_wait": int((now - oldest).total_seconds()) if oldest else 0,
+                "agent_counts": {k: v for k, v in states.items() if k != AgentStatus.OFFLINE},
+            }
+        },
+        "from_database": True,
+    }
+
+
+def wallboard_today(now=None) -> dict[str, Any]:
+    now = now or timezone.now()
+    period = Period.of("day", timezone.localdate(now))
+    kpis = definitions()
+    figures = []
+    for key in FIVE:
+        figure = kpis[key].compute(period, now=now)
+        percent = None if figure.value is None else round(figure.value * 100, 1)
+        figures.append((KPI_LABELS[key], figure, percent))
+    return {"today": call_stats(period), "kpis": figures, "period": period}
+
+
+def overdue_by_unit(now=None) -> list[dict[str, Any]]:
+    now = now or timezone.now()
+    return list(
+        Assignment.objects.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES, reply_by__lt=now)
+        .values("unit__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "unit__name")[:15]
+    )
+
+
+def wallboard(now=None) -> dict[str, Any]:
+    return {**wallboard_queue_snapshot(now), **wallboard_today(now), "overdue": overdue_by_unit(now)}

@@ -1,0 +1,168 @@
+"""承办工作台: the unit handler's inbox and ticket page."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hotline.access import check_can_view, sees_full_phone
+from hotline.errors import DomainError, NotAllowed
+from hotline.models import Assignment, AssignmentStatus, Role, Ticket
+from hotline.services import attachments, dispatch, extensions
+from web.forms import ExtensionForm, ReasonForm, ReplyForm, SubDispatchForm
+from web.views import forbidden, role_required
+from web.views import snapshots as snap
+
+unit_only = role_required([Role.UNIT_HANDLER])
+
+
+@unit_only
+def workbench(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/unit/workbench.html", snap.unit_inbox(request.user.unit))
+
+
+def end_of_day(day) -> datetime:
+    """A deadline picked as a date ends at 23:59:59 local time of that day."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.get_current_timezone())
+
+
+@unit_only
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("caller", "category", "topic", "area"),
+        pk=pk,
+    )
+    try:
+        check_can_view(request.user, ticket)
+    except NotAllowed:
+        return forbidden(request, _("This ticket is not assigned to your unit."))
+    unit = request.user.unit
+    mine = (
+        Assignment.objects.filter(ticket=ticket, unit=unit)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .select_related("parent__unit")
+        .order_by("-pk")
+        .first()
+    )
+    ctx = {
+        "ticket": ticket,
+        "phone": ticket.caller.phone if sees_full_phone(request.user) else ticket.caller.masked_phone,
+        "mine": mine,
+        "assignments": ticket.assignments.select_related("unit").order_by("pk"),
+        "timeline": ticket.timeline.select_related("actor").order_by("at", "pk"),
+        "attachments": ticket.attachments.order_by("pk"),
+        "return_form": ReasonForm(),
+        "sub_form": SubDispatchForm(unit=unit) if unit.level == 2 else None,
+        "reply_form": ReplyForm(),
+        "extension_form": ExtensionForm(),
+    }
+    return render(request, "web/unit/ticket.html", ctx)
+
+
+def _assignment(request: HttpRequest, pk: int) -> Assignment:
+    return get_object_or_404(Assignment.objects.select_related("ticket", "unit"), pk=pk)
+
+
+def _done(request: HttpRequest, assignment: Assignment, ok: str) -> HttpResponse:
+    messages.success(request, ok)
+    return redirect("web:unit-ticket", pk=assignment.ticket_id)
+
+
+def _failed(request: HttpRequest, assignment: Assignment, error: str) -> HttpResponse:
+    messages.error(request, error)
+    return redirect("web:unit-ticket", pk=assignment.ticket_id)
+
+
+def _form_error(form) -> str:
+    labels = {name: field.label for name, field in form.fields.items()}
+    return "; ".join(f"{labels.get(k, k)}: {' '.join(v)}" for k, v in form.errors.items())
+
+
+@unit_only
+@require_POST
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    try:
+        dispatch.accept_assignment(assignment, request.user)
+    except DomainError as exc:
+        return _failed(request, assignment, exc.message)
+    return _done(request, assignment, _("Accepted."))
+
+
+@unit_only
+@require_POST
+def return_(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, assignment, _form_error(form))
+    try:
+        dispatch.return_assignment(assignment, request.user, form.cleaned_data["reason"])
+    except DomainError as exc:
+        return _failed(request, assignment, exc.message)
+    messages.success(request, _("Returned to the dispatcher."))
+    return redirect("web:workbench")
+
+
+@unit_only
+@require_POST
+def sub_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    form = SubDispatchForm(request.POST, unit=request.user.unit)
+    if not form.is_valid():
+        return _failed(request, assignment, _form_error(form))
+    data = form.cleaned_data
+    try:
+        dispatch.sub_dispatch(
+            assignment,
+            request.user,
+            data["to_unit"],
+            reply_by=end_of_day(data["reply_by"]),
+            instructions=data["instructions"],
+        )
+    except DomainError as exc:
+        return _failed(request, assignment, exc.message)
+    return _done(request, assignment, _("Sub-dispatched to %(unit)s.") % {"unit": data["to_unit"].name})
+
+
+@unit_only
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """答复, with an optional image: both or neither are saved."""
+    assignment = _assignment(request, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _failed(request, assignment, _form_error(form))
+    try:
+        with transaction.atomic():
+            if form.cleaned_data["file"]:
+                attachments.add_attachment(
+                    assignment.ticket, request.user, form.cleaned_data["file"], assignment=assignment
+                )
+            dispatch.reply_assignment(assignment, request.user, form.cleaned_data["text"])
+    except DomainError as exc:
+        return _failed(request, assignment, exc.message)
+    return _done(request, assignment, _("Reply sent."))
+
+
+@unit_only
+@require_POST
+def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, assignment, _form_error(form))
+    try:
+        extensions.request_extension(
+            assignment, request.user, end_of_day(form.cleaned_data["until"]), form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        return _failed(request, assignment, exc.message)
+    return _done(request, assignment, _("Extension requested."))
