@@ -19,6 +19,7 @@ from hotline.models import (
     Caller,
     Category,
     Extension,
+    KnowledgeArticle,
     Referral,
     SlaPolicy,
     Ticket,
@@ -192,3 +193,11 @@ class ExtensionAdmin(ReadOnlyAdmin):
 @admin.register(Referral)
 class ReferralAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "target", "mode", "referred_by", "referred_at"]
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "topic", "source_unit", "is_published", "reviewed_at", "updated_at"]
+    list_filter = ["is_published", ("topic", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["title", "keywords", "body"]
+    autocomplete_fields = ["topic", "source_unit"]

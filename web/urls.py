@@ -17,6 +17,7 @@ urlpatterns = [
     path("agent/", agent.console, name="agent"),
     path("agent/state/", agent.set_state, name="agent-state"),
     path("agent/register/", agent.register_form, name="agent-register-form"),
+    path("agent/knowledge/", agent.knowledge, name="agent-knowledge"),
     path("agent/register/submit/", agent.register, name="agent-register"),
     path("agent/tickets/<int:pk>/dispatch/", agent.dispatch_ticket, name="agent-dispatch"),
     path("agent/tickets/<int:pk>/merge/", agent.merge_ticket, name="agent-merge"),

@@ -262,3 +262,14 @@ class SuggestionSerializer(serializers.Serializer):
     unit_name = serializers.CharField(source="unit.name")
     score = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
+
+
+class KnowledgeHitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="article.pk")
+    title = serializers.CharField(source="article.title")
+    body = serializers.CharField(source="article.body")
+    topic = serializers.CharField(source="article.topic.code", default=None)
+    source_unit = serializers.CharField(source="article.source_unit.name", default=None)
+    reviewed_at = serializers.DateField(source="article.reviewed_at")
+    score = serializers.IntegerField()
+    matched = serializers.ListField(child=serializers.CharField())

@@ -22,5 +22,6 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     *callback_api.urlpatterns(),  # agent-state/, sms/inbound/, sms/status/, survey/<token>/
     path("metrics/", include("metrics.urls")),
+    path("knowledge/", views.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("", include(router.urls)),
 ]

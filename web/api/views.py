@@ -9,7 +9,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Prefetch, Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -24,6 +24,7 @@ from hotline.models import (
     Category,
     Dispute,
     Extension,
+    KnowledgeArticle,
     Role,
     Ticket,
     TicketStatus,
@@ -31,7 +32,8 @@ from hotline.models import (
     Topic,
     Unit,
 )
-from hotline.services import attachments, disputes, extensions, tickets
+from hotline.models.network import CENTER_ROLES
+from hotline.services import attachments, disputes, extensions, knowledge, tickets
 from hotline.services import dispatch as dispatching
 from routing.suggest import suggest_for_ticket
 from web.api import serializers as s
@@ -415,3 +417,24 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Topic.objects.all()
     serializer_class = s.TopicSerializer
     pagination_class = None
+
+
+class KnowledgeSearchView(generics.GenericAPIView):
+    """知识库 search: ``?q=`` in the caller's words, optional ``topic`` (code); best answers first."""
+
+    serializer_class = s.KnowledgeHitSerializer
+    queryset = KnowledgeArticle.objects.none()  # ranked in Python by the knowledge service, not a queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("topic", str, OpenApiParameter.QUERY, description="topic code, e.g. 0501"),
+        ],
+        responses=s.KnowledgeHitSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        if not (request.user.is_superuser or request.user.role in CENTER_ROLES):
+            raise NotAllowed("the knowledge base is for the center's staff")
+        topic = Topic.objects.filter(code=request.query_params.get("topic", "")).first()
+        hits = knowledge.search(request.query_params.get("q", ""), topic=topic)
+        return Response(s.KnowledgeHitSerializer(hits, many=True).data)

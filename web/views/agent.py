@@ -12,6 +12,7 @@ from callback.models import AgentStatus, CallbackTask
 from hotline.errors import DomainError
 from hotline.models import Role, Ticket, Unit
 from hotline.services import dispatch, tickets
+from hotline.services import knowledge as knowledge_base
 from routing.suggest import suggest_for_ticket
 from telephony import control
 from telephony.models import Call
@@ -88,6 +89,13 @@ def register_form(request: HttpRequest) -> HttpResponse:
         call = Call.objects.filter(pk=request.GET["call"]).select_related("caller").first()
     ctx = {"form": RegisterForm(initial=_initial_from_call(call)), "from_call": call.pk if call else ""}
     return render(request, "web/agent/_work.html", ctx)
+
+
+@agent_only
+def knowledge(request: HttpRequest) -> HttpResponse:
+    """知识库 search while on the call; an answer can be copied into the resolve-on-call field."""
+    query = request.GET.get("q", "").strip()
+    return render(request, "web/agent/_knowledge.html", {"query": query, "hits": knowledge_base.search(query)})
 
 
 def _ticket_panel(request: HttpRequest, ticket: Ticket, message: str = "", error: str = "") -> HttpResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from hotline.seed import seed_reference
+from hotline.seed.knowledge import seed_knowledge
 from hotline.seed.xiangtan import seed_network
 from routing.seed import seed_dispatch_rules
 from web import demo, demo_traffic
@@ -26,12 +27,14 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.WARNING(f"  packages disagree: {line}"))
         seed_network()
         rules = seed_dispatch_rules()
+        articles = seed_knowledge()
         users = demo.seed_users()
         made = demo.seed_history(tickets, days)
         calls = demo_traffic.seed_calls(days)
         revisits = seed_revisits()
         self.stdout.write(
-            f"dispatch rules added: {rules}; tickets replayed: {made}; calls: {calls}; revisits: {revisits}"
+            f"dispatch rules: {rules}; knowledge articles: {articles}; tickets replayed: {made}; "
+            f"calls: {calls}; revisits: {revisits}"
         )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):"))
         for user in users:
