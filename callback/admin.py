@@ -6,20 +6,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from callback.models import AgentState, CallbackTask, DoNotCall, Revisit, RevisitAppeal, SmsMessage
+from hotline.admin import ReadOnlyAdmin
 from hotline.lib.phones import InvalidPhone, normalize_phone
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Changes go through services (so they are checked and on the timeline), not through the admin."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CallbackTask)
