@@ -20,6 +20,8 @@ DEFAULTS: dict[str, object] = {
     "REVISIT_MAX_ATTEMPTS": 3,
     "REVISIT_CLAIM_MINUTES": 30,
     "REVISIT_SMS_WAIT_HOURS": 24,
+    # An IVR survey call not answered with a key press within this is counted as an attempt.
+    "REVISIT_IVR_WAIT_MINUTES": 10,
     "SMS_BACKEND": "callback.sms.outbox.OutboxBackend",
     "SMS_MAX_ATTEMPTS": 5,
     "SMS_RETRY_SECONDS": 60,

@@ -42,6 +42,7 @@ STEPS: list[tuple[str, Callable[..., int]]] = [
     ("revisits.schedule", revisits.schedule_pending_revisits),
     ("revisits.release_claims", revisits.release_expired_claims),
     ("revisits.surveys", revisits.start_due_surveys),
+    ("revisits.ivr", revisits.start_due_ivr_surveys),
     ("sms.notify_registered", notifications.notify_registered),
     ("sms.notify_replies", notifications.notify_replies),
     ("sms.recover", sms.recover_stale_sms),

@@ -36,6 +36,7 @@ from callback.models import (
 from callback.sms.services import queue_sms
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import CENTER_GROUP, agent_group, publish_on_commit
+from hotline.lib.phones import national_digits
 from hotline.models import Role, SlaPolicy, Ticket, TicketStatus, User
 from hotline.models.network import CENTER_ROLES
 from hotline.services import timeline
@@ -357,6 +358,50 @@ def start_due_surveys(now: datetime | None = None, limit: int = 200) -> int:
             continue
         started += 1
     return started
+
+
+def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
+    """Job step: dial due IVR revisits straight into the survey (no agent); the key press comes back
+    through the bridge to ``record_ivr_result``. A dial the PBX could not place returns the revisit to
+    the schedule; a call nobody answered in time counts an attempt (unreachable after the last one).
+    """
+    from telephony import control
+
+    now = now or timezone.now()
+    wait = timedelta(minutes=int(conf.get("REVISIT_IVR_WAIT_MINUTES")))
+    done = 0
+    if conf.calling_hours().allows(now):
+        due = Revisit.objects.filter(channel=RevisitChannel.IVR, status=R.SCHEDULED, scheduled_for__lte=now)
+        for revisit in due.select_related("ticket__caller")[:limit]:
+            # Claim first, dial after: the claim is what stops a second worker dialling the same citizen.
+            claimed = Revisit.objects.filter(pk=revisit.pk, status=R.SCHEDULED).update(
+                status=R.IN_PROGRESS, lease_until=now + wait
+            )
+            if claimed != 1:
+                continue
+            error = ""
+            try:
+                result = control.originate_survey(
+                    number=national_digits(revisit.ticket.caller.phone), reference=f"revisit:{revisit.pk}"
+                )
+                if not result.get("success"):
+                    error = f"the call was not connected (reason {result.get('reason')})"
+            except control.BridgeError as exc:
+                error = str(exc)
+            if error:
+                retry = now + timedelta(minutes=int(conf.get("CALLBACK_RETRY_MINUTES")))
+                Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS).update(
+                    status=R.SCHEDULED, scheduled_for=retry, lease_until=None, note=error[:300]
+                )
+            done += 1
+    expired = Revisit.objects.filter(channel=RevisitChannel.IVR, status=R.IN_PROGRESS, lease_until__lt=now)
+    for revisit in expired[:limit]:
+        try:
+            record_result(revisit, None, reached=False, comment="IVR回访未按键")
+        except IllegalTransition:
+            continue
+        done += 1
+    return done
 
 
 def answer_sms(sender: str, body: str) -> tuple[Revisit | None, str]:

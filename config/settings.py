@@ -237,6 +237,10 @@ AMI_AGENT_INTERFACE = env_str("AMI_AGENT_INTERFACE", "Local/{extension}@agents")
 AMI_110_TARGET = tuple(env_list("AMI_110_TARGET", ["emergency", "110"]))  # context, extension
 AMI_THREEWAY_CONTEXT = env_str("AMI_THREEWAY_CONTEXT", "threeway")
 AMI_CALLBACK_CONTEXT = env_str("AMI_CALLBACK_CONTEXT", "callback")
+# IVR satisfaction survey: the citizen's leg and the dialplan context that asks for a digit.
+AMI_SURVEY_CHANNEL = env_str("AMI_SURVEY_CHANNEL", "Local/{number}@pstn")  # PJSIP/{number}@pstn-trunk on a real PBX
+AMI_SURVEY_CONTEXT = env_str("AMI_SURVEY_CONTEXT", "survey")
+TELEPHONY_SURVEY_HANDLER = env_str("TELEPHONY_SURVEY_HANDLER", "callback.revisits.record_ivr_result")
 # How long the web side waits for the bridge to answer a command.
 BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)

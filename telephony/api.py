@@ -6,7 +6,7 @@ import django_filters
 from rest_framework import permissions, serializers, viewsets
 
 from hotline.models.network import CENTER_ROLES
-from telephony.models import Call, Outcome
+from telephony.models import Call, Outcome, Purpose
 
 
 class IsCenterStaff(permissions.BasePermission):
@@ -42,6 +42,7 @@ class CallSerializer(serializers.ModelSerializer):
             "talk_seconds",
             "outcome",
             "ivr_choice",
+            "purpose",
             "ticket",
         ]
         read_only_fields = fields
@@ -53,6 +54,7 @@ class CallFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(field_name="offered_at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="offered_at", lookup_expr="date__lte")
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
+    purpose = django_filters.MultipleChoiceFilter(choices=Purpose.choices)
     agent = django_filters.NumberFilter(field_name="agent_id")
     agent_interface = django_filters.CharFilter(field_name="agent_interface")
     caller = django_filters.CharFilter(method="filter_caller")

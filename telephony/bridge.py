@@ -15,7 +15,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from telephony import services
+from telephony import calls, services
 from telephony.ami.client import AMIClient, ClientConfig
 from telephony.ami.errors import AMIError
 from telephony.ami.protocol import Message
@@ -39,6 +39,7 @@ class Bridge:
         self.board = QueueBoard(tracker.config.queues)
         self.processed = 0
         self._board_dirty = False
+        self._surveys: list[calls.SurveyAnswered] = []  # answers of the batch being translated
 
     async def run(self, stop: asyncio.Event) -> None:
         helpers = [
@@ -84,6 +85,14 @@ class Bridge:
                 log.exception("could not process AMI event %s", message.name)
         await self.flush(steps)
 
+    async def hand_over_surveys(self, answers: list[calls.SurveyAnswered]) -> None:
+        """IVR survey answers go to TELEPHONY_SURVEY_HANDLER once the batch's call rows are written."""
+        for answer in answers:
+            try:
+                await database_sync_to_async(services.hand_over_survey_answer)(answer)
+            except Exception:
+                log.exception("the survey handler failed on %s:%s", answer.reference, answer.digit)
+
     def translate(self, message: Message, at: float) -> list[services.Step]:
         """The pure part: commands, wallboard and translator see the event; returns what to write."""
         self.commands.on_event(message)
@@ -91,6 +100,11 @@ class Bridge:
         if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
             self._board_dirty = True
         raw = [dict(message)] if lifecycle or self.tracker.interested_in(message) else []
+        answers = [e for e in lifecycle if isinstance(e, calls.SurveyAnswered)]
+        if answers:
+            # Not a change of the call row: the raw VarSet joins the call's audit trail, the answer is handed over.
+            self._surveys.extend(answers)
+            lifecycle = [e for e in lifecycle if not isinstance(e, calls.SurveyAnswered)]
         if not lifecycle:
             if not raw:
                 return []
@@ -98,6 +112,13 @@ class Bridge:
         return [services.Step(event=event, raw=raw if i == 0 else []) for i, event in enumerate(lifecycle)]
 
     async def flush(self, steps: list[services.Step]) -> None:
+        answers, self._surveys = self._surveys, []
+        try:
+            await self.write(steps)
+        finally:
+            await self.hand_over_surveys(answers)
+
+    async def write(self, steps: list[services.Step]) -> None:
         if not steps:
             return
         outbox: services.Outbox = []
@@ -183,11 +204,13 @@ def from_settings() -> Bridge:
             secret=settings.AMI_SECRET,
         )
     )
+    survey_context = getattr(settings, "AMI_SURVEY_CONTEXT", "survey")
     tracker = CallTracker(
         TrackerConfig(
             queues=frozenset(queues),
             targets_110=frozenset({target_110}),
             callback_context=settings.AMI_CALLBACK_CONTEXT,
+            survey_context=survey_context,
         )
     )
     commands = CommandConfig(
@@ -196,6 +219,8 @@ def from_settings() -> Bridge:
         target_110=target_110,
         threeway_context=settings.AMI_THREEWAY_CONTEXT,
         callback_context=settings.AMI_CALLBACK_CONTEXT,
+        survey_channel=getattr(settings, "AMI_SURVEY_CHANNEL", "Local/{number}@pstn"),
+        survey_context=survey_context,
     )
     return Bridge(client, tracker, commands)
 

@@ -20,6 +20,7 @@ module relies on:
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -35,6 +36,14 @@ CALLBACK = "callback"
 UNKNOWN = "unknown"
 OUTCOMES = (ANSWERED, ABANDONED, TIMEOUT, TRANSFERRED_110, IVR_110, TRANSFERRED, CALLBACK, UNKNOWN)
 
+# Why we placed an outbound call (the HOTLINE_PURPOSE channel variable of our Originate).
+PURPOSE_CALLBACK = "callback"
+PURPOSE_REVISIT = "revisit"
+PURPOSE_REVISIT_IVR = "revisit_ivr"
+PURPOSES = (PURPOSE_CALLBACK, PURPOSE_REVISIT, PURPOSE_REVISIT_IVR)
+PURPOSE_VARIABLE = "HOTLINE_PURPOSE"
+REFERENCE_VARIABLE = "HOTLINE_REFERENCE"
+
 # QUEUESTATUS values meaning "the queue gave up on the caller" (app_queue.c).
 _GAVE_UP = frozenset({"TIMEOUT", "LEAVEEMPTY", "LEAVEUNAVAIL"})
 _NO_VALUE = frozenset({"", "<unknown>"})
@@ -47,11 +56,17 @@ class TrackerConfig:
     # (context, exten) pairs that mean "the police (110)".
     targets_110: frozenset[tuple[str, str]] = frozenset({("emergency", "110")})
     callback_context: str = "callback"
+    # Originates into this context are IVR surveys: the citizen's leg only, no agent.
+    survey_context: str = "survey"
+    # The survey dialplan sets this to the digit the citizen pressed (see docs/asterisk/extensions.conf).
+    survey_variable: str = "HOTLINE_SURVEY_RESULT"
     # The dialplan sets this when the caller picks an IVR option (see docs/asterisk/extensions.conf).
     ivr_variable: str = "HOTLINE_IVR_CHOICE"
     ivr_110_choices: frozenset[str] = frozenset({"110"})
     # Ended calls remembered so duplicates and late events are recognised.
     max_recent: int = 20_000
+    # Originates (by ActionID) and Linkedids whose HOTLINE_* variables we keep until the call shows up.
+    max_pending: int = 4_096
 
 
 # --- domain events ------------------------------------------------------------------
@@ -147,7 +162,12 @@ class CallTransferred(CallLifecycle):
 
 @dataclass(frozen=True, kw_only=True)
 class CallbackOriginated(CallLifecycle):
-    """``linkedid`` is empty when the Originate failed (no channel was created)."""
+    """An outbound call we originated (callback, revisit or IVR survey).
+
+    ``linkedid`` is empty when the Originate failed (no channel was created). ``purpose``
+    and ``reference`` are the call's HOTLINE_PURPOSE / HOTLINE_REFERENCE ("" when unknown);
+    ``interface`` is the agent's member interface ("" for a survey: no agent leg).
+    """
 
     kind: ClassVar[str] = "callback"
     number: str
@@ -155,6 +175,17 @@ class CallbackOriginated(CallLifecycle):
     success: bool
     reason: str
     action_id: str
+    purpose: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyAnswered(CallLifecycle):
+    """The citizen pressed ``digit`` in the IVR survey of the call originated with ``reference``."""
+
+    kind: ClassVar[str] = "survey_answered"
+    reference: str
+    digit: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,6 +214,9 @@ class CallState:
     linkedid: str
     pbx_epoch: int
     is_callback: bool = False
+    purpose: str = ""  # HOTLINE_PURPOSE of a call we originated
+    reference: str = ""  # its HOTLINE_REFERENCE
+    survey_digit: str = ""  # the IVR survey's answer, once given
     queue: str = ""
     caller_number: str = ""
     caller_name: str = ""
@@ -244,6 +278,11 @@ class CallTracker:
         self._recent: OrderedDict[str, CallState] = OrderedDict()
         # Answered calls per member interface whose AgentComplete has not arrived yet, oldest first.
         self._awaiting_complete: dict[str, deque[str]] = {}
+        # Originates the bridge sent, by ActionID: (purpose, reference, number), until their OriginateResponse.
+        self._expected: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
+        # HOTLINE_PURPOSE / HOTLINE_REFERENCE seen in VarSet, by Linkedid (Asterisk sets an Originate's
+        # variables on its first channel, before the OriginateResponse).
+        self._tags: OrderedDict[str, dict[str, str]] = OrderedDict()
         self._handlers: dict[str, Callable[[Mapping[str, Any], float | None], list[CallLifecycle]]] = {
             "QueueCallerJoin": self._on_join,
             "AgentCalled": self._on_agent_called,
@@ -269,6 +308,12 @@ class CallTracker:
         if stamp:
             at = _float(stamp, at)
         return handler(event, at)
+
+    def expect_originate(self, action_id: str, *, purpose: str, reference: str = "", number: str = "") -> None:
+        """The bridge is about to send an Originate with this ActionID: remember why, for its OriginateResponse."""
+        self._expected[action_id] = (purpose, reference, number)
+        while len(self._expected) > self.config.max_pending:
+            self._expected.popitem(last=False)
 
     def call(self, linkedid: str) -> CallState | None:
         return self.calls.get(linkedid) or self._recent.get(linkedid)
@@ -499,6 +544,11 @@ class CallTracker:
 
     def _on_varset(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
         variable = _first(event, "Variable")
+        if variable in (PURPOSE_VARIABLE, REFERENCE_VARIABLE):
+            self._tag(event, variable)
+            return []
+        if variable == self.config.survey_variable:
+            return self._on_survey_result(event, at)
         if variable == "QUEUESTATUS":
             state = self._live(event)
             if state is None or not state.queue or state.answered or state.timed_out:
@@ -542,6 +592,66 @@ class CallTracker:
                 )
             ]
         return []
+
+    def _tag(self, event: Mapping[str, Any], variable: str) -> None:
+        linkedid = _first(event, "Linkedid")
+        value = _first(event, "Value")
+        if not linkedid or not value:
+            return
+        state = self.calls.get(linkedid)
+        if state is not None and state.is_callback:
+            # The call is known already (VarSet after OriginateResponse): what the ActionID said wins.
+            if variable == PURPOSE_VARIABLE and not state.purpose:
+                state.purpose = value
+            elif variable == REFERENCE_VARIABLE and not state.reference:
+                state.reference = value
+            return
+        tags = self._tags.setdefault(linkedid, {})
+        tags.setdefault(variable, value)
+        self._tags.move_to_end(linkedid)
+        while len(self._tags) > self.config.max_pending:
+            self._tags.popitem(last=False)
+
+    def _on_survey_result(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        """``VarSet HOTLINE_SURVEY_RESULT`` on a call we originated -> :class:`SurveyAnswered`.
+
+        The value is the digit; a value ``<reference>:<digit>`` (a dialplan that prefixes the
+        reference itself) is accepted too. Without a known reference the answer is dropped: we
+        cannot tell whose it is.
+        """
+        linkedid = _first(event, "Linkedid")
+        value = _first(event, "Value").strip()
+        if not linkedid or value in _NO_VALUE:
+            return []
+        state = self.call(linkedid)
+        tags = self._tags.get(linkedid, {})
+        if state is not None and not state.is_callback:
+            return []  # a caller's call, not one of our surveys
+        reference = (state.reference if state is not None else "") or tags.get(REFERENCE_VARIABLE, "")
+        prefix, sep, digit = value.rpartition(":")
+        if sep:
+            reference = reference or prefix
+        else:
+            digit = value
+        if not reference or not digit:
+            return []
+        if state is not None:
+            if state.survey_digit:
+                return []  # a repeat: the first answer counts
+            state.survey_digit = digit
+        else:
+            if tags.get(self.config.survey_variable):
+                return []
+            tags[self.config.survey_variable] = digit
+        return [
+            SurveyAnswered(
+                linkedid=linkedid,
+                pbx_epoch=state.pbx_epoch if state is not None else self.pbx_epoch,
+                at=at,
+                reference=reference,
+                digit=digit,
+            )
+        ]
 
     def _on_newexten(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
         target = (_first(event, "Context"), _first(event, "Exten") or _first(event, "Extension"))
@@ -623,20 +733,35 @@ class CallTracker:
         ]
 
     def _on_originate_response(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
-        if _first(event, "Context") != self.config.callback_context:
+        context = _first(event, "Context")
+        survey = context == self.config.survey_context
+        if context != self.config.callback_context and not survey:
             return []
+        action_id = _first(event, "ActionID")
+        purpose, reference, number = self._expected.pop(action_id, ("", "", "")) if action_id else ("", "", "")
         success = _first(event, "Response") == "Success"
         linkedid = _first(event, "Uniqueid") if success else ""
         if linkedid in _NO_VALUE:
             linkedid = ""
         if linkedid and (linkedid in self.calls or linkedid in self._recent):
             return []
-        interface = member_interface(_first(event, "Channel"))
-        number = _first(event, "Exten")
+        tags = self._tags.pop(linkedid, {}) if linkedid else {}
+        purpose = purpose or tags.get(PURPOSE_VARIABLE, "") or (PURPOSE_REVISIT_IVR if survey else "")
+        reference = reference or tags.get(REFERENCE_VARIABLE, "")
+        if survey:
+            # The citizen's own channel was dialled (Exten is "s"): no agent; the number is in the channel name.
+            interface = ""
+            number = number or _dialled_number(_first(event, "Channel"))
+        else:
+            interface = member_interface(_first(event, "Channel"))
+            number = _first(event, "Exten")
         if linkedid:
             state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch, is_callback=True)
             state.caller_number, state.interface, state.offered_at = number, interface, at
             state.caller_uniqueid = linkedid
+            state.purpose, state.reference = purpose, reference
+            if tags.get(self.config.survey_variable):  # answered before we saw the OriginateResponse
+                state.survey_digit = tags[self.config.survey_variable]
         return [
             CallbackOriginated(
                 linkedid=linkedid,
@@ -646,7 +771,9 @@ class CallTracker:
                 interface=interface,
                 success=success,
                 reason=_first(event, "Reason"),
-                action_id=_first(event, "ActionID"),
+                action_id=action_id,
+                purpose=purpose,
+                reference=reference,
             )
         ]
 
@@ -719,6 +846,7 @@ class CallTracker:
             state.talk_seconds = int(at - state.answered_at)
         out.append(self._summary(state, outcome))
         del self.calls[state.linkedid]
+        self._tags.pop(state.linkedid, None)
         self._recent[state.linkedid] = state
         while len(self._recent) > self.config.max_recent:
             self._recent.popitem(last=False)
@@ -742,6 +870,12 @@ class CallTracker:
             talk_seconds=state.talk_seconds,
             ivr_choice=state.ivr_choice,
         )
+
+
+def _dialled_number(channel: str) -> str:
+    """``Local/13800138000@pstn-0000000a;1`` or ``PJSIP/13800138000@pstn-trunk-00000002`` -> ``13800138000``."""
+    match = re.search(r"/(\d{3,20})(?:@|-[0-9a-f]{8}|$)", channel)
+    return match.group(1) if match else ""
 
 
 def _float(raw: str, default: float | None) -> float | None:

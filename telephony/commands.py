@@ -18,7 +18,7 @@ from typing import Any
 from telephony.ami.client import AMIClient
 from telephony.ami.errors import ActionFailed, AMIError
 from telephony.ami.protocol import Message
-from telephony.calls import CallState, CallTracker
+from telephony.calls import PURPOSE_REVISIT_IVR, PURPOSE_VARIABLE, REFERENCE_VARIABLE, CallState, CallTracker
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ class CommandConfig:
     callback_context: str = "callback"
     callback_caller_id: str = "12345"
     originate_timeout: float = 45.0
+    # IVR survey: the citizen's channel is dialled straight into the survey context (no agent leg).
+    survey_channel: str = "Local/{number}@pstn"
+    survey_context: str = "survey"
 
 
 @dataclass
@@ -157,8 +160,7 @@ class Commands:
         self, *, extension: str, number: str, purpose: str = "callback", reference: str = ""
     ) -> dict:
         """Ring the agent first; once they answer, dial the citizen. Waits for OriginateResponse."""
-        if not number.isdigit() or not 3 <= len(number) <= 20:
-            raise CommandError(f"not a dialable number: {number!r}")
+        _check_number(number)
         fields = {
             "Channel": self.interface(extension),
             "Context": self.config.callback_context,
@@ -167,10 +169,37 @@ class Commands:
             "CallerID": self.config.callback_caller_id,
             "Async": "true",
             "Timeout": int(self.config.originate_timeout * 1000),
-            "Variable": [f"HOTLINE_PURPOSE={purpose}", f"HOTLINE_REFERENCE={reference}"],
         }
-        response = await self.client.action("Originate", fields)
-        action_id = response.first("ActionID")
+        return await self._originate(fields, number=number, purpose=purpose, reference=reference)
+
+    async def do_originate_survey(self, *, number: str, reference: str) -> dict:
+        """Dial the citizen straight into the IVR survey (HOTLINE_PURPOSE=revisit_ivr). Waits for OriginateResponse.
+
+        The answer comes later through the AMI stream (``VarSet HOTLINE_SURVEY_RESULT``), see
+        ``CallTracker`` and ``Bridge.hand_over_surveys``.
+        """
+        _check_number(number)
+        if not reference:
+            raise CommandError("a survey needs a reference (e.g. revisit:<id>)")
+        fields = {
+            "Channel": self.config.survey_channel.format(number=number),
+            "Context": self.config.survey_context,
+            "Exten": "s",
+            "Priority": 1,
+            "CallerID": self.config.callback_caller_id,
+            "Async": "true",
+            "Timeout": int(self.config.originate_timeout * 1000),
+        }
+        return await self._originate(fields, number=number, purpose=PURPOSE_REVISIT_IVR, reference=reference)
+
+    async def _originate(self, fields: dict[str, Any], *, number: str, purpose: str, reference: str) -> dict:
+        """Send the Originate with its purpose variables; the tracker learns the purpose by ActionID first."""
+        fields = {**fields, "Variable": [f"{PURPOSE_VARIABLE}={purpose}", f"{REFERENCE_VARIABLE}={reference}"]}
+        # The OriginateResponse may be read before the action's own response reaches us: register first.
+        action_id = self.client.new_action_id()
+        self.tracker.expect_originate(action_id, purpose=purpose, reference=reference, number=number)
+        response = await self.client.action("Originate", fields, action_id=action_id)
+        action_id = response.first("ActionID") or action_id
         result = await self._originate_result(action_id)
         success = result.first("Response") == "Success"
         return {
@@ -178,6 +207,7 @@ class Commands:
             "linkedid": result.first("Uniqueid") if success else "",
             "reason": result.first("Reason"),
             "action_id": action_id,
+            "purpose": purpose,
         }
 
     def on_event(self, message: Message) -> None:
@@ -204,6 +234,11 @@ class Commands:
             raise CommandError("Asterisk accepted the Originate but never said how it ended") from None
         finally:
             self._waiting.pop(action_id, None)
+
+
+def _check_number(number: str) -> None:
+    if not isinstance(number, str) or not number.isdigit() or not 3 <= len(number) <= 20:
+        raise CommandError(f"not a dialable number: {number!r}")
 
 
 async def _tolerate(action, harmless: str) -> None:
@@ -245,6 +280,9 @@ async def serve_commands(commands: Commands, stop: asyncio.Event) -> None:
 async def _answer(commands: Commands, layer, request: dict[str, Any]) -> None:
     reply_to = request.get("reply_to")
     name = str(request.get("command", ""))
+    if reply_to:
+        # Received: the requester now knows the bridge is alive and waits for the real answer.
+        await layer.send(reply_to, {"type": "bridge.ack", "id": request.get("id")})
     try:
         result = {"ok": True, **(await commands.execute(name, dict(request.get("args") or {})))}
     except CommandError as exc:

@@ -46,14 +46,26 @@ async def send_command(command: str, timeout: float | None = None, **args: Any) 
         BRIDGE_GROUP,
         {"type": "bridge.command", "command": command, "args": args, "reply_to": reply_to, "id": request_id},
     )
+    # The bridge acknowledges at once and answers when Asterisk has: a bridge that is down is
+    # known after BRIDGE_COMMAND_TIMEOUT even for an Originate allowed a minute to ring.
+    ack_timeout = min(timeout, float(settings.BRIDGE_COMMAND_TIMEOUT))
+    deadline = asyncio.get_running_loop().time() + timeout
+    acknowledged = False
     try:
-        async with asyncio.timeout(timeout):
-            while True:
+        while True:
+            wait = ack_timeout if not acknowledged else deadline - asyncio.get_running_loop().time()
+            async with asyncio.timeout(max(wait, 0)):
                 reply = await layer.receive(reply_to)
-                if reply.get("id") == request_id:
-                    break
+            if reply.get("id") != request_id:
+                continue
+            if reply.get("type") == "bridge.ack":
+                acknowledged = True
+                continue
+            break
     except TimeoutError:
-        raise BridgeUnavailable(f"the telephony bridge did not answer {command} within {timeout:g} s") from None
+        if not acknowledged:
+            raise BridgeUnavailable(f"the telephony bridge did not answer {command} within {ack_timeout:g} s") from None
+        raise CommandFailed(f"{command}: the bridge took it but Asterisk gave no answer within {timeout:g} s") from None
     if not reply.get("ok"):
         raise CommandFailed(reply.get("error") or f"{command} failed")
     return reply
@@ -105,6 +117,15 @@ def originate(
     return call_bridge(
         "originate", timeout, extension=agent_extension, number=number, purpose=purpose, reference=reference
     )
+
+
+def originate_survey(*, number: str, reference: str, timeout: float = 60) -> dict[str, Any]:
+    """Dial the citizen (national digits) straight into the IVR survey; no agent is rung.
+
+    ``reference`` (e.g. ``revisit:<id>``) comes back with the key press: the bridge calls
+    ``TELEPHONY_SURVEY_HANDLER`` with ``"<reference>:<digit>"``. Returns success, linkedid and reason.
+    """
+    return call_bridge("originate_survey", timeout, number=number, reference=reference)
 
 
 def transfer_to_110(

@@ -21,6 +21,14 @@ class Outcome(models.TextChoices):
     UNKNOWN = lifecycle.UNKNOWN, _("unknown")
 
 
+class Purpose(models.TextChoices):
+    """Why we placed an outbound call (HOTLINE_PURPOSE); blank for the callers' own calls or when unknown."""
+
+    CALLBACK = lifecycle.PURPOSE_CALLBACK, _("callback")
+    REVISIT = lifecycle.PURPOSE_REVISIT, _("revisit by an agent")
+    REVISIT_IVR = lifecycle.PURPOSE_REVISIT_IVR, _("IVR revisit survey")
+
+
 class Call(models.Model):
     """A call of the hotline queues, from offer to hangup. ``outcome`` stays blank while it is live."""
 
@@ -55,6 +63,7 @@ class Call(models.Model):
     talk_seconds = models.PositiveIntegerField(_("talk (s)"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, db_index=True)
     ivr_choice = models.CharField(_("IVR choice"), max_length=16, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, blank=True)
     ticket = models.ForeignKey(
         "hotline.Ticket",
         verbose_name=_("ticket"),

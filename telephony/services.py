@@ -18,8 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from hotline.errors import InvalidInput
+from hotline.errors import IllegalTransition, InvalidInput
 from hotline.events import agent_group, publish_on_commit
 from hotline.models import Ticket, User
 from hotline.models.tickets import OPEN_STATUSES
@@ -166,7 +167,10 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
         changes["ivr_choice"] = event.choice[:16]
     elif isinstance(event, lc.CallbackOriginated):
         changes["outcome"] = lc.CALLBACK
-        changes.update(_agent_fields(call, event.interface, ""))
+        if event.purpose and not call.purpose:
+            changes["purpose"] = event.purpose[:16]
+        if event.interface:
+            changes.update(_agent_fields(call, event.interface, ""))
     elif isinstance(event, lc.CallAnswered):
         if call.answered_at is None:
             changes["answered_at"] = at
@@ -284,6 +288,28 @@ def resolve_pbx_epoch(estimate: int, tolerance: int = 5) -> int:
     if last is not None and abs(last - estimate) <= tolerance:
         return last
     return estimate
+
+
+# --- IVR survey ---------------------------------------------------------------------------
+
+DEFAULT_SURVEY_HANDLER = "callback.revisits.record_ivr_result"
+
+
+def hand_over_survey_answer(event: lc.SurveyAnswered) -> bool:
+    """Give an IVR survey answer to ``TELEPHONY_SURVEY_HANDLER`` as ``"<reference>:<digit>"``.
+
+    Telephony does not know what a revisit is: the handler (``callback.revisits.record_ivr_result``
+    by default) decides. An answer it refuses (``InvalidInput``: unknown reference or digit;
+    ``IllegalTransition``: answered already) is logged and dropped; returns whether it was taken.
+    """
+    path = getattr(settings, "TELEPHONY_SURVEY_HANDLER", DEFAULT_SURVEY_HANDLER)
+    value = f"{event.reference}:{event.digit}"
+    try:
+        import_string(path)(value)
+    except (InvalidInput, IllegalTransition) as exc:
+        log.warning("IVR survey answer %r of call %s dropped: %s", value, event.linkedid, exc)
+        return False
+    return True
 
 
 # --- real-time messages ----------------------------------------------------------------

@@ -158,6 +158,10 @@ class SimulatorConfig:
     patience: tuple[float, float] | None = None
     # Hourly multipliers of calls_per_minute in Asia/Shanghai time; None = flat.
     day_curve: tuple[float, ...] | None = None
+    # IVR survey calls (an Originate into survey_context): the key the citizen presses; "" = hangs up without one.
+    survey_context: str = "survey"
+    survey_variable: str = "HOTLINE_SURVEY_RESULT"
+    survey_digit: str = "1"
 
     def rate_now(self, hour: int) -> float:
         """Calls per second at this local hour."""
@@ -180,6 +184,7 @@ class PBXSimulator:
         self.server: asyncio.AbstractServer | None = None
         # The last actions received, lower-cased name first: what a test (or a curious operator) can inspect.
         self.received: collections.deque[tuple[str, Message]] = collections.deque(maxlen=1000)
+        self._playing: set[asyncio.Task[None]] = set()  # survey calls started by an Originate
 
     # --- call generation --------------------------------------------------------------
 
@@ -277,6 +282,8 @@ class PBXSimulator:
             await self.close()
 
     async def close(self) -> None:
+        for task in list(self._playing):
+            task.cancel()
         if self.server is not None:
             self.server.close()
         for writer in list(self._sessions):
@@ -374,6 +381,11 @@ class PBXSimulator:
         elif action == "originate":
             w.write(_resp("Success", aid, Message="Originate successfully queued"))
             # Async: the outcome comes later as an OriginateResponse *event* with the same ActionID.
+            if m.first("Context") == self.config.survey_context:
+                task = asyncio.create_task(self.play(self.survey_call(aid, m)))
+                self._playing.add(task)
+                task.add_done_callback(self._playing.discard)
+                return None
             uid = f"{int(time.time())}.{next(self._uid)}"
             seq = f"{next(self._local):08x}"
             self.broadcast(
@@ -397,6 +409,128 @@ class PBXSimulator:
         else:
             w.write(_resp("Error", aid, Message="Invalid/unknown command"))
         return None
+
+    def survey_call(self, action_id: str, m: Message) -> list[tuple[float, str]]:
+        """The frames of an IVR survey call for an Originate into the survey context.
+
+        Shaped like the recorded callback Originate (Newchannel of both Local halves, the
+        Originate's variables as VarSet on the first half, the dialplan's Newexten, then the
+        OriginateResponse once the citizen answers), followed by the survey's
+        ``VarSet HOTLINE_SURVEY_RESULT`` (``config.survey_digit``) and the Hangups.
+        """
+        dialled = m.first("Channel")
+        number = dialled.split("/", 1)[-1].split("@", 1)[0]
+        context, exten = m.first("Context"), m.first("Exten") or "s"
+        cid = m.first("CallerID")
+        match = re.search(r"<([^>]*)>", cid)
+        caller_id = (match.group(1) if match else cid) or "12345"
+        uid1 = f"{int(time.time())}.{next(self._uid)}"
+        uid2 = f"{int(time.time())}.{next(self._uid)}"
+        seq = f"{next(self._local):08x}"
+        local = dialled.startswith("Local/")
+        first = f"{dialled}-{seq};1" if local else f"{dialled}-{seq}"
+        channels = [(first, uid1)] + ([(f"{dialled}-{seq};2", uid2)] if local else [])
+        home_context = dialled.split("@", 1)[1] if "@" in dialled else "default"
+        variables = dict(v.split("=", 1) for v in m.getlist("Variable") if "=" in v)
+
+        def frame(event: str, privilege: str, channel: tuple[str, str], state: str, where, *lines: str) -> str:
+            name, uid = channel
+            up = state == "Up"
+            head = (
+                f"Event: {event}",
+                f"Privilege: {privilege}",
+                f"Channel: {name}",
+                f"ChannelState: {6 if up else 0}",
+                f"ChannelStateDesc: {state}",
+                f"CallerIDNum: {caller_id if up else '<unknown>'}",
+                f"CallerIDName: {caller_id if up else '<unknown>'}",
+                f"ConnectedLineNum: {number if up else '<unknown>'}",
+                f"ConnectedLineName: {number if up else '<unknown>'}",
+                "Language: zh",
+                "AccountCode: ",
+                f"Context: {where[0]}",
+                f"Exten: {where[1]}",
+                f"Priority: {where[2]}",
+                f"Uniqueid: {uid}",
+                f"Linkedid: {uid1}",
+            )
+            return "\r\n".join((*head, *lines))
+
+        dialling = (home_context, number, 1)
+        speed = self.config.speed
+        frames = [(0.0, frame("Newchannel", "call,all", channel, "Down", dialling)) for channel in channels]
+        frames += [
+            (0.0, frame("VarSet", "dialplan,all", channels[0], "Down", dialling, f"Variable: {k}", f"Value: {v}"))
+            for k, v in variables.items()
+        ]
+        answer = 1.0 / speed
+        survey = (context, exten, 1)
+        frames += [
+            (answer, frame("Newstate", "call,all", channels[0], "Up", survey)),
+            (
+                answer,
+                frame(
+                    "Newexten",
+                    "dialplan,all",
+                    channels[0],
+                    "Up",
+                    survey,
+                    f"Extension: {exten}",
+                    "Application: NoOp",
+                    f"AppData: 12345 revisit survey {variables.get('HOTLINE_REFERENCE', '')}",
+                ),
+            ),
+            (
+                answer,
+                _event_text(
+                    "OriginateResponse",
+                    Privilege="call,all",
+                    ActionID=action_id,
+                    Response="Success",
+                    Channel=first,
+                    Context=context,
+                    Exten=exten,
+                    Reason="4",
+                    Uniqueid=uid1,
+                    CallerIDNum=caller_id,
+                    CallerIDName=caller_id,
+                ),
+            ),
+        ]
+        end = answer + 2.0 / speed
+        digit = self.config.survey_digit
+        if digit:
+            frames.append(
+                (
+                    end,
+                    frame(
+                        "VarSet",
+                        "dialplan,all",
+                        channels[0],
+                        "Up",
+                        (context, exten, 5),
+                        f"Variable: {self.config.survey_variable}",
+                        f"Value: {digit}",
+                    ),
+                )
+            )
+        end += 0.5 / speed
+        for channel in reversed(channels):
+            frames.append(
+                (
+                    end,
+                    frame(
+                        "Hangup",
+                        "call,all",
+                        channel,
+                        "Up",
+                        (context, exten, 7),
+                        "Cause: 16",
+                        "Cause-txt: Normal Clearing",
+                    ),
+                )
+            )
+        return frames
 
     def _list(self, w: asyncio.StreamWriter, action: str, aid: str, queue: str) -> None:
         what = {"queuestatus": "Queue status", "queuesummary": "Queue summary", "coreshowchannels": "Channels"}[action]
@@ -560,5 +694,7 @@ async def run(stop: asyncio.Event) -> None:
         talk=parse_range(getattr(settings, "AMI_SIMULATOR_TALK", "")),
         patience=parse_range(getattr(settings, "AMI_SIMULATOR_PATIENCE", "")),
         day_curve=DAY_CURVE if getattr(settings, "AMI_SIMULATOR_DAY_CURVE", False) else None,
+        survey_context=getattr(settings, "AMI_SURVEY_CONTEXT", "survey"),
+        survey_digit=str(getattr(settings, "AMI_SIMULATOR_SURVEY_DIGIT", "1")),
     )
     await PBXSimulator(config).run(stop)

@@ -33,6 +33,7 @@ from telephony.ami.errors import (
     ActionFailed,
     ActionTimeout,
     ConnectionLost,
+    InvalidAction,
     LoginRefused,
     NotConnected,
     PongTimeout,
@@ -92,11 +93,20 @@ class AMIClient:
 
     # --- actions --------------------------------------------------------------------
 
+    def new_action_id(self) -> str:
+        """A fresh ActionID, for a caller that must know it before the action is sent (Originate)."""
+        return f"{self._prefix}-{next(self._ids)}"
+
     async def action(
-        self, name: str, fields: Mapping[str, object] | None = None, *, timeout: float | None = None
+        self,
+        name: str,
+        fields: Mapping[str, object] | None = None,
+        *,
+        timeout: float | None = None,
+        action_id: str | None = None,
     ) -> Message:
         """Send one action and return its response; ``ActionFailed`` on ``Response: Error``."""
-        response, _ = await self._send(name, fields, is_list=False, timeout=timeout)
+        response, _ = await self._send(name, fields, is_list=False, timeout=timeout, action_id=action_id)
         return response
 
     async def list_action(
@@ -106,22 +116,36 @@ class AMIClient:
         return await self._send(name, fields, is_list=True, timeout=timeout)
 
     async def _send(
-        self, name: str, fields: Mapping[str, object] | None, *, is_list: bool, timeout: float | None
+        self,
+        name: str,
+        fields: Mapping[str, object] | None,
+        *,
+        is_list: bool,
+        timeout: float | None,
+        action_id: str | None = None,
     ) -> tuple[Message, list[Message]]:
         timeout = self.config.action_timeout if timeout is None else timeout
         try:
             await asyncio.wait_for(self.connected.wait(), timeout)
         except TimeoutError:
             raise NotConnected(f"{name}: not connected to Asterisk") from None
-        return await self._send_now(name, fields, is_list=is_list, timeout=timeout)
+        return await self._send_now(name, fields, is_list=is_list, timeout=timeout, action_id=action_id)
 
     async def _send_now(
-        self, name: str, fields: Mapping[str, object] | None, *, is_list: bool, timeout: float
+        self,
+        name: str,
+        fields: Mapping[str, object] | None,
+        *,
+        is_list: bool,
+        timeout: float,
+        action_id: str | None = None,
     ) -> tuple[Message, list[Message]]:
         writer = self._writer
         if writer is None:
             raise NotConnected(f"{name}: not connected to Asterisk")
-        action_id = f"{self._prefix}-{next(self._ids)}"
+        action_id = action_id or self.new_action_id()
+        if action_id in self._pending:
+            raise InvalidAction(f"{name}: ActionID {action_id} is already waiting for an answer")
         data = serialize_action(name, fields, action_id=action_id)
         future: asyncio.Future[tuple[Message, list[Message]]] = asyncio.get_running_loop().create_future()
         self._pending[action_id] = _Pending(name, future, is_list)

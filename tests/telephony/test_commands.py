@@ -34,8 +34,11 @@ async def _until(predicate, timeout: float, interval: float = 0.05):
     return await asyncio.wait_for(loop(), timeout)
 
 
-def run_with_bridge(settings, body, *, speed: float = 1.0):
-    """Start the simulator and the bridge, run ``body(sim, board_messages)``, stop both."""
+def run_with_bridge(settings, body, *, speed: float = 1.0, **simulator: Any):
+    """Start the simulator and the bridge, run ``body(sim, board_messages)``, stop both.
+
+    ``simulator`` sets more SimulatorConfig fields (e.g. ``survey_digit``).
+    """
 
     async def main():
         layer = get_channel_layer()
@@ -51,7 +54,7 @@ def run_with_bridge(settings, body, *, speed: float = 1.0):
 
         collector = asyncio.create_task(collect())
         stop = asyncio.Event()
-        sim = PBXSimulator(SimulatorConfig(port=0, generate=False, speed=speed, agents=("1001",), seed=3))
+        sim = PBXSimulator(SimulatorConfig(port=0, generate=False, speed=speed, agents=("1001",), seed=3, **simulator))
         sim_task = asyncio.create_task(sim.run(stop))
         bridge_task = None
         try:
@@ -134,6 +137,41 @@ def test_a_callback_originate_rings_the_agent_first_and_is_recorded(settings, ag
         )
         assert call.outcome == "callback"
         assert call.caller_number == "13800138000"
+        assert call.purpose == "callback"
+
+    run_with_bridge(settings, body)
+
+
+def test_a_revisit_dial_is_recorded_with_its_purpose_not_as_a_plain_callback(settings, agent):
+    async def body(sim, messages):
+        # Two dials at once: each Call gets the purpose of its own Originate (kept per ActionID).
+        revisit, callback = await asyncio.gather(
+            control.send_command(
+                "originate",
+                extension="1001",
+                number="13800138001",
+                purpose="revisit",
+                reference="revisit:9",
+                timeout=20,
+            ),
+            control.send_command(
+                "originate", extension="1001", number="13800138002", purpose="callback", reference="cb-2", timeout=20
+            ),
+        )
+        originate = [m for action, m in sim.received if action == "originate"]
+        assert sorted(tuple(m.getlist("Variable")) for m in originate) == [
+            ("HOTLINE_PURPOSE=callback", "HOTLINE_REFERENCE=cb-2"),
+            ("HOTLINE_PURPOSE=revisit", "HOTLINE_REFERENCE=revisit:9"),
+        ]
+
+        def recorded():
+            rows = Call.objects.filter(linkedid__in=[revisit["linkedid"], callback["linkedid"]])
+            return {c.caller_number: (c.purpose, c.outcome) for c in rows} if rows.count() == 2 else None
+
+        assert await _until(database_sync_to_async(recorded), 10) == {
+            "13800138001": ("revisit", "callback"),
+            "13800138002": ("callback", "callback"),
+        }
 
     run_with_bridge(settings, body)
 
