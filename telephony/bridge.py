@@ -99,7 +99,8 @@ class Bridge:
         lifecycle = self.tracker.feed(message, at)
         if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
             self._board_dirty = True
-        raw = [dict(message)] if lifecycle or self.tracker.interested_in(message) else []
+        keep = lifecycle or (self.tracker.interested_in(message) and not _audit_noise(message))
+        raw = [dict(message)] if keep else []
         answers = [e for e in lifecycle if isinstance(e, calls.SurveyAnswered)]
         if answers:
             # Not a change of the call row: the raw VarSet joins the call's audit trail, the answer is handed over.
@@ -189,6 +190,21 @@ class Bridge:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:
                 log.warning("could not publish the wallboard picture", exc_info=True)
+
+
+# Half of a queue call's events are VarSet and one in ten Newexten (dialplan bookkeeping). The audit
+# trail keeps the variables that mean something to us and drops the rest, as the eventfilter in
+# docs/asterisk/manager.conf would; an event that moved a call is always kept.
+_AUDIT_VARIABLES = frozenset({"QUEUESTATUS", "DIALSTATUS"})
+
+
+def _audit_noise(message: Message) -> bool:
+    if message.name == "Newexten":
+        return True
+    if message.name == "VarSet":
+        variable = message.first("Variable")
+        return not (variable in _AUDIT_VARIABLES or variable.startswith("HOTLINE_"))
+    return False
 
 
 def from_settings() -> Bridge:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, center, home, unit
+from web.views import agent, center, dashboard, home, unit
 
 app_name = "web"
 
@@ -37,4 +37,8 @@ urlpatterns = [
     path("dispatch/tickets/<int:pk>/review/", center.review, name="center-review"),
     path("dispatch/extensions/<int:pk>/decide/", center.decide_extension, name="center-extension"),
     path("wallboard/", center.wallboard, name="wallboard"),
+    # 考核看板
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/drill/<slug:kpi>/", dashboard.drill, name="dashboard-drill"),
+    path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
 ]

@@ -1,0 +1,578 @@
+"""Screen-pop benchmark: AMI frame leaving the PBX simulator -> screen pop arriving at an agent console's socket.
+
+200 agent consoles (agent_extension 2001..2200) and a few wallboards connect over real WebSockets
+(the `websockets` client, session cookie + Origin equal to the Host, like a browser) to `manage.py serve`;
+every agent presses Ready over HTTP (POST /agent/state/, so the bridge sends QueueAdd to the simulator)
+and the simulator drives --rate calls/s (AMI_SIMULATOR_CALLS_PER_MINUTE) at the queue members.
+
+Measured, wall clock (time.time(); all processes are on this machine):
+
+  pop        arrival of the call.screen_pop fragment at the agent's socket minus the time the simulator
+             wrote the AgentCalled frame that triggered it (matched by agent extension + caller number).
+  fan-out    arrival of a wallboard.queues fragment at a supervisor's socket minus the time the bridge
+             called group_send("wallboard", ...) for it (the latest publish before the arrival).
+  join->wb   for each QueueCallerJoin frame: arrival of the first wallboard push published after the
+             frame was written, minus the frame's write time. A lower bound (a frame not yet processed at
+             that publish shows one push later) that includes the bridge's BOARD_INTERVAL (0.5 s) by design.
+
+The simulator and the bridge are NOT modified: `manage.py serve` runs them through EMBEDDED_SERVICES entries
+of this module (timed_simulator / timed_bridge) that record the simulator's frame writes (a subclass whose
+broadcast() notes the time after writing) and the bridge's wallboard publishes (a wrapper around the
+channel layer's group_send) into a log file. The scheduler (callback.scheduler.run) is not started.
+
+Layers:
+  memory  SQLite file var/bench_pop.sqlite3 (recreated), the in-memory channel layer: ONE `serve` process
+          running web + simulator + bridge (the in-memory layer cannot cross processes).
+  redis   PostgreSQL database lianxin_bench_pop (dropped and recreated) + Redis db 6 (flushed): TWO
+          `serve --no-services` web processes (consoles split between them) and a third `serve` process
+          running only the simulator + bridge (its web port gets no traffic).
+
+Usage (from the repository root; PostgreSQL on 127.0.0.1:5432 as postgres, Redis on 127.0.0.1:6379):
+
+    .venv/bin/python benchmarks/screen_pop.py                       # both layers, 200 consoles, 20 calls/s, 30 s
+    .venv/bin/python benchmarks/screen_pop.py --layer memory --seconds 20
+
+Results: a table on stdout and benchmarks/results/screen_pop.json. Every step is bounded in time, every
+process is stopped at the end, only loopback traffic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "screen_pop.json"
+SQLITE_PATH = ROOT / "var" / "bench_pop.sqlite3"
+PG_BASE = "postgres://postgres@127.0.0.1:5432"
+PG_NAME = "lianxin_bench_pop"
+REDIS_URL = "redis://127.0.0.1:6379/6"
+LOG_ENV = "BENCH_POP_LOG"
+TARGET_P99_MS = 100.0
+FIRST_EXTENSION = 2001
+_POP_NUMBER = re.compile(r'data-testid="pop-number">([^<]+)<')
+_FIELD = re.compile(r"^(Interface|CallerIDNum|Linkedid): (.*)$", re.M)
+
+
+# --- inside the served process: EMBEDDED_SERVICES entries -------------------------------------------
+
+
+def _log_file():
+    return open(os.environ[LOG_ENV], "a", buffering=1)
+
+
+async def timed_simulator(stop: asyncio.Event) -> None:
+    """telephony.simulator.run, with every AgentCalled / QueueCallerJoin write time logged."""
+    from telephony import simulator
+
+    out = _log_file()
+
+    class TimedSimulator(simulator.PBXSimulator):
+        def broadcast(self, text: str) -> None:
+            super().broadcast(text)
+            if text.startswith("Event: AgentCalled\r\n"):
+                now = time.time()
+                fields = dict(_FIELD.findall(text.replace("\r\n", "\n")))
+                ext = fields.get("Interface", "").split("/")[-1].split("@")[0]
+                out.write(f"called {now:.6f} {ext} {fields.get('CallerIDNum', '-')} {fields.get('Linkedid', '-')}\n")
+            elif text.startswith("Event: QueueCallerJoin\r\n"):
+                out.write(f"join {time.time():.6f}\n")
+
+    original = simulator.PBXSimulator
+    simulator.PBXSimulator = TimedSimulator  # run() looks the class up in its module
+    try:
+        await simulator.run(stop)
+    finally:
+        simulator.PBXSimulator = original
+        out.close()
+
+
+async def timed_bridge(stop: asyncio.Event) -> None:
+    """telephony.bridge.run, with the time of every wallboard.queues publish logged."""
+    from channels.layers import get_channel_layer
+
+    from telephony import bridge
+
+    out = _log_file()
+    layer = get_channel_layer()
+    original = layer.group_send
+
+    async def group_send(group: str, message: dict[str, Any]) -> None:
+        if message.get("type") == "wallboard.queues":
+            out.write(f"board {time.time():.6f}\n")
+        await original(group, message)
+
+    layer.group_send = group_send
+    try:
+        await bridge.run(stop)
+    finally:
+        layer.group_send = original
+        out.close()
+
+
+# --- setup (a subprocess with the run's environment) --------------------------------------------------
+
+
+def setup(out_path: str, agents: int, supervisors: int) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from hotline.models import Role, User
+
+    call_command("migrate", interactive=False, verbosity=0)
+    users = []
+    for i in range(agents):
+        users.append(User(username=f"bench-agent-{FIRST_EXTENSION + i}", role=Role.AGENT))
+        users[-1].agent_extension = str(FIRST_EXTENSION + i)
+    users += [User(username=f"bench-supervisor-{i}", role=Role.SUPERVISOR) for i in range(supervisors)]
+    for user in users:
+        user.set_unusable_password()
+    User.objects.bulk_create(users)
+    out = {"agents": [], "supervisors": []}
+    for user in User.objects.filter(username__startswith="bench-").order_by("username"):
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        kind = "agents" if user.role == Role.AGENT else "supervisors"
+        out[kind].append({"username": user.username, "ext": user.agent_extension, "session": session.session_key})
+    Path(out_path).write_text(json.dumps(out))
+
+
+# --- the orchestrator ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def base_env(layer: str, ami_port: int, log_path: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_SERVICES", "DEBUG", "CHANNEL_PREFIX")
+    }
+    env |= {
+        "DEBUG": "0",  # production-like: no query log, no debug pages
+        "SECRET_KEY": "bench-" + secrets.token_hex(24),
+        "AMI_SECRET": "bench-ami-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "AMI_PORT": str(ami_port),
+        LOG_ENV: str(log_path),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if layer == "memory":
+        env["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
+    else:
+        env["DATABASE_URL"] = f"{PG_BASE}/{PG_NAME}"
+        env["REDIS_URL"] = REDIS_URL
+        env["CHANNEL_PREFIX"] = "lianxin-bench-pop"
+    return env
+
+
+def prepare_store(layer: str) -> None:
+    if layer == "memory":
+        SQLITE_PATH.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_NAME}"')
+    subprocess.run(["redis-cli", "-n", "6", "flushdb"], check=True, capture_output=True, timeout=10)
+
+
+def wait_listening(port: int, timeout: float) -> None:
+    """Wait until serve accepts TCP (pages use the static manifest, absent without collectstatic at DEBUG=0)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"serve on port {port} did not listen within {timeout:.0f} s")
+
+
+def ready(port: int, session: str) -> str:
+    """Press Ready on the console: POST /agent/state/ with the session and a CSRF cookie + header."""
+    csrf = secrets.token_hex(16)  # a 32-character secret is an accepted token
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/agent/state/",
+        data=urllib.parse.urlencode({"state": "ready"}).encode(),
+        headers={
+            "Cookie": f"sessionid={session}; csrftoken={csrf}",
+            "X-CSRFToken": csrf,
+            "Origin": f"http://127.0.0.1:{port}",
+            "HX-Request": "true",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = response.read().decode(errors="replace")
+    if "not answering" in body or "refused" in body:
+        return "bridge error"
+    return ""
+
+
+class Consoles:
+    """The WebSocket clients: arrival times of pops (per agent) and wallboard pushes (per supervisor)."""
+
+    def __init__(self) -> None:
+        self.pops: list[tuple[float, str, str]] = []  # (arrival, ext, number)
+        self.boards: list[float] = []
+        self.connected = 0
+        self.errors: list[str] = []
+        self.closed_early = 0
+
+    async def agent(self, port: int, ext: str, session: str, stop: asyncio.Event) -> None:
+        seen: set[str] = set()
+
+        def on_message(text: str, now: float) -> None:
+            match = _POP_NUMBER.search(text)
+            if match and match.group(1) not in seen:  # the pop comes first; the 0.5 s re-render repeats it
+                seen.add(match.group(1))
+                self.pops.append((now, ext, match.group(1)))
+
+        await self._socket(port, "/ws/agent/", session, on_message, stop)
+
+    async def supervisor(self, port: int, session: str, stop: asyncio.Event) -> None:
+        def on_message(text: str, now: float) -> None:
+            if 'id="wb-queues"' in text:
+                self.boards.append(now)
+
+        await self._socket(port, "/ws/wallboard/", session, on_message, stop)
+
+    async def _socket(self, port: int, path: str, session: str, on_message, stop: asyncio.Event) -> None:
+        from websockets.asyncio.client import connect
+
+        try:
+            async with connect(
+                f"ws://127.0.0.1:{port}{path}",
+                origin=f"http://127.0.0.1:{port}",
+                additional_headers={"Cookie": f"sessionid={session}"},
+                max_size=None,
+                open_timeout=30,
+                ping_interval=None,
+            ) as ws:
+                self.connected += 1
+                reader = asyncio.create_task(self._read(ws, on_message))
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if reader.done() and not stop.is_set():
+                    self.closed_early += 1
+                reader.cancel()
+                stopper.cancel()
+        except Exception as exc:  # noqa: BLE001  (counted and reported, not fatal)
+            self.errors.append(f"{path}: {exc!r}")
+
+    @staticmethod
+    async def _read(ws, on_message) -> None:
+        with contextlib.suppress(Exception):
+            async for text in ws:
+                on_message(text, time.time())
+
+
+def read_log(path: Path) -> tuple[dict[tuple[str, str], list[float]], list[float], list[float]]:
+    called: dict[tuple[str, str], list[float]] = {}
+    joins: list[float] = []
+    boards: list[float] = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "called" and len(parts) >= 4:
+            called.setdefault((parts[2], parts[3]), []).append(float(parts[1]))
+        elif parts[0] == "join":
+            joins.append(float(parts[1]))
+        elif parts[0] == "board":
+            boards.append(float(parts[1]))
+    return called, sorted(joins), sorted(boards)
+
+
+def analyse(log: Path, consoles: Consoles, window: tuple[float, float], agent_exts: set[str]) -> dict[str, Any]:
+    t0, t1 = window
+    called, joins, publishes = read_log(log)
+    sent = sum(1 for (ext, _), times in called.items() if ext in agent_exts for t in times if t0 <= t <= t1)
+    pop_ms: list[float] = []
+    for arrival, ext, number in consoles.pops:
+        times = [t for t in called.get((ext, number), []) if t <= arrival]
+        if times and t0 <= times[0] <= t1:
+            pop_ms.append((arrival - times[0]) * 1000)
+    fan_ms: list[float] = []
+    in_window = [a for a in consoles.boards if t0 <= a <= t1 + 1]
+    for arrival in in_window:
+        i = bisect.bisect_right(publishes, arrival)
+        if i:
+            fan_ms.append((arrival - publishes[i - 1]) * 1000)
+    # join -> wallboard: first push (at any supervisor socket, each counted) published after the frame.
+    pushes_by_publish: dict[float, list[float]] = {}
+    for arrival in in_window:
+        i = bisect.bisect_right(publishes, arrival)
+        if i:
+            pushes_by_publish.setdefault(publishes[i - 1], []).append(arrival)
+    join_ms: list[float] = []
+    for join in joins:
+        if not t0 <= join <= t1:
+            continue
+        i = bisect.bisect_right(publishes, join)
+        if i < len(publishes) and publishes[i] in pushes_by_publish:
+            join_ms.extend((a - join) * 1000 for a in pushes_by_publish[publishes[i]])
+
+    def stats(values: list[float]) -> dict[str, Any]:
+        return {
+            "n": len(values),
+            "p50_ms": round(statistics.median(values), 1) if values else None,
+            "p99_ms": round(percentile(values, 99), 1) if values else None,
+            "max_ms": round(max(values), 1) if values else None,
+        }
+
+    return {
+        "agent_called_frames": sent,
+        "pops_received": len(pop_ms),
+        "pop": stats(pop_ms),
+        "wallboard_publishes": sum(1 for p in publishes if t0 <= p <= t1),
+        "wallboard_fanout": stats(fan_ms),
+        "join_to_wallboard": stats(join_ms),
+    }
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def run_layer(layer: str, args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"screen-pop-{layer}-"))
+    log = work / "times.log"
+    log.touch()
+    ami_port = free_port()
+    env = base_env(layer, ami_port, log)
+    print(f"[{layer}] preparing the database and {args.agents} agents + {args.supervisors} supervisors", flush=True)
+    prepare_store(layer)
+    users_file = work / "users.json"
+    setup_cmd = [sys.executable, __file__, "--setup", str(users_file)]
+    subprocess.run(
+        [*setup_cmd, "--agents", str(args.agents), "--supervisors", str(args.supervisors)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    users = json.loads(users_file.read_text())
+    services = "benchmarks.screen_pop.timed_simulator,benchmarks.screen_pop.timed_bridge"
+    manage = [sys.executable, "manage.py", "serve"]
+    procs: list[subprocess.Popen] = []
+    logs = []
+    web_ports: list[int] = []
+    sim_env = env | {"EMBEDDED_SERVICES": services, "AMI_SIMULATOR_CALLS_PER_MINUTE": str(round(args.rate * 60))}
+    if layer == "memory":
+        specs = [(free_port(), [], sim_env, True)]
+    else:
+        specs = [(free_port(), ["--no-services"], env, True) for _ in range(args.web)]
+        specs.append((free_port(), [], sim_env, False))
+    try:
+        for n, (port, extra, proc_env, serves_web) in enumerate(specs):
+            out = open(work / f"serve-{n}.log", "wb")  # noqa: SIM115  (closed below)
+            logs.append(work / f"serve-{n}.log")
+            procs.append(
+                subprocess.Popen([*manage, "--port", str(port), *extra], cwd=ROOT, env=proc_env, stdout=out, stderr=out)
+            )
+            out.close()
+            if serves_web:
+                web_ports.append(port)
+        for port, *_ in specs:
+            await asyncio.to_thread(wait_listening, port, 60)
+        consoles = Consoles()
+        stop = asyncio.Event()
+        gate = asyncio.Semaphore(20)
+
+        async def opened(coro) -> asyncio.Task:
+            """Start one socket; hold a gate slot until it is open (or failed), so at most 20 connect at once."""
+            await gate.acquire()
+            before = consoles.connected + len(consoles.errors)
+            task = asyncio.create_task(coro)
+            deadline = time.monotonic() + 35
+            while consoles.connected + len(consoles.errors) == before and not task.done():
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.005)
+            gate.release()
+            return task
+
+        t_connect = time.time()
+        tasks = []
+        for i, agent in enumerate(users["agents"]):
+            port = web_ports[i % len(web_ports)]
+            tasks.append(await opened(consoles.agent(port, agent["ext"], agent["session"], stop)))
+        for i, sup in enumerate(users["supervisors"]):
+            tasks.append(await opened(consoles.supervisor(web_ports[i % len(web_ports)], sup["session"], stop)))
+        connect_s = time.time() - t_connect
+        print(f"[{layer}] {consoles.connected} sockets open in {connect_s:.1f} s; pressing Ready", flush=True)
+
+        ready_errors: list[str] = []
+        t_ready = time.time()
+
+        async def press(i: int, agent: dict[str, str]) -> None:
+            async with gate:
+                try:
+                    error = await asyncio.to_thread(ready, web_ports[i % len(web_ports)], agent["session"])
+                except OSError as exc:
+                    error = repr(exc)
+                if error:
+                    ready_errors.append(f"{agent['ext']}: {error}")
+
+        await asyncio.gather(*(press(i, a) for i, a in enumerate(users["agents"])))
+        ready_s = time.time() - t_ready
+        print(f"[{layer}] {args.agents - len(ready_errors)} agents ready in {ready_s:.1f} s; measuring", flush=True)
+        await asyncio.sleep(args.warmup)
+        t0 = time.time()
+        await asyncio.sleep(args.seconds)
+        t1 = time.time()
+        await asyncio.sleep(args.grace)  # late arrivals of frames sent before t1 still count
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
+    finally:
+        for proc in procs:
+            await asyncio.to_thread(stop_process, proc)
+    tracebacks = sum(p.read_text(errors="replace").count("Traceback") for p in logs)
+    agent_exts = {a["ext"] for a in users["agents"]}
+    result = analyse(log, consoles, (t0, t1), agent_exts)
+    result |= {
+        "layer": layer,
+        "setup": (
+            "SQLite + in-memory layer, 1 serve process (web + simulator + bridge)"
+            if layer == "memory"
+            else f"PostgreSQL + Redis, {args.web} `serve --no-services` web processes + 1 serve (simulator + bridge)"
+        ),
+        "consoles": args.agents,
+        "supervisors": args.supervisors,
+        "sockets_open": consoles.connected,
+        "socket_errors": consoles.errors[:10],
+        "sockets_closed_early": consoles.closed_early,
+        "connect_seconds": round(connect_s, 2),
+        "ready_seconds": round(ready_s, 2),
+        "ready_errors": ready_errors[:10],
+        "calls_per_second": args.rate,
+        "window_seconds": round(t1 - t0, 2),
+        "agent_called_per_second": round(result["agent_called_frames"] / max(t1 - t0, 1e-9), 2),
+        "tracebacks_in_server_logs": tracebacks,
+    }
+    if tracebacks:
+        result["server_log_tail"] = "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in logs if "Traceback" in p.read_text(errors="replace")
+        )[-6000:]
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    header = (
+        f"{'layer':<7} {'consoles':>8} {'calls/s':>7} {'pops sent':>9} {'received':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'max ms':>7} | {'wb fan-out p50':>14} {'p99':>6} | {'join->wb p50':>12} {'p99':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        pop, fan, join = r["pop"], r["wallboard_fanout"], r["join_to_wallboard"]
+        print(
+            f"{r['layer']:<7} {r['consoles']:>8} {fmt(r['calls_per_second']):>7} {r['agent_called_frames']:>9} "
+            f"{r['pops_received']:>8} {fmt(pop['p50_ms']):>7} {fmt(pop['p99_ms']):>7} {fmt(pop['max_ms']):>7} | "
+            f"{fmt(fan['p50_ms']):>14} {fmt(fan['p99_ms']):>6} | {fmt(join['p50_ms']):>12} {fmt(join['p99_ms']):>6}"
+        )
+    for r in results:
+        if r["layer"] == "redis" and r["pop"]["p99_ms"] is not None:
+            verdict = "meets" if r["pop"]["p99_ms"] < TARGET_P99_MS else "MISSES"
+            print(f"redis: pop p99 {r['pop']['p99_ms']} ms {verdict} the target (< {TARGET_P99_MS:g} ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--layer", choices=("memory", "redis", "both"), default="both")
+    parser.add_argument("--agents", type=int, default=200)
+    parser.add_argument("--supervisors", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=20.0, help="calls per second driven by the simulator")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measurement window")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--grace", type=float, default=3.0)
+    parser.add_argument("--web", type=int, default=2, help="web processes on the Redis layer")
+    parser.add_argument("--setup", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.setup:
+        setup(args.setup, args.agents, args.supervisors)
+        return
+    layers = ["memory", "redis"] if args.layer == "both" else [args.layer]
+    results = [asyncio.run(run_layer(layer, args)) for layer in layers]
+    print()
+    print_table(results)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    layers_out = previous.get("layers", {}) if isinstance(previous, dict) else {}
+    layers_out |= {r["layer"]: r for r in results}
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "screen_pop",
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                },
+                "target_p99_ms_redis": TARGET_P99_MS,
+                "layers": layers_out,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+    print(f"results: {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

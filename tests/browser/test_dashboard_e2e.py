@@ -1,0 +1,223 @@
+"""The KPI dashboard end to end in headless Chromium, against `manage.py serve` (as test_consoles_e2e.py).
+
+The served app runs on its own temporary SQLite file, seeded with `seed_demo` (40 tickets over
+40 days, their calls and revisits). HTTP only: the telephony services are not started, so no
+call arrives while the figures are read. The screenshot is written to docs/screenshots/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "lianxin12345"
+VIEWPORT = {"width": 1366, "height": 768}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FIVE = ("answer_rate", "on_time_rate", "satisfaction_rate", "reopen_rate", "repeat_rate")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("dashboard") / "e2e.sqlite3"
+    web = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_SERVICES")}
+    env |= {"DATABASE_URL": f"sqlite:///{db}", "DEBUG": "1", "MEDIA_ROOT": str(db.parent / "media")}
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=180)
+    subprocess.run(
+        [*manage, "seed_demo", "--tickets", "40", "--days", "40"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        stdout=subprocess.DEVNULL,
+    )
+    log = open(db.parent / "serve.log", "wb")  # noqa: SIM115  (closed below)
+    proc = subprocess.Popen(
+        [*manage, "serve", "--port", str(web), "--no-services"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{web}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/login/", timeout=5) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    try:
+        yield {"base": base, "db": db}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        output = (db.parent / "serve.log").read_text(errors="replace")
+        assert "Traceback" not in output, output[-4000:]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def login(browser, server, username: str):
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server["base"] + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def latest_ticket_day(server) -> str:
+    """The local day of the newest seeded ticket: its month surely has data, whatever today is."""
+    with sqlite3.connect(server["db"]) as conn:
+        (stamp,) = conn.execute("select max(created_at) from hotline_ticket").fetchone()
+    moment = datetime.fromisoformat(stamp.replace(" ", "T"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+def sort_values(page, column: int) -> list[str]:
+    return page.eval_on_selector_all(
+        "[data-testid=ranking] tbody tr",
+        f"rows => rows.map(r => r.children[{column}].getAttribute('data-sort'))",
+    )
+
+
+def test_the_supervisor_reads_sorts_drills_down_and_downloads(browser, server, tmp_path):
+    page = login(browser, server, "supervisor")
+    page.click("nav >> text=考核看板")
+    page.wait_for_selector("[data-testid=kpi-on_time_rate]")
+    day = latest_ticket_day(server)
+    page.select_option("[data-testid=period-kind]", "month")
+    page.fill("[data-testid=period-date]", day)
+    page.click("[data-testid=period-show]")
+    page.wait_for_url(re.compile(r"period=month"))
+    assert f"date={day}" in page.url
+
+    # The five KPIs, each a value (or "no data") over numerator / denominator links.
+    for key in FIVE:
+        value = page.inner_text(f"[data-testid=kpi-{key}] [data-testid=value-{key}]").strip()
+        assert re.fullmatch(r"\d+(\.\d)?%|无数据", value), (key, value)
+        numerator = int(page.inner_text(f"[data-testid=drill-{key}-numerator]"))
+        denominator = int(page.inner_text(f"[data-testid=drill-{key}-denominator]"))
+        assert numerator <= denominator
+        assert (value == "无数据") == (denominator == 0), (key, value, denominator)
+    # ECharts drew the trend (and finished animating it).
+    page.wait_for_selector("#kpi-trend[data-rendered=true] canvas")
+
+    # Sort the ranking by the on-time rate: ascending by a click, descending by the keyboard.
+    header = page.locator("[data-testid=sort-on_time_rate]")
+    column = 1  # the first KPI column
+    before = page.eval_on_selector_all("[data-testid=ranking] tbody tr", "rows => rows.map(r => r.dataset.testid)")
+    header.click()
+    assert page.get_attribute("th:has([data-testid=sort-on_time_rate])", "aria-sort") == "ascending"
+    ascending = sort_values(page, column)
+    numbers = [float(v) for v in ascending if v]
+    assert numbers == sorted(numbers) and len(numbers) >= 2, ascending
+    assert ascending[: len(numbers)] == [v for v in ascending if v]  # no data sorts last
+    header.focus()
+    page.keyboard.press("Enter")
+    assert page.get_attribute("th:has([data-testid=sort-on_time_rate])", "aria-sort") == "descending"
+    descending = [float(v) for v in sort_values(page, column) if v]
+    assert descending == sorted(numbers, reverse=True)
+    after = page.eval_on_selector_all("[data-testid=ranking] tbody tr", "rows => rows.map(r => r.dataset.testid)")
+    assert sorted(after) == sorted(before) and after != before
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / "dashboard.png"))
+
+    # Drill down from the repeat rate's denominator: the list is as long as the number.
+    tickets = int(page.inner_text("[data-testid=drill-repeat_rate-denominator]"))
+    assert 0 < tickets <= 50
+    dashboard_url = page.url
+    page.click("[data-testid=drill-repeat_rate-denominator]")
+    page.wait_for_selector("[data-testid=drill-list]")
+    assert "/dashboard/drill/repeat_rate/" in page.url and "part=denominator" in page.url
+    assert int(page.inner_text("[data-testid=drill-total]")) == tickets
+    assert page.locator("[data-testid=drill-row]").count() == tickets
+    # ... and from the on-time numerator of the first ranked unit with any.
+    page.goto(dashboard_url)
+    link = page.locator("[data-testid=ranking] a[data-testid$='-on_time_rate-numerator']").filter(
+        has_text=re.compile(r"^[1-9]\d?$")
+    )
+    replied = int(link.first.inner_text())
+    link.first.click()
+    page.wait_for_selector("[data-testid=drill-list]")
+    assert page.locator("[data-testid=drill-row]").count() == replied
+
+    # The Excel report of the same month opens with openpyxl and holds the same ticket count.
+    page.goto(dashboard_url)
+    with page.expect_download() as download:
+        page.click("[data-testid=excel]")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name.startswith("kpi-month-") and path.suffix == ".xlsx"
+    sheet = load_workbook(path)["KPIs"]
+    header_row = [c.value for c in sheet[1]]
+    city = [c.value for c in sheet[2]]
+    repeat = header_row.index("重复投诉率")
+    assert city[1].startswith("全市") and city[repeat + 2] == tickets
+    assert sheet.max_row > 2  # the units follow the city
+
+
+def test_a_unit_handler_sees_its_subtree_and_is_refused_other_units(browser, server):
+    page = login(browser, server, "unit_yh")
+    page.click("nav >> text=考核看板")
+    page.wait_for_selector("[data-testid=kpi-on_time_rate]")
+    assert page.inner_text("[data-testid=scope]") == "雨湖区"
+    assert page.locator("[data-testid=excel]").count() == 0
+    ranked = page.eval_on_selector_all("[data-testid=ranking] tbody tr", "rows => rows.map(r => r.dataset.testid)")
+    assert "rank-YH" in ranked and all(code.startswith("rank-YH") for code in ranked), ranked
+    with sqlite3.connect(server["db"]) as conn:
+        (other,) = conn.execute("select id from hotline_unit where code='YT'").fetchone()
+    response = page.goto(f"{server['base']}/dashboard/drill/on_time_rate/?part=numerator&unit={other}")
+    assert response.status == 403
