@@ -411,17 +411,17 @@ async def run_panoramisk(frames: list[bytes], timeout: float) -> dict[str, Any]:
 
 async def run_bridge_nodb(frames: list[bytes], timeout: float) -> dict[str, Any]:
     from telephony.ami.client import AMIClient, ClientConfig
+    from telephony.bridge import Bridge
     from telephony.calls import CallTracker, TrackerConfig
-    from telephony.commands import CommandConfig, Commands
-    from telephony.wallboard import QueueBoard
+    from telephony.commands import CommandConfig
 
     async with ServerProcess(frames, 0, timeout + 30) as server:
         client = AMIClient(
             ClientConfig(port=server.port, username="bench", secret="bench", ping_interval=3600, stall_timeout=timeout)
         )
         tracker = CallTracker(TrackerConfig(queues=frozenset({"12345"})))
-        board = QueueBoard(tracker.config.queues)
-        commands = Commands(client, tracker, CommandConfig(queues=("12345",)))
+        # The bridge's own per-event step (commands, translator, wallboard, audit selection), minus the write.
+        bridge = Bridge(client, tracker, CommandConfig(queues=("12345",)))
         stop = asyncio.Event()
         task = asyncio.create_task(client.run(stop))
         counts = {"events": 0, "lifecycle": 0, "raw_kept": 0}
@@ -432,12 +432,9 @@ async def run_bridge_nodb(frames: list[bytes], timeout: float) -> dict[str, Any]
                 message, at = await client.events.get()
                 if message.kind == "session" or message.name == "FullyBooted":
                     continue
-                commands.on_event(message)
-                lifecycle = tracker.feed(message, at)
-                board.feed(message)
-                raw = [dict(message)] if lifecycle or tracker.interested_in(message) else []
-                counts["lifecycle"] += len(lifecycle)
-                counts["raw_kept"] += len(raw)
+                steps = bridge.translate(message, at)
+                counts["lifecycle"] += sum(1 for step in steps if step.event is not None)
+                counts["raw_kept"] += sum(len(step.raw) for step in steps)
                 counts["events"] += 1
                 if counts["events"] >= expected:
                     return time.perf_counter()

@@ -36,7 +36,9 @@ class QueueBoard:
 
     def feed(self, event: Mapping[str, Any]) -> bool:
         """Apply one AMI event; True when the picture changed."""
-        name = _get(event, "Event")
+        name = event.get("Event")
+        if name not in MEMBER_EVENTS and name != "QueueMemberRemoved":
+            return False  # nearly every event: decided with one dict lookup
         queue = _get(event, "Queue")
         if not queue or not self.follows(queue):
             return False

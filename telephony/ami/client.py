@@ -279,7 +279,9 @@ class AMIClient:
                     raise ConnectionLost("connection closed by Asterisk" + (" mid-frame" if parser.buffered else ""))
                 now = time.time()
                 for message in parser.feed(data):
-                    await self._route(message, now, booted)
+                    # Routing is synchronous; only a full event queue makes the reader wait.
+                    if self._route(message, now, booted):
+                        await self._put_waiting(message, now)
         except BaseException as exc:
             if self._lost is not None and not self._lost.done():
                 if isinstance(exc, asyncio.CancelledError):
@@ -290,20 +292,21 @@ class AMIClient:
             if isinstance(exc, asyncio.CancelledError):
                 raise
 
-    async def _route(self, message: Message | ParseError, now: float, booted: asyncio.Future[Message]) -> None:
+    def _route(self, message: Message | ParseError, now: float, booted: asyncio.Future[Message]) -> bool:
+        """Hand a message to its waiting action or to the event queue; True if the queue is full."""
         if isinstance(message, ParseError):
             self.parse_errors += 1
             log.warning(
                 "skipped a malformed AMI frame: %s (%d bytes) %r", message.reason, message.size, message.sample[:40]
             )
-            return
+            return False
         if message.kind == "banner":
-            return
+            return False
         action_id = message.first("ActionID")
         pending = self._pending.get(action_id) if action_id else None
         if message.kind == "response":
             if pending is None or pending.future.done():
-                return
+                return False
             status = message.first("Response")
             if status not in ("Success", "Goodbye", "Follows"):
                 error: Exception = ActionFailed(f"{pending.action}: {message.first('Message') or status}", message)
@@ -314,7 +317,7 @@ class AMIClient:
                 pending.response = message
             else:
                 pending.future.set_result((message, []))
-            return
+            return False
         # An event. List items carry the ActionID of their list; OriginateResponse carries the
         # ActionID of an Originate that is already answered, so it falls through to the queue.
         if pending is not None and pending.is_list and pending.response is not None:
@@ -323,16 +326,22 @@ class AMIClient:
                     pending.future.set_result((pending.response, pending.items))
             else:
                 pending.items.append(message)
-            return
+            return False
         if message.name == "FullyBooted" and not booted.done():
             booted.set_result(message)
         try:
             self.events.put_nowait((message, now))
         except asyncio.QueueFull:
-            try:
-                await asyncio.wait_for(self.events.put((message, now)), self.config.stall_timeout)
-            except TimeoutError:
-                raise ConnectionLost(f"consumer too slow: {self.events.qsize()} events waiting") from None
+            return True
+        return False
+
+    async def _put_waiting(self, message: Message, now: float) -> None:
+        """The consumer is behind: wait for room, at most stall_timeout, then give up the connection."""
+        try:
+            async with asyncio.timeout(self.config.stall_timeout):  # no extra task per event, unlike wait_for
+                await self.events.put((message, now))
+        except TimeoutError:
+            raise ConnectionLost(f"consumer too slow: {self.events.qsize()} events waiting") from None
 
     def _abort_pending(self) -> None:
         for action_id, pending in list(self._pending.items()):

@@ -21,6 +21,9 @@ _BANNER_BYTES = BANNER_PREFIX.encode()
 HeaderValue = str | list[str]
 
 
+_NAME_KEYS = {"event": "Event", "response": "Response"}
+
+
 class Message(dict[str, HeaderValue]):
     """One AMI frame. Duplicate keys (``Output``, ``Variable``) hold a list of strings.
 
@@ -28,17 +31,14 @@ class Message(dict[str, HeaderValue]):
     event although it also carries ``Response:`` — the ``Event`` key decides.
     """
 
-    __slots__ = ("kind",)
+    __slots__ = ("kind", "name")
 
     def __init__(self, kind: str, headers: Mapping[str, HeaderValue] | None = None) -> None:
         super().__init__(headers or {})
         self.kind = kind
-
-    @property
-    def name(self) -> str:
-        """The event name, the response status, or the banner line."""
-        key = {"event": "Event", "response": "Response"}.get(self.kind, "Banner")
-        return self.first(key)
+        # The event name, the response status, or the banner line: read on every hop, so kept once.
+        value = self.get(_NAME_KEYS.get(kind, "Banner"), "")
+        self.name: str = value[0] if isinstance(value, list) else value
 
     @property
     def action_id(self) -> str:
