@@ -23,6 +23,9 @@ urlpatterns = [
     path("agent/tickets/<int:pk>/merge/", agent.merge_ticket, name="agent-merge"),
     path("agent/transfer-110/", agent.transfer_110, name="agent-transfer-110"),
     path("agent/callbacks/<int:pk>/dial/", agent.call_back, name="agent-call-back"),
+    path("agent/callbacks/<int:pk>/done/", agent.callback_done, name="agent-callback-done"),
+    path("agent/revisits/<int:pk>/dial/", agent.revisit_dial, name="agent-revisit-dial"),
+    path("agent/revisits/<int:pk>/result/", agent.revisit_result, name="agent-revisit-result"),
     # 承办工作台
     path("unit/", unit.workbench, name="workbench"),
     path("unit/tickets/<int:pk>/", unit.ticket_detail, name="unit-ticket"),

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from callback import callbacks
-from callback.models import AgentStatus, CallbackTask
+from callback import callbacks, revisits
+from callback.models import AgentStatus, CallbackTask, Rating, Revisit
 from hotline.errors import DomainError
 from hotline.models import Role, Ticket, Unit
 from hotline.services import dispatch, tickets
@@ -26,6 +26,7 @@ agent_only = role_required([Role.AGENT])
 @agent_only
 def console(request: HttpRequest) -> HttpResponse:
     ctx = snap.agent_console(request.user)
+    ctx["ratings"] = [(value, label) for value, label in Rating.choices if value]
     ctx |= {"pause_reasons": PAUSE_REASONS, "pause_reason": request.session.get("pause_reason", "")}
     ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))}
     return render(request, "web/agent/console.html", ctx)
@@ -224,3 +225,58 @@ def call_back(request: HttpRequest, pk: int) -> HttpResponse:
             ctx["missed_message"] = _("Dialling %(number)s…") % {"number": task.number}
     ctx |= snap.missed_calls(request.user)
     return render(request, "web/agent/_missed.html", ctx)
+
+
+@agent_only
+@require_POST
+def callback_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """The outcome of a callback the agent dialled, in one click (reached, no answer, busy, wrong number)."""
+    task = get_object_or_404(CallbackTask, pk=pk)
+    ctx: dict = {}
+    try:
+        callbacks.complete_callback(task, request.user, request.POST.get("outcome", ""), request.POST.get("note", ""))
+    except DomainError as exc:
+        ctx["missed_error"] = exc.message
+    ctx |= snap.missed_calls(request.user)
+    return render(request, "web/agent/_missed.html", ctx)
+
+
+def _revisits_panel(request: HttpRequest, error: str = "", message: str = "") -> HttpResponse:
+    ctx = {**snap.revisits_due(request.user), "revisit_error": error, "revisit_message": message}
+    ctx["ratings"] = [(value, label) for value, label in Rating.choices if value]
+    return render(request, "web/agent/_revisits.html", ctx)
+
+
+@agent_only
+@require_POST
+def revisit_dial(request: HttpRequest, pk: int) -> HttpResponse:
+    """回访: take the revisit and ring the agent's phone, then the citizen's."""
+    try:
+        revisit = revisits.dial_revisit(get_object_or_404(Revisit, pk=pk), request.user)
+    except DomainError as exc:
+        return _revisits_panel(request, error=exc.message)
+    if revisit.status != "in_progress":  # the bridge could not dial: it is due again shortly
+        return _revisits_panel(request, error=revisit.last_error or _("The call could not be placed."))
+    return _revisits_panel(request, message=_("Dialling the caller…"))
+
+
+@agent_only
+@require_POST
+def revisit_result(request: HttpRequest, pk: int) -> HttpResponse:
+    """The caller's answer in one step: a rating and whether it was solved, or unreachable."""
+    revisit = get_object_or_404(Revisit, pk=pk)
+    rating = request.POST.get("rating", "")
+    reached = rating != "unreachable"
+    solved = {"yes": True, "no": False}.get(request.POST.get("solved", ""))
+    try:
+        revisits.record_result(
+            revisit,
+            request.user,
+            reached=reached,
+            rating=rating if reached else "",
+            solved=solved if reached else None,
+            comment=request.POST.get("comment", ""),
+        )
+    except DomainError as exc:
+        return _revisits_panel(request, error=exc.message)
+    return _revisits_panel(request, message=_("Revisit recorded."))

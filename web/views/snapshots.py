@@ -118,8 +118,17 @@ def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Ticket]:
     )
 
 
+def revisits_due(user: User, limit: int = 8) -> dict[str, Any]:
+    """The phone revisits this agent holds (with the reply to read out) and those waiting for an agent."""
+    from callback.revisits import revisits_for_agent
+
+    mine, due = revisits_for_agent(user)
+    held = list(mine.select_related("ticket__caller", "unit", "assignment")[:limit])
+    return {"revisits_mine": held, "revisits_due": list(due[:limit]), "revisits_total": due.count()}
+
+
 def agent_console(user: User) -> dict[str, Any]:
-    return {"state": agent_state(user), **agent_call_context(user), **missed_calls(user)}
+    return {"state": agent_state(user), **agent_call_context(user), **missed_calls(user), **revisits_due(user)}
 
 
 # --- unit workbench -------------------------------------------------------------------------
