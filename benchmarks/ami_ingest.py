@@ -712,7 +712,7 @@ async def subscribe(stop: asyncio.Event, out: Path, ready: asyncio.Future | None
     from telephony.services import WALLBOARD_GROUP
 
     layer = get_channel_layer()
-    channel = await layer.new_channel("bench.wallboard.")
+    channel = await layer.new_channel()
     await layer.group_add(WALLBOARD_GROUP, channel)
     received: list[tuple[float, str, str]] = []
     if ready is not None:

@@ -255,7 +255,9 @@ async def serve_commands(commands: Commands, stop: asyncio.Event) -> None:
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
-    channel = await layer.new_channel("telephony.bridge.")
+    # The default prefix on purpose: channels_redis serves all of a process's own channels from one
+    # Redis list per prefix with a single reader, so a second prefix would wait behind the first.
+    channel = await layer.new_channel()
     await layer.group_add(BRIDGE_GROUP, channel)
     tasks: set[asyncio.Task] = set()
     try:

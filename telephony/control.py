@@ -40,7 +40,9 @@ async def send_command(command: str, timeout: float | None = None, **args: Any) 
     if layer is None:
         raise BridgeUnavailable("no channel layer is configured")
     timeout = settings.BRIDGE_COMMAND_TIMEOUT if timeout is None else timeout
-    reply_to = await layer.new_channel("telephony.reply.")
+    # The default prefix on purpose: channels_redis serves all of a process's own channels from one
+    # Redis list per prefix with a single reader, so a second prefix would wait behind the first.
+    reply_to = await layer.new_channel()
     request_id = uuid.uuid4().hex
     await layer.group_send(
         BRIDGE_GROUP,
