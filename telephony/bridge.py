@@ -39,17 +39,23 @@ class Bridge:
         self.board = QueueBoard(tracker.config.queues)
         self.processed = 0
         self._board_dirty = False
+        self._processing = False
         self._surveys: list[calls.SurveyAnswered] = []  # answers of the batch being translated
 
     async def run(self, stop: asyncio.Event) -> None:
+        consumer = asyncio.create_task(self.consume(stop), name="ami-consumer")
         helpers = [
-            asyncio.create_task(self.consume(stop), name="ami-consumer"),
+            consumer,
             asyncio.create_task(serve_commands(self.commands, stop), name="bridge-commands"),
             asyncio.create_task(self.push_board(stop), name="wallboard"),
         ]
         try:
             await self.client.run(stop)
         finally:
+            if self._processing:
+                # Let the batch being written finish: a cancelled await does not stop the database
+                # thread, and a write left running could outlive the bridge (and its transaction).
+                await asyncio.wait({consumer}, timeout=10)
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -65,7 +71,11 @@ class Bridge:
                     batch.append(events.get_nowait())
                 except asyncio.QueueEmpty:
                     break
-            await self.process(batch)
+            self._processing = True
+            try:
+                await self.process(batch)
+            finally:
+                self._processing = False
 
     async def process(self, batch: list[tuple[Message, float]]) -> None:
         steps: list[services.Step] = []

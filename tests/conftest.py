@@ -135,3 +135,19 @@ def pytest_sessionstart(session) -> None:
         raise pytest.UsageError(f"CI requires PostgreSQL, got {engine}")
     if not settings.REDIS_URL:
         raise pytest.UsageError("CI requires REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A new channel layer object per test.
+
+    Each test runs its own event loop, and channels_redis binds its receive lock to the loop
+    that first waited on it; a layer shared across tests fails in the next loop. (A server
+    process has one loop for its life, so production keeps one layer.) It also keeps one
+    test's undelivered messages out of the next on the in-memory layer.
+    """
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
