@@ -119,6 +119,10 @@ async def timed_bridge(stop: asyncio.Event) -> None:
     async def group_send(group: str, message: dict[str, Any]) -> None:
         if message.get("type") == "wallboard.queues":
             out.write(f"board {time.time():.6f}\n")
+        elif message.get("type") == "call.screen_pop":
+            event = message.get("event") or {}
+            ext = str(event.get("interface", "")).split("/")[-1].split("@")[0]
+            out.write(f"pop {time.time():.6f} {ext} {event.get('caller_number') or '-'}\n")
         await original(group, message)
 
     layer.group_send = group_send
@@ -309,32 +313,45 @@ class Consoles:
                 on_message(text, time.time())
 
 
-def read_log(path: Path) -> tuple[dict[tuple[str, str], list[float]], list[float], list[float]]:
+def read_log(path: Path) -> dict[str, Any]:
+    """The served processes' timestamps: AgentCalled frames and pop publishes by (extension, number)."""
     called: dict[tuple[str, str], list[float]] = {}
+    published: dict[tuple[str, str], list[float]] = {}
     joins: list[float] = []
     boards: list[float] = []
     for line in path.read_text().splitlines():
         parts = line.split()
         if not parts:
             continue
-        if parts[0] == "called" and len(parts) >= 4:
-            called.setdefault((parts[2], parts[3]), []).append(float(parts[1]))
+        if parts[0] in ("called", "pop") and len(parts) >= 4:
+            into = called if parts[0] == "called" else published
+            into.setdefault((parts[2], parts[3]), []).append(float(parts[1]))
         elif parts[0] == "join":
             joins.append(float(parts[1]))
         elif parts[0] == "board":
             boards.append(float(parts[1]))
-    return called, sorted(joins), sorted(boards)
+    return {"called": called, "published": published, "joins": sorted(joins), "boards": sorted(boards)}
 
 
 def analyse(log: Path, consoles: Consoles, window: tuple[float, float], agent_exts: set[str]) -> dict[str, Any]:
     t0, t1 = window
-    called, joins, publishes = read_log(log)
+    times = read_log(log)
+    called, published, joins, publishes = times["called"], times["published"], times["joins"], times["boards"]
     sent = sum(1 for (ext, _), times in called.items() if ext in agent_exts for t in times if t0 <= t <= t1)
     pop_ms: list[float] = []
+    # The pop's two halves: the bridge (frame -> group_send, incl. the call row write) and the
+    # channel layer + web process (group_send -> socket, incl. rendering the fragment).
+    bridge_ms: list[float] = []
+    delivery_ms: list[float] = []
     for arrival, ext, number in consoles.pops:
-        times = [t for t in called.get((ext, number), []) if t <= arrival]
-        if times and t0 <= times[0] <= t1:
-            pop_ms.append((arrival - times[0]) * 1000)
+        frames = [t for t in called.get((ext, number), []) if t <= arrival]
+        if not frames or not t0 <= frames[0] <= t1:
+            continue
+        pop_ms.append((arrival - frames[0]) * 1000)
+        sends = [t for t in published.get((ext, number), []) if frames[0] <= t <= arrival]
+        if sends:
+            bridge_ms.append((sends[0] - frames[0]) * 1000)
+            delivery_ms.append((arrival - sends[0]) * 1000)
     fan_ms: list[float] = []
     in_window = [a for a in consoles.boards if t0 <= a <= t1 + 1]
     for arrival in in_window:
@@ -367,6 +384,8 @@ def analyse(log: Path, consoles: Consoles, window: tuple[float, float], agent_ex
         "agent_called_frames": sent,
         "pops_received": len(pop_ms),
         "pop": stats(pop_ms),
+        "pop_bridge": stats(bridge_ms),
+        "pop_delivery": stats(delivery_ms),
         "wallboard_publishes": sum(1 for p in publishes if t0 <= p <= t1),
         "wallboard_fanout": stats(fan_ms),
         "join_to_wallboard": stats(join_ms),
@@ -524,6 +543,14 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"{r['layer']:<7} {r['consoles']:>8} {fmt(r['calls_per_second']):>7} {r['agent_called_frames']:>9} "
             f"{r['pops_received']:>8} {fmt(pop['p50_ms']):>7} {fmt(pop['p99_ms']):>7} {fmt(pop['max_ms']):>7} | "
             f"{fmt(fan['p50_ms']):>14} {fmt(fan['p99_ms']):>6} | {fmt(join['p50_ms']):>12} {fmt(join['p99_ms']):>6}"
+        )
+    print()
+    print("pop split: bridge = AgentCalled frame -> group_send; delivery = group_send -> socket")
+    for r in results:
+        b, d = r["pop_bridge"], r["pop_delivery"]
+        print(
+            f"{r['layer']:<7} bridge p50 {fmt(b['p50_ms'])} p99 {fmt(b['p99_ms'])} ms | "
+            f"delivery p50 {fmt(d['p50_ms'])} p99 {fmt(d['p99_ms'])} ms"
         )
     for r in results:
         if r["layer"] == "redis" and r["pop"]["p99_ms"] is not None:

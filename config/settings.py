@@ -126,7 +126,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "lianxin")},
+            "CONFIG": {
+                # redis-py 8 gives every socket read a 5 s timeout, the same as channels_redis's
+                # blocking BZPOPMIN: an idle receive() then fails now and then (django/channels_redis#422)
+                # and takes the bridge's command loop or a console down. Reads must outlast the pop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": env_int("REDIS_SOCKET_TIMEOUT", 30)}],
+                "prefix": env_str("CHANNEL_PREFIX", "lianxin"),
+            },
         }
     }
 else:

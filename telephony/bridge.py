@@ -49,6 +49,8 @@ class Bridge:
             asyncio.create_task(serve_commands(self.commands, stop), name="bridge-commands"),
             asyncio.create_task(self.push_board(stop), name="wallboard"),
         ]
+        for task in helpers:
+            task.add_done_callback(_report_death)
         try:
             await self.client.run(stop)
         finally:
@@ -200,6 +202,11 @@ class Bridge:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:
                 log.warning("could not publish the wallboard picture", exc_info=True)
+
+
+def _report_death(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("bridge task %s died", task.get_name(), exc_info=task.exception())
 
 
 # Half of a queue call's events are VarSet and one in ten Newexten (dialplan bookkeeping). The audit

@@ -10,6 +10,7 @@ for later: a stale "call this citizen" must not dial minutes after the agent gav
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -250,33 +251,61 @@ async def _tolerate(action, harmless: str) -> None:
             raise
 
 
-async def serve_commands(commands: Commands, stop: asyncio.Event) -> None:
-    """Answer requests from the channel layer until ``stop`` is set."""
+async def serve_commands(commands: Commands, stop: asyncio.Event, *, retry_after: float = 1.0) -> None:
+    """Answer requests from the channel layer until ``stop`` is set.
+
+    A failing channel layer (Redis restarting, a read timing out) is logged and retried: the
+    bridge must not go deaf to the consoles while it goes on writing calls.
+    """
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
     # The default prefix on purpose: channels_redis serves all of a process's own channels from one
     # Redis list per prefix with a single reader, so a second prefix would wait behind the first.
     channel = await layer.new_channel()
-    await layer.group_add(BRIDGE_GROUP, channel)
     tasks: set[asyncio.Task] = set()
+    joined = False
     try:
         while not stop.is_set():
-            receive = asyncio.ensure_future(layer.receive(channel))
-            stopped = asyncio.ensure_future(stop.wait())
-            done, _ = await asyncio.wait({receive, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            if receive not in done:
-                receive.cancel()
+            try:
+                if not joined:  # again after a failure: the group may have been lost with Redis
+                    await layer.group_add(BRIDGE_GROUP, channel)
+                    joined = True
+                request = await _until_stopped(layer.receive(channel), stop)
+            except Exception:
+                log.exception("the bridge cannot read its commands from the channel layer; retrying")
+                joined = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), retry_after)
+                continue
+            if request is None:
                 break
-            stopped.cancel()
             # Each request in its own task: an Originate waiting 45 s must not hold up a pause.
-            task = asyncio.create_task(_answer(commands, layer, receive.result()))
+            task = asyncio.create_task(_answer(commands, layer, request))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
     finally:
-        await layer.group_discard(BRIDGE_GROUP, channel)
+        with contextlib.suppress(Exception):
+            await layer.group_discard(BRIDGE_GROUP, channel)
         for task in tasks:
             task.cancel()
+
+
+async def _until_stopped(receive, stop: asyncio.Event) -> dict[str, Any] | None:
+    """The next message, or None once ``stop`` is set first."""
+    received = asyncio.ensure_future(receive)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({received, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        received.cancel()
+        raise
+    finally:
+        stopped.cancel()
+    if received.done():
+        return received.result()
+    received.cancel()
+    return None
 
 
 async def _answer(commands: Commands, layer, request: dict[str, Any]) -> None:

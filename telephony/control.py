@@ -40,6 +40,18 @@ async def send_command(command: str, timeout: float | None = None, **args: Any) 
     if layer is None:
         raise BridgeUnavailable("no channel layer is configured")
     timeout = settings.BRIDGE_COMMAND_TIMEOUT if timeout is None else timeout
+    try:
+        reply = await _request(layer, command, args, timeout)
+    except BridgeError:
+        raise
+    except Exception as exc:  # Redis down or timing out: as good as no bridge, and said so
+        raise BridgeUnavailable(f"the channel layer failed while asking the bridge to {command}: {exc!r}") from exc
+    if not reply.get("ok"):
+        raise CommandFailed(reply.get("error") or f"{command} failed")
+    return reply
+
+
+async def _request(layer, command: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
     # The default prefix on purpose: channels_redis serves all of a process's own channels from one
     # Redis list per prefix with a single reader, so a second prefix would wait behind the first.
     reply_to = await layer.new_channel()
@@ -51,11 +63,12 @@ async def send_command(command: str, timeout: float | None = None, **args: Any) 
     # The bridge acknowledges at once and answers when Asterisk has: a bridge that is down is
     # known after BRIDGE_COMMAND_TIMEOUT even for an Originate allowed a minute to ring.
     ack_timeout = min(timeout, float(settings.BRIDGE_COMMAND_TIMEOUT))
-    deadline = asyncio.get_running_loop().time() + timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     acknowledged = False
     try:
         while True:
-            wait = ack_timeout if not acknowledged else deadline - asyncio.get_running_loop().time()
+            wait = ack_timeout if not acknowledged else deadline - loop.time()
             async with asyncio.timeout(max(wait, 0)):
                 reply = await layer.receive(reply_to)
             if reply.get("id") != request_id:
@@ -63,14 +76,11 @@ async def send_command(command: str, timeout: float | None = None, **args: Any) 
             if reply.get("type") == "bridge.ack":
                 acknowledged = True
                 continue
-            break
+            return reply
     except TimeoutError:
         if not acknowledged:
             raise BridgeUnavailable(f"the telephony bridge did not answer {command} within {ack_timeout:g} s") from None
         raise CommandFailed(f"{command}: the bridge took it but Asterisk gave no answer within {timeout:g} s") from None
-    if not reply.get("ok"):
-        raise CommandFailed(reply.get("error") or f"{command} failed")
-    return reply
 
 
 def call_bridge(command: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from hotline.models import Referral
 from telephony import bridge as bridge_module
 from telephony import control
+from telephony.calls import CallTracker, TrackerConfig
+from telephony.commands import BRIDGE_GROUP, Commands, serve_commands
 from telephony.models import Call
 from telephony.services import WALLBOARD_GROUP
 from telephony.simulator import PBXSimulator, SimulatorConfig
@@ -206,3 +208,41 @@ def test_transfer_to_110_moves_the_live_call_and_leaves_a_referral(settings, age
 def test_no_bridge_means_a_clear_timeout_not_a_hang(db):
     with pytest.raises(control.BridgeUnavailable, match="did not answer"):
         control.call_bridge("pause", timeout=0.3, extension="1001", paused=True)
+
+
+class FlakyLayer(InMemoryChannelLayer):
+    """The in-memory layer whose first receive on the bridge's channel fails, like Redis timing out."""
+
+    failures = 0
+
+    async def receive(self, channel):
+        if FlakyLayer.failures == 0 and await self.group_channels(BRIDGE_GROUP) == [channel]:
+            FlakyLayer.failures += 1
+            raise ConnectionError("Timeout reading from 127.0.0.1:6379")
+        return await super().receive(channel)
+
+    async def group_channels(self, group):
+        return list(self.groups.get(group, {}))
+
+
+def test_the_bridge_keeps_answering_after_the_channel_layer_fails(settings, caplog):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": f"{__name__}.FlakyLayer"}}
+    FlakyLayer.failures = 0
+    commands = Commands(client=None, tracker=CallTracker(TrackerConfig()))
+
+    async def main():
+        stop = asyncio.Event()
+        server = asyncio.create_task(serve_commands(commands, stop, retry_after=0.05))
+        layer = get_channel_layer()
+        await _until(lambda: _true(bool(layer.groups.get(BRIDGE_GROUP))), 5, 0.01)  # the bridge has joined
+        try:
+            # The first read fails; the bridge logs it, rejoins its group and answers this request.
+            with pytest.raises(control.CommandFailed, match="unknown command"):
+                await control.send_command("format_disk", timeout=5)
+        finally:
+            stop.set()
+            await asyncio.wait_for(server, 5)
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+    assert FlakyLayer.failures == 1
+    assert "cannot read its commands" in caplog.text
