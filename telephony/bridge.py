@@ -41,6 +41,7 @@ class Bridge:
         self._board_dirty = False
         self._processing = False
         self._surveys: list[calls.SurveyAnswered] = []  # answers of the batch being translated
+        self._pops: set[asyncio.Task] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = asyncio.create_task(self.consume(stop), name="ami-consumer")
@@ -58,9 +59,9 @@ class Bridge:
                 # Let the batch being written finish: a cancelled await does not stop the database
                 # thread, and a write left running could outlive the bridge (and its transaction).
                 await asyncio.wait({consumer}, timeout=10)
-            for task in helpers:
+            for task in [*helpers, *self._pops]:
                 task.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            await asyncio.gather(*helpers, *self._pops, return_exceptions=True)
 
     async def consume(self, stop: asyncio.Event) -> None:
         events = self.client.events
@@ -109,6 +110,9 @@ class Bridge:
         """The pure part: commands, wallboard and translator see the event; returns what to write."""
         self.commands.on_event(message)
         lifecycle = self.tracker.feed(message, at)
+        for event in lifecycle:
+            if isinstance(event, calls.AgentRinging):
+                self.pop(event)
         if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
             self._board_dirty = True
         keep = lifecycle or (self.tracker.interested_in(message) and not _audit_noise(message))
@@ -123,6 +127,22 @@ class Bridge:
                 return []
             return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
         return [services.Step(event=event, raw=raw if i == 0 else []) for i, event in enumerate(lifecycle)]
+
+    def pop(self, event: calls.AgentRinging) -> None:
+        """Send the screen pop now, beside the batch write rather than after it."""
+        task = asyncio.create_task(self._send_pop(event), name=f"pop-{event.linkedid}")
+        self._pops.add(task)
+        task.add_done_callback(self._pops.discard)
+
+    async def _send_pop(self, event: calls.AgentRinging) -> None:
+        try:
+            # Its own worker thread and pooled connection: the writer's thread is busy with the batch.
+            pop = await _read_now(services.ringing_pop)(event)
+            layer = get_channel_layer()
+            if pop is not None and layer is not None:
+                await layer.group_send(*pop)
+        except Exception:  # at-most-once like every hint: the console re-reads the call on the next one
+            log.warning("could not send the screen pop of %s", event.linkedid, exc_info=True)
 
     async def flush(self, steps: list[services.Step]) -> None:
         answers, self._surveys = self._surveys, []
@@ -202,6 +222,11 @@ class Bridge:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:
                 log.warning("could not publish the wallboard picture", exc_info=True)
+
+
+def _read_now(function):
+    """A read beside the bridge's writes: any worker thread, connections closed (pooled) after use."""
+    return database_sync_to_async(function, thread_sensitive=False)
 
 
 def _report_death(task: asyncio.Task) -> None:

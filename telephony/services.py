@@ -6,6 +6,7 @@ one small transaction, and real-time messages go out only after commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -22,7 +23,8 @@ from django.utils.module_loading import import_string
 
 from hotline.errors import IllegalTransition, InvalidInput
 from hotline.events import agent_group, publish_on_commit
-from hotline.models import Ticket, User
+from hotline.lib.phones import InvalidPhone, normalize_phone
+from hotline.models import Caller, Ticket, User
 from hotline.models.tickets import OPEN_STATUSES
 from hotline.services.tickets import find_or_create_caller
 from telephony import calls as lc
@@ -332,25 +334,50 @@ def _call_summary(call: Call) -> dict[str, Any]:
     }
 
 
-def screen_pop(call: Call) -> dict[str, Any]:
-    """What the agent's console shows while the phone rings: the caller and their tickets."""
+def caller_history(caller_id: int | None) -> dict[str, Any]:
+    """The caller's last tickets and their open ones: what tells an agent who is calling."""
     tickets: list[dict[str, Any]] = []
     open_tickets: list[dict[str, Any]] = []
-    if call.caller_id:
-        qs = Ticket.objects.filter(caller_id=call.caller_id).order_by("-created_at")
-        for ticket in qs[:10]:
-            item = {"id": ticket.pk, "number": ticket.number, "status": ticket.status, "title": ticket.title}
-            tickets.append(item)
+    if caller_id:
+        qs = Ticket.objects.filter(caller_id=caller_id).order_by("-created_at")
+        fields = ("pk", "number", "status", "title")
+        tickets = [{"id": pk, "number": n, "status": s, "title": t} for pk, n, s, t in qs.values_list(*fields)[:10]]
         open_tickets = [
-            {"id": t.pk, "number": t.number, "status": t.status, "title": t.title}
-            for t in qs.filter(status__in=OPEN_STATUSES)[:10]
+            {"id": pk, "number": n, "status": s, "title": t}
+            for pk, n, s, t in qs.filter(status__in=OPEN_STATUSES).values_list(*fields)[:10]
         ]
-    return {
-        "caller_id": call.caller_id,
-        "caller_name": call.caller.name if call.caller_id else call.caller_name,
-        "previous_tickets": tickets,
-        "open_tickets": open_tickets,
+    return {"caller_id": caller_id, "previous_tickets": tickets, "open_tickets": open_tickets}
+
+
+def screen_pop(call: Call) -> dict[str, Any]:
+    """What the agent's console shows while the phone rings, for a stored call."""
+    name = call.caller.name if call.caller_id else call.caller_name
+    return {"caller_name": name, **caller_history(call.caller_id)}
+
+
+def ringing_pop(event: lc.AgentRinging) -> tuple[str, dict[str, Any]] | None:
+    """The screen pop for a ringing agent, read (never written) straight from the event.
+
+    The bridge sends it the moment it reads AgentCalled, not after the batch holding the event
+    is written: the agent sees who is calling while the phone rings, not a write later. The
+    call's row may not exist yet, so the pop names the call by its linkedid. None when the
+    interface is nobody's phone. Only this agent gets the caller's history.
+    """
+    user = agent_for_interface(event.interface)
+    if user is None:
+        return None
+    caller = None
+    with contextlib.suppress(InvalidPhone):
+        caller = Caller.objects.filter(phone=normalize_phone(event.caller_number)).only("pk", "name").first()
+    message = {
+        "type": "call.screen_pop",
+        "event": event.as_dict(),
+        "linkedid": event.linkedid,
+        "caller_number": event.caller_number,
+        "caller_name": caller.name if caller else "",
+        **caller_history(caller.pk if caller else None),
     }
+    return agent_group(user.pk), message
 
 
 def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None = None) -> None:
@@ -364,9 +391,6 @@ def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None =
     )
     if user is not None:
         groups.append(agent_group(user.pk))
-        if isinstance(event, lc.AgentRinging) and call is not None:
-            # Only the agent whose phone rings gets the caller's history; the wallboard needs no personal data.
-            _post([agent_group(user.pk)], {**message, "type": "call.screen_pop", **screen_pop(call)}, outbox)
     _post(groups, message, outbox)
 
 

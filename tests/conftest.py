@@ -148,6 +148,10 @@ def _fresh_channel_layer():
     """
     from channels.layers import channel_layers
 
+    from web.consumers import WallboardConsumer
+
     channel_layers.backends.clear()
+    WallboardConsumer.today.clear()  # a figure cached by the last test is not this test's
+    WallboardConsumer.overdue.clear()
     yield
     channel_layers.backends.clear()

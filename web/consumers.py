@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -43,6 +47,29 @@ CALL_EVENTS = (
     "ivr_choice",
     "ended",
 )
+
+
+class Shared:
+    """One computation for every console of this process asking within ``max_age`` seconds.
+
+    Ten wallboards on one server would otherwise run the same day-wide queries ten times a second.
+    """
+
+    def __init__(self, compute: Callable[[], Any], max_age: float) -> None:
+        self.compute, self.max_age = compute, max_age
+        self._lock = threading.Lock()
+        self._at = -math.inf
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if time.monotonic() - self._at > self.max_age:
+                self._value, self._at = self.compute(), time.monotonic()
+            return self._value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._at = -math.inf
 
 
 class ConsoleConsumer(AsyncWebsocketConsumer):
@@ -121,13 +148,15 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         """(template, context) pairs to render for ``part``; runs in a worker thread (ORM allowed)."""
         raise NotImplementedError
 
-    @database_sync_to_async
-    def render(self, part: str, message: dict[str, Any] | None = None) -> str:
+    def render_now(self, part: str, message: dict[str, Any] | None = None) -> str:
         with translation.override(self.language):
             return "".join(
                 render_to_string(template, {**ctx, "user": self.user, "oob": True, "csrf_token": self.csrf_token})
                 for template, ctx in self.fragments(part, message)
             )
+
+    # Parts whose fragments need the database render in the worker thread, one at a time.
+    render = database_sync_to_async(render_now)
 
     async def refresh(self, part: str) -> None:
         """Re-render ``part`` soon; hints arriving meanwhile are folded into one render."""
@@ -175,8 +204,9 @@ class AgentConsumer(ConsoleConsumer):
         ]
 
     async def call_screen_pop(self, message: dict[str, Any]) -> None:
-        # The pop is rendered from the message itself: it is the fastest path and carries everything shown.
-        await self.send(text_data=await self.render("pop", message))
+        # The message carries everything the pop shows, so it renders right here in the event loop
+        # (no database): it does not queue behind other consoles' renders in the worker thread.
+        await self.send(text_data=self.render_now("pop", message))
 
     async def call_event(self, message: dict[str, Any]) -> None:
         await self.refresh("call")
@@ -232,6 +262,8 @@ class WallboardConsumer(ConsoleConsumer):
 
     roles = frozenset({Role.SUPERVISOR})
     coalesce = 1.0
+    today = Shared(snap.wallboard_today, max_age=coalesce)
+    overdue = Shared(snap.overdue_by_unit, max_age=coalesce)
 
     def groups_for(self, user) -> list[str]:
         return [WALLBOARD_GROUP, CENTER_GROUP]
@@ -240,9 +272,9 @@ class WallboardConsumer(ConsoleConsumer):
         if part == "queues":
             return [("web/center/_queues.html", {"queues": message["queues"], "from_database": False})]
         if part == "today":
-            return [("web/center/_today.html", snap.wallboard_today())]
+            return [("web/center/_today.html", self.today())]
         if part == "overdue":
-            return [("web/center/_overdue.html", {"overdue": snap.overdue_by_unit()})]
+            return [("web/center/_overdue.html", {"overdue": self.overdue()})]
         ctx = snap.wallboard()
         return [
             ("web/center/_queues.html", ctx),

@@ -189,6 +189,9 @@ def test_simulated_traffic_through_the_bridge_becomes_call_rows_and_live_message
     assert ended_ids <= {r["linkedid"] for r in rows}
     console_types = {m["type"] for m in console_messages}
     assert "call.answered" in console_types or "call.ended" in console_types
+    pops = [m for m in console_messages if m["type"] == "call.screen_pop"]
+    assert pops and {p["linkedid"] for p in pops} <= {r["linkedid"] for r in rows}
+    assert all(p["caller_number"].startswith("13") and "previous_tickets" in p for p in pops)
     assert all(m.get("agent_id") in (None, agent.pk) for m in console_messages)
 
 

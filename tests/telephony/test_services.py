@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from hotline.models import Caller
+from hotline.services import tickets
 from telephony import services
-from telephony.calls import CallEnded, CallTracker, TrackerConfig
+from telephony.calls import AgentRinging, CallEnded, CallTracker, TrackerConfig
 from telephony.models import Call, CallEvent
+from tests.factories import new_ticket
 from tests.telephony.traces import parse_trace, replay
 
 pytestmark = pytest.mark.django_db
@@ -116,18 +118,46 @@ def test_pbx_epoch_is_stable_across_bridge_restarts() -> None:
     assert services.resolve_pbx_epoch(2000) == 2000
 
 
-def test_ringing_sends_screen_pop_to_that_agent_only(agent, django_capture_on_commit_callbacks, monkeypatch) -> None:
+def test_call_messages_go_to_the_wallboard_and_the_agent_without_personal_history(
+    agent, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
     sent: list[tuple[list[str], dict]] = []
     monkeypatch.setattr("hotline.events._send", lambda groups, event: sent.append((groups, event)))
     with django_capture_on_commit_callbacks(execute=True):
         record("answered")
-    pops = [(g, e) for g, e in sent if e["type"] == "call.screen_pop"]
-    assert [g for g, _ in pops] == [[f"agent.{agent.pk}"]]
-    assert pops[0][1]["caller_number"] == "13800138000"
-    assert {"previous_tickets", "open_tickets", "call_id"} <= set(pops[0][1])
+    # The screen pop is the bridge's to send, at once (ringing_pop); the lifecycle messages carry no history.
+    assert not [e for _, e in sent if e["type"] == "call.screen_pop" or "previous_tickets" in e]
     types = [e["type"] for g, e in sent if "wallboard" in g]
     assert types == ["call.offered", "call.ringing", "call.answered", "call.agent_released", "call.ended"]
     assert all(f"agent.{agent.pk}" in g for g, e in sent if e["type"] in ("call.answered", "call.ended"))
+
+
+def _ringing(number: str = "13800138000", interface: str = "Local/1001@agents") -> AgentRinging:
+    return AgentRinging(
+        linkedid="1795770144.0", pbx_epoch=1795770000, at=None, queue="12345",
+        interface=interface, member_name="agent1001", caller_number=number,
+    )  # fmt: skip
+
+
+def test_the_ringing_pop_goes_to_that_agent_only_with_the_callers_history(agent) -> None:
+    earlier = tickets.resolve_on_call(new_ticket(agent, caller_name="王先生", category="consultation"), agent, "已解答")
+    assert earlier.status == "closed"
+    open_one = new_ticket(agent)
+    caller = open_one.caller
+    group, message = services.ringing_pop(_ringing("13800138000"))
+    assert group == f"agent.{agent.pk}"
+    assert message["type"] == "call.screen_pop" and message["linkedid"] == "1795770144.0"
+    assert message["caller_name"] == "王先生" and message["caller_id"] == caller.pk
+    assert {t["number"] for t in message["previous_tickets"]} == {earlier.number, open_one.number}
+    assert [t["number"] for t in message["open_tickets"]] == [open_one.number]
+
+
+def test_the_ringing_pop_of_a_first_time_or_anonymous_caller_has_no_history(agent) -> None:
+    for number in ("13900139000", "anonymous", ""):
+        _, message = services.ringing_pop(_ringing(number))
+        assert (message["caller_id"], message["previous_tickets"], message["open_tickets"]) == (None, [], [])
+    assert not Caller.objects.exists()  # a pop only reads
+    assert services.ringing_pop(_ringing(interface="Local/4999@agents")) is None  # nobody's phone
 
 
 def test_final_summary_matches_tracker() -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hotline.models import Assignment, Referral, Ticket, TicketStatus, Unit
 from hotline.services import dispatch, tickets
+from telephony.models import Call
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,17 @@ def test_agent_registers_from_the_console_and_dispatches_a_suggestion(agent, com
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.DISPATCHED
     assert Assignment.objects.get(ticket=ticket).unit == yh
+
+
+def test_the_register_form_from_a_pop_is_filled_from_the_call_named_by_its_linkedid(agent):
+    Call.objects.create(linkedid="1700000000.42", pbx_epoch=1600000000, caller_number="13800000001")
+    Call.objects.create(linkedid="1700000000.42", pbx_epoch=1700000000, caller_number="13812345678")
+    client = client_for(agent)
+    page = client.get("/agent/register/", {"linkedid": "1700000000.42"}).content.decode()
+    # The newest PBX boot's call of that id: linkedids start over when Asterisk restarts.
+    assert 'value="13812345678"' in page and 'value="1700000000.42"' in page
+    blank = client.get("/agent/register/", {"linkedid": "no-such-call"}).content.decode()
+    assert 'name="phone"' in blank and "13812345678" not in blank  # no such call: a blank form, not an error
 
 
 def test_resolve_on_call_needs_the_answer_given(agent, complaint):

@@ -86,8 +86,10 @@ def _initial_from_call(call: Call | None) -> dict:
 def register_form(request: HttpRequest) -> HttpResponse:
     """The register form, pre-filled from a call (or blank). Agents are center staff: they see numbers in full."""
     call = None
-    if request.GET.get("call", "").isdigit():
-        call = Call.objects.filter(pk=request.GET["call"]).select_related("caller").first()
+    if linkedid := request.GET.get("linkedid", "").strip():
+        # The pop names the call by its linkedid (it may go out before the call's row is written);
+        # the newest PBX boot's call of that id is the ringing one.
+        call = Call.objects.filter(linkedid=linkedid).select_related("caller").order_by("-pbx_epoch").first()
     ctx = {"form": RegisterForm(initial=_initial_from_call(call)), "from_call": call.pk if call else ""}
     return render(request, "web/agent/_work.html", ctx)
 
