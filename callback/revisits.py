@@ -35,7 +35,7 @@ from callback.models import (
 )
 from callback.sms.services import queue_sms
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
-from hotline.events import CENTER_GROUP, agent_group, publish_on_commit
+from hotline.events import AGENTS_GROUP, CENTER_GROUP, agent_group, publish_on_commit
 from hotline.lib.phones import national_digits
 from hotline.models import Role, SlaPolicy, Ticket, TicketStatus, User
 from hotline.models.network import CENTER_ROLES
@@ -95,13 +95,15 @@ def schedule_revisit(ticket: Ticket, *, channel: str | None = None, now: datetim
     lead = current_lead(ticket)
     try:
         with transaction.atomic():
-            return Revisit.objects.create(
+            revisit = Revisit.objects.create(
                 ticket=ticket,
                 assignment=lead,
                 unit=lead.unit if lead else None,
                 channel=channel,
                 scheduled_for=revisit_time(ticket, now),
             )
+            _announce(revisit)
+            return revisit
     except IntegrityError:  # scheduled by a concurrent job run
         return _open_revisit(ticket)
 
@@ -121,7 +123,14 @@ def _cancel(revisit: Revisit, why: str) -> bool:
         )
         if done:
             timeline.record(revisit.ticket, "revisit.cancelled", None, note=why, data={"revisit": revisit.pk})
+            _announce(revisit)
     return bool(done)
+
+
+def _announce(revisit: Revisit) -> None:
+    """Agent consoles re-read their revisit lists: a phone revisit came, went or changed hands."""
+    if revisit.channel == RevisitChannel.PHONE:
+        publish_on_commit([AGENTS_GROUP], {"type": "revisit.changed", "revisit_id": revisit.pk})
 
 
 def cancel_stale_revisits(limit: int = 500) -> int:
@@ -165,6 +174,7 @@ def claim_revisit(revisit: Revisit, agent: User, now: datetime | None = None) ->
     if claimed != 1:
         raise IllegalTransition("this revisit is not due or is taken by someone else")
     revisit.refresh_from_db()
+    _announce(revisit)  # gone from every other agent's list
     return revisit
 
 
@@ -217,6 +227,7 @@ def dial_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> 
                 last_error=dialled.error,
                 scheduled_for=now + dialled.retry_after,
             )
+            _announce(revisit)
     revisit.refresh_from_db()
     return revisit
 
@@ -461,9 +472,12 @@ def record_ivr_result(value: str) -> Revisit:
 def release_expired_claims(now: datetime | None = None) -> int:
     """Job step: a phone revisit claimed by an agent who went away is due again."""
     now = now or timezone.now()
-    return Revisit.objects.filter(channel=RevisitChannel.PHONE, status=R.IN_PROGRESS, lease_until__lt=now).update(
+    released = Revisit.objects.filter(channel=RevisitChannel.PHONE, status=R.IN_PROGRESS, lease_until__lt=now).update(
         status=R.SCHEDULED, agent=None, lease_until=None
     )
+    if released:
+        publish_on_commit([AGENTS_GROUP], {"type": "revisit.changed", "released": released})
+    return released
 
 
 # --- appeals ---------------------------------------------------------------------------------

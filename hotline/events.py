@@ -16,6 +16,8 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 CENTER_GROUP = "center"
+# Every agent console: news that changes what all of them may take (a revisit claimed or due).
+AGENTS_GROUP = "agents"
 
 
 def unit_group(unit_id: int) -> str:

@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -23,9 +24,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
-from hotline.events import CENTER_GROUP, agent_group, unit_group
+from hotline.events import AGENTS_GROUP, CENTER_GROUP, agent_group, unit_group
 from hotline.models import Role
 from web.signals import session_group, user_group
 from web.views import snapshots as snap
@@ -33,6 +34,22 @@ from web.views import snapshots as snap
 log = logging.getLogger(__name__)
 
 CLOSE_REVOKED = 4001  # the session ended: the page goes back to the login screen, no reconnect
+EXPIRY_RECHECK = 3600.0  # seconds between looks at a far-off session expiry
+
+
+def session_seconds_left(session_key: str) -> float:
+    """Seconds until the session expires; 0 when it has already, or is gone (logged out, cleared)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if not store.load():  # the backends return nothing for an expired or deleted session
+        return 0.0
+    model = getattr(store, "model", None)  # db and cached_db keep the expiry on the row
+    if model is not None:
+        expires = model.objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
+    else:
+        expires = store.get_expiry_date()
+    return max((expires - timezone.now()).total_seconds(), 0.0) if expires else 0.0
+
+
 WALLBOARD_GROUP = "wallboard"
 CALL_EVENTS = (
     "offered",
@@ -88,8 +105,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.joined = [user_group(user.pk), *self.groups_for(user)]
         session = self.scope.get("session")
-        if session is not None and session.session_key:
-            self.joined.append(session_group(session.session_key))
+        self.session_key = session.session_key if session is not None else None
+        if self.session_key:
+            self.joined.append(session_group(self.session_key))
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.language = self._language()
@@ -98,6 +116,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self._flush_task: asyncio.Task | None = None
         await self.accept()
         await self.send(text_data=await self.render("snapshot"))
+        if self.session_key:
+            self._expiry_task = asyncio.create_task(self._close_when_session_ends())
 
     def allowed(self, user) -> bool:
         return user.role in self.roles or user.is_superuser
@@ -105,9 +125,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        task = getattr(self, "_flush_task", None)
-        if task is not None:
-            task.cancel()
+        for name in ("_flush_task", "_expiry_task"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Other apps add message types to the groups we share; one we do not know is ignored,
@@ -122,6 +143,16 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         await self.close(code=CLOSE_REVOKED)
+
+    async def _close_when_session_ends(self) -> None:
+        """An open console ends with its session, at the expiry instant, not at the next reconnect."""
+        while True:
+            left = await database_sync_to_async(session_seconds_left)(self.session_key)
+            if left <= 0:
+                await self.close(code=CLOSE_REVOKED)
+                return
+            # Look again then, not trust the first answer: a session saved since has a later expiry.
+            await asyncio.sleep(min(left, EXPIRY_RECHECK))
 
     # --- rendering ---------------------------------------------------------------------
 
@@ -184,10 +215,31 @@ class AgentConsumer(ConsoleConsumer):
     def allowed(self, user) -> bool:
         return user.role == Role.AGENT  # a console rings one phone: only an agent has one
 
+    # Revisits fall due by the clock, not only on news: the list is re-read this often too (seconds).
+    revisit_clock = 60.0
+
     def groups_for(self, user) -> list[str]:
-        return [agent_group(user.pk)]
+        return [agent_group(user.pk), AGENTS_GROUP]
+
+    async def connect(self) -> None:
+        await super().connect()
+        if getattr(self, "user", None) is not None:
+            self._clock_task = asyncio.create_task(self._revisit_clock())
+
+    async def disconnect(self, code: int) -> None:
+        clock = getattr(self, "_clock_task", None)
+        if clock is not None:
+            clock.cancel()
+        await super().disconnect(code)
+
+    async def _revisit_clock(self) -> None:
+        while True:
+            await asyncio.sleep(self.revisit_clock)
+            await self.refresh("revisits")
 
     def fragments(self, part, message=None):
+        if part == "revisits":
+            return [("web/agent/_revisits.html", snap.revisits_due(self.user))]
         if part == "pop":
             ctx = snap.pop_context(message)
             ctx["call"] = None
@@ -201,6 +253,7 @@ class AgentConsumer(ConsoleConsumer):
             ("web/agent/_state.html", {"state": ctx["state"]}),
             ("web/agent/_pop.html", ctx),
             ("web/agent/_missed.html", ctx),
+            ("web/agent/_revisits.html", ctx),
         ]
 
     async def call_screen_pop(self, message: dict[str, Any]) -> None:
@@ -215,6 +268,12 @@ class AgentConsumer(ConsoleConsumer):
 
     async def callback_offered(self, message: dict[str, Any]) -> None:
         await self.refresh("missed")
+
+    async def revisit_changed(self, message: dict[str, Any]) -> None:
+        await self.refresh("revisits")
+
+    async def revisit_done(self, message: dict[str, Any]) -> None:
+        await self.refresh("revisits")
 
 
 for _kind in CALL_EVENTS:

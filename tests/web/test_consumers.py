@@ -297,6 +297,38 @@ def test_deactivation_closes_the_socket_and_refuses_a_new_one(supervisor):
     run(scenario)
 
 
+def test_an_open_socket_closes_when_its_session_expires_unless_the_session_was_extended(dispatcher):
+    def session_for(seconds: int) -> SessionStore:
+        session = SessionStore()
+        session[SESSION_KEY] = str(dispatcher.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = dispatcher.get_session_auth_hash()
+        session.set_expiry(seconds)
+        session.create()
+        return session
+
+    async def scenario():
+        ending = await sync_to_async(session_for)(2)
+        extended = await sync_to_async(session_for)(2)
+        closing = communicator("/ws/dispatch/", ending.session_key)
+        staying = communicator("/ws/dispatch/", extended.session_key)
+        for comm in (closing, staying):
+            assert (await comm.connect(timeout=5))[0]
+            await comm.receive_from(timeout=5)
+
+        def extend():
+            extended.set_expiry(3600)  # what a request that saves the session does
+            extended.save()
+
+        await sync_to_async(extend)()
+        # The expiring one closes at its expiry instant, with no message or reconnect to prompt it.
+        assert await closing.receive_output(timeout=5) == {"type": "websocket.close", "code": 4001}
+        assert await staying.receive_nothing(timeout=1.5)
+        await staying.disconnect()
+
+    run(scenario)
+
+
 def test_center_group_is_joined_by_the_wallboard(supervisor):
     async def scenario():
         comm, _ = await connect_as(supervisor, "/ws/wallboard/")
@@ -329,3 +361,59 @@ def test_forms_pushed_over_the_socket_carry_a_token_the_csrf_check_accepts(agent
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', snapshot).group(1)
     response = client.post("/agent/state/", {"state": "offline", "csrfmiddlewaretoken": token})
     assert response.status_code == 200  # a missing or wrong token would be 403
+
+
+def _quiet_revisit(agent, dispatcher, yuhu, *, due: bool):
+    """A phone revisit, made due (or not) quietly, as time passing would: no message about it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from callback import revisits
+    from callback.models import Revisit
+    from tests.callback.conftest import revisit_pending_ticket
+
+    revisit = revisits.schedule_revisit(revisit_pending_ticket(agent, dispatcher, yuhu), channel="phone")
+    when = timezone.now() + timedelta(minutes=-1 if due else 1)
+    Revisit.objects.filter(pk=revisit.pk).update(scheduled_for=when)
+    return Revisit.objects.select_related("ticket").get(pk=revisit.pk)
+
+
+def test_a_revisit_taken_by_another_agent_leaves_the_list_at_once(agent, agent2, dispatcher, yuhu, settings):
+    from callback import revisits
+
+    settings.CALLBACK_HOURS = "00:00-23:59"
+
+    async def scenario():
+        due = await sync_to_async(_quiet_revisit)(agent, dispatcher, yuhu, due=True)
+        number = due.ticket.number
+        comm, _ = await connect_as(agent2, "/ws/agent/")
+        assert number in await comm.receive_from(timeout=5)
+        await sync_to_async(revisits.claim_revisit)(due, agent)
+        # Well before the console's one-minute clock: the claim's hint re-rendered the list.
+        frame = await receive_until(comm, 'id="revisits"', timeout=3)
+        assert number not in frame
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_a_revisit_falling_due_appears_by_the_clock(agent, agent2, dispatcher, yuhu, settings, monkeypatch):
+    from django.utils import timezone
+
+    from callback.models import Revisit
+    from web.consumers import AgentConsumer
+
+    settings.CALLBACK_HOURS = "00:00-23:59"
+    monkeypatch.setattr(AgentConsumer, "revisit_clock", 0.3)
+
+    async def scenario():
+        later = await sync_to_async(_quiet_revisit)(agent, dispatcher, yuhu, due=False)
+        number = later.ticket.number
+        comm, _ = await connect_as(agent2, "/ws/agent/")
+        assert number not in await comm.receive_from(timeout=5)
+        await sync_to_async(Revisit.objects.filter(pk=later.pk).update)(scheduled_for=timezone.now())
+        assert 'id="revisits"' in await receive_until(comm, number)
+        await comm.disconnect()
+
+    run(scenario)
