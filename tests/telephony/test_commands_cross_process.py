@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,18 +21,13 @@ import pytest
 from django.conf import settings as django_settings
 
 from telephony import control
+from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
     not django_settings.REDIS_URL, reason="the in-memory channel layer cannot cross processes (CI sets REDIS_URL)"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def bridge_process(tmp_path, settings):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.sqlite3'}",
         "REDIS_URL": django_settings.REDIS_URL,
         "CHANNEL_PREFIX": prefix,
-        "AMI_PORT": str(_free_port()),
+        "AMI_PORT": str(free_port()),
         "AMI_SIMULATOR_CALLS_PER_MINUTE": "0",  # no traffic: only the consoles' commands
         "EMBEDDED_SERVICES": "telephony.simulator.run,telephony.bridge.run",
         "DEBUG": "1",
@@ -53,7 +47,7 @@ def bridge_process(tmp_path, settings):
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=120)
     server = subprocess.Popen(
-        [*manage, "serve", "--port", str(_free_port())],
+        [*manage, "serve", "--port", str(free_port())],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -66,12 +60,7 @@ def bridge_process(tmp_path, settings):
     try:
         yield
     finally:
-        server.terminate()
-        try:
-            output = server.communicate(timeout=20)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            server.kill()
-            output = server.communicate()[0].decode(errors="replace")
+        output = stop(server)
     assert "Traceback" not in output, output[-4000:]
 
 

@@ -7,7 +7,6 @@ ports, and waits (bounded) for calls to flow into Call rows and for pages to ans
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,13 +14,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.servers import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_runs_the_simulator_and_bridge_and_calls_become_rows(tmp_path):
@@ -55,11 +50,6 @@ def test_serve_runs_the_simulator_and_bridge_and_calls_become_rows(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/admin/login/", timeout=10) as response:
             assert response.status == 200
     finally:
-        server.terminate()
-        try:
-            output = server.communicate(timeout=20)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            server.kill()
-            output = server.communicate()[0].decode(errors="replace")
+        output = stop(server)
     assert "Traceback" not in output, output[-3000:]
     assert "hotline-secret" not in output  # the AMI secret is never logged
