@@ -7,6 +7,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -134,15 +135,28 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Channels -----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# No socket timeout on the channel layer's Redis connections, as before redis-py 8 (which made it 5 s):
+# - a read timeout as long as channels_redis's blocking 5 s BZPOPMIN makes an idle receive() fail
+#   now and then (django/channels_redis#422), which once left the bridge deaf to every console;
+# - with any timeout redis-py sends each command under asyncio.wait_for, which on Python 3.11
+#   swallows a cancellation that lands as the send completes (CPython gh-86296): a cancelled
+#   receive() then never ends (tests/telephony/test_commands.py hung on it).
+# A dead Redis peer is found by TCP keepalive instead: about a minute of silence.
+REDIS_SOCKET_OPTIONS = {
+    "socket_timeout": None,
+    "socket_keepalive": True,
+    "socket_keepalive_options": {
+        option: value
+        for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
+        if (option := getattr(socket, name, None)) is not None
+    },
+}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py 8 gives every socket read a 5 s timeout, the same as channels_redis's
-                # blocking BZPOPMIN: an idle receive() then fails now and then (django/channels_redis#422)
-                # and takes the bridge's command loop or a console down. Reads must outlast the pop.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": env_int("REDIS_SOCKET_TIMEOUT", 30)}],
+                "hosts": [{"address": REDIS_URL, **REDIS_SOCKET_OPTIONS}],
                 "prefix": env_str("CHANNEL_PREFIX", "lianxin"),
             },
         }
