@@ -142,7 +142,10 @@ REDIS_URL = env_str("REDIS_URL", "")
 #   swallows a cancellation that lands as the send completes (CPython gh-86296): a cancelled
 #   receive() then never ends (tests/telephony/test_commands.py hung on it).
 # A dead Redis peer is found by TCP keepalive instead: about a minute of silence.
+# redis-py 8 also caps a pool at 100 connections and fails the 101st command at once: a web process
+# whose hundred consoles close together (a shift ends, a proxy restarts) sends 400 group_discards.
 REDIS_SOCKET_OPTIONS = {
+    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000),  # per process
     "socket_timeout": None,
     "socket_keepalive": True,
     "socket_keepalive_options": {

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 _BOARD_EVENTS = MEMBER_EVENTS | {"QueueMemberRemoved", "QueueCallerJoin", "QueueCallerLeave", "AgentConnect"}
 BOARD_INTERVAL = 0.5  # at most two wallboard pushes a second, however busy the queue
 MAX_BATCH = 500  # AMI events written in one transaction at most
+PUBLISH_CONCURRENCY = 32  # channel-layer sends in flight at once
 
 
 class Bridge:
@@ -172,7 +173,15 @@ class Bridge:
         layer = get_channel_layer()
         if layer is None or not outbox:
             return
-        sends = [layer.group_send(group, message) for groups, message in outbox for group in groups]
+        # A busy batch holds hundreds of messages: a bounded number in flight keeps the Redis pool
+        # (and its connection limit) out of the way of the consoles' own traffic.
+        gate = asyncio.Semaphore(PUBLISH_CONCURRENCY)
+
+        async def send(group: str, message: dict) -> None:
+            async with gate:
+                await layer.group_send(group, message)
+
+        sends = [send(group, message) for groups, message in outbox for group in groups]
         for result in await asyncio.gather(*sends, return_exceptions=True):
             if isinstance(result, Exception):  # at-most-once: consoles resync from the database
                 log.warning("could not publish a call message: %r", result)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -233,9 +234,12 @@ class AgentConsumer(ConsoleConsumer):
         await super().disconnect(code)
 
     async def _revisit_clock(self) -> None:
+        # A random first tick: consoles that connected together (a shift starting, a server restart)
+        # must not all re-read at the same second.
+        await asyncio.sleep(random.uniform(0, self.revisit_clock))
         while True:
-            await asyncio.sleep(self.revisit_clock)
             await self.refresh("revisits")
+            await asyncio.sleep(self.revisit_clock)
 
     def fragments(self, part, message=None):
         if part == "revisits":

@@ -129,3 +129,16 @@ def test_a_cancelled_receive_on_the_configured_layer_always_ends():
         return lingering
 
     assert asyncio.run(main()) == 0
+
+
+def test_a_hundred_consoles_closing_at_once_do_not_run_the_layer_out_of_connections():
+    """Each closing console discards its four groups at once; redis-py 8's default pool stops at 100."""
+    layer = get_channel_layer()
+
+    async def main():
+        channels = [await layer.new_channel() for _ in range(100)]
+        groups = [f"test.storm.{n}" for n in range(4)]
+        await asyncio.gather(*(layer.group_add(g, c) for c in channels for g in groups))
+        await asyncio.gather(*(layer.group_discard(g, c) for c in channels for g in groups))
+
+    asyncio.run(main())
