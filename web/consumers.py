@@ -233,6 +233,12 @@ class AgentConsumer(ConsoleConsumer):
             clock.cancel()
         await super().disconnect(code)
 
+    def pause_reason(self) -> str:
+        """The reason the agent gave for their pause, kept in their session by the state form (thread only)."""
+        if not self.session_key:
+            return ""
+        return import_module(settings.SESSION_ENGINE).SessionStore(self.session_key).get("pause_reason", "")
+
     async def _revisit_clock(self) -> None:
         # A random first tick: consoles that connected together (a shift starting, a server restart)
         # must not all re-read at the same second.
@@ -249,12 +255,15 @@ class AgentConsumer(ConsoleConsumer):
             ctx["call"] = None
             return [("web/agent/_pop.html", ctx)]
         if part == "call":
-            return [("web/agent/_pop.html", snap.agent_call_context(self.user))]
+            # Answering and hanging up change the state shown too (on a call, then the chosen one).
+            ctx = snap.agent_call_context(self.user)
+            state = snap.agent_state_panel(self.user, ctx["call"], self.pause_reason())
+            return [("web/agent/_state.html", state), ("web/agent/_pop.html", ctx)]
         if part == "missed":
             return [("web/agent/_missed.html", snap.missed_calls(self.user))]
-        ctx = snap.agent_console(self.user)
+        ctx = snap.agent_console(self.user, self.pause_reason())
         return [
-            ("web/agent/_state.html", {"state": ctx["state"]}),
+            ("web/agent/_state.html", ctx),
             ("web/agent/_pop.html", ctx),
             ("web/agent/_missed.html", ctx),
             ("web/agent/_revisits.html", ctx),

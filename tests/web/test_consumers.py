@@ -417,3 +417,43 @@ def test_a_revisit_falling_due_appears_by_the_clock(agent, agent2, dispatcher, y
         await comm.disconnect()
 
     run(scenario)
+
+
+def test_the_agent_state_panel_over_the_socket_keeps_its_reasons_and_shows_the_call(agent):
+    from django.utils import timezone
+
+    from callback.callbacks import set_agent_status
+    from callback.models import AgentStatus
+    from telephony.models import Call
+
+    def paused_for_training() -> str:
+        set_agent_status(agent, AgentStatus.PAUSED)
+        key = session_cookie(agent)
+        session = SessionStore(key)
+        session["pause_reason"] = "training"  # what the state form keeps
+        session.save()
+        return key
+
+    async def scenario():
+        comm = communicator("/ws/agent/", await sync_to_async(paused_for_training)())
+        assert (await comm.connect(timeout=5))[0]
+        snapshot = await comm.receive_from(timeout=5)
+        state = snapshot.split('id="agent-state"')[1].split("</section>")[0]
+        # The snapshot replaces the page's panel: its pause reasons must still be there to choose from.
+        assert 'value="training"' in state and 'value="wrap-up"' in state and "badge-paused" in state
+        assert "(培训)" in state or "(Training)" in state
+
+        def answered() -> Call:
+            return Call.objects.create(
+                linkedid="1795770144.9", pbx_epoch=1, agent=agent, caller_number="13800138000",
+                offered_at=timezone.now(), answered_at=timezone.now(),
+            )  # fmt: skip
+
+        await sync_to_async(answered)()
+        await get_channel_layer().group_send(agent_group(agent.pk), {"type": "call.answered"})
+        frame = await receive_until(comm, "badge-on_call")
+        state = frame.split('id="agent-state"')[1].split("</section>")[0]
+        assert "badge-on_call" in state and "(培训)" not in state and 'value="training"' in state
+        await comm.disconnect()
+
+    run(scenario)

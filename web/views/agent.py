@@ -16,7 +16,7 @@ from hotline.services import knowledge as knowledge_base
 from routing.suggest import suggest_for_ticket
 from telephony import control
 from telephony.models import Call
-from web.forms import PAUSE_REASONS, AgentStateForm, RegisterForm, TransferForm
+from web.forms import AgentStateForm, RegisterForm, TransferForm
 from web.views import role_required
 from web.views import snapshots as snap
 
@@ -25,20 +25,15 @@ agent_only = role_required([Role.AGENT])
 
 @agent_only
 def console(request: HttpRequest) -> HttpResponse:
-    ctx = snap.agent_console(request.user)
+    ctx = snap.agent_console(request.user, request.session.get("pause_reason", ""))
     ctx["ratings"] = [(value, label) for value, label in Rating.choices if value]
-    ctx |= {"pause_reasons": PAUSE_REASONS, "pause_reason": request.session.get("pause_reason", "")}
     ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))}
     return render(request, "web/agent/console.html", ctx)
 
 
 def _state_panel(request: HttpRequest, error: str = "") -> HttpResponse:
-    ctx = {
-        "state": snap.agent_state(request.user),
-        "pause_reasons": PAUSE_REASONS,
-        "pause_reason": request.session.get("pause_reason", ""),
-        "state_error": error,
-    }
+    ctx = snap.agent_state_panel(request.user, snap.current_call(request.user), request.session.get("pause_reason", ""))
+    ctx["state_error"] = error
     return render(request, "web/agent/_state.html", ctx)
 
 

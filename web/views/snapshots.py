@@ -49,7 +49,10 @@ KPI_LABELS = {
 # --- agent console -------------------------------------------------------------------------
 
 
-def agent_state(user: User) -> dict[str, Any]:
+def agent_state(user: User, call: Call | None = None) -> dict[str, Any]:
+    """What the agent is doing: on a call while one is answered and live, else their chosen state."""
+    if call is not None and call.answered_at and not call.ended_at:
+        return {"status": AgentStatus.ON_CALL, "label": STATE_LABELS[AgentStatus.ON_CALL], "since": call.answered_at}
     state = AgentState.objects.filter(user=user).first()
     status = state.status if state else AgentStatus.OFFLINE
     return {
@@ -57,6 +60,16 @@ def agent_state(user: User) -> dict[str, Any]:
         "label": STATE_LABELS.get(status, status),
         "since": state.changed_at if state else None,
     }
+
+
+def agent_state_panel(user: User, call: Call | None = None, pause_reason: str = "") -> dict[str, Any]:
+    """The state panel's context, the same for the page, its forms and the socket."""
+    from web.forms import PAUSE_REASONS
+
+    state = agent_state(user, call)
+    # Shown beside a pause only, by its label: the session keeps the form's value ("training").
+    reason = dict(PAUSE_REASONS).get(pause_reason, pause_reason) if state["status"] == AgentStatus.PAUSED else ""
+    return {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason}
 
 
 def current_call(user: User, now=None) -> Call | None:
@@ -127,8 +140,9 @@ def revisits_due(user: User, limit: int = 8) -> dict[str, Any]:
     return {"revisits_mine": held, "revisits_due": list(due[:limit]), "revisits_total": due.count()}
 
 
-def agent_console(user: User) -> dict[str, Any]:
-    return {"state": agent_state(user), **agent_call_context(user), **missed_calls(user), **revisits_due(user)}
+def agent_console(user: User, pause_reason: str = "") -> dict[str, Any]:
+    call = agent_call_context(user)
+    return {**agent_state_panel(user, call["call"], pause_reason), **call, **missed_calls(user), **revisits_due(user)}
 
 
 # --- unit workbench -------------------------------------------------------------------------
