@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -204,7 +205,7 @@ class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _center_only(self) -> None:
         if not (self.request.user.is_superuser or self.request.user.role in CENTER_ROLES):
-            raise NotAllowed("only center staff revisit callers")
+            raise NotAllowed(gettext("only center staff revisit callers"))
 
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):

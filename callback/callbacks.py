@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from callback import conf
 from callback.dialer import try_dial
@@ -47,9 +48,9 @@ S = CallbackStatus
 def set_agent_status(user: User, status: str) -> AgentState:
     """示闲/示忙: the console (ready, paused, offline) and the bridge (on_call) report an agent's state."""
     if status not in AgentStatus.values:
-        raise InvalidInput(f"unknown agent status {status!r}", field="status")
+        raise InvalidInput(gettext("unknown agent status %(value)s") % {"value": repr(status)}, field="status")
     if user.role not in CENTER_ROLES:
-        raise NotAllowed("only center staff take calls")
+        raise NotAllowed(gettext("only center staff take calls"))
     state, _ = AgentState.objects.update_or_create(user=user, defaults={"status": status, "changed_at": timezone.now()})
     return state
 
@@ -238,9 +239,9 @@ def _event(kind: str, task: CallbackTask) -> dict:
 
 def _check_agent(agent: User) -> None:
     if agent.role not in CENTER_ROLES:
-        raise NotAllowed("only center staff call citizens back")
+        raise NotAllowed(gettext("only center staff call citizens back"))
     if not agent.agent_extension:
-        raise InvalidInput("this user has no phone extension to ring first", field="agent_extension")
+        raise InvalidInput(gettext("this user has no phone extension to ring first"), field="agent_extension")
 
 
 def accept_callback(task: CallbackTask, agent: User, now: datetime | None = None) -> CallbackTask:
@@ -251,18 +252,18 @@ def accept_callback(task: CallbackTask, agent: User, now: datetime | None = None
     _check_agent(agent)
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
-        raise IllegalTransition(f"outside calling hours ({conf.get('CALLBACK_HOURS')})")
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
     if _on_do_not_call(task.number):
         CallbackTask.objects.filter(pk=task.pk, status__in=OPEN_CALLBACK_STATUSES).update(
             status=S.CANCELLED, note="免打扰号码", completed_at=now, agent=None
         )
-        raise IllegalTransition("this number is on the do-not-call list")
+        raise IllegalTransition(gettext("this number is on the do-not-call list"))
     lease = now + timedelta(minutes=int(conf.get("CALLBACK_DIAL_MINUTES")))
     claimed = CallbackTask.objects.filter(pk=task.pk, status=S.OFFERED, agent=agent, lease_until__gte=now).update(
         status=S.DIALING, lease_until=lease
     )
     if claimed != 1:
-        raise IllegalTransition("this callback is no longer offered to you")
+        raise IllegalTransition(gettext("this callback is no longer offered to you"))
     return _dial(task.pk, agent, now)
 
 
@@ -295,12 +296,12 @@ def _dial(pk: int, agent: User, now: datetime) -> CallbackTask:
 def complete_callback(task: CallbackTask, agent: User, outcome: str, note: str = "") -> CallbackTask:
     """Record how the callback went. No answer or busy: retried later (with backoff) up to a limit."""
     if outcome not in CallbackOutcome.values:
-        raise InvalidInput(f"unknown outcome {outcome!r}", field="outcome")
+        raise InvalidInput(gettext("unknown outcome %(value)s") % {"value": repr(outcome)}, field="outcome")
     now = timezone.now()
     with transaction.atomic():
         task = CallbackTask.objects.select_for_update().get(pk=task.pk)
         if task.status != S.DIALING or task.agent_id != agent.pk:
-            raise IllegalTransition("this callback is not being dialled by you")
+            raise IllegalTransition(gettext("this callback is not being dialled by you"))
         task.outcome = outcome
         task.note = (note or "")[:500] or task.note
         if outcome in (CallbackOutcome.REACHED, CallbackOutcome.WRONG_NUMBER):
@@ -345,7 +346,7 @@ def manual_dial(agent: User, *, task: CallbackTask | None = None, number: str = 
         .update(status=S.OFFERED, agent=agent, offered_at=now, lease_until=now + timedelta(minutes=1))
     )
     if claimed != 1:
-        raise IllegalTransition("this callback is already being handled")
+        raise IllegalTransition(gettext("this callback is already being handled"))
     return accept_callback(task, agent, now)
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from callback import conf
 from callback.dialer import try_dial
@@ -82,7 +83,7 @@ def schedule_revisit(ticket: Ticket, *, channel: str | None = None, now: datetim
     """
     channel = channel or conf.get("REVISIT_CHANNEL")
     if channel not in RevisitChannel.values:
-        raise InvalidInput(f"unknown revisit channel {channel!r}", field="channel")
+        raise InvalidInput(gettext("unknown revisit channel %(value)s") % {"value": repr(channel)}, field="channel")
     ticket = Ticket.objects.select_related("caller", "category").get(pk=ticket.pk)
     if ticket.status != TicketStatus.REVISIT_PENDING:
         return None
@@ -163,16 +164,16 @@ def revisits_for_agent(agent: User, now: datetime | None = None):
 def claim_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> Revisit:
     """An agent takes a due phone revisit; nobody else can take it while the claim lasts."""
     if agent.role not in CENTER_ROLES:
-        raise NotAllowed("only center staff revisit callers")
+        raise NotAllowed(gettext("only center staff revisit callers"))
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
-        raise IllegalTransition(f"outside calling hours ({conf.get('CALLBACK_HOURS')})")
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
     lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
     claimed = Revisit.objects.filter(pk=revisit.pk, status=R.SCHEDULED, scheduled_for__lte=now).update(
         status=R.IN_PROGRESS, agent=agent, lease_until=lease
     )
     if claimed != 1:
-        raise IllegalTransition("this revisit is not due or is taken by someone else")
+        raise IllegalTransition(gettext("this revisit is not due or is taken by someone else"))
     revisit.refresh_from_db()
     _announce(revisit)  # gone from every other agent's list
     return revisit
@@ -187,28 +188,28 @@ def dial_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> 
     keeps the revisit with the agent until they record the answer with :func:`record_result`.
     """
     if agent.role not in CENTER_ROLES:
-        raise NotAllowed("only center staff revisit callers")
+        raise NotAllowed(gettext("only center staff revisit callers"))
     if not agent.agent_extension:
-        raise InvalidInput("this user has no phone extension to ring first", field="agent_extension")
+        raise InvalidInput(gettext("this user has no phone extension to ring first"), field="agent_extension")
     now = now or timezone.now()
     revisit = Revisit.objects.select_related("ticket__caller").get(pk=revisit.pk)
     if revisit.channel != RevisitChannel.PHONE:
-        raise IllegalTransition("only phone revisits are dialled by an agent")
+        raise IllegalTransition(gettext("only phone revisits are dialled by an agent"))
     if revisit.status == R.SCHEDULED:
         revisit = claim_revisit(revisit, agent, now)
     elif not (revisit.status == R.IN_PROGRESS and revisit.agent_id == agent.pk):
-        raise IllegalTransition("this revisit is not due or is taken by someone else")
+        raise IllegalTransition(gettext("this revisit is not due or is taken by someone else"))
     elif not conf.calling_hours().allows(now):
-        raise IllegalTransition(f"outside calling hours ({conf.get('CALLBACK_HOURS')})")
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
     number = revisit.ticket.caller.phone
     if DoNotCall.objects.filter(phone=number).exists():
         # Put on the list after the revisit was scheduled: same as a caller who asked not to be revisited.
         if _cancel(revisit, "回访取消：免打扰号码"):
             close_ticket(revisit.ticket, None, "市民要求不回访（免打扰号码），直接归档")
-        raise IllegalTransition("this number is on the do-not-call list")
+        raise IllegalTransition(gettext("this number is on the do-not-call list"))
     lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
     if not Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS, agent=agent).update(lease_until=lease):
-        raise IllegalTransition("this revisit is no longer yours")
+        raise IllegalTransition(gettext("this revisit is no longer yours"))
     dialled = try_dial(
         agent_extension=agent.agent_extension, number=number, purpose="revisit", reference=f"revisit:{revisit.pk}"
     )
@@ -249,23 +250,25 @@ def record_result(
     meanwhile is not touched: the revisit is cancelled with a timeline note.
     """
     if by is not None and by.role not in CENTER_ROLES:
-        raise NotAllowed("only center staff record revisits")
+        raise NotAllowed(gettext("only center staff record revisits"))
     comment = clean_text(comment, "comment", max_chars=2000, required=False)
     if (reached and rating not in Rating.values) or (reached and not rating):
-        raise InvalidInput(f"unknown rating {rating!r}", field="rating")
+        raise InvalidInput(gettext("unknown rating %(value)s") % {"value": repr(rating)}, field="rating")
     now = timezone.now()
     with transaction.atomic():
         ticket = lock_ticket(revisit.ticket_id)
         revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
         if revisit.status not in OPEN_REVISIT_STATUSES:
-            raise IllegalTransition(f"this revisit is already {revisit.get_status_display()}")
+            raise IllegalTransition(
+                gettext("this revisit is already %(status)s") % {"status": revisit.get_status_display()}
+            )
         held = revisit.status == R.IN_PROGRESS and revisit.lease_until is not None and revisit.lease_until > now
         if by is not None and held and revisit.agent_id not in (None, by.pk):
-            raise IllegalTransition("another agent is doing this revisit")
+            raise IllegalTransition(gettext("another agent is doing this revisit"))
         stale = ticket.status != TicketStatus.REVISIT_PENDING
     if stale:
         _cancel(revisit, f"回访取消：工单已不在待回访状态（现为{ticket.get_status_display()}）")
-        raise IllegalTransition("the ticket was reopened or closed meanwhile; this revisit is cancelled")
+        raise IllegalTransition(gettext("the ticket was reopened or closed meanwhile; this revisit is cancelled"))
     with transaction.atomic():
         ticket = lock_ticket(revisit.ticket_id)
         revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
@@ -322,7 +325,10 @@ def record_digit(revisit: Revisit, digit: str, *, channel: str, comment: str = "
     """An SMS reply or an IVR key press: 1, 2 or 3. Anything else is InvalidInput and changes nothing."""
     rating = SURVEY_DIGITS.get((digit or "").strip())
     if rating is None:
-        raise InvalidInput(f"unrecognised survey answer {digit!r}; {SURVEY_HELP}", field="digit")
+        raise InvalidInput(
+            gettext("unrecognised survey answer %(answer)s; %(help)s") % {"answer": repr(digit), "help": SURVEY_HELP},
+            field="digit",
+        )
     return record_result(revisit, None, rating=rating, comment=comment, channel=channel)
 
 
@@ -444,7 +450,7 @@ def answer_by_token(token: str, digit: str, comment: str = "") -> Revisit:
     """The survey link: the token identifies the revisit."""
     revisit = Revisit.objects.filter(token=token, token__gt="", status=R.IN_PROGRESS).first() if token else None
     if revisit is None:
-        raise InvalidInput("this survey link is not valid any more", field="token")
+        raise InvalidInput(gettext("this survey link is not valid any more"), field="token")
     return record_digit(revisit, digit, channel=RevisitChannel.SMS, comment=comment)
 
 
@@ -462,10 +468,12 @@ def record_ivr_result(value: str) -> Revisit:
     kind, _, rest = (value or "").strip().partition(":")
     pk, _, digit = rest.partition(":")
     if kind != "revisit" or not pk.isdigit():
-        raise InvalidInput(f"not a revisit survey result: {value!r}", field="reference")
+        raise InvalidInput(
+            gettext("not a revisit survey result: %(value)s") % {"value": repr(value)}, field="reference"
+        )
     revisit = Revisit.objects.filter(pk=int(pk), channel=RevisitChannel.IVR).first()
     if revisit is None:
-        raise InvalidInput(f"no IVR revisit {pk}", field="reference")
+        raise InvalidInput(gettext("no IVR revisit %(id)s") % {"id": pk}, field="reference")
     return record_ivr(revisit, digit)
 
 
@@ -487,14 +495,14 @@ def raise_appeal(revisit: Revisit, by: User, reason: str) -> RevisitAppeal:
     """不满意申诉: the judged unit says an unsatisfied rating was not its fault."""
     reason = clean_text(reason, "reason", max_chars=2000)
     if by.role != Role.UNIT_HANDLER or by.unit_id is None or by.unit_id != revisit.unit_id:
-        raise NotAllowed("only the unit that was rated may appeal")
+        raise NotAllowed(gettext("only the unit that was rated may appeal"))
     if revisit.status != R.DONE or revisit.rating not in UNSATISFIED_RATINGS:
-        raise IllegalTransition("only an unsatisfied rating can be appealed")
+        raise IllegalTransition(gettext("only an unsatisfied rating can be appealed"))
     if revisit.excluded_from_kpi:
-        raise IllegalTransition("this rating is already excluded")
+        raise IllegalTransition(gettext("this rating is already excluded"))
     with transaction.atomic():
         if RevisitAppeal.objects.filter(revisit=revisit, status=AppealStatus.PENDING).exists():
-            raise IllegalTransition("an appeal of this rating is already pending")
+            raise IllegalTransition(gettext("an appeal of this rating is already pending"))
         appeal = RevisitAppeal.objects.create(revisit=revisit, unit_id=revisit.unit_id, raised_by=by, reason=reason)
         timeline.record(revisit.ticket, "revisit.appealed", by, note=reason, data={"appeal": appeal.pk})
         publish_on_commit([CENTER_GROUP], {"type": "revisit.appealed", "appeal_id": appeal.pk})
@@ -505,11 +513,13 @@ def decide_appeal(appeal: RevisitAppeal, by: User, *, uphold: bool, note: str) -
     """The center decides; an upheld appeal takes the rating out of the unit's KPI."""
     note = clean_text(note, "note", max_chars=2000)
     if not (by.is_superuser or by.role in REVIEWING):
-        raise NotAllowed("only the center's reviewers decide appeals")
+        raise NotAllowed(gettext("only the center's reviewers decide appeals"))
     with transaction.atomic():
         appeal = RevisitAppeal.objects.select_for_update().select_related("revisit").get(pk=appeal.pk)
         if appeal.status != AppealStatus.PENDING:
-            raise IllegalTransition(f"this appeal is already {appeal.get_status_display()}")
+            raise IllegalTransition(
+                gettext("this appeal is already %(status)s") % {"status": appeal.get_status_display()}
+            )
         appeal.status = AppealStatus.UPHELD if uphold else AppealStatus.REJECTED
         appeal.decided_by, appeal.decided_at, appeal.decision_note = by, timezone.now(), note
         appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
 from hotline.errors import NotAllowed
 from hotline.models import Assignment, AssignmentStatus, Role, Ticket, User
@@ -24,7 +25,7 @@ def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[
 
 def check_can_view(user: User, ticket: Ticket) -> None:
     if not visible_tickets(user, Ticket.objects.filter(pk=ticket.pk)).exists():
-        raise NotAllowed("this ticket is not assigned to your unit")
+        raise NotAllowed(_("this ticket is not assigned to your unit"))
 
 
 def check_own_unit(user: User | None, assignment: Assignment) -> None:
@@ -32,7 +33,7 @@ def check_own_unit(user: User | None, assignment: Assignment) -> None:
     if user is None or user.is_superuser:
         return
     if user.role != Role.UNIT_HANDLER or user.unit_id != assignment.unit_id:
-        raise NotAllowed("only the assigned unit may do this", unit=assignment.unit_id)
+        raise NotAllowed(_("only the assigned unit may do this"), unit=assignment.unit_id)
 
 
 def sees_full_phone(user: User) -> bool:

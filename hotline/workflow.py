@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 from hotline.errors import IllegalTransition, NotAllowed
 from hotline.models import Role, TicketStatus, User
 from hotline.models.tickets import OPEN_STATUSES
@@ -28,32 +31,56 @@ class Transition:
     sources: frozenset[str]
     targets: frozenset[str]
     roles: frozenset[str]
-    label: str
 
 
-def _t(sources, targets, roles, label) -> Transition:
-    return Transition(frozenset(sources), frozenset(targets), frozenset(roles), label)
+def _t(sources, targets, roles) -> Transition:
+    return Transition(frozenset(sources), frozenset(targets), frozenset(roles))
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "resolve": _t({S.REGISTERED}, {S.REVISIT_PENDING, S.CLOSED}, CENTER, "resolve on call"),
-    "dispatch": _t({S.REGISTERED, S.RETURNED}, {S.DISPATCHED}, DISPATCHING, "dispatch"),
-    "reassign": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.DISPATCHED}, REVIEWING, "reassign"),
-    "accept": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.IN_PROGRESS, S.DISPATCHED}, UNIT, "accept"),
-    "return": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.RETURNED, S.DISPATCHED, S.IN_PROGRESS}, UNIT, "return"),
-    "sub_dispatch": _t({S.IN_PROGRESS, S.DISPATCHED}, {S.IN_PROGRESS, S.DISPATCHED}, UNIT, "sub-dispatch"),
-    "reply": _t({S.IN_PROGRESS, S.DISPATCHED}, {S.REPLIED, S.IN_PROGRESS, S.DISPATCHED}, UNIT, "reply"),
-    "request_extension": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.DISPATCHED, S.IN_PROGRESS}, UNIT, "request extension"),
-    "dispute": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.DISPATCHED, S.IN_PROGRESS}, UNIT, "dispute dispatch"),
-    "review": _t({S.REPLIED}, {S.REVISIT_PENDING, S.CLOSED, S.IN_PROGRESS}, REVIEWING, "review reply"),
-    "close": _t({S.REVISIT_PENDING}, {S.CLOSED}, CENTER, "close"),
-    "reopen": _t({S.REVISIT_PENDING, S.CLOSED}, {S.IN_PROGRESS}, REVIEWING, "reopen"),
-    "transfer_110": _t({S.REGISTERED}, {S.TRANSFERRED_110}, CENTER, "transfer to 110"),
-    "merge": _t(OPEN_STATUSES, {S.MERGED}, CENTER, "merge"),
-    "discard": _t({S.REGISTERED, S.RETURNED}, {S.DISCARDED}, REVIEWING, "move to recycle bin"),
-    "restore": _t({S.DISCARDED}, {S.REGISTERED, S.RETURNED}, REVIEWING, "restore from recycle bin"),
-    "attach": _t(OPEN_STATUSES, OPEN_STATUSES, CENTER | UNIT, "attach file"),
+    "resolve": _t({S.REGISTERED}, {S.REVISIT_PENDING, S.CLOSED}, CENTER),
+    "dispatch": _t({S.REGISTERED, S.RETURNED}, {S.DISPATCHED}, DISPATCHING),
+    "reassign": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.DISPATCHED}, REVIEWING),
+    "accept": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.IN_PROGRESS, S.DISPATCHED}, UNIT),
+    "return": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.RETURNED, S.DISPATCHED, S.IN_PROGRESS}, UNIT),
+    "sub_dispatch": _t({S.IN_PROGRESS, S.DISPATCHED}, {S.IN_PROGRESS, S.DISPATCHED}, UNIT),
+    "reply": _t({S.IN_PROGRESS, S.DISPATCHED}, {S.REPLIED, S.IN_PROGRESS, S.DISPATCHED}, UNIT),
+    "request_extension": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.DISPATCHED, S.IN_PROGRESS}, UNIT),
+    "dispute": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.DISPATCHED, S.IN_PROGRESS}, UNIT),
+    "review": _t({S.REPLIED}, {S.REVISIT_PENDING, S.CLOSED, S.IN_PROGRESS}, REVIEWING),
+    "close": _t({S.REVISIT_PENDING}, {S.CLOSED}, CENTER),
+    "reopen": _t({S.REVISIT_PENDING, S.CLOSED}, {S.IN_PROGRESS}, REVIEWING),
+    "transfer_110": _t({S.REGISTERED}, {S.TRANSFERRED_110}, CENTER),
+    "merge": _t(OPEN_STATUSES, {S.MERGED}, CENTER),
+    "discard": _t({S.REGISTERED, S.RETURNED}, {S.DISCARDED}, REVIEWING),
+    "restore": _t({S.DISCARDED}, {S.REGISTERED, S.RETURNED}, REVIEWING),
+    "attach": _t(OPEN_STATUSES, OPEN_STATUSES, CENTER | UNIT),
 }
+
+# How messages name each action ("a unit handler may not dispatch").
+ACTION_LABELS = {
+    "resolve": pgettext_lazy("workflow action", "resolve on call"),
+    "dispatch": pgettext_lazy("workflow action", "dispatch"),
+    "reassign": pgettext_lazy("workflow action", "reassign"),
+    "accept": pgettext_lazy("workflow action", "accept"),
+    "return": pgettext_lazy("workflow action", "return"),
+    "sub_dispatch": pgettext_lazy("workflow action", "sub-dispatch"),
+    "reply": pgettext_lazy("workflow action", "reply"),
+    "request_extension": pgettext_lazy("workflow action", "request extension"),
+    "dispute": pgettext_lazy("workflow action", "dispute dispatch"),
+    "review": pgettext_lazy("workflow action", "review reply"),
+    "close": pgettext_lazy("workflow action", "close"),
+    "reopen": pgettext_lazy("workflow action", "reopen"),
+    "transfer_110": pgettext_lazy("workflow action", "transfer to 110"),
+    "merge": pgettext_lazy("workflow action", "merge"),
+    "discard": pgettext_lazy("workflow action", "move to recycle bin"),
+    "restore": pgettext_lazy("workflow action", "restore from recycle bin"),
+    "attach": pgettext_lazy("workflow action", "attach file"),
+}
+
+
+def action_label(action: str):
+    return ACTION_LABELS.get(action) or action.replace("_", " ")
 
 
 def check_transition(action: str, status: str, user: User | None) -> Transition:
@@ -63,10 +90,14 @@ def check_transition(action: str, status: str, user: User | None) -> Transition:
     """
     transition = TRANSITIONS[action]
     if user is not None and not user.is_superuser and user.role not in transition.roles:
-        raise NotAllowed(f"a {user.get_role_display()} may not {transition.label}", action=action)
+        raise NotAllowed(
+            _("a %(role)s may not %(action)s") % {"role": user.get_role_display(), "action": action_label(action)},
+            action=action,
+        )
     if status not in transition.sources:
         raise IllegalTransition(
-            f"cannot {transition.label} a ticket that is {TicketStatus(status).label}",
+            _("cannot %(action)s a ticket that is %(status)s")
+            % {"action": action_label(action), "status": TicketStatus(status).label},
             action=action,
             status=status,
         )

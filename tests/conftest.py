@@ -112,8 +112,9 @@ def yuhu_area(seeded) -> Area:
     return Area.objects.get(code="YH01")
 
 
-def api_as(user: User) -> APIClient:
-    client = APIClient()
+def api_as(user: User, language: str = "en") -> APIClient:
+    """An API client of ``user``; its error messages come in ``language`` (Accept-Language)."""
+    client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
     client.force_authenticate(user)
     return client
 
@@ -135,6 +136,19 @@ def pytest_sessionstart(session) -> None:
         raise pytest.UsageError(f"CI requires PostgreSQL, got {engine}")
     if not settings.REDIS_URL:
         raise pytest.UsageError("CI requires REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Services raise messages in the active language; tests match their English msgids.
+
+    Requests (test client, consumers) still choose their own language, as in production:
+    the consoles' pages and fragments are checked in Chinese.
+    """
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

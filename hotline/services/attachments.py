@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from hotline.access import check_can_view, check_own_unit
@@ -20,20 +21,26 @@ ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif",
 def _verify_image(upload: UploadedFile) -> str:
     limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
     if upload.size is None or upload.size == 0:
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput(_("the file is empty"), field="file")
     if upload.size > limit:
-        raise InvalidInput(f"the file is {upload.size} bytes; at most {limit} bytes are accepted", field="file")
+        raise InvalidInput(
+            _("the file is %(size)s bytes; at most %(limit)s bytes are accepted")
+            % {"size": upload.size, "limit": limit},
+            field="file",
+        )
     try:
         upload.seek(0)
         with Image.open(upload) as image:
             fmt = image.format
             image.verify()  # checks the whole file's structure without decoding pixels
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput("the file is not an image (JPEG, PNG, GIF or WebP)", field="file") from None
+        raise InvalidInput(_("the file is not an image (JPEG, PNG, GIF or WebP)"), field="file") from None
     finally:
         upload.seek(0)
     if fmt not in ALLOWED_FORMATS:
-        raise InvalidInput(f"{fmt} images are not accepted; use JPEG, PNG, GIF or WebP", field="file")
+        raise InvalidInput(
+            _("%(format)s images are not accepted; use JPEG, PNG, GIF or WebP") % {"format": fmt}, field="file"
+        )
     return ALLOWED_FORMATS[fmt]
 
 
@@ -42,7 +49,7 @@ def add_attachment(ticket: Ticket, by: User, upload: UploadedFile, assignment: A
     check_can_view(by, ticket)
     if assignment is not None:
         if assignment.ticket_id != ticket.pk:
-            raise InvalidInput("that assignment belongs to another ticket", field="assignment")
+            raise InvalidInput(_("that assignment belongs to another ticket"), field="assignment")
         check_own_unit(by, assignment)
     with transaction.atomic():
         ticket = lock_ticket(ticket)

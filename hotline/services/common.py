@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hotline.errors import Conflict, InvalidInput
 from hotline.events import CENTER_GROUP, publish_on_commit, unit_group
@@ -29,8 +31,11 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
     """Raise a conflict if the client last saw another version of this (locked) ticket."""
     if expected_version is not None and ticket.version != expected_version:
         raise Conflict(
-            f"ticket {ticket.number} was changed by someone else "
-            f"(now version {ticket.version}, you had {expected_version}); reload and try again",
+            _(
+                "ticket %(number)s was changed by someone else "
+                "(now version %(version)s, you had %(expected)s); reload and try again"
+            )
+            % {"number": ticket.number, "version": ticket.version, "expected": expected_version},
             current_version=ticket.version,
         )
 
@@ -60,12 +65,31 @@ def touch(ticket: Ticket) -> None:
     move(ticket, ticket.status)
 
 
+# The text fields' names as messages show them (the English name is the field itself).
+FIELD_NAMES = {
+    "address": gettext_lazy("address"),
+    "comment": gettext_lazy("comment"),
+    "content": gettext_lazy("content"),
+    "instructions": gettext_lazy("instructions"),
+    "note": gettext_lazy("note"),
+    "reason": gettext_lazy("reason"),
+    "reply": gettext_lazy("reply"),
+    "resolution": gettext_lazy("resolution"),
+    "title": gettext_lazy("title"),
+}
+
+
 def clean_text(value: str, field: str, *, max_chars: int, required: bool = True) -> str:
     text = (value or "").strip()
+    name = FIELD_NAMES.get(field, field)
     if required and not text:
-        raise InvalidInput(f"{field} must not be empty", field=field)
+        raise InvalidInput(_("%(field)s must not be empty") % {"field": name}, field=field)
     if len(text) > max_chars:
-        raise InvalidInput(f"{field} is too long ({len(text)} characters, at most {max_chars})", field=field)
+        raise InvalidInput(
+            _("%(field)s is too long (%(count)s characters, at most %(max)s)")
+            % {"field": name, "count": len(text), "max": max_chars},
+            field=field,
+        )
     return text
 
 

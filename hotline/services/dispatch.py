@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hotline.access import check_own_unit
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
@@ -29,7 +30,7 @@ from hotline.services import timeline
 from hotline.services.calendar import load_calendar
 from hotline.services.common import clean_text, lock_assignment, lock_ticket, move, notify, touch
 from hotline.services.tickets import current_lead, withdraw_active
-from hotline.workflow import check_transition
+from hotline.workflow import action_label, check_transition
 
 S = TicketStatus
 A = AssignmentStatus
@@ -38,6 +39,8 @@ A = AssignmentStatus
 # day to accept, five to reply (the common municipal rule).
 FALLBACK_ACCEPT_HOURS = 9
 FALLBACK_REPLY_DAYS = 5
+
+# The unit-side actions as messages name them (the English name is the action with spaces).
 
 
 def sla_for(ticket: Ticket) -> tuple[int, int]:
@@ -94,10 +97,12 @@ def new_assignment(
 def check_level2(unit: Unit, what: str) -> None:
     if unit.level != 2:
         raise InvalidInput(
-            f"the center dispatches to level-2 units only; {unit.name} is level {unit.level}", field=what
+            _("the center dispatches to level-2 units only; %(unit)s is level %(level)s")
+            % {"unit": unit.name, "level": unit.level},
+            field=what,
         )
     if not unit.is_active:
-        raise InvalidInput(f"{unit.name} is not an active unit", field=what)
+        raise InvalidInput(_("%(unit)s is not an active unit") % {"unit": unit.name}, field=what)
 
 
 def dispatch_ticket(
@@ -115,7 +120,7 @@ def dispatch_ticket(
     for unit in assisting:
         check_level2(unit, "assisting_units")
         if unit.pk == lead_unit.pk:
-            raise InvalidInput("the lead unit cannot also be an assisting unit", field="assisting_units")
+            raise InvalidInput(_("the lead unit cannot also be an assisting unit"), field="assisting_units")
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("dispatch", ticket.status, by)
@@ -172,7 +177,7 @@ def reassign_locked(
     withdrawn: list[int] = []
     if previous is not None:
         if previous.unit_id == to_unit.pk:
-            raise InvalidInput(f"the ticket is already with {to_unit.name}", field="to_unit")
+            raise InvalidInput(_("the ticket is already with %(unit)s") % {"unit": to_unit.name}, field="to_unit")
         tree = [previous.pk, *Assignment.objects.filter(parent=previous).values_list("pk", flat=True)]
         for assignment in Assignment.objects.select_for_update().filter(
             pk__in=tree, status__in=ACTIVE_ASSIGNMENT_STATUSES
@@ -210,7 +215,11 @@ def check_unit_action(
     check_own_unit(by, assignment)
     if assignment.status not in statuses:
         raise IllegalTransition(
-            f"cannot {action.replace('_', ' ')} an assignment that is {assignment.get_status_display()}",
+            _("cannot %(action)s an assignment that is %(status)s")
+            % {
+                "action": action_label(action),
+                "status": assignment.get_status_display(),
+            },
             action=action,
             status=assignment.status,
         )
@@ -254,8 +263,8 @@ def return_assignment(assignment: Assignment, by: User, reason: str, expected_ve
         if timezone.now() > assignment.accept_by:
             # Past the accept-by deadline the unit owns the case; a wrong dispatch is then a dispute.
             raise IllegalTransition(
-                "the time to return this assignment ended at "
-                f"{timezone.localtime(assignment.accept_by):%Y-%m-%d %H:%M}; raise a dispatch dispute instead"
+                _("the time to return this assignment ended at %(time)s; raise a dispatch dispute instead")
+                % {"time": timezone.localtime(assignment.accept_by).strftime("%Y-%m-%d %H:%M")}
             )
         assignment.status, assignment.returned_at, assignment.return_reason = A.RETURNED, timezone.now(), reason
         assignment.save(update_fields=["status", "returned_at", "return_reason"])
@@ -292,29 +301,33 @@ def sub_dispatch(
     with transaction.atomic():
         ticket, parent = check_unit_action("sub_dispatch", assignment, by, expected_version, {A.ACCEPTED})
         if parent.unit.level != 2:
-            raise NotAllowed("only level-2 units sub-dispatch")
+            raise NotAllowed(_("only level-2 units sub-dispatch"))
         if to_unit.parent_id != parent.unit_id:
-            raise InvalidInput(f"{to_unit.name} is not a unit under {parent.unit.name}", field="to_unit")
+            raise InvalidInput(
+                _("%(unit)s is not a unit under %(parent)s") % {"unit": to_unit.name, "parent": parent.unit.name},
+                field="to_unit",
+            )
         if not to_unit.is_active:
-            raise InvalidInput(f"{to_unit.name} is not an active unit", field="to_unit")
+            raise InvalidInput(_("%(unit)s is not an active unit") % {"unit": to_unit.name}, field="to_unit")
         topic = ticket.topic
         if topic is not None and topic.is_level2_only and to_unit.kind == UnitKind.TOWN:
             raise InvalidInput(
-                f"topic {topic} belongs to level-2 departments and is not pushed down to towns/streets",
+                _("topic %(topic)s belongs to level-2 departments and is not pushed down to towns/streets")
+                % {"topic": topic},
                 field="to_unit",
             )
         if Assignment.objects.filter(parent=parent, unit=to_unit, status__in=ACTIVE_ASSIGNMENT_STATUSES).exists():
-            raise IllegalTransition(f"{to_unit.name} already has this ticket")
+            raise IllegalTransition(_("%(unit)s already has this ticket") % {"unit": to_unit.name})
         now = timezone.now()
         reply_by = reply_by or parent.reply_by
         if reply_by > parent.reply_by:
             raise InvalidInput(
-                "the inner deadline cannot be later than your own deadline "
-                f"({timezone.localtime(parent.reply_by):%Y-%m-%d %H:%M})",
+                _("the inner deadline cannot be later than your own deadline (%(deadline)s)")
+                % {"deadline": timezone.localtime(parent.reply_by).strftime("%Y-%m-%d %H:%M")},
                 field="reply_by",
             )
         if reply_by <= now:
-            raise InvalidInput("the inner deadline must be in the future", field="reply_by")
+            raise InvalidInput(_("the inner deadline must be in the future"), field="reply_by")
         child = new_assignment(
             ticket, to_unit, parent.role, by, parent=parent, reply_by=reply_by, instructions=instructions, now=now
         )
@@ -339,7 +352,9 @@ def reply_assignment(assignment: Assignment, by: User, text: str, expected_versi
         open_children = Assignment.objects.filter(parent=assignment, status__in=ACTIVE_ASSIGNMENT_STATUSES)
         if open_children.exists():
             names = ", ".join(open_children.values_list("unit__name", flat=True))
-            raise IllegalTransition(f"wait for the replies of the units you sub-dispatched to: {names}")
+            raise IllegalTransition(
+                _("wait for the replies of the units you sub-dispatched to: %(units)s") % {"units": names}
+            )
         assignment.status, assignment.replied_at, assignment.replied_by = A.REPLIED, timezone.now(), by
         assignment.reply_text = text
         assignment.save(update_fields=["status", "replied_at", "replied_by", "reply_text"])

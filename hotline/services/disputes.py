@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Dispute, DisputeStatus, Role, Unit, User
@@ -19,9 +20,9 @@ def raise_dispute(assignment: Assignment, by: User, reason: str, expected_versio
     with transaction.atomic():
         ticket, assignment = check_unit_action("dispute", assignment, by, expected_version, {A.PENDING, A.ACCEPTED})
         if assignment.parent_id is not None:
-            raise NotAllowed("a sub-dispatched unit returns the assignment to its level-2 unit instead")
+            raise NotAllowed(_("a sub-dispatched unit returns the assignment to its level-2 unit instead"))
         if assignment.disputes.filter(status=DisputeStatus.PENDING).exists():
-            raise IllegalTransition("a dispute about this dispatch is already waiting for a decision")
+            raise IllegalTransition(_("a dispute about this dispatch is already waiting for a decision"))
         dispute = Dispute.objects.create(assignment=assignment, raised_by=by, reason=reason)
         touch(ticket)
         timeline.record(ticket, "dispute.raised", by, assignment=assignment, note=reason, data={"dispute": dispute.pk})
@@ -33,14 +34,16 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
     """Uphold the dispatch (``reassign_to=None``) or move the ticket to another level-2 unit."""
     note = clean_text(note, "note", max_chars=2000)
     if not by.is_superuser and by.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
-        raise NotAllowed("only the center's dispatchers and supervisors decide on disputes")
+        raise NotAllowed(_("only the center's dispatchers and supervisors decide on disputes"))
     if reassign_to is not None:
         check_level2(reassign_to, "reassign_to")
     with transaction.atomic():
         ticket, assignment = lock_assignment(dispute.assignment_id)
         dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
         if dispute.status != DisputeStatus.PENDING:
-            raise IllegalTransition(f"this dispute is already decided ({dispute.get_status_display()})")
+            raise IllegalTransition(
+                _("this dispute is already decided (%(status)s)") % {"status": dispute.get_status_display()}
+            )
         dispute.decided_by, dispute.decided_at, dispute.decision_note = by, timezone.now(), note
         if reassign_to is None:
             dispute.status = DisputeStatus.UPHELD
@@ -49,7 +52,7 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
             notify(ticket, "dispute_upheld", extra_units=(assignment.unit_id,))
         else:
             if assignment.unit_id == reassign_to.pk:
-                raise InvalidInput("reassign to a different unit, or uphold the dispatch", field="reassign_to")
+                raise InvalidInput(_("reassign to a different unit, or uphold the dispatch"), field="reassign_to")
             check_transition("reassign", ticket.status, by)
             dispute.status, dispute.reassigned_to = DisputeStatus.REASSIGNED, reassign_to
             timeline.record(ticket, "dispute.accepted", by, assignment=assignment, note=note)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Extension, ExtensionStatus, Role, User
@@ -25,11 +26,13 @@ def request_extension(
             "request_extension", assignment, by, expected_version, {A.PENDING, A.ACCEPTED}
         )
         if until <= assignment.reply_by:
-            raise InvalidInput("the requested deadline must be later than the current one", field="until")
+            raise InvalidInput(_("the requested deadline must be later than the current one"), field="until")
         if assignment.parent_id and until > assignment.parent.reply_by:
-            raise InvalidInput("the requested deadline cannot pass the dispatching unit's own deadline", field="until")
+            raise InvalidInput(
+                _("the requested deadline cannot pass the dispatching unit's own deadline"), field="until"
+            )
         if assignment.extensions.filter(status=ExtensionStatus.PENDING).exists():
-            raise IllegalTransition("an extension request for this assignment is already waiting for a decision")
+            raise IllegalTransition(_("an extension request for this assignment is already waiting for a decision"))
         extension = Extension.objects.create(
             assignment=assignment, requested_by=by, requested_until=until, reason=reason
         )
@@ -52,9 +55,9 @@ def _check_decider(by: User, assignment: Assignment) -> None:
         return
     if assignment.parent_id is None:
         if by.role not in CENTER_ROLES or by.role == Role.AGENT:
-            raise NotAllowed("only the center's dispatchers and supervisors decide on extensions")
+            raise NotAllowed(_("only the center's dispatchers and supervisors decide on extensions"))
     elif by.role != Role.UNIT_HANDLER or by.unit_id != assignment.parent.unit_id:
-        raise NotAllowed("only the unit that sub-dispatched decides on this extension")
+        raise NotAllowed(_("only the unit that sub-dispatched decides on this extension"))
 
 
 def decide_extension(extension: Extension, by: User, *, approve: bool, note: str = "") -> Extension:
@@ -64,9 +67,11 @@ def decide_extension(extension: Extension, by: User, *, approve: bool, note: str
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
         _check_decider(by, assignment)
         if extension.status != ExtensionStatus.PENDING:
-            raise IllegalTransition(f"this extension request is already {extension.get_status_display()}")
+            raise IllegalTransition(
+                _("this extension request is already %(status)s") % {"status": extension.get_status_display()}
+            )
         if approve and not assignment.is_active:
-            raise IllegalTransition("the assignment is no longer open")
+            raise IllegalTransition(_("the assignment is no longer open"))
         extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         extension.decided_by, extension.decided_at, extension.decision_note = by, timezone.now(), note
         extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])

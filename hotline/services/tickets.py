@@ -8,6 +8,7 @@ from datetime import date
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hotline.errors import IllegalTransition, InvalidInput
 from hotline.lib.phones import InvalidPhone, normalize_phone
@@ -91,9 +92,9 @@ def register_ticket(
     title = clean_text(title, "title", max_chars=100, required=False)
     address = clean_text(address, "address", max_chars=200, required=False)
     if urgency not in Urgency.values:
-        raise InvalidInput(f"unknown urgency {urgency!r}", field="urgency")
+        raise InvalidInput(_("unknown urgency %(value)s") % {"value": repr(urgency)}, field="urgency")
     if channel not in Channel.values:
-        raise InvalidInput(f"unknown channel {channel!r}", field="channel")
+        raise InvalidInput(_("unknown channel %(value)s") % {"value": repr(channel)}, field="channel")
     created_at = created_at or timezone.now()
     with transaction.atomic():
         caller = find_or_create_caller(phone, caller_name)
@@ -155,7 +156,7 @@ def transfer_to_110(
     """移交110: the case belongs to the police (国办发〔2022〕12号)."""
     reason = clean_text(reason, "reason", max_chars=1000)
     if mode not in ("transfer", "three_way"):
-        raise InvalidInput(f"unknown referral mode {mode!r}", field="mode")
+        raise InvalidInput(_("unknown referral mode %(value)s") % {"value": repr(mode)}, field="mode")
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("transfer_110", ticket.status, by)
@@ -184,7 +185,7 @@ def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str
     """A call handed to 110 before any ticket was registered (the ticket-side path is transfer_to_110)."""
     reason = clean_text(reason, "reason", max_chars=1000)
     if mode not in ("transfer", "three_way"):
-        raise InvalidInput(f"unknown referral mode {mode!r}", field="mode")
+        raise InvalidInput(_("unknown referral mode %(value)s") % {"value": repr(mode)}, field="mode")
     return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by)
 
 
@@ -206,7 +207,7 @@ def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expecte
     """并单: a repeat demand is folded into an earlier ticket and stays countable."""
     note = clean_text(note, "note", max_chars=1000, required=False)
     if ticket.pk == into.pk:
-        raise InvalidInput("a ticket cannot be merged into itself", field="into")
+        raise InvalidInput(_("a ticket cannot be merged into itself"), field="into")
     with transaction.atomic():
         # Lock in primary-key order so two opposite merges cannot deadlock.
         first, second = sorted([ticket.pk, into.pk])
@@ -215,7 +216,9 @@ def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expecte
         check_version(ticket, expected_version)
         check_transition("merge", ticket.status, by)
         if into.status not in OPEN_STATUSES and into.status != S.CLOSED:
-            raise IllegalTransition(f"cannot merge into a ticket that is {into.get_status_display()}")
+            raise IllegalTransition(
+                _("cannot merge into a ticket that is %(status)s") % {"status": into.get_status_display()}
+            )
         units = withdraw_active(ticket, by, "工单已并入 " + into.number)
         old = move(ticket, S.MERGED, merged_into=into)
         timeline.record(
@@ -308,7 +311,7 @@ def _redo(ticket: Ticket, by: User | None, reason: str, *, action: str) -> Assig
 
     previous = current_lead(ticket)
     if previous is None:
-        raise IllegalTransition("this ticket was never handled by a unit, so there is nothing to redo")
+        raise IllegalTransition(_("this ticket was never handled by a unit, so there is nothing to redo"))
     redo = new_assignment(ticket, previous.unit, AssignmentRole.LEAD, by, instructions=reason, reopen_of=previous)
     redo.status = AssignmentStatus.ACCEPTED
     redo.accepted_at = redo.dispatched_at

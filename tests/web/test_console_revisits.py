@@ -58,7 +58,7 @@ def test_a_held_revisit_shows_the_script_and_its_result_is_one_step(agent, due_r
 def test_an_unknown_rating_is_refused_and_changes_nothing(agent, due_revisit):
     revisits.claim_revisit(due_revisit, agent)
     panel = console_client(agent).post(f"/agent/revisits/{due_revisit.pk}/result/", {"rating": "meh"}).content
-    assert "unknown rating" in panel.decode()
+    assert "未知的满意度评价" in panel.decode()  # the service's message, in the console's language
     assert Revisit.objects.get(pk=due_revisit.pk).status == "in_progress"
 
 

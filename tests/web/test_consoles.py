@@ -173,8 +173,15 @@ def test_a_domain_error_is_shown_not_swallowed(agent, yuhu, complaint):
         {"to_unit": Unit.objects.get(code="YH01").pk, "reply_by": too_late.isoformat()},
         follow=True,
     )
-    assert "inner deadline" in response.content.decode()
+    assert "下派办理时限不能晚于本单位的办理时限" in response.content.decode()  # in the page's language
     assert not Assignment.objects.filter(parent=lead).exists()
+    english = client.post(
+        f"/unit/assignments/{lead.pk}/sub-dispatch/",
+        {"to_unit": Unit.objects.get(code="YH01").pk, "reply_by": too_late.isoformat()},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "inner deadline cannot be later" in english.content.decode()
 
 
 def test_wallboard_page_renders_todays_figures(supervisor):

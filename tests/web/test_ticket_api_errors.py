@@ -60,6 +60,9 @@ def test_the_center_cannot_dispatch_straight_to_a_level3_unit(agent):
     response = api_as(agent).post(f"/api/v1/tickets/{ticket.pk}/dispatch/", {"lead_unit": street.pk}, format="json")
     assert response.status_code == 400
     assert "level-2 units only" in response.json()["message"]
+    chinese = api_as(agent, "zh-hans").post(f"/api/v1/tickets/{ticket.pk}/dispatch/", {"lead_unit": street.pk})
+    # Without Accept-Language the API speaks the hotline's language, as the consoles do.
+    assert chinese.status_code == 400 and chinese.json()["message"] == "中心只向二级单位派单；城正街街道是3级单位"
     ticket.refresh_from_db()
     assert ticket.status == "registered" and not Assignment.objects.filter(ticket=ticket).exists()
 

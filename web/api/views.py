@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -149,7 +150,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if not (
             request.user.is_superuser or request.user.role in (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
         ):
-            raise NotAllowed("only the center registers tickets")
+            raise NotAllowed(_("only the center registers tickets"))
         data = self._input(s.RegisterInput)
         ticket = tickets.register_ticket(by=request.user, **data)
         return self._done(ticket, status.HTTP_201_CREATED)
@@ -290,7 +291,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         check_can_view(self.request.user, assignment.ticket)
         user = self.request.user
         if user.role == Role.UNIT_HANDLER and assignment.unit_id not in user.unit.subtree_ids():
-            raise NotAllowed("this assignment belongs to another unit")
+            raise NotAllowed(_("this assignment belongs to another unit"))
         return assignment
 
     def _input(self, serializer_class) -> dict:
@@ -434,7 +435,7 @@ class KnowledgeSearchView(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         if not (request.user.is_superuser or request.user.role in CENTER_ROLES):
-            raise NotAllowed("the knowledge base is for the center's staff")
+            raise NotAllowed(_("the knowledge base is for the center's staff"))
         topic = Topic.objects.filter(code=request.query_params.get("topic", "")).first()
         hits = knowledge.search(request.query_params.get("q", ""), topic=topic)
         return Response(s.KnowledgeHitSerializer(hits, many=True).data)
