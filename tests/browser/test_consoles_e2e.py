@@ -7,104 +7,24 @@ each screen are written to docs/screenshots/.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.servers import free_port, stop
+from tests.browser.chromium import NEEDS_CHROMIUM, VIEWPORT, login, served_demo, shot
+from tests.servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "lianxin12345"
-VIEWPORT = {"width": 1366, "height": 768}
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
-    web, ami = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_SERVICES")}
-    env |= {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "AMI_PORT": str(ami),
-        "AMI_SIMULATOR_CALLS_PER_MINUTE": "40",
-        "DEBUG": "1",
-        "MEDIA_ROOT": str(db.parent / "media"),
-    }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=180)
-    subprocess.run(
-        [*manage, "seed_demo", "--tickets", "10", "--days", "5"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-        stdout=subprocess.DEVNULL,
-    )
-    log = open(db.parent / "serve.log", "wb")  # noqa: SIM115  (closed below)
-    proc = subprocess.Popen([*manage, "serve", "--port", str(web)], cwd=ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{web}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/login/", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield {"base": base, "db": db}
-    finally:
-        stop(proc)
-        log.close()
-        output = (db.parent / "serve.log").read_text(errors="replace")
-        assert "Traceback" not in output, output[-4000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def login(browser, server, username: str):
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(server["base"] + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
+    env = {"AMI_PORT": str(free_port()), "AMI_SIMULATOR_CALLS_PER_MINUTE": "40"}
+    with served_demo(tmp_path_factory.mktemp("e2e"), seed=["--tickets", "10", "--days", "5"], env=env) as server:
+        yield server
 
 
 def wait_live(page) -> None:
@@ -115,11 +35,6 @@ def succeeded(page) -> None:
     """The page's flash message says the action worked (and what went wrong if not)."""
     page.wait_for_selector(".messages li")
     assert page.query_selector(".messages li.success"), page.inner_text(".messages")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def query(server, sql: str, *args):

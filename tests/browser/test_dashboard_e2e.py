@@ -7,103 +7,27 @@ call arrives while the figures are read. The screenshot is written to docs/scree
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.servers import free_port, stop
+from tests.browser.chromium import NEEDS_CHROMIUM, login, served_demo, shot
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "lianxin12345"
-VIEWPORT = {"width": 1366, "height": 768}
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FIVE = ("answer_rate", "on_time_rate", "satisfaction_rate", "reopen_rate", "repeat_rate")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("dashboard") / "e2e.sqlite3"
-    web = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_SERVICES")}
-    env |= {"DATABASE_URL": f"sqlite:///{db}", "DEBUG": "1", "MEDIA_ROOT": str(db.parent / "media")}
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=180)
-    subprocess.run(
-        [*manage, "seed_demo", "--tickets", "40", "--days", "40"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-        stdout=subprocess.DEVNULL,
-    )
-    log = open(db.parent / "serve.log", "wb")  # noqa: SIM115  (closed below)
-    proc = subprocess.Popen(
-        [*manage, "serve", "--port", str(web), "--no-services"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{web}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/login/", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield {"base": base, "db": db}
-    finally:
-        stop(proc)
-        log.close()
-        output = (db.parent / "serve.log").read_text(errors="replace")
-        assert "Traceback" not in output, output[-4000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def login(browser, server, username: str):
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(server["base"] + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
+    # HTTP only: no simulator or bridge, so no call arrives while the figures are read.
+    folder = tmp_path_factory.mktemp("dashboard")
+    with served_demo(folder, seed=["--tickets", "40", "--days", "40"], serve=["--no-services"]) as server:
+        yield server
 
 
 def latest_ticket_day(server) -> str:
@@ -124,7 +48,7 @@ def sort_values(page, column: int) -> list[str]:
 
 
 def test_the_supervisor_reads_sorts_drills_down_and_downloads(browser, server, tmp_path):
-    page = login(browser, server, "supervisor")
+    page = login(browser, server, "supervisor", accept_downloads=True)
     page.click("nav >> text=考核看板")
     page.wait_for_selector("[data-testid=kpi-on_time_rate]")
     day = latest_ticket_day(server)
@@ -162,9 +86,8 @@ def test_the_supervisor_reads_sorts_drills_down_and_downloads(browser, server, t
     assert descending == sorted(numbers, reverse=True)
     after = page.eval_on_selector_all("[data-testid=ranking] tbody tr", "rows => rows.map(r => r.dataset.testid)")
     assert sorted(after) == sorted(before) and after != before
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / "dashboard.png"))
+    shot(page, "dashboard")
 
     # Drill down from the repeat rate's denominator: the list is as long as the number.
     tickets = int(page.inner_text("[data-testid=drill-repeat_rate-denominator]"))
@@ -201,7 +124,7 @@ def test_the_supervisor_reads_sorts_drills_down_and_downloads(browser, server, t
 
 
 def test_a_unit_handler_sees_its_subtree_and_is_refused_other_units(browser, server):
-    page = login(browser, server, "unit_yh")
+    page = login(browser, server, "unit_yh", accept_downloads=True)
     page.click("nav >> text=考核看板")
     page.wait_for_selector("[data-testid=kpi-on_time_rate]")
     assert page.inner_text("[data-testid=scope]") == "雨湖区"

@@ -1,0 +1,94 @@
+"""What the browser tests share: headless Debian Chromium, a served demo, logging in, screenshots."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.servers import free_port, stop
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "lianxin12345"
+VIEWPORT = {"width": 1366, "height": 768}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+NEEDS_CHROMIUM = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
+]
+
+
+@contextlib.contextmanager
+def served_demo(
+    folder: Path, *, seed: list[str], env: dict[str, str] | None = None, serve: list[str] = ()
+) -> Iterator[dict[str, Any]]:
+    """`manage.py serve` on its own SQLite file in ``folder``, seeded with ``seed_demo *seed``.
+
+    Yields ``{"base": url, "db": path}``; on the way out stops the server and fails on any
+    traceback it printed. The in-memory layer whatever REDIS_URL the test run has.
+    """
+    db = folder / "e2e.sqlite3"
+    web = free_port()
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_SERVICES")}
+    environ |= {"DATABASE_URL": f"sqlite:///{db}", "DEBUG": "1", "MEDIA_ROOT": str(folder / "media"), **(env or {})}
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=environ, check=True, timeout=180)
+    subprocess.run(
+        [*manage, "seed_demo", *seed], cwd=ROOT, env=environ, check=True, timeout=300, stdout=subprocess.DEVNULL
+    )
+    with open(folder / "serve.log", "wb") as log:
+        proc = subprocess.Popen(
+            [*manage, "serve", "--port", str(web), *serve], cwd=ROOT, env=environ, stdout=log, stderr=log
+        )
+        base = f"http://127.0.0.1:{web}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/login/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        try:
+            yield {"base": base, "db": db}
+        finally:
+            stop(proc)
+    output = (folder / "serve.log").read_text(errors="replace")
+    assert "Traceback" not in output, output[-4000:]
+
+
+def login(browser, server: dict[str, Any], username: str, **context: Any):
+    """A new browser context logged in as ``username`` (Chinese, 1366×768) on its landing page."""
+    page = browser.new_context(viewport=VIEWPORT, locale="zh-CN", **context).new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server["base"] + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
