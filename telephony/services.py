@@ -6,7 +6,6 @@ one small transaction, and real-time messages go out only after commit.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -23,10 +22,9 @@ from django.utils.module_loading import import_string
 
 from hotline.errors import IllegalTransition, InvalidInput
 from hotline.events import agent_group, publish_on_commit
-from hotline.lib.phones import InvalidPhone, normalize_phone
-from hotline.models import Caller, Ticket, User
+from hotline.models import Ticket, User
 from hotline.models.tickets import OPEN_STATUSES
-from hotline.services.tickets import find_or_create_caller
+from hotline.services.tickets import find_caller, find_or_create_caller
 from telephony import calls as lc
 from telephony.models import Call, CallEvent
 
@@ -366,9 +364,7 @@ def ringing_pop(event: lc.AgentRinging) -> tuple[str, dict[str, Any]] | None:
     user = agent_for_interface(event.interface)
     if user is None:
         return None
-    caller = None
-    with contextlib.suppress(InvalidPhone):
-        caller = Caller.objects.filter(phone=normalize_phone(event.caller_number)).only("pk", "name").first()
+    caller = find_caller(event.caller_number)
     message = {
         "type": "call.screen_pop",
         "event": event.as_dict(),

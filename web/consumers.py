@@ -41,13 +41,11 @@ EXPIRY_RECHECK = 3600.0  # seconds between looks at a far-off session expiry
 def session_seconds_left(session_key: str) -> float:
     """Seconds until the session expires; 0 when it has already, or is gone (logged out, cleared)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    if not store.load():  # the backends return nothing for an expired or deleted session
-        return 0.0
-    model = getattr(store, "model", None)  # db and cached_db keep the expiry on the row
+    model = getattr(store, "model", None)  # db and cached_db keep the expiry on the row: one query
     if model is not None:
         expires = model.objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
-    else:
-        expires = store.get_expiry_date()
+    else:  # other backends return nothing for an expired or deleted session
+        expires = store.get_expiry_date() if store.load() else None
     return max((expires - timezone.now()).total_seconds(), 0.0) if expires else 0.0
 
 

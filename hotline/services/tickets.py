@@ -36,6 +36,14 @@ from hotline.workflow import check_transition
 S = TicketStatus
 
 
+def find_caller(phone: str) -> Caller | None:
+    """The caller for a phone number if we know them; None for a new, anonymous or foreign number. Reads only."""
+    try:
+        return Caller.objects.filter(phone=normalize_phone(phone)).first()
+    except InvalidPhone:
+        return None
+
+
 def find_or_create_caller(phone: str, name: str = "") -> Caller:
     """The caller for a phone number (normalised to E.164); a new name fills a blank one."""
     try:
