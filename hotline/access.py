@@ -10,10 +10,15 @@ from hotline.models import Assignment, AssignmentStatus, Role, Ticket, User
 from hotline.models.network import CENTER_ROLES
 
 
+def is_center_staff(user: User | None) -> bool:
+    """The one rule for "works at the 12345 center": agents, dispatchers, supervisors, admins (and superusers)."""
+    return bool(user is not None and user.is_authenticated and (user.is_superuser or user.role in CENTER_ROLES))
+
+
 def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
     """Center staff see every ticket; a unit handler only those assigned to their subtree."""
     qs = Ticket.objects.all() if qs is None else qs
-    if user.is_superuser or user.role in CENTER_ROLES:
+    if is_center_staff(user):
         return qs
     if user.role == Role.UNIT_HANDLER and user.unit_id:
         assigned = Assignment.objects.filter(ticket=OuterRef("pk"), unit_id__in=user.unit.subtree_ids()).exclude(
@@ -38,4 +43,4 @@ def check_own_unit(user: User | None, assignment: Assignment) -> None:
 
 def sees_full_phone(user: User) -> bool:
     """Center staff call citizens back; units see masked numbers (DESIGN §10)."""
-    return user.is_superuser or user.role in CENTER_ROLES
+    return is_center_staff(user)
