@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test install lint format messages
 
+# Locally `make test` leaves out the tests marked slow (paced replays, subprocesses); CI (CI=true)
+# and `make test SLOW=1` run every test.
+PYTEST_SELECT := $(if $(or $(CI),$(SLOW)),,-m "not slow")
+
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
@@ -23,7 +27,7 @@ demo: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_SELECT) $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
