@@ -28,8 +28,9 @@ from hotline.models import (
     Urgency,
     User,
 )
-from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
+from hotline.models.tickets import OPEN_STATUSES
 from hotline.services import repeats, timeline
+from hotline.services.assignments import current_lead, new_assignment, withdraw_active
 from hotline.services.common import check_version, clean_text, lock_ticket, move, notify
 from hotline.workflow import check_transition
 
@@ -197,20 +198,6 @@ def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str
     return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by)
 
 
-def withdraw_active(ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset()) -> list[int]:
-    """Withdraw every still-active assignment of a ticket; returns their unit ids."""
-    active = list(
-        Assignment.objects.select_for_update()
-        .filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES)
-        .exclude(pk__in=exclude)
-    )
-    for assignment in active:
-        assignment.status = AssignmentStatus.WITHDRAWN
-        assignment.save(update_fields=["status"])
-        timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=note)
-    return [a.unit_id for a in active]
-
-
 def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expected_version: int | None = None) -> Ticket:
     """并单: a repeat demand is folded into an earlier ticket and stays countable."""
     note = clean_text(note, "note", max_chars=1000, required=False)
@@ -263,16 +250,6 @@ def restore_ticket(ticket: Ticket, by: User, note: str = "", expected_version: i
     return ticket
 
 
-def current_lead(ticket: Ticket) -> Assignment | None:
-    """The top-level lead assignment that is (or was last) carrying the ticket."""
-    return (
-        Assignment.objects.filter(ticket=ticket, parent__isnull=True, role=AssignmentRole.LEAD)
-        .exclude(status__in=[AssignmentStatus.WITHDRAWN, AssignmentStatus.RETURNED])
-        .order_by("-pk")
-        .first()
-    )
-
-
 def review_reply(
     ticket: Ticket, by: User, *, approve: bool, note: str = "", expected_version: int | None = None
 ) -> Ticket:
@@ -315,8 +292,6 @@ def reopen_ticket(ticket: Ticket, by: User | None, reason: str, expected_version
 
 
 def _redo(ticket: Ticket, by: User | None, reason: str, *, action: str) -> Assignment:
-    from hotline.services.dispatch import new_assignment
-
     previous = current_lead(ticket)
     if previous is None:
         raise IllegalTransition(_("this ticket was never handled by a unit, so there is nothing to redo"))
