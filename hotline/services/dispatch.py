@@ -75,7 +75,7 @@ def dispatch_ticket(
             )
             for u in assisting
         ]
-        old = move(ticket, S.DISPATCHED)
+        old = move(ticket, "dispatch", S.DISPATCHED)
         timeline.record(
             ticket,
             "ticket.dispatched",
@@ -127,7 +127,7 @@ def reassign_locked(
             timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=reason)
     made = new_assignment(ticket, to_unit, role, by, instructions=reason)
     if role == AssignmentRole.LEAD:
-        old = move(ticket, S.DISPATCHED)
+        old = move(ticket, "reassign", S.DISPATCHED)
     else:
         old = ticket.status
         touch(ticket)
@@ -177,7 +177,7 @@ def accept_assignment(assignment: Assignment, by: User, expected_version: int | 
         assignment.save(update_fields=["status", "accepted_at", "accepted_by"])
         late = assignment.accepted_at > assignment.accept_by
         if _is_top_lead(assignment) and ticket.status == S.DISPATCHED:
-            old = move(ticket, S.IN_PROGRESS)
+            old = move(ticket, "accept", S.IN_PROGRESS)
         else:
             old = ticket.status
             touch(ticket)
@@ -209,7 +209,7 @@ def return_assignment(assignment: Assignment, by: User, reason: str, expected_ve
         assignment.save(update_fields=["status", "returned_at", "return_reason"])
         if _is_top_lead(assignment):
             withdraw_active(ticket, by, "主办单位退回")
-            old = move(ticket, S.RETURNED)
+            old = move(ticket, "return", S.RETURNED)
         else:
             old = ticket.status
             touch(ticket)
@@ -298,7 +298,7 @@ def reply_assignment(assignment: Assignment, by: User, text: str, expected_versi
         assignment.reply_text = text
         assignment.save(update_fields=["status", "replied_at", "replied_by", "reply_text"])
         if _is_top_lead(assignment):
-            old = move(ticket, S.REPLIED)
+            old = move(ticket, "reply", S.REPLIED)
         else:
             old = ticket.status
             touch(ticket)

@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hotline.access import is_center_reviewer
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
-from hotline.models import Dispute, DisputeStatus, Role, Unit, User
+from hotline.models import Dispute, DisputeStatus, Unit, User
 from hotline.models.tickets import Assignment
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_assignment, notify, touch
@@ -33,7 +34,7 @@ def raise_dispute(assignment: Assignment, by: User, reason: str, expected_versio
 def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = None, note: str = "") -> Dispute:
     """Uphold the dispatch (``reassign_to=None``) or move the ticket to another level-2 unit."""
     note = clean_text(note, "note", max_chars=2000)
-    if not by.is_superuser and by.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+    if not is_center_reviewer(by):
         raise NotAllowed(_("only the center's dispatchers and supervisors decide on disputes"))
     if reassign_to is not None:
         check_level2(reassign_to, "reassign_to")

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hotline.access import is_center_reviewer
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Extension, ExtensionStatus, Role, User
-from hotline.models.network import CENTER_ROLES
 from hotline.models.tickets import Assignment
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_assignment, notify, touch
@@ -54,7 +54,7 @@ def _check_decider(by: User, assignment: Assignment) -> None:
     if by.is_superuser:
         return
     if assignment.parent_id is None:
-        if by.role not in CENTER_ROLES or by.role == Role.AGENT:
+        if not is_center_reviewer(by):
             raise NotAllowed(_("only the center's dispatchers and supervisors decide on extensions"))
     elif by.role != Role.UNIT_HANDLER or by.unit_id != assignment.parent.unit_id:
         raise NotAllowed(_("only the unit that sub-dispatched decides on this extension"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Referral, Ticket, TimelineEntry, Topic, Unit
 from hotline.services import dispatch, disputes, extensions, tickets
+from hotline.services.common import lock_ticket, move
 from hotline.workflow import TRANSITIONS, allowed_actions
 from tests.conftest import make_user
 from tests.factories import dispatched_ticket, lead_assignment, new_ticket
@@ -156,6 +158,36 @@ def test_consultation_resolved_on_call_closes_without_a_revisit(agent):
     tickets.resolve_on_call(ticket, agent, "已告知所需材料")
     ticket.refresh_from_db()
     assert ticket.status == "closed" and ticket.resolved_on_call and ticket.closed_at
+
+
+def test_registering_and_resolving_on_the_call_is_one_act_with_the_agent_on_both_entries(agent):
+    ticket = new_ticket(agent, category="consultation", topic="1001", resolve_with="已告知所需材料")
+    ticket.refresh_from_db()
+    assert ticket.status == "closed" and ticket.resolved_on_call and ticket.resolution == "已告知所需材料"
+    entries = TimelineEntry.objects.filter(ticket=ticket).order_by("pk")
+    assert [(e.action, e.actor) for e in entries] == [
+        ("ticket.registered", agent),
+        ("ticket.resolved_on_call", agent),
+    ]
+
+
+def test_a_failing_resolve_leaves_no_ticket_and_no_used_number(agent, yuhu):
+    with pytest.raises(NotAllowed):  # a unit handler may not resolve on the call: the registration is undone too
+        new_ticket(yuhu, category="consultation", topic="1001", resolve_with="已告知所需材料")
+    assert not Ticket.objects.exists() and not TimelineEntry.objects.exists()
+    assert new_ticket(agent).number.endswith("00001")
+
+
+def test_a_move_to_a_status_the_table_does_not_list_is_refused(agent, monkeypatch):
+    ticket = new_ticket(agent)
+    with transaction.atomic(), pytest.raises(IllegalTransition):
+        move(lock_ticket(ticket), "close", "in_progress")  # "close" leads to closed only
+    # A service whose branch asks for a target outside its action's row is stopped, not written.
+    monkeypatch.setattr(tickets, "_revisit_or_close", lambda ticket: "dispatched")
+    with pytest.raises(IllegalTransition):
+        tickets.resolve_on_call(ticket, agent, "已告知所需材料")
+    ticket.refresh_from_db()
+    assert ticket.status == "registered" and not ticket.resolved_on_call
 
 
 def test_transfer_to_110_leaves_a_referral(agent):
