@@ -317,7 +317,9 @@ class Extension(models.Model):
 
 class DisputeStatus(models.TextChoices):
     PENDING = "pending", _("pending")
-    UPHELD = "upheld", _("dispatch upheld")
+    # The center decided the unit is responsible after all (the dispute is rejected).
+    DISPATCH_STANDS = "dispatch_stands", _("dispatch stands")
+    # The unit was right: the ticket went to another unit (the dispute is accepted).
     REASSIGNED = "reassigned", _("reassigned")
 
 
@@ -328,7 +330,7 @@ class Dispute(models.Model):
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     raised_at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(_("reason"))
-    status = models.CharField(max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.PENDING)
+    status = models.CharField(max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

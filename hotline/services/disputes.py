@@ -1,4 +1,4 @@
-"""派单异议: a unit disputes a dispatch; the center upholds it or reassigns (改派)."""
+"""派单异议: a unit disputes a dispatch; the center lets the dispatch stand or reassigns (改派)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def raise_dispute(assignment: Assignment, by: User, reason: str, expected_versio
 
 
 def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = None, note: str = "") -> Dispute:
-    """Uphold the dispatch (``reassign_to=None``) or move the ticket to another level-2 unit."""
+    """Let the dispatch stand (``reassign_to=None``) or move the ticket to another level-2 unit."""
     note = clean_text(note, "note", max_chars=2000)
     if not is_center_reviewer(by):
         raise NotAllowed(_("only the center's dispatchers and supervisors decide on disputes"))
@@ -47,13 +47,13 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
             )
         dispute.decided_by, dispute.decided_at, dispute.decision_note = by, timezone.now(), note
         if reassign_to is None:
-            dispute.status = DisputeStatus.UPHELD
+            dispute.status = DisputeStatus.DISPATCH_STANDS
             touch(ticket)
-            timeline.record(ticket, "dispute.upheld", by, assignment=assignment, note=note)
-            notify(ticket, "dispute_upheld", extra_units=(assignment.unit_id,))
+            timeline.record(ticket, "dispute.rejected", by, assignment=assignment, note=note)
+            notify(ticket, "dispute_rejected", extra_units=(assignment.unit_id,))
         else:
             if assignment.unit_id == reassign_to.pk:
-                raise InvalidInput(_("reassign to a different unit, or uphold the dispatch"), field="reassign_to")
+                raise InvalidInput(_("reassign to a different unit, or let the dispatch stand"), field="reassign_to")
             check_transition("reassign", ticket.status, by)
             dispute.status, dispute.reassigned_to = DisputeStatus.REASSIGNED, reassign_to
             timeline.record(ticket, "dispute.accepted", by, assignment=assignment, note=note)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import transaction
 
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
-from hotline.models import Referral, Ticket, TimelineEntry, Topic, Unit
+from hotline.models import Dispute, DisputeStatus, Referral, Ticket, TimelineEntry, Topic, Unit
 from hotline.services import dispatch, disputes, extensions, tickets
 from hotline.services.common import lock_ticket, move
 from hotline.workflow import TRANSITIONS, allowed_actions
@@ -95,7 +97,7 @@ def test_a_street_asks_its_district_not_the_center_for_more_time(agent, yuhu, ch
     assert child.reply_by == inner
 
 
-def test_a_dispute_can_be_upheld_or_end_in_a_reassignment(agent, zhujian, dispatcher):
+def test_a_dispute_ends_with_the_dispatch_standing_or_in_a_reassignment(agent, zhujian, dispatcher):
     ticket = dispatched_ticket(agent, lead="ZJJ")
     lead = lead_assignment(ticket)
     dispute = disputes.raise_dispute(lead, zhujian, "噪音属于城管职责")
@@ -109,7 +111,26 @@ def test_a_dispute_can_be_upheld_or_end_in_a_reassignment(agent, zhujian, dispat
     again = disputes.raise_dispute(lead_assignment(ticket), make_user("handler_cgj", "unit_handler", "CGJ"), "非本局")
     disputes.decide_dispute(again, dispatcher, note="属于城管职责，维持派单")
     again.refresh_from_db()
-    assert again.status == "upheld"
+    assert again.status == DisputeStatus.DISPATCH_STANDS == "dispatch_stands"
+    assert again.get_status_display() == "dispatch stands"
+    assert actions(ticket)[-1] == "dispute.rejected"
+
+
+def test_disputes_stored_as_upheld_become_dispatch_stands(agent, zhujian, dispatcher):
+    """The data step of the rename: old rows and timeline codes read like the new ones."""
+    rename = importlib.import_module("hotline.migrations.0006_dispute_dispatch_stands")
+    ticket = dispatched_ticket(agent, lead="ZJJ")
+    dispute = disputes.raise_dispute(lead_assignment(ticket), zhujian, "不属于本单位")
+    disputes.decide_dispute(dispute, dispatcher, note="维持派单")
+    Dispute.objects.filter(pk=dispute.pk).update(status="upheld")
+    TimelineEntry.objects.filter(action="dispute.rejected").update(action="dispute.upheld")
+    rename.forwards(django_apps, None)
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.DISPATCH_STANDS
+    assert actions(ticket)[-1] == "dispute.rejected"
+    rename.backwards(django_apps, None)
+    dispute.refresh_from_db()
+    assert dispute.status == "upheld" and actions(ticket)[-1] == "dispute.upheld"
 
 
 def test_review_send_back_and_revisit_reopen_both_redo_at_the_same_unit(agent, yuhu, dispatcher):
