@@ -119,10 +119,3 @@ def check_move(action: str, from_status: str, to_status: str) -> None:
             status=from_status,
             to_status=to_status,
         )
-
-
-def allowed_actions(status: str, user: User) -> list[str]:
-    """The actions this user's role could take on a ticket in this status (for UIs)."""
-    return [
-        name for name, t in TRANSITIONS.items() if status in t.sources and (user.is_superuser or user.role in t.roles)
-    ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.access import is_center_reviewer
@@ -45,9 +44,8 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
             raise IllegalTransition(
                 _("this dispute is already decided (%(status)s)") % {"status": dispute.get_status_display()}
             )
-        dispute.decided_by, dispute.decided_at, dispute.decision_note = by, timezone.now(), note
         if reassign_to is None:
-            dispute.status = DisputeStatus.DISPATCH_STANDS
+            dispute.decide(DisputeStatus.DISPATCH_STANDS, by, note)
             touch(ticket)
             timeline.record(ticket, "dispute.rejected", by, assignment=assignment, note=note)
             notify(ticket, "dispute_rejected", extra_units=(assignment.unit_id,))
@@ -55,8 +53,9 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
             if assignment.unit_id == reassign_to.pk:
                 raise InvalidInput(_("reassign to a different unit, or let the dispatch stand"), field="reassign_to")
             check_transition("reassign", ticket.status, by)
-            dispute.status, dispute.reassigned_to = DisputeStatus.REASSIGNED, reassign_to
+            dispute.decide(DisputeStatus.REASSIGNED, by, note)
+            dispute.reassigned_to = reassign_to
             timeline.record(ticket, "dispute.accepted", by, assignment=assignment, note=note)
             reassign_locked(ticket, by, reassign_to, note, replacing=assignment)
-        dispute.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "reassigned_to"])
+        dispute.save(update_fields=[*Dispute.DECISION_FIELDS, "reassigned_to"])
     return dispute

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.access import is_center_reviewer
@@ -72,9 +71,8 @@ def decide_extension(extension: Extension, by: User, *, approve: bool, note: str
             )
         if approve and not assignment.is_active:
             raise IllegalTransition(_("the assignment is no longer open"))
-        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
-        extension.decided_by, extension.decided_at, extension.decision_note = by, timezone.now(), note
-        extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        extension.decide(ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED, by, note)
+        extension.save(update_fields=Extension.DECISION_FIELDS)
         old_deadline = assignment.reply_by
         if approve:
             assignment.reply_by = extension.requested_until
