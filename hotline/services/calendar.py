@@ -15,6 +15,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date
 
+import chinese_calendar  # the chinesecalendar package
 import holidays as holidays_pkg
 from django.conf import settings
 from django.db import transaction
@@ -22,11 +23,6 @@ from django.utils import timezone
 
 from hotline.lib.workcal import WorkCalendar
 from hotline.models import CalendarDay, CalendarYear
-
-try:  # chinese-calendar is imported as chinese_calendar
-    import chinese_calendar
-except ImportError:  # pragma: no cover - it is a pinned dependency
-    chinese_calendar = None
 
 
 def load_calendar() -> WorkCalendar:
@@ -81,12 +77,11 @@ def seed_year(year: int) -> SeedReport:
     cn = holidays_pkg.country_holidays("CN", years=year)
     entries: dict[date, tuple[str, str, str]] = {}
     report: SeedReport
-    covered = chinese_calendar is not None
-    if covered:
-        try:
-            chinese_calendar.is_workday(date(year, 6, 1))
-        except NotImplementedError:
-            covered = False
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+        covered = True
+    except NotImplementedError:  # a year past the package's data
+        covered = False
     if covered:
         source = f"chinese-calendar {chinese_calendar.__version__}"
         report = SeedReport(year, True, source)
