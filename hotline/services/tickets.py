@@ -158,6 +158,7 @@ def resolve_on_call(ticket: Ticket, by: User, resolution: str, expected_version:
 
 
 def _resolve_locked(ticket: Ticket, by: User | None, resolution: str) -> None:
+    """Resolve a ticket the caller holds: locked, or created in the same transaction (no one else sees it)."""
     check_transition("resolve", ticket.status, by)
     to = _revisit_or_close(ticket)
     extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
