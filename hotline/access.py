@@ -7,12 +7,17 @@ from django.utils.translation import gettext as _
 
 from hotline.errors import NotAllowed
 from hotline.models import Assignment, AssignmentStatus, Role, Ticket, User
-from hotline.models.network import CENTER_ROLES
+from hotline.models.network import CENTER_ROLES, REVIEWING_ROLES
 
 
 def is_center_staff(user: User | None) -> bool:
     """The one rule for "works at the 12345 center": agents, dispatchers, supervisors, admins (and superusers)."""
     return bool(user is not None and user.is_authenticated and (user.is_superuser or user.role in CENTER_ROLES))
+
+
+def is_center_reviewer(user: User | None) -> bool:
+    """Center staff who review, decide and correct: dispatchers, supervisors, admins (and superusers)."""
+    return is_center_staff(user) and (user.is_superuser or user.role in REVIEWING_ROLES)
 
 
 def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:

@@ -28,7 +28,7 @@ from hotline.models import (
     Unit,
     User,
 )
-from hotline.services.calendar import recompute_provisional_deadlines
+from hotline.services.assignments import recompute_provisional_deadlines
 
 
 @admin.register(Area)
@@ -113,7 +113,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
         self._recompute(request)
 
     def _recompute(self, request) -> None:
-        changed = recompute_provisional_deadlines()
+        changed = recompute_provisional_deadlines(request.user)
         self.message_user(request, _("%(n)d open deadlines recomputed.") % {"n": changed}, messages.SUCCESS)
 
 

@@ -1,10 +1,15 @@
-"""The admin site, in the hotline's name, warning when the holiday calendar runs out."""
+"""The admin site, in the hotline's name, warning when the holiday calendar runs out.
+
+Loaded by ``HotlineAdminConfig.default_site`` once the app registry is ready, so it may import models and
+services at the top (the app config itself lives in ``hotline.apps``, which Django imports before models).
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig
 from django.utils.translation import gettext_lazy as _
+
+from hotline.services.calendar import provisional_years
 
 
 class HotlineAdminSite(admin.AdminSite):
@@ -14,11 +19,5 @@ class HotlineAdminSite(admin.AdminSite):
     index_template = "admin/hotline_index.html"
 
     def index(self, request, extra_context=None):
-        from hotline.services.calendar import provisional_years
-
         extra_context = {**(extra_context or {}), "provisional_years": provisional_years()}
         return super().index(request, extra_context)
-
-
-class HotlineAdminConfig(AdminConfig):
-    default_site = "hotline.admin_site.HotlineAdminSite"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from hotline.lib.workcal import WorkCalendar
 from hotline.models import Assignment
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
+from hotline.services.calendar import load_calendar
 
 NORMAL, YELLOW, RED = "normal", "yellow", "red"
 
@@ -20,10 +21,7 @@ def warning_level(assignment: Assignment, now: datetime | None = None, calendar:
     now = now or timezone.now()
     if now > assignment.reply_by:
         return RED
-    if calendar is None:
-        from hotline.services.calendar import load_calendar
-
-        calendar = load_calendar()
+    calendar = calendar or load_calendar()
     if assignment.reply_by <= calendar.days_deadline(now, 1).at:
         return YELLOW
     return NORMAL

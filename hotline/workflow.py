@@ -4,8 +4,8 @@ Each action names the ticket statuses it may start from and the roles that may
 take it. Unit-side actions (accept, return, reply, ...) are additionally bound
 to the acting user's own unit by ``hotline.access``. The status a ticket moves
 to is decided by the service, because some actions branch (the lead unit's
-accept moves the ticket, an assisting unit's does not); the reachable targets
-are listed here so the table documents the whole graph.
+accept moves the ticket, an assisting unit's does not); ``check_move`` holds
+every move to the targets listed here.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from django.utils.translation import pgettext_lazy
 
 from hotline.errors import IllegalTransition, NotAllowed
 from hotline.models import Role, TicketStatus, User
+from hotline.models.network import CENTER_ROLES, REVIEWING_ROLES
 from hotline.models.tickets import OPEN_STATUSES
 
 S = TicketStatus
-CENTER = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
-DISPATCHING = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
-REVIEWING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+CENTER = CENTER_ROLES
+REVIEWING = REVIEWING_ROLES
 UNIT = frozenset({Role.UNIT_HANDLER})
 
 
@@ -39,7 +39,7 @@ def _t(sources, targets, roles) -> Transition:
 
 TRANSITIONS: dict[str, Transition] = {
     "resolve": _t({S.REGISTERED}, {S.REVISIT_PENDING, S.CLOSED}, CENTER),
-    "dispatch": _t({S.REGISTERED, S.RETURNED}, {S.DISPATCHED}, DISPATCHING),
+    "dispatch": _t({S.REGISTERED, S.RETURNED}, {S.DISPATCHED}, CENTER),
     "reassign": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.DISPATCHED}, REVIEWING),
     "accept": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.IN_PROGRESS, S.DISPATCHED}, UNIT),
     "return": _t({S.DISPATCHED, S.IN_PROGRESS}, {S.RETURNED, S.DISPATCHED, S.IN_PROGRESS}, UNIT),
@@ -104,8 +104,18 @@ def check_transition(action: str, status: str, user: User | None) -> Transition:
     return transition
 
 
-def allowed_actions(status: str, user: User) -> list[str]:
-    """The actions this user's role could take on a ticket in this status (for UIs)."""
-    return [
-        name for name, t in TRANSITIONS.items() if status in t.sources and (user.is_superuser or user.role in t.roles)
-    ]
+def check_move(action: str, from_status: str, to_status: str) -> None:
+    """Raise unless the table lets ``action`` move a ticket from ``from_status`` to ``to_status``."""
+    transition = TRANSITIONS[action]
+    if from_status not in transition.sources or to_status not in transition.targets:
+        raise IllegalTransition(
+            _("%(action)s cannot move a ticket from %(from)s to %(to)s")
+            % {
+                "action": action_label(action),
+                "from": TicketStatus(from_status).label,
+                "to": TicketStatus(to_status).label,
+            },
+            action=action,
+            status=from_status,
+            to_status=to_status,
+        )

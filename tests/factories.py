@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hotline.models import Area, Category, Ticket, Topic, Unit, User
 from hotline.services import dispatch, tickets
+from hotline.services.assignments import current_lead
 
 
 def new_ticket(
@@ -37,6 +38,4 @@ def dispatched_ticket(agent: User, lead: str = "YH", **extra) -> Ticket:
 
 
 def lead_assignment(ticket: Ticket):
-    from hotline.services.tickets import current_lead
-
     return current_lead(ticket)

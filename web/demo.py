@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from hotline.errors import DomainError
 from hotline.models import Area, Category, Role, Ticket, Topic, Unit, User
-from hotline.services import dispatch, extensions, tickets
+from hotline.services import assignments, dispatch, extensions, tickets
 from routing.suggest import suggest_for_ticket
 
 DEMO_PASSWORD = "lianxin12345"
@@ -219,7 +219,7 @@ def _play(ticket, outcome, replay: Replay, agent, dispatcher, handlers, rng) -> 
         return
     if outcome == "dispatched":
         return
-    assignment = tickets.current_lead(fresh())
+    assignment = assignments.current_lead(fresh())
     handler = handlers[lead.pk]
     if outcome == "returned":
         replay.step((0.2, 1), lambda: dispatch.return_assignment(assignment, handler, "不属于本单位职责范围"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from callback.models import Rating, Revisit, RevisitStatus
 from callback.revisits import schedule_revisit
 from hotline.models import Assignment, Ticket, TicketStatus, TimelineEntry
-from hotline.services.tickets import current_lead
+from hotline.services.assignments import current_lead
 
 SATISFIED_MIX = [Rating.SATISFIED, Rating.SATISFIED, Rating.VERY_SATISFIED, Rating.BASICALLY_SATISFIED]
 

@@ -88,14 +88,6 @@ class Unit(models.Model):
         ids += list(Unit.objects.filter(parent_id__in=children).values_list("pk", flat=True))
         return ids
 
-    def is_ancestor_of(self, other: Unit) -> bool:
-        node = other.parent
-        while node is not None:
-            if node.pk == self.pk:
-                return True
-            node = node.parent
-        return False
-
 
 class Role(models.TextChoices):
     AGENT = "agent", _("agent")
@@ -106,6 +98,8 @@ class Role(models.TextChoices):
 
 
 CENTER_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+# The center staff who review, decide and correct (every center role but the agent on the phone).
+REVIEWING_ROLES = CENTER_ROLES - {Role.AGENT}
 
 
 class User(AbstractUser):
@@ -125,7 +119,3 @@ class User(AbstractUser):
         super().clean()
         if self.role == Role.UNIT_HANDLER and not self.unit_id:
             raise ValidationError({"unit": _("A unit handler must belong to a unit.")})
-
-    @property
-    def is_center_staff(self) -> bool:
-        return self.role in CENTER_ROLES

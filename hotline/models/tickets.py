@@ -285,26 +285,43 @@ class Assignment(models.Model):
         return self.status in ACTIVE_ASSIGNMENT_STATUSES
 
 
+class DecidedRequest(models.Model):
+    """A unit's request that someone above it decides on (延期, 派单异议): the reason, then the decision.
+
+    The request side is named by each model (requested_by, raised_by); the decision side is shared.
+    """
+
+    DECISION_FIELDS = ["status", "decided_by", "decided_at", "decision_note"]
+
+    reason = models.TextField(_("reason"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    def decide(self, status: str, by, note: str) -> None:
+        """Set the outcome and who decided it, when; the caller saves ``DECISION_FIELDS``."""
+        self.status, self.decided_by, self.decided_at, self.decision_note = status, by, timezone.now(), note
+
+
 class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("pending")
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
 
 
-class Extension(models.Model):
-    """延期: a unit asks for a later reply-by; the center decides."""
+class Extension(DecidedRequest):
+    """延期: a unit asks for a later reply-by; whoever dispatched to it decides."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="extensions")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     requested_until = models.DateTimeField(_("requested deadline"))
-    reason = models.TextField(_("reason"))
     status = models.CharField(max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("extension request")
@@ -317,23 +334,19 @@ class Extension(models.Model):
 
 class DisputeStatus(models.TextChoices):
     PENDING = "pending", _("pending")
-    UPHELD = "upheld", _("dispatch upheld")
+    # The center decided the unit is responsible after all (the dispute is rejected).
+    DISPATCH_STANDS = "dispatch_stands", _("dispatch stands")
+    # The unit was right: the ticket went to another unit (the dispute is accepted).
     REASSIGNED = "reassigned", _("reassigned")
 
 
-class Dispute(models.Model):
+class Dispute(DecidedRequest):
     """派单异议: a unit says a dispatch is not its responsibility; the center reviews."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="disputes")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     raised_at = models.DateTimeField(default=timezone.now)
-    reason = models.TextField(_("reason"))
-    status = models.CharField(max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.PENDING)
     reassigned_to = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

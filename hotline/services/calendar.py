@@ -5,31 +5,24 @@ Council's schedule, 调休 included, up to its last release) and cross-checks it
 against ``holidays``. Years past ``chinese-calendar``'s data get the festivals
 ``holidays`` can compute from the lunar calendar, but stay *provisional* until
 an admin enters the official schedule and ticks the year official — which
-recomputes every open provisional deadline.
+recomputes every open provisional deadline
+(``hotline.services.assignments.recompute_provisional_deadlines``).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
+import chinese_calendar  # the chinesecalendar package
 import holidays as holidays_pkg
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hotline.lib.workcal import Deadline, WorkCalendar
-from hotline.models import Assignment, CalendarDay, CalendarYear
-from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
-
-log = logging.getLogger(__name__)
-
-try:  # chinese-calendar is imported as chinese_calendar
-    import chinese_calendar
-except ImportError:  # pragma: no cover - it is a pinned dependency
-    chinese_calendar = None
+from hotline.lib.workcal import WorkCalendar
+from hotline.models import CalendarDay, CalendarYear
 
 
 def load_calendar() -> WorkCalendar:
@@ -58,17 +51,6 @@ def _computed_festivals(year: int) -> frozenset[date]:
     return frozenset(holidays_pkg.country_holidays("CN", years=year).keys())
 
 
-def reply_deadline(start: datetime, days: int, calendar: WorkCalendar | None = None) -> Deadline:
-    deadline = (calendar or load_calendar()).days_deadline(start, days)
-    if deadline.provisional:
-        log.warning("deadline %s counted on a year without an official holiday schedule", deadline.at)
-    return deadline
-
-
-def accept_deadline(start: datetime, hours: int, calendar: WorkCalendar | None = None) -> Deadline:
-    return (calendar or load_calendar()).hours_deadline(start, hours)
-
-
 @dataclass
 class SeedReport:
     year: int
@@ -95,12 +77,11 @@ def seed_year(year: int) -> SeedReport:
     cn = holidays_pkg.country_holidays("CN", years=year)
     entries: dict[date, tuple[str, str, str]] = {}
     report: SeedReport
-    covered = chinese_calendar is not None
-    if covered:
-        try:
-            chinese_calendar.is_workday(date(year, 6, 1))
-        except NotImplementedError:
-            covered = False
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+        covered = True
+    except NotImplementedError:  # a year past the package's data
+        covered = False
     if covered:
         source = f"chinese-calendar {chinese_calendar.__version__}"
         report = SeedReport(year, True, source)
@@ -143,46 +124,3 @@ def provisional_years(horizon: int = 1) -> list[int]:
     this_year = timezone.localdate().year
     official = set(CalendarYear.objects.filter(official=True).values_list("year", flat=True))
     return [y for y in range(this_year, this_year + horizon + 1) if y not in official]
-
-
-def recompute_provisional_deadlines() -> int:
-    """Recount every open provisional deadline on the current calendar; returns how many changed."""
-    from hotline.services.common import lock_assignment
-    from hotline.services.timeline import record
-
-    calendar = load_calendar()
-    changed = 0
-    open_ones = Assignment.objects.filter(
-        deadline_provisional=True, status__in=ACTIVE_ASSIGNMENT_STATUSES, reply_days__gt=0
-    ).values_list("pk", flat=True)
-    for pk in list(open_ones):
-        with transaction.atomic():
-            # Read under the ticket's lock: a unit or an extension may have acted since the query above.
-            ticket, assignment = lock_assignment(pk)
-            if not assignment.deadline_provisional or assignment.status not in ACTIVE_ASSIGNMENT_STATUSES:
-                continue
-            accept = calendar.hours_deadline(assignment.dispatched_at, assignment.accept_hours)
-            reply = calendar.days_deadline(assignment.dispatched_at, assignment.reply_days)
-            extended = assignment.reply_by != assignment.original_reply_by  # an approved extension stands
-            fields = {
-                "accept_by": accept.at,
-                "original_reply_by": reply.at,
-                "reply_by": assignment.reply_by if extended else reply.at,
-                "deadline_provisional": accept.provisional or reply.provisional,
-            }
-            if all(getattr(assignment, k) == v for k, v in fields.items()):
-                continue
-            old_reply_by = assignment.reply_by
-            for key, value in fields.items():
-                setattr(assignment, key, value)
-            assignment.save(update_fields=list(fields))
-            record(
-                ticket,
-                "assignment.deadline_recomputed",
-                None,
-                assignment=assignment,
-                note="按正式节假日安排重新计算期限",
-                data={"old_reply_by": old_reply_by.isoformat(), "reply_by": assignment.reply_by.isoformat()},
-            )
-        changed += 1
-    return changed

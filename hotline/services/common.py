@@ -11,6 +11,7 @@ from hotline.errors import Conflict, InvalidInput
 from hotline.events import CENTER_GROUP, publish_on_commit, unit_group
 from hotline.models import Assignment, Ticket
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
+from hotline.workflow import check_move
 
 
 def lock_ticket(ticket: Ticket | int, expected_version: int | None = None) -> Ticket:
@@ -48,9 +49,13 @@ def lock_assignment(assignment: Assignment | int, expected_version: int | None =
     return ticket, locked
 
 
-def move(ticket: Ticket, to_status: str, **fields: object) -> str:
-    """Set the new status (and fields), bump the version; returns the old status."""
+def move(ticket: Ticket, action: str, to_status: str, **fields: object) -> str:
+    """Take ``action`` to ``to_status`` (checked against the workflow table), set the fields, bump the version.
+
+    Returns the old status.
+    """
     old = ticket.status
+    check_move(action, old, to_status)
     ticket.status = to_status
     for key, value in fields.items():
         setattr(ticket, key, value)
@@ -62,7 +67,9 @@ def move(ticket: Ticket, to_status: str, **fields: object) -> str:
 
 def touch(ticket: Ticket) -> None:
     """Bump the version for an action that does not change the ticket's status."""
-    move(ticket, ticket.status)
+    ticket.version = F("version") + 1
+    ticket.save(update_fields=["version", "updated_at"])
+    ticket.refresh_from_db(fields=["version"])
 
 
 # The text fields' names as messages show them (the English name is the field itself).

@@ -12,86 +12,25 @@ from django.utils.translation import gettext as _
 
 from hotline.access import check_own_unit
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
-from hotline.lib.workcal import WorkCalendar
 from hotline.models import (
     Assignment,
     AssignmentRole,
     AssignmentStatus,
-    SlaPolicy,
     Ticket,
     TicketStatus,
     Unit,
     UnitKind,
-    Urgency,
     User,
 )
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from hotline.services import timeline
+from hotline.services.assignments import current_lead, new_assignment, withdraw_active
 from hotline.services.calendar import load_calendar
 from hotline.services.common import clean_text, lock_assignment, lock_ticket, move, notify, touch
-from hotline.services.tickets import current_lead, withdraw_active
 from hotline.workflow import action_label, check_transition
 
 S = TicketStatus
 A = AssignmentStatus
-
-# Used only when an admin deleted every SLA policy of a category: one working
-# day to accept, five to reply (the common municipal rule).
-FALLBACK_ACCEPT_HOURS = 9
-FALLBACK_REPLY_DAYS = 5
-
-# The unit-side actions as messages name them (the English name is the action with spaces).
-
-
-def sla_for(ticket: Ticket) -> tuple[int, int]:
-    """(accept-by working hours, reply-by working days) for this ticket."""
-    policies = {p.urgency: p for p in SlaPolicy.objects.filter(category_id=ticket.category_id)}
-    policy = policies.get(ticket.urgency) or policies.get(Urgency.NORMAL)
-    if policy is None:
-        return FALLBACK_ACCEPT_HOURS, FALLBACK_REPLY_DAYS
-    return policy.accept_hours, policy.reply_days
-
-
-def new_assignment(
-    ticket: Ticket,
-    unit: Unit,
-    role: str,
-    by: User | None,
-    *,
-    parent: Assignment | None = None,
-    reply_by: datetime | None = None,
-    instructions: str = "",
-    reopen_of: Assignment | None = None,
-    now: datetime | None = None,
-    calendar: WorkCalendar | None = None,
-) -> Assignment:
-    """Create one unit's assignment with its working-day deadlines."""
-    now = now or timezone.now()
-    calendar = calendar or load_calendar()
-    accept_hours, reply_days = sla_for(ticket)
-    accept = calendar.hours_deadline(now, accept_hours)
-    provisional = accept.provisional
-    if reply_by is None:
-        reply = calendar.days_deadline(now, reply_days)
-        reply_by, provisional = reply.at, provisional or reply.provisional
-    else:
-        reply_days = 0  # an explicit inner deadline is never recomputed
-    return Assignment.objects.create(
-        ticket=ticket,
-        unit=unit,
-        role=role,
-        parent=parent,
-        reopen_of=reopen_of,
-        instructions=instructions,
-        dispatched_by=by,
-        dispatched_at=now,
-        accept_by=min(accept.at, reply_by),
-        reply_by=reply_by,
-        original_reply_by=reply_by,
-        deadline_provisional=provisional,
-        accept_hours=accept_hours,
-        reply_days=reply_days,
-    )
 
 
 def check_level2(unit: Unit, what: str) -> None:
@@ -136,7 +75,7 @@ def dispatch_ticket(
             )
             for u in assisting
         ]
-        old = move(ticket, S.DISPATCHED)
+        old = move(ticket, "dispatch", S.DISPATCHED)
         timeline.record(
             ticket,
             "ticket.dispatched",
@@ -188,7 +127,7 @@ def reassign_locked(
             timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=reason)
     made = new_assignment(ticket, to_unit, role, by, instructions=reason)
     if role == AssignmentRole.LEAD:
-        old = move(ticket, S.DISPATCHED)
+        old = move(ticket, "reassign", S.DISPATCHED)
     else:
         old = ticket.status
         touch(ticket)
@@ -238,7 +177,7 @@ def accept_assignment(assignment: Assignment, by: User, expected_version: int | 
         assignment.save(update_fields=["status", "accepted_at", "accepted_by"])
         late = assignment.accepted_at > assignment.accept_by
         if _is_top_lead(assignment) and ticket.status == S.DISPATCHED:
-            old = move(ticket, S.IN_PROGRESS)
+            old = move(ticket, "accept", S.IN_PROGRESS)
         else:
             old = ticket.status
             touch(ticket)
@@ -270,7 +209,7 @@ def return_assignment(assignment: Assignment, by: User, reason: str, expected_ve
         assignment.save(update_fields=["status", "returned_at", "return_reason"])
         if _is_top_lead(assignment):
             withdraw_active(ticket, by, "主办单位退回")
-            old = move(ticket, S.RETURNED)
+            old = move(ticket, "return", S.RETURNED)
         else:
             old = ticket.status
             touch(ticket)
@@ -359,7 +298,7 @@ def reply_assignment(assignment: Assignment, by: User, text: str, expected_versi
         assignment.reply_text = text
         assignment.save(update_fields=["status", "replied_at", "replied_by", "reply_text"])
         if _is_top_lead(assignment):
-            old = move(ticket, S.REPLIED)
+            old = move(ticket, "reply", S.REPLIED)
         else:
             old = ticket.status
             touch(ticket)

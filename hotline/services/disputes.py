@@ -1,13 +1,13 @@
-"""派单异议: a unit disputes a dispatch; the center upholds it or reassigns (改派)."""
+"""派单异议: a unit disputes a dispatch; the center lets the dispatch stand or reassigns (改派)."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hotline.access import is_center_reviewer
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
-from hotline.models import Dispute, DisputeStatus, Role, Unit, User
+from hotline.models import Dispute, DisputeStatus, Unit, User
 from hotline.models.tickets import Assignment
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_assignment, notify, touch
@@ -31,9 +31,9 @@ def raise_dispute(assignment: Assignment, by: User, reason: str, expected_versio
 
 
 def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = None, note: str = "") -> Dispute:
-    """Uphold the dispatch (``reassign_to=None``) or move the ticket to another level-2 unit."""
+    """Let the dispatch stand (``reassign_to=None``) or move the ticket to another level-2 unit."""
     note = clean_text(note, "note", max_chars=2000)
-    if not by.is_superuser and by.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+    if not is_center_reviewer(by):
         raise NotAllowed(_("only the center's dispatchers and supervisors decide on disputes"))
     if reassign_to is not None:
         check_level2(reassign_to, "reassign_to")
@@ -44,18 +44,18 @@ def decide_dispute(dispute: Dispute, by: User, *, reassign_to: Unit | None = Non
             raise IllegalTransition(
                 _("this dispute is already decided (%(status)s)") % {"status": dispute.get_status_display()}
             )
-        dispute.decided_by, dispute.decided_at, dispute.decision_note = by, timezone.now(), note
         if reassign_to is None:
-            dispute.status = DisputeStatus.UPHELD
+            dispute.decide(DisputeStatus.DISPATCH_STANDS, by, note)
             touch(ticket)
-            timeline.record(ticket, "dispute.upheld", by, assignment=assignment, note=note)
-            notify(ticket, "dispute_upheld", extra_units=(assignment.unit_id,))
+            timeline.record(ticket, "dispute.rejected", by, assignment=assignment, note=note)
+            notify(ticket, "dispute_rejected", extra_units=(assignment.unit_id,))
         else:
             if assignment.unit_id == reassign_to.pk:
-                raise InvalidInput(_("reassign to a different unit, or uphold the dispatch"), field="reassign_to")
+                raise InvalidInput(_("reassign to a different unit, or let the dispatch stand"), field="reassign_to")
             check_transition("reassign", ticket.status, by)
-            dispute.status, dispute.reassigned_to = DisputeStatus.REASSIGNED, reassign_to
+            dispute.decide(DisputeStatus.REASSIGNED, by, note)
+            dispute.reassigned_to = reassign_to
             timeline.record(ticket, "dispute.accepted", by, assignment=assignment, note=note)
             reassign_locked(ticket, by, reassign_to, note, replacing=assignment)
-        dispute.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "reassigned_to"])
+        dispute.save(update_fields=[*Dispute.DECISION_FIELDS, "reassigned_to"])
     return dispute

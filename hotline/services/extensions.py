@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hotline.access import is_center_reviewer
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Extension, ExtensionStatus, Role, User
-from hotline.models.network import CENTER_ROLES
 from hotline.models.tickets import Assignment
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_assignment, notify, touch
@@ -54,7 +53,7 @@ def _check_decider(by: User, assignment: Assignment) -> None:
     if by.is_superuser:
         return
     if assignment.parent_id is None:
-        if by.role not in CENTER_ROLES or by.role == Role.AGENT:
+        if not is_center_reviewer(by):
             raise NotAllowed(_("only the center's dispatchers and supervisors decide on extensions"))
     elif by.role != Role.UNIT_HANDLER or by.unit_id != assignment.parent.unit_id:
         raise NotAllowed(_("only the unit that sub-dispatched decides on this extension"))
@@ -72,9 +71,8 @@ def decide_extension(extension: Extension, by: User, *, approve: bool, note: str
             )
         if approve and not assignment.is_active:
             raise IllegalTransition(_("the assignment is no longer open"))
-        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
-        extension.decided_by, extension.decided_at, extension.decision_note = by, timezone.now(), note
-        extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        extension.decide(ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED, by, note)
+        extension.save(update_fields=Extension.DECISION_FIELDS)
         old_deadline = assignment.reply_by
         if approve:
             assignment.reply_by = extension.requested_until

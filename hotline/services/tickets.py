@@ -28,8 +28,9 @@ from hotline.models import (
     Urgency,
     User,
 )
-from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
+from hotline.models.tickets import OPEN_STATUSES
 from hotline.services import repeats, timeline
+from hotline.services.assignments import current_lead, new_assignment, withdraw_active
 from hotline.services.common import check_version, clean_text, lock_ticket, move, notify
 from hotline.workflow import check_transition
 
@@ -94,9 +95,16 @@ def register_ticket(
     channel: str = Channel.PHONE,
     call_linkedid: str = "",
     created_at=None,
+    resolve_with: str | None = None,
 ) -> Ticket:
-    """受理登记: record a citizen's demand as a new ticket."""
+    """受理登记: record a citizen's demand as a new ticket.
+
+    With ``resolve_with`` (the answer the agent gave) it is also 直接办结 in the same transaction:
+    if the resolve part fails, no ticket is left behind.
+    """
     content = clean_text(content, "content", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
+    if resolve_with is not None:
+        resolve_with = clean_text(resolve_with, "resolution", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     title = clean_text(title, "title", max_chars=100, required=False)
     address = clean_text(address, "address", max_chars=200, required=False)
     if urgency not in Urgency.values:
@@ -129,6 +137,8 @@ def register_ticket(
         data = {"channel": channel, **({"repeat_of": repeat_of.number} if repeat_of else {})}
         timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data=data)
         notify(ticket, "registered")
+        if resolve_with is not None:
+            _resolve_locked(ticket, by, resolve_with)
     return ticket
 
 
@@ -143,13 +153,18 @@ def resolve_on_call(ticket: Ticket, by: User, resolution: str, expected_version:
     resolution = clean_text(resolution, "resolution", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
-        check_transition("resolve", ticket.status, by)
-        to = _revisit_or_close(ticket)
-        extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
-        old = move(ticket, to, resolved_on_call=True, resolution=resolution, **extra)
-        timeline.record(ticket, "ticket.resolved_on_call", by, from_status=old, to_status=to, note=resolution)
-        notify(ticket, "resolved")
+        _resolve_locked(ticket, by, resolution)
     return ticket
+
+
+def _resolve_locked(ticket: Ticket, by: User | None, resolution: str) -> None:
+    """Resolve a ticket the caller holds: locked, or created in the same transaction (no one else sees it)."""
+    check_transition("resolve", ticket.status, by)
+    to = _revisit_or_close(ticket)
+    extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
+    old = move(ticket, "resolve", to, resolved_on_call=True, resolution=resolution, **extra)
+    timeline.record(ticket, "ticket.resolved_on_call", by, from_status=old, to_status=to, note=resolution)
+    notify(ticket, "resolved")
 
 
 def transfer_to_110(
@@ -175,7 +190,7 @@ def transfer_to_110(
             referred_by=by,
             call_linkedid=call_linkedid or ticket.call_linkedid,
         )
-        old = move(ticket, S.TRANSFERRED_110, closed_at=timezone.now())
+        old = move(ticket, "transfer_110", S.TRANSFERRED_110, closed_at=timezone.now())
         timeline.record(
             ticket,
             "ticket.transferred_110",
@@ -197,20 +212,6 @@ def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str
     return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by)
 
 
-def withdraw_active(ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset()) -> list[int]:
-    """Withdraw every still-active assignment of a ticket; returns their unit ids."""
-    active = list(
-        Assignment.objects.select_for_update()
-        .filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES)
-        .exclude(pk__in=exclude)
-    )
-    for assignment in active:
-        assignment.status = AssignmentStatus.WITHDRAWN
-        assignment.save(update_fields=["status"])
-        timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=note)
-    return [a.unit_id for a in active]
-
-
 def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expected_version: int | None = None) -> Ticket:
     """并单: a repeat demand is folded into an earlier ticket and stays countable."""
     note = clean_text(note, "note", max_chars=1000, required=False)
@@ -228,7 +229,7 @@ def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expecte
                 _("cannot merge into a ticket that is %(status)s") % {"status": into.get_status_display()}
             )
         units = withdraw_active(ticket, by, "工单已并入 " + into.number)
-        old = move(ticket, S.MERGED, merged_into=into)
+        old = move(ticket, "merge", S.MERGED, merged_into=into)
         timeline.record(
             ticket, "ticket.merged", by, from_status=old, to_status=S.MERGED, note=note, data={"into": into.number}
         )
@@ -244,7 +245,7 @@ def discard_ticket(ticket: Ticket, by: User, reason: str, expected_version: int 
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("discard", ticket.status, by)
-        old = move(ticket, S.DISCARDED, status_before_discard=ticket.status)
+        old = move(ticket, "discard", S.DISCARDED, status_before_discard=ticket.status)
         timeline.record(ticket, "ticket.discarded", by, from_status=old, to_status=S.DISCARDED, note=reason)
         notify(ticket, "discarded")
     return ticket
@@ -257,20 +258,10 @@ def restore_ticket(ticket: Ticket, by: User, note: str = "", expected_version: i
         ticket = lock_ticket(ticket, expected_version)
         check_transition("restore", ticket.status, by)
         to = ticket.status_before_discard or S.REGISTERED
-        old = move(ticket, to, status_before_discard="")
+        old = move(ticket, "restore", to, status_before_discard="")
         timeline.record(ticket, "ticket.restored", by, from_status=old, to_status=to, note=note)
         notify(ticket, "restored")
     return ticket
-
-
-def current_lead(ticket: Ticket) -> Assignment | None:
-    """The top-level lead assignment that is (or was last) carrying the ticket."""
-    return (
-        Assignment.objects.filter(ticket=ticket, parent__isnull=True, role=AssignmentRole.LEAD)
-        .exclude(status__in=[AssignmentStatus.WITHDRAWN, AssignmentStatus.RETURNED])
-        .order_by("-pk")
-        .first()
-    )
 
 
 def review_reply(
@@ -285,11 +276,11 @@ def review_reply(
             units = withdraw_active(ticket, by, "审核通过，协办结束")
             to = _revisit_or_close(ticket)
             extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
-            old = move(ticket, to, **extra)
+            old = move(ticket, "review", to, **extra)
             timeline.record(ticket, "ticket.reply_approved", by, from_status=old, to_status=to, note=note)
             notify(ticket, "reply_approved", extra_units=tuple(units))
         else:
-            _redo(ticket, by, note, action="ticket.sent_back")
+            _redo(ticket, by, note, "review", entry="ticket.sent_back")
     return ticket
 
 
@@ -299,7 +290,7 @@ def close_ticket(ticket: Ticket, by: User | None, note: str = "", expected_versi
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("close", ticket.status, by)
-        old = move(ticket, S.CLOSED, closed_at=timezone.now())
+        old = move(ticket, "close", S.CLOSED, closed_at=timezone.now())
         timeline.record(ticket, "ticket.closed", by, from_status=old, to_status=S.CLOSED, note=note)
         notify(ticket, "closed")
     return ticket
@@ -311,12 +302,10 @@ def reopen_ticket(ticket: Ticket, by: User | None, reason: str, expected_version
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("reopen", ticket.status, by)
-        return _redo(ticket, by, reason, action="ticket.reopened")
+        return _redo(ticket, by, reason, "reopen", entry="ticket.reopened")
 
 
-def _redo(ticket: Ticket, by: User | None, reason: str, *, action: str) -> Assignment:
-    from hotline.services.dispatch import new_assignment
-
+def _redo(ticket: Ticket, by: User | None, reason: str, action: str, *, entry: str) -> Assignment:
     previous = current_lead(ticket)
     if previous is None:
         raise IllegalTransition(_("this ticket was never handled by a unit, so there is nothing to redo"))
@@ -324,10 +313,10 @@ def _redo(ticket: Ticket, by: User | None, reason: str, *, action: str) -> Assig
     redo.status = AssignmentStatus.ACCEPTED
     redo.accepted_at = redo.dispatched_at
     redo.save(update_fields=["status", "accepted_at"])
-    old = move(ticket, S.IN_PROGRESS, reopen_count=ticket.reopen_count + 1, closed_at=None)
+    old = move(ticket, action, S.IN_PROGRESS, reopen_count=ticket.reopen_count + 1, closed_at=None)
     timeline.record(
         ticket,
-        action,
+        entry,
         by,
         from_status=old,
         to_status=S.IN_PROGRESS,
@@ -335,5 +324,5 @@ def _redo(ticket: Ticket, by: User | None, reason: str, *, action: str) -> Assig
         note=reason,
         data={"unit": previous.unit.name, "reply_by": redo.reply_by.isoformat()},
     )
-    notify(ticket, action.split(".")[1])
+    notify(ticket, entry.split(".")[1])
     return redo

@@ -10,7 +10,8 @@ import time_machine
 
 from hotline.lib.workcal import WorkCalendar
 from hotline.models import CalendarDay, CalendarYear, TimelineEntry
-from hotline.services.calendar import load_calendar, provisional_years, recompute_provisional_deadlines, seed_year
+from hotline.services.assignments import recompute_provisional_deadlines
+from hotline.services.calendar import load_calendar, provisional_years, seed_year
 from tests.factories import dispatched_ticket, lead_assignment
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -81,7 +82,7 @@ def test_days_deadline_ends_at_the_close_of_the_last_working_day(seeded):
     assert deadline.at.astimezone(SH) == datetime(2026, 10, 13, 23, 59, 59, tzinfo=SH)
 
 
-def test_entering_the_official_schedule_recomputes_open_provisional_deadlines(agent):
+def test_entering_the_official_schedule_recomputes_open_provisional_deadlines(agent, supervisor):
     with time_machine.travel(datetime(2026, 12, 14, 10, tzinfo=SH), tick=False):
         ticket = dispatched_ticket(agent, category="report")  # a report: 15 working days to reply
     assignment = lead_assignment(ticket)
@@ -90,9 +91,10 @@ def test_entering_the_official_schedule_recomputes_open_provisional_deadlines(ag
     # The State Council's 2027 notice arrives: say Jan 4 is a day off. An admin enters it and marks 2027 official.
     CalendarDay.objects.create(date=date(2027, 1, 4), kind=CalendarDay.Kind.HOLIDAY, name="元旦", source="admin")
     CalendarYear.objects.filter(year=2027).update(official=True, source="admin test")
-    assert recompute_provisional_deadlines() == 1
+    assert recompute_provisional_deadlines(supervisor) == 1
     assignment.refresh_from_db()
     assert not assignment.deadline_provisional
     assert assignment.reply_by.astimezone(SH).date() == date(2027, 1, 6)
-    assert TimelineEntry.objects.filter(ticket=ticket, action="assignment.deadline_recomputed").count() == 1
-    assert recompute_provisional_deadlines() == 0  # a second run changes nothing
+    entry = TimelineEntry.objects.get(ticket=ticket, action="assignment.deadline_recomputed")
+    assert entry.actor == supervisor  # the one who made the schedule official
+    assert recompute_provisional_deadlines(supervisor) == 0  # a second run changes nothing

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import transaction
 
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
-from hotline.models import Referral, Ticket, TimelineEntry, Topic, Unit
+from hotline.models import Dispute, DisputeStatus, Referral, Ticket, TimelineEntry, Topic, Unit
 from hotline.services import dispatch, disputes, extensions, tickets
-from hotline.workflow import TRANSITIONS, allowed_actions
+from hotline.services.common import lock_ticket, move
+from hotline.workflow import TRANSITIONS, check_transition
 from tests.conftest import make_user
 from tests.factories import dispatched_ticket, lead_assignment, new_ticket
 
@@ -26,9 +30,10 @@ def test_every_transition_in_the_table_names_known_statuses():
         assert set(transition.sources) | set(transition.targets) <= set(TicketStatus.values), name
 
 
-def test_agents_may_register_and_dispatch_but_not_review(agent):
-    assert "dispatch" in allowed_actions("registered", agent)
-    assert "review" not in allowed_actions("replied", agent)
+def test_agents_may_dispatch_but_not_review(agent):
+    check_transition("dispatch", "registered", agent)
+    with pytest.raises(NotAllowed):
+        check_transition("review", "replied", agent)
 
 
 def test_merged_tickets_stay_countable_and_point_at_the_survivor(agent):
@@ -93,7 +98,7 @@ def test_a_street_asks_its_district_not_the_center_for_more_time(agent, yuhu, ch
     assert child.reply_by == inner
 
 
-def test_a_dispute_can_be_upheld_or_end_in_a_reassignment(agent, zhujian, dispatcher):
+def test_a_dispute_ends_with_the_dispatch_standing_or_in_a_reassignment(agent, zhujian, dispatcher):
     ticket = dispatched_ticket(agent, lead="ZJJ")
     lead = lead_assignment(ticket)
     dispute = disputes.raise_dispute(lead, zhujian, "噪音属于城管职责")
@@ -107,7 +112,26 @@ def test_a_dispute_can_be_upheld_or_end_in_a_reassignment(agent, zhujian, dispat
     again = disputes.raise_dispute(lead_assignment(ticket), make_user("handler_cgj", "unit_handler", "CGJ"), "非本局")
     disputes.decide_dispute(again, dispatcher, note="属于城管职责，维持派单")
     again.refresh_from_db()
-    assert again.status == "upheld"
+    assert again.status == DisputeStatus.DISPATCH_STANDS == "dispatch_stands"
+    assert again.get_status_display() == "dispatch stands"
+    assert actions(ticket)[-1] == "dispute.rejected"
+
+
+def test_disputes_stored_as_upheld_become_dispatch_stands(agent, zhujian, dispatcher):
+    """The data step of the rename: old rows and timeline codes read like the new ones."""
+    rename = importlib.import_module("hotline.migrations.0006_dispute_dispatch_stands")
+    ticket = dispatched_ticket(agent, lead="ZJJ")
+    dispute = disputes.raise_dispute(lead_assignment(ticket), zhujian, "不属于本单位")
+    disputes.decide_dispute(dispute, dispatcher, note="维持派单")
+    Dispute.objects.filter(pk=dispute.pk).update(status="upheld")
+    TimelineEntry.objects.filter(action="dispute.rejected").update(action="dispute.upheld")
+    rename.forwards(django_apps, None)
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.DISPATCH_STANDS
+    assert actions(ticket)[-1] == "dispute.rejected"
+    rename.backwards(django_apps, None)
+    dispute.refresh_from_db()
+    assert dispute.status == "upheld" and actions(ticket)[-1] == "dispute.upheld"
 
 
 def test_review_send_back_and_revisit_reopen_both_redo_at_the_same_unit(agent, yuhu, dispatcher):
@@ -156,6 +180,36 @@ def test_consultation_resolved_on_call_closes_without_a_revisit(agent):
     tickets.resolve_on_call(ticket, agent, "已告知所需材料")
     ticket.refresh_from_db()
     assert ticket.status == "closed" and ticket.resolved_on_call and ticket.closed_at
+
+
+def test_registering_and_resolving_on_the_call_is_one_act_with_the_agent_on_both_entries(agent):
+    ticket = new_ticket(agent, category="consultation", topic="1001", resolve_with="已告知所需材料")
+    ticket.refresh_from_db()
+    assert ticket.status == "closed" and ticket.resolved_on_call and ticket.resolution == "已告知所需材料"
+    entries = TimelineEntry.objects.filter(ticket=ticket).order_by("pk")
+    assert [(e.action, e.actor) for e in entries] == [
+        ("ticket.registered", agent),
+        ("ticket.resolved_on_call", agent),
+    ]
+
+
+def test_a_failing_resolve_leaves_no_ticket_and_no_used_number(agent, yuhu):
+    with pytest.raises(NotAllowed):  # a unit handler may not resolve on the call: the registration is undone too
+        new_ticket(yuhu, category="consultation", topic="1001", resolve_with="已告知所需材料")
+    assert not Ticket.objects.exists() and not TimelineEntry.objects.exists()
+    assert new_ticket(agent).number.endswith("00001")
+
+
+def test_a_move_to_a_status_the_table_does_not_list_is_refused(agent, monkeypatch):
+    ticket = new_ticket(agent)
+    with transaction.atomic(), pytest.raises(IllegalTransition):
+        move(lock_ticket(ticket), "close", "in_progress")  # "close" leads to closed only
+    # A service whose branch asks for a target outside its action's row is stopped, not written.
+    monkeypatch.setattr(tickets, "_revisit_or_close", lambda ticket: "dispatched")
+    with pytest.raises(IllegalTransition):
+        tickets.resolve_on_call(ticket, agent, "已告知所需材料")
+    ticket.refresh_from_db()
+    assert ticket.status == "registered" and not ticket.resolved_on_call
 
 
 def test_transfer_to_110_leaves_a_referral(agent):

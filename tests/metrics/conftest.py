@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from hotline.models import Area, Assignment, Category, Ticket, Topic, Unit, User
-from hotline.services import dispatch, extensions, tickets
+from hotline.services import assignments, dispatch, extensions, tickets
 from metrics.periods import Period
 from telephony.models import Call
 
@@ -61,7 +61,7 @@ def dispatched(agent: User, handler: User, when: datetime, phone: str, address: 
     ticket = register(agent, when, phone, address)
     with travel(when + timedelta(minutes=2)):
         dispatch.dispatch_ticket(ticket, agent, Unit.objects.get(code="YH"))
-    lead = tickets.current_lead(ticket)
+    lead = assignments.current_lead(ticket)
     with travel(when + timedelta(minutes=10)):
         dispatch.accept_assignment(lead, handler)
     return ticket, Assignment.objects.get(pk=lead.pk)
@@ -183,7 +183,7 @@ def rated_december(agent, dispatcher, zhujian) -> dict[str, object]:
         ticket = register(agent, at(12, day, 9), f"1390000010{index}", f"韶山路{index}号")
         with travel(at(12, day, 9, 5)):
             dispatch.dispatch_ticket(ticket, agent, Unit.objects.get(code="ZJJ"))
-        lead = tickets.current_lead(ticket)
+        lead = assignments.current_lead(ticket)
         with travel(at(12, day, 9, 10)):
             dispatch.accept_assignment(lead, zhujian)
         reply(lead, zhujian, at(12, day, 15))

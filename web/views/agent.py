@@ -110,7 +110,7 @@ def _ticket_panel(request: HttpRequest, ticket: Ticket, message: str = "", error
 @agent_only
 @require_POST
 def register(request: HttpRequest) -> HttpResponse:
-    """受理登记, and 直接办结 when the agent answered on the call (one submit each)."""
+    """受理登记, or 受理登记 and 直接办结 in one when the agent answered on the call."""
     form = RegisterForm(request.POST)
     if not form.is_valid():
         return render(request, "web/agent/_work.html", {"form": form})
@@ -131,26 +131,22 @@ def register(request: HttpRequest) -> HttpResponse:
             address=data["address"],
             urgency=data["urgency"],
             call_linkedid=data["call_linkedid"],
+            resolve_with=data["resolution"] if resolve else None,
         )
     except DomainError as exc:
         return render(request, "web/agent/_work.html", {"form": form, "error": exc.message})
-    if resolve:
-        try:
-            ticket = tickets.resolve_on_call(ticket, request.user, data["resolution"])
-        except DomainError as exc:
-            return _ticket_panel(request, ticket, error=exc.message)
-        return _ticket_panel(request, ticket, _("Resolved on the call."))
-    return _ticket_panel(request, ticket, _("Registered."))
+    return _ticket_panel(request, ticket, _("Resolved on the call.") if resolve else _("Registered."))
 
 
-def _own_ticket(request: HttpRequest, pk: int) -> Ticket:
+def _ticket_or_404(pk: int) -> Ticket:
+    """Any ticket: agents are center staff and may act on every one (the services check the rest)."""
     return get_object_or_404(Ticket.objects.select_related("caller", "topic", "area", "category"), pk=pk)
 
 
 @agent_only
 @require_POST
 def dispatch_ticket(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = _own_ticket(request, pk)
+    ticket = _ticket_or_404(pk)
     unit = get_object_or_404(Unit, pk=request.POST.get("unit") or 0)
     try:
         dispatch.dispatch_ticket(ticket, request.user, unit, expected_version=_version(request))
@@ -164,7 +160,7 @@ def dispatch_ticket(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def merge_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     """并单: fold the ticket just registered into an earlier one."""
-    ticket = _own_ticket(request, pk)
+    ticket = _ticket_or_404(pk)
     into = get_object_or_404(Ticket, pk=request.POST.get("into") or 0)
     try:
         tickets.merge_ticket(ticket, into, request.user, expected_version=_version(request))
