@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from callback import api
+from web.api import callbacks as api
 
 router = DefaultRouter()
 api.register(router)

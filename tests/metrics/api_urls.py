@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-urlpatterns = [path("api/v1/metrics/", include("metrics.urls"))]
+urlpatterns = [path("api/v1/metrics/", include("web.api.metrics_urls"))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from telephony.api import CallViewSet
+from web.api.calls import CallViewSet
 
 router = DefaultRouter()
 router.register("calls", CallViewSet, basename="call")

@@ -2,9 +2,9 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from callback import api as callback_api
-from telephony.api import CallViewSet
+from web.api import callbacks as callback_api
 from web.api import views
+from web.api.calls import CallViewSet
 
 router = DefaultRouter()
 router.register("tickets", views.TicketViewSet, basename="ticket")
@@ -21,7 +21,7 @@ callback_api.register(router)  # callbacks, revisits, revisit appeals
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     *callback_api.urlpatterns(),  # agent-state/, sms/inbound/, sms/status/, survey/<token>/
-    path("metrics/", include("metrics.urls")),
+    path("metrics/", include("web.api.metrics_urls")),
     path("knowledge/", views.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("", include(router.urls)),
 ]

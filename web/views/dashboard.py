@@ -29,9 +29,9 @@ from hotline.access import sees_full_phone
 from hotline.lib.phones import mask_phone
 from hotline.models import Role, Ticket, Unit
 from metrics import kpis, reports
-from metrics.api import PeriodQuery, is_center
 from metrics.kpis import FIVE, Figure
 from metrics.periods import Period
+from web.api.metrics import PeriodQuery, is_center
 from web.views import forbidden, role_required
 from web.views.snapshots import KPI_LABELS
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from metrics import api
+from web.api import metrics as api
 
 urlpatterns = [
     path("kpis/", api.KpiView.as_view(), name="metrics-kpis"),
