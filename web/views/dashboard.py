@@ -25,13 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hotline.access import sees_full_phone
+from hotline.access import is_center_staff, sees_full_phone
 from hotline.lib.phones import mask_phone
 from hotline.models import Role, Ticket, Unit
 from metrics import kpis, reports
 from metrics.kpis import FIVE, Figure
 from metrics.periods import Period
-from web.api.metrics import PeriodQuery, is_center
+from web.api.metrics import PeriodQuery
 from web.views import forbidden, role_required
 from web.views.snapshots import KPI_LABELS
 
@@ -84,11 +84,11 @@ def read_scope(request: HttpRequest) -> Unit | None:
         unit = Unit.objects.filter(pk=int(raw)).first()
         if unit is None:
             raise Http404("no such unit")
-    elif is_center(user):
+    elif is_center_staff(user):
         return None
     else:
         unit = user.unit
-    if not is_center(user) and unit.pk not in user.unit.subtree_ids():
+    if not is_center_staff(user) and unit.pk not in user.unit.subtree_ids():
         raise Refused
     return None if unit.level == 1 else unit
 
@@ -205,7 +205,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "period": period,
         "scope": scope,
-        "center": is_center(request.user),
+        "center": is_center_staff(request.user),
         "kinds": list(PICKER_KINDS.items()),
         "kind": kind,
         "date": request.GET.get("date") or _default_day(period).isoformat(),
@@ -234,7 +234,7 @@ def _default_day(period: Period):
 
 
 def _may_see(request: HttpRequest, unit: Unit) -> bool:
-    return is_center(request.user) or unit.pk in request.user.unit.subtree_ids()
+    return is_center_staff(request.user) or unit.pk in request.user.unit.subtree_ids()
 
 
 # --- drill-down: the rows behind each number -------------------------------------------------------
@@ -405,7 +405,7 @@ def drill(request: HttpRequest, kpi: str) -> HttpResponse:
         "percent": None if figure.value is None else round(figure.value * 100, 1),
         "page": page,
         "rows": [_row(spec, obj, full_phone) for obj in page.object_list],
-        "unit_links": not is_center(request.user),
+        "unit_links": not is_center_staff(request.user),
         "back_url": dashboard_url(period, scope),
         "page_url": f"{base}&page=",
         "other_url": drill_url(kpi, period, scope, "denominator" if part == "numerator" else "numerator"),
