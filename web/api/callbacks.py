@@ -348,21 +348,3 @@ class SurveyView(APIView):
             token, str(request.data.get("digit", "")), str(request.data.get("comment", ""))[:500]
         )
         return Response({"status": revisit.status, "rating": revisit.rating})
-
-
-def register(router) -> None:
-    """Add the console endpoints to a DRF router (web/api/urls.py)."""
-    router.register("callbacks", CallbackViewSet, basename="callback")
-    router.register("revisits", RevisitViewSet, basename="revisit")
-    router.register("revisit-appeals", AppealViewSet, basename="revisit-appeal")
-
-
-def urlpatterns():
-    from django.urls import path
-
-    return [
-        path("agent-state/", AgentStateView.as_view(), name="agent-state"),
-        path("sms/inbound/", SmsInboundView.as_view(), name="sms-inbound"),
-        path("sms/status/", SmsStatusView.as_view(), name="sms-status"),
-        path("survey/<str:token>/", SurveyView.as_view(), name="revisit-survey"),
-    ]
