@@ -23,12 +23,25 @@ class Suggestion:
     reasons: list[str] = field(default_factory=list)
 
 
+def active_rules() -> list[DispatchRule]:
+    """The rules that can suggest a unit: active, pointing at an active level-2 unit."""
+    return list(
+        DispatchRule.objects.filter(is_active=True, unit__is_active=True, unit__level=2).select_related(
+            "unit", "topic", "area"
+        )
+    )
+
+
 def suggest_units(*, topic: Topic | None, area: Area | None, text: str, limit: int = 5) -> list[Suggestion]:
     """Evaluate every active rule against the demand; best unit first."""
+    return rank(active_rules(), topic=topic, area=area, text=text, limit=limit)
+
+
+def rank(
+    rules: list[DispatchRule], *, topic: Topic | None, area: Area | None, text: str, limit: int = 5
+) -> list[Suggestion]:
+    """Score ``rules`` against one demand; best unit first (no query: the rules come loaded)."""
     best: dict[int, Suggestion] = {}
-    rules = DispatchRule.objects.filter(is_active=True, unit__is_active=True, unit__level=2).select_related(
-        "unit", "topic", "area"
-    )
     for rule in rules:
         score, reasons = rule.priority // 10, []
         if rule.topic_id:
@@ -68,6 +81,14 @@ def suggest_units(*, topic: Topic | None, area: Area | None, text: str, limit: i
 
 
 def suggest_for_ticket(ticket: Ticket, limit: int = 5) -> list[Suggestion]:
-    return suggest_units(
-        topic=ticket.topic, area=ticket.area, text=f"{ticket.title} {ticket.content} {ticket.address}", limit=limit
-    )
+    return rank(active_rules(), topic=ticket.topic, area=ticket.area, text=_demand_text(ticket), limit=limit)
+
+
+def suggest_for_tickets(tickets: list[Ticket], limit: int = 5) -> dict[int, list[Suggestion]]:
+    """Suggestions for a page of tickets, by ticket id, from one read of the rules."""
+    rules = active_rules()
+    return {t.pk: rank(rules, topic=t.topic, area=t.area, text=_demand_text(t), limit=limit) for t in tickets}
+
+
+def _demand_text(ticket: Ticket) -> str:
+    return f"{ticket.title} {ticket.content} {ticket.address}"

@@ -14,7 +14,7 @@ from hotline.models import Ticket
 from tests.callback.conftest import MORNING, missed_call
 from tests.conftest import api_as
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.callback.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_an_agent_goes_ready_claims_the_next_callback_and_the_bridge_is_down(agent, settings) -> None:

@@ -14,7 +14,7 @@ from hotline.errors import IllegalTransition
 from hotline.models import Ticket
 from tests.conftest import api_as, make_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.callback.urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

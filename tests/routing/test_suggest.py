@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hotline.models import Area, Topic, Unit
 from routing.models import DispatchRule
-from routing.suggest import suggest_units
+from routing.suggest import suggest_for_ticket, suggest_for_tickets, suggest_units
+from tests.factories import new_ticket
 
 
 def names(suggestions) -> list[str]:
@@ -38,3 +39,17 @@ def test_inactive_rules_and_units_are_never_suggested(seeded):
 
 def test_nothing_matching_suggests_nothing(seeded):
     assert suggest_units(topic=None, area=None, text="zzz") == []
+
+
+def test_a_page_of_tickets_is_ranked_from_one_read_of_the_rules(agent, django_assert_num_queries):
+    page = [
+        new_ticket(agent, topic="0201", area="YH01", phone="13800138001"),
+        new_ticket(agent, topic="0502", area="YT01", phone="13800138002"),
+        new_ticket(agent, topic=None, area=None, content="小区停水两天了", phone="13800138003"),
+    ]
+    with django_assert_num_queries(1):
+        ranked = suggest_for_tickets(page, limit=3)
+    assert {pk: names(found) for pk, found in ranked.items()} == {
+        t.pk: names(suggest_for_ticket(t, limit=3)) for t in page
+    }
+    assert [names(found)[0] for found in ranked.values()] == ["雨湖区", "市人力资源和社会保障局", "市自来水公司"]

@@ -9,7 +9,7 @@ import pytest
 from telephony.models import Call
 from tests.conftest import api_as
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.telephony.api_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def calls_url() -> str:

@@ -1,10 +1,10 @@
+"""Every REST endpoint, mounted under /api/v1/ by config/urls.py."""
+
 from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from callback import api as callback_api
-from telephony.api import CallViewSet
-from web.api import views
+from web.api import callbacks, calls, metrics, views
 
 router = DefaultRouter()
 router.register("tickets", views.TicketViewSet, basename="ticket")
@@ -15,13 +15,21 @@ router.register("units", views.UnitViewSet)
 router.register("areas", views.AreaViewSet)
 router.register("categories", views.CategoryViewSet)
 router.register("topics", views.TopicViewSet)
-router.register("calls", CallViewSet, basename="call")
-callback_api.register(router)  # callbacks, revisits, revisit appeals
+router.register("calls", calls.CallViewSet, basename="call")
+router.register("callbacks", callbacks.CallbackViewSet, basename="callback")
+router.register("revisits", callbacks.RevisitViewSet, basename="revisit")
+router.register("revisit-appeals", callbacks.AppealViewSet, basename="revisit-appeal")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
-    *callback_api.urlpatterns(),  # agent-state/, sms/inbound/, sms/status/, survey/<token>/
-    path("metrics/", include("metrics.urls")),
+    path("agent-state/", callbacks.AgentStateView.as_view(), name="agent-state"),
+    path("sms/inbound/", callbacks.SmsInboundView.as_view(), name="sms-inbound"),
+    path("sms/status/", callbacks.SmsStatusView.as_view(), name="sms-status"),
+    path("survey/<str:token>/", callbacks.SurveyView.as_view(), name="revisit-survey"),
+    path("metrics/kpis/", metrics.KpiView.as_view(), name="metrics-kpis"),
+    path("metrics/kpis/units/", metrics.KpiRankingView.as_view(), name="metrics-kpi-ranking"),
+    path("metrics/callcenter/", metrics.CallCenterView.as_view(), name="metrics-callcenter"),
+    path("metrics/staffing/", metrics.StaffingView.as_view(), name="metrics-staffing"),
     path("knowledge/", views.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("", include(router.urls)),
 ]

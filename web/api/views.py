@@ -16,7 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from hotline.access import check_can_view, visible_tickets
+from hotline.access import check_can_view, is_center_staff, visible_tickets
 from hotline.errors import NotAllowed
 from hotline.models import (
     Area,
@@ -33,7 +33,6 @@ from hotline.models import (
     Topic,
     Unit,
 )
-from hotline.models.network import CENTER_ROLES
 from hotline.services import attachments, disputes, extensions, knowledge, tickets
 from hotline.services import dispatch as dispatching
 from routing.suggest import suggest_for_ticket
@@ -147,9 +146,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=s.RegisterInput, responses={201: s.TicketDetailSerializer})
     def create(self, request: Request) -> Response:
         """受理登记: register a ticket."""
-        if not (
-            request.user.is_superuser or request.user.role in (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
-        ):
+        if not is_center_staff(request.user):
             raise NotAllowed(_("only the center registers tickets"))
         data = self._input(s.RegisterInput)
         ticket = tickets.register_ticket(by=request.user, **data)
@@ -434,7 +431,7 @@ class KnowledgeSearchView(generics.GenericAPIView):
         responses=s.KnowledgeHitSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        if not (request.user.is_superuser or request.user.role in CENTER_ROLES):
+        if not is_center_staff(request.user):
             raise NotAllowed(_("the knowledge base is for the center's staff"))
         topic = Topic.objects.filter(code=request.query_params.get("topic", "")).first()
         hits = knowledge.search(request.query_params.get("q", ""), topic=topic)

@@ -30,9 +30,9 @@ from hotline.lib.phones import mask_phone
 from hotline.models import Role, Ticket, Unit
 from hotline.models.network import REVIEWING_ROLES
 from metrics import kpis, reports
-from metrics.api import PeriodQuery
 from metrics.kpis import FIVE, Figure
 from metrics.periods import Period
+from web.api.metrics import PeriodQuery
 from web.views import forbidden, role_required
 from web.views.snapshots import KPI_LABELS
 

@@ -23,7 +23,7 @@ from hotline.services.calendar import load_calendar
 from metrics.callcenter import call_stats
 from metrics.kpis import FIVE, definitions
 from metrics.periods import Period
-from routing.suggest import suggest_for_ticket
+from routing.suggest import suggest_for_tickets
 from telephony.models import Call
 from telephony.services import screen_pop
 
@@ -177,11 +177,12 @@ def unit_inbox(unit: Unit, now=None) -> dict[str, Any]:
 def dispatch_queue(limit: int = 25) -> dict[str, Any]:
     waiting = list(
         Ticket.objects.filter(status__in=[TicketStatus.REGISTERED, TicketStatus.RETURNED])
-        .select_related("category", "topic", "area", "caller")
+        .select_related("category", "topic", "area__parent", "caller")
         .order_by("created_at")[:limit]
     )
+    suggestions = suggest_for_tickets(waiting, limit=3)
     for ticket in waiting:
-        ticket.suggestions = suggest_for_ticket(ticket, limit=3)
+        ticket.suggestions = suggestions[ticket.pk]
     extensions = list(
         Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__parent__isnull=True)
         .select_related("assignment__ticket", "assignment__unit", "requested_by")

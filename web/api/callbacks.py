@@ -18,17 +18,11 @@ from rest_framework.views import APIView
 from callback import callbacks, conf, revisits
 from callback.models import CallbackTask, Revisit, RevisitAppeal
 from callback.sms import services as sms
+from hotline.access import is_center_staff, sees_full_phone
 from hotline.errors import NotAllowed
 from hotline.lib.phones import InvalidPhone, mask_phone, normalize_phone
 from hotline.models import Role
-from hotline.models.network import CENTER_ROLES
-
-
-class IsCenterStaff(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and (user.is_superuser or user.role in CENTER_ROLES))
-
+from web.api.permissions import IsCenterStaff
 
 # --- agent state --------------------------------------------------------------------------
 
@@ -172,9 +166,8 @@ class RevisitSerializer(serializers.ModelSerializer):
         ]
 
     def get_phone(self, revisit: Revisit) -> str:
-        user = self.context["request"].user
         phone = revisit.ticket.caller.phone
-        return phone if (user.is_superuser or user.role in CENTER_ROLES) else mask_phone(phone)
+        return phone if sees_full_phone(self.context["request"].user) else mask_phone(phone)
 
 
 class ResultSerializer(serializers.Serializer):
@@ -194,7 +187,7 @@ class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
             return Revisit.objects.none()
         user = self.request.user
         base = Revisit.objects.select_related("ticket__caller", "unit")
-        if user.is_superuser or user.role in CENTER_ROLES:
+        if is_center_staff(user):
             if self.action == "list":
                 mine, due = revisits.revisits_for_agent(user)
                 return base.filter(pk__in=mine.values("pk")) | base.filter(pk__in=due.values("pk"))
@@ -204,7 +197,7 @@ class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
         return base.none()
 
     def _center_only(self) -> None:
-        if not (self.request.user.is_superuser or self.request.user.role in CENTER_ROLES):
+        if not is_center_staff(self.request.user):
             raise NotAllowed(gettext("only center staff revisit callers"))
 
     @action(detail=True, methods=["post"])
@@ -249,7 +242,7 @@ class AppealViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return RevisitAppeal.objects.none()
         user = self.request.user
-        if user.is_superuser or user.role in CENTER_ROLES:
+        if is_center_staff(user):
             return RevisitAppeal.objects.all()
         return RevisitAppeal.objects.filter(unit_id=user.unit_id) if user.unit_id else RevisitAppeal.objects.none()
 
@@ -355,21 +348,3 @@ class SurveyView(APIView):
             token, str(request.data.get("digit", "")), str(request.data.get("comment", ""))[:500]
         )
         return Response({"status": revisit.status, "rating": revisit.rating})
-
-
-def register(router) -> None:
-    """Add the console endpoints to a DRF router (web/api/urls.py)."""
-    router.register("callbacks", CallbackViewSet, basename="callback")
-    router.register("revisits", RevisitViewSet, basename="revisit")
-    router.register("revisit-appeals", AppealViewSet, basename="revisit-appeal")
-
-
-def urlpatterns():
-    from django.urls import path
-
-    return [
-        path("agent-state/", AgentStateView.as_view(), name="agent-state"),
-        path("sms/inbound/", SmsInboundView.as_view(), name="sms-inbound"),
-        path("sms/status/", SmsStatusView.as_view(), name="sms-status"),
-        path("survey/<str:token>/", SurveyView.as_view(), name="revisit-survey"),
-    ]

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import django_filters
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import serializers, viewsets
 
-from hotline.models.network import CENTER_ROLES
 from telephony.models import Call, Outcome, Purpose
-
-
-class IsCenterStaff(permissions.BasePermission):
-    """Call records carry full phone numbers: only the 12345 center sees them."""
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and (user.is_superuser or user.role in CENTER_ROLES))
+from web.api.permissions import IsCenterStaff
 
 
 class CallSerializer(serializers.ModelSerializer):
@@ -72,6 +64,6 @@ class CallFilter(django_filters.FilterSet):
 
 class CallViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CallSerializer
-    permission_classes = [IsCenterStaff]
+    permission_classes = [IsCenterStaff]  # call records carry full phone numbers
     filterset_class = CallFilter
     queryset = Call.objects.all()  # no joins needed: the serializer reads only FK ids

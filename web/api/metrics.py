@@ -11,35 +11,18 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.models import Role, Unit, User
-from hotline.models.network import CENTER_ROLES
+from hotline.access import is_center_staff
+from hotline.models import Unit
 from metrics import callcenter, conf, kpis
 from metrics.periods import KINDS, Period
 from metrics.staffing import staffing
-
-
-def is_center(user: User) -> bool:
-    return bool(user.is_superuser or user.role in CENTER_ROLES)
-
-
-class IsCenterStaff(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and is_center(request.user))
-
-
-class IsCenterOrUnitHandler(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        return is_center(user) or (user.role == Role.UNIT_HANDLER and user.unit_id is not None)
-
+from web.api.permissions import IsCenterOrUnitHandler, IsCenterStaff
 
 # --- input ----------------------------------------------------------------------------
 
@@ -253,14 +236,14 @@ class KpiView(APIView):
         query = _query(KpiQuery, request)
         user = request.user
         unit_id = query.get("unit")
-        if unit_id is None and not is_center(user):
+        if unit_id is None and not is_center_staff(user):
             unit_id = user.unit_id
         unit = None
         if unit_id is not None:
             unit = Unit.objects.filter(pk=unit_id).first()
             if unit is None:
                 raise serializers.ValidationError({"unit": f"no unit with id {unit_id}"})
-            if not is_center(user) and unit.pk not in user.unit.subtree_ids():
+            if not is_center_staff(user) and unit.pk not in user.unit.subtree_ids():
                 raise PermissionDenied("you see only your own unit and the units under it")
         rollup = not query["own"]
         figures = kpis.compute_kpis(query["period_obj"], unit, rollup=rollup)
@@ -280,7 +263,7 @@ class KpiRankingView(APIView):
     def get(self, request: Request) -> Response:
         query = _query(PeriodQuery, request)
         rows = kpis.kpis_for_all_units(query["period_obj"])
-        if not is_center(request.user):
+        if not is_center_staff(request.user):
             mine = set(request.user.unit.subtree_ids())
             rows = [row for row in rows if row["unit"].pk in mine]
         units = [{"unit": r["unit"], "own": _figures(r["own"]), "rollup": _figures(r["rollup"])} for r in rows]
