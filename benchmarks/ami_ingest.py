@@ -46,7 +46,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TRACE = ROOT.parent / "shared" / "ami-traces" / "busy_hour.ami"
+sys.path.insert(0, str(ROOT))  # the project: its recordings here, its bridge in the scenarios
+
+from telephony.traces import TRACES_DIR  # noqa: E402
+
+DEFAULT_TRACE = TRACES_DIR / "busy_hour.ami"
 RESULTS = ROOT / "benchmarks" / "results" / "ami_ingest.json"
 PANORAMISK_VENV = Path("/tmp/bench-panoramisk")
 PANORAMISK_VERSION = "1.4"
@@ -866,7 +870,6 @@ if __name__ == "__main__":
     if arguments.serve:
         asyncio.run(serve(arguments))
         sys.exit(0)
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     if arguments.subscribe:
         asyncio.run(subscribe_process(arguments))

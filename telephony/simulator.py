@@ -1,7 +1,7 @@
 """A PBX simulator that speaks AMI like Asterisk 22, for demos and tests without a PBX.
 
 Faithful by construction: each simulated call replays the event frames of one real
-recorded call (../shared/ami-traces/ or ``telephony/traces/``) with fresh Uniqueids,
+recorded call (``telephony/traces/``) with fresh Uniqueids,
 channel numbers, caller number/name and agent, at the recorded pace. Arrivals are
 Poisson; the scenario of each call is drawn from a mix. Actions answer with the
 responses and events a real Asterisk 22 sends (copied from the same traces).
@@ -28,12 +28,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from telephony.ami.protocol import AMIParser, Message
+from telephony.traces import TRACES_DIR
 
 log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
-DEFAULT_TRACES = Path(__file__).resolve().parent / "traces"  # copies of the real recordings
+DEFAULT_TRACES = TRACES_DIR
 SCENARIOS = ("answered", "abandoned", "queue_timeout", "emergency_transfer")
 DEFAULT_MIX = {"answered": 0.62, "abandoned": 0.25, "queue_timeout": 0.05, "emergency_transfer": 0.03, "ivr_110": 0.05}
 _SKIP = frozenset({"FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMemberRemoved", "OriginateResponse"})

@@ -10,7 +10,7 @@ from telephony.ami.errors import InvalidAction
 from telephony.ami.protocol import AMIParser, Message, ParseError, serialize_action
 from tests.telephony.traces import TRACE_NAMES, parse_trace, trace_bytes, trace_chunks
 
-# Event/response counts from ../shared/ami-traces/README.md.
+# Event/response counts from telephony/traces/README.md.
 EXPECTED_COUNTS = {
     "answered": (159, 5),
     "abandoned": (74, 5),
