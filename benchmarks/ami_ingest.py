@@ -104,7 +104,7 @@ def build_stream(trace: Path, calls: int) -> tuple[list[bytes], int, int]:
 def trigger_frames(frames: list[bytes]) -> dict[tuple[str, str], int]:
     """(linkedid, lifecycle kind) -> index of the frame that first produced it, by an offline CallTracker."""
     from telephony.ami.protocol import AMIParser
-    from telephony.calls import CallTracker, TrackerConfig
+    from telephony.tracker import CallTracker, TrackerConfig
 
     parser = AMIParser(expect_banner=False)
     tracker = CallTracker(TrackerConfig(queues=frozenset({"12345"})))
@@ -416,8 +416,8 @@ async def run_panoramisk(frames: list[bytes], timeout: float) -> dict[str, Any]:
 async def run_bridge_nodb(frames: list[bytes], timeout: float) -> dict[str, Any]:
     from telephony.ami.client import AMIClient, ClientConfig
     from telephony.bridge import Bridge
-    from telephony.calls import CallTracker, TrackerConfig
     from telephony.commands import CommandConfig
+    from telephony.tracker import CallTracker, TrackerConfig
 
     async with ServerProcess(frames, 0, timeout + 30) as server:
         client = AMIClient(

@@ -15,12 +15,13 @@ import time
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from telephony import calls, services
+from telephony import services
 from telephony.ami.client import AMIClient, ClientConfig
 from telephony.ami.errors import AMIError
 from telephony.ami.protocol import Message
-from telephony.calls import CallTracker, TrackerConfig
 from telephony.commands import CommandConfig, Commands, serve_commands
+from telephony.lifecycle import AgentRinging, SurveyAnswered
+from telephony.tracker import CallTracker, TrackerConfig
 from telephony.wallboard import MEMBER_EVENTS, QueueBoard
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class Bridge:
         self.processed = 0
         self._board_dirty = False
         self._processing = False
-        self._surveys: list[calls.SurveyAnswered] = []  # answers of the batch being translated
+        self._surveys: list[SurveyAnswered] = []  # answers of the batch being translated
         self._pops: set[asyncio.Task] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -99,7 +100,7 @@ class Bridge:
                 log.exception("could not process AMI event %s", message.name)
         await self.flush(steps)
 
-    async def hand_over_surveys(self, answers: list[calls.SurveyAnswered]) -> None:
+    async def hand_over_surveys(self, answers: list[SurveyAnswered]) -> None:
         """IVR survey answers go to TELEPHONY_SURVEY_HANDLER once the batch's call rows are written."""
         for answer in answers:
             try:
@@ -112,30 +113,30 @@ class Bridge:
         self.commands.on_event(message)
         lifecycle = self.tracker.feed(message, at)
         for event in lifecycle:
-            if isinstance(event, calls.AgentRinging):
+            if isinstance(event, AgentRinging):
                 self.pop(event)
         if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
             self._board_dirty = True
         keep = lifecycle or (self.tracker.interested_in(message) and not _audit_noise(message))
         raw = [dict(message)] if keep else []
-        answers = [e for e in lifecycle if isinstance(e, calls.SurveyAnswered)]
+        answers = [e for e in lifecycle if isinstance(e, SurveyAnswered)]
         if answers:
             # Not a change of the call row: the raw VarSet joins the call's audit trail, the answer is handed over.
             self._surveys.extend(answers)
-            lifecycle = [e for e in lifecycle if not isinstance(e, calls.SurveyAnswered)]
+            lifecycle = [e for e in lifecycle if not isinstance(e, SurveyAnswered)]
         if not lifecycle:
             if not raw:
                 return []
             return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
         return [services.Step(event=event, raw=raw if i == 0 else []) for i, event in enumerate(lifecycle)]
 
-    def pop(self, event: calls.AgentRinging) -> None:
+    def pop(self, event: AgentRinging) -> None:
         """Send the screen pop now, beside the batch write rather than after it."""
         task = asyncio.create_task(self._send_pop(event), name=f"pop-{event.linkedid}")
         self._pops.add(task)
         task.add_done_callback(self._pops.discard)
 
-    async def _send_pop(self, event: calls.AgentRinging) -> None:
+    async def _send_pop(self, event: AgentRinging) -> None:
         try:
             # Its own worker thread and pooled connection: the writer's thread is busy with the batch.
             pop = await _read_now(services.ringing_pop)(event)

@@ -19,7 +19,8 @@ from typing import Any
 from telephony.ami.client import AMIClient
 from telephony.ami.errors import ActionFailed, AMIError
 from telephony.ami.protocol import Message
-from telephony.calls import PURPOSE_REVISIT_IVR, PURPOSE_VARIABLE, REFERENCE_VARIABLE, CallState, CallTracker
+from telephony.lifecycle import PURPOSE_REVISIT_IVR, PURPOSE_VARIABLE, REFERENCE_VARIABLE
+from telephony.tracker import CallState, CallTracker
 
 log = logging.getLogger(__name__)
 

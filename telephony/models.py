@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from telephony import calls as lifecycle
+from telephony import lifecycle
 
 
 class Outcome(models.TextChoices):

@@ -25,7 +25,7 @@ from hotline.events import agent_group, publish_on_commit
 from hotline.models import Ticket, User
 from hotline.models.tickets import OPEN_STATUSES
 from hotline.services.tickets import find_caller, find_or_create_caller
-from telephony import calls as lc
+from telephony import lifecycle as lc
 from telephony.models import Call, CallEvent
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ import pytest
 from hotline.models import Caller
 from hotline.services import tickets
 from telephony import services
-from telephony.calls import AgentRinging, CallEnded, CallTracker, TrackerConfig
+from telephony.lifecycle import AgentRinging, CallEnded
 from telephony.models import Call, CallEvent
+from telephony.tracker import CallTracker, TrackerConfig
 from tests.factories import new_ticket
 from tests.telephony.traces import parse_trace, replay
 

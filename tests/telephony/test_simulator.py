@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from telephony.ami.protocol import AMIParser, Message
-from telephony.calls import CallTracker
 from telephony.simulator import SCENARIOS, PBXSimulator, SimulatorConfig
+from telephony.tracker import CallTracker
 from tests.telephony.traces import final_calls, parse_trace
 
 NOISE = frozenset({"VarSet", "Newexten", "FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMemberRemoved"})

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 
 from telephony.ami.protocol import AMIParser, Message
-from telephony.calls import CallEnded, CallLifecycle, CallTracker, TrackerConfig
+from telephony.lifecycle import CallEnded, CallLifecycle
 from telephony.traces import TRACES_DIR
+from telephony.tracker import CallTracker, TrackerConfig
 
 TRACE_NAMES = sorted(p.stem for p in TRACES_DIR.glob("*.ami"))
 
