@@ -262,7 +262,7 @@ def _audit_noise(message: Message) -> bool:
 def from_settings() -> Bridge:
     from django.conf import settings
 
-    queues = tuple(getattr(settings, "AMI_QUEUES", []) or [])
+    queues = tuple(settings.AMI_QUEUES)
     target_110 = tuple(settings.AMI_110_TARGET)
     client = AMIClient(
         ClientConfig(
@@ -272,13 +272,12 @@ def from_settings() -> Bridge:
             secret=settings.AMI_SECRET,
         )
     )
-    survey_context = getattr(settings, "AMI_SURVEY_CONTEXT", "survey")
     tracker = CallTracker(
         TrackerConfig(
             queues=frozenset(queues),
             targets_110=frozenset({target_110}),
             callback_context=settings.AMI_CALLBACK_CONTEXT,
-            survey_context=survey_context,
+            survey_context=settings.AMI_SURVEY_CONTEXT,
         )
     )
     commands = CommandConfig(
@@ -287,8 +286,8 @@ def from_settings() -> Bridge:
         target_110=target_110,
         threeway_context=settings.AMI_THREEWAY_CONTEXT,
         callback_context=settings.AMI_CALLBACK_CONTEXT,
-        survey_channel=getattr(settings, "AMI_SURVEY_CHANNEL", "Local/{number}@pstn"),
-        survey_context=survey_context,
+        survey_channel=settings.AMI_SURVEY_CHANNEL,
+        survey_context=settings.AMI_SURVEY_CONTEXT,
     )
     return Bridge(client, tracker, commands)
 

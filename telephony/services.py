@@ -237,7 +237,7 @@ def store_raw_events(call: Call, raw: Iterable[Mapping[str, Any]]) -> int:
 
 def prune_call_events(now: datetime | None = None) -> int:
     """Delete raw events older than TELEPHONY_EVENT_RETENTION_DAYS (default 90). Returns the count."""
-    days = getattr(settings, "TELEPHONY_EVENT_RETENTION_DAYS", 90)
+    days = settings.TELEPHONY_EVENT_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = CallEvent.objects.filter(received_at__lt=cutoff).delete()
     return deleted
