@@ -21,6 +21,7 @@ from telephony.ami.errors import AMIError
 from telephony.ami.protocol import Message
 from telephony.commands import CommandConfig, Commands, serve_commands
 from telephony.lifecycle import AgentRinging, SurveyAnswered
+from telephony.pop import ringing_pop
 from telephony.tracker import CallTracker, TrackerConfig
 from telephony.wallboard import MEMBER_EVENTS, QueueBoard
 
@@ -139,7 +140,7 @@ class Bridge:
     async def _send_pop(self, event: AgentRinging) -> None:
         try:
             # Its own worker thread and pooled connection: the writer's thread is busy with the batch.
-            pop = await _read_now(services.ringing_pop)(event)
+            pop = await _read_now(ringing_pop)(event)
             layer = get_channel_layer()
             if pop is not None and layer is not None:
                 await layer.group_send(*pop)
