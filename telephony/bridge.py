@@ -188,10 +188,6 @@ class Bridge:
             if isinstance(result, Exception):  # at-most-once: consoles resync from the database
                 log.warning("could not publish a call message: %r", result)
 
-    async def handle(self, message: Message, at: float) -> None:
-        """Process one event by itself (tests and tools); the bridge itself works in batches."""
-        await self.process([(message, at)])
-
     async def resync(self, marker: Message, at: float) -> None:
         """After (re)connect: detect a PBX restart from Uptime, adopt live calls, close vanished ones."""
         uptime = int(marker.first("Uptime") or 0)

@@ -151,11 +151,6 @@ class Commands:
         )
         return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "room": f"hotline-{room}"}
 
-    async def do_hangup(self, *, extension: str) -> dict:
-        state = self.live_call(extension)
-        await self.client.action("Hangup", {"Channel": state.caller_channel, "Cause": 16})
-        return {"linkedid": state.linkedid}
-
     # --- callbacks ------------------------------------------------------------------
 
     async def do_originate(

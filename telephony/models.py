@@ -84,10 +84,6 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"{self.linkedid} {self.outcome or 'live'}"
 
-    @property
-    def is_live(self) -> bool:
-        return self.ended_at is None
-
 
 class CallEvent(models.Model):
     """A raw AMI event of a call, kept for audit. Pruned after TELEPHONY_EVENT_RETENTION_DAYS."""

@@ -93,7 +93,7 @@ class CallState:
     caller_number: str = ""
     caller_name: str = ""
     caller_uniqueid: str = ""  # the caller channel in the queue (or the IVR channel)
-    caller_channel: str = ""  # its name, e.g. Local/13800138000@callers-0000001;2 (Redirect/Hangup target)
+    caller_channel: str = ""  # its name, e.g. Local/13800138000@callers-0000001;2 (the Redirect target)
     agent_channel: str = ""  # the agent leg once answered (BlindTransfer target)
     offered_at: float | None = None
     ringing: set[str] = field(default_factory=set)
