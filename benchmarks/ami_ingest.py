@@ -46,7 +46,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TRACE = ROOT.parent / "shared" / "ami-traces" / "busy_hour.ami"
+sys.path.insert(0, str(ROOT))  # the project: its recordings here, its bridge in the scenarios
+
+from telephony.traces import TRACES_DIR  # noqa: E402
+
+DEFAULT_TRACE = TRACES_DIR / "busy_hour.ami"
 RESULTS = ROOT / "benchmarks" / "results" / "ami_ingest.json"
 PANORAMISK_VENV = Path("/tmp/bench-panoramisk")
 PANORAMISK_VERSION = "1.4"
@@ -100,7 +104,7 @@ def build_stream(trace: Path, calls: int) -> tuple[list[bytes], int, int]:
 def trigger_frames(frames: list[bytes]) -> dict[tuple[str, str], int]:
     """(linkedid, lifecycle kind) -> index of the frame that first produced it, by an offline CallTracker."""
     from telephony.ami.protocol import AMIParser
-    from telephony.calls import CallTracker, TrackerConfig
+    from telephony.tracker import CallTracker, TrackerConfig
 
     parser = AMIParser(expect_banner=False)
     tracker = CallTracker(TrackerConfig(queues=frozenset({"12345"})))
@@ -412,8 +416,8 @@ async def run_panoramisk(frames: list[bytes], timeout: float) -> dict[str, Any]:
 async def run_bridge_nodb(frames: list[bytes], timeout: float) -> dict[str, Any]:
     from telephony.ami.client import AMIClient, ClientConfig
     from telephony.bridge import Bridge
-    from telephony.calls import CallTracker, TrackerConfig
     from telephony.commands import CommandConfig
+    from telephony.tracker import CallTracker, TrackerConfig
 
     async with ServerProcess(frames, 0, timeout + 30) as server:
         client = AMIClient(
@@ -866,7 +870,6 @@ if __name__ == "__main__":
     if arguments.serve:
         asyncio.run(serve(arguments))
         sys.exit(0)
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     if arguments.subscribe:
         asyncio.run(subscribe_process(arguments))

@@ -97,12 +97,9 @@ async def timed_simulator(stop: asyncio.Event) -> None:
             elif text.startswith("Event: QueueCallerJoin\r\n"):
                 out.write(f"join {time.time():.6f}\n")
 
-    original = simulator.PBXSimulator
-    simulator.PBXSimulator = TimedSimulator  # run() looks the class up in its module
     try:
-        await simulator.run(stop)
+        await TimedSimulator(simulator.config_from_settings()).run(stop)
     finally:
-        simulator.PBXSimulator = original
         out.close()
 
 

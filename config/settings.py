@@ -279,11 +279,15 @@ TELEPHONY_SURVEY_HANDLER = env_str("TELEPHONY_SURVEY_HANDLER", "callback.revisit
 # How long the web side waits for the bridge to answer a command.
 BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
-# The embedded PBX simulator's traffic (make demo): mean arrivals per minute.
-AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 20)
+# The PBX simulator (embedded in make demo, or `manage.py pbx_simulator`): where it listens and its traffic.
+AMI_SIMULATOR_HOST = env_str("AMI_SIMULATOR_HOST", "127.0.0.1")
+AMI_SIMULATOR_PORT = env_int("AMI_SIMULATOR_PORT", AMI_PORT)
+AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 20)  # mean arrivals per minute
 AMI_SIMULATOR_TALK = env_str("AMI_SIMULATOR_TALK", "")  # e.g. "4-12" seconds; empty = the recorded pace
 AMI_SIMULATOR_PATIENCE = env_str("AMI_SIMULATOR_PATIENCE", "")  # abandoning callers, e.g. "5-45"
 AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
+# The key a simulated citizen presses in an IVR survey; empty = hangs up without one.
+AMI_SIMULATOR_SURVEY_DIGIT = env_str("AMI_SIMULATOR_SURVEY_DIGIT", "1")
 
 # Background services `manage.py serve` runs in-process (the embedded default).
 # Each is a dotted path to ``async def run(stop: asyncio.Event)``. In development

@@ -15,12 +15,14 @@ import time
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from telephony import calls, services
+from telephony import services
 from telephony.ami.client import AMIClient, ClientConfig
 from telephony.ami.errors import AMIError
 from telephony.ami.protocol import Message
-from telephony.calls import CallTracker, TrackerConfig
 from telephony.commands import CommandConfig, Commands, serve_commands
+from telephony.lifecycle import AgentRinging, SurveyAnswered
+from telephony.pop import ringing_pop
+from telephony.tracker import CallTracker, TrackerConfig
 from telephony.wallboard import MEMBER_EVENTS, QueueBoard
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class Bridge:
         self.processed = 0
         self._board_dirty = False
         self._processing = False
-        self._surveys: list[calls.SurveyAnswered] = []  # answers of the batch being translated
+        self._surveys: list[SurveyAnswered] = []  # answers of the batch being translated
         self._pops: set[asyncio.Task] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -99,7 +101,7 @@ class Bridge:
                 log.exception("could not process AMI event %s", message.name)
         await self.flush(steps)
 
-    async def hand_over_surveys(self, answers: list[calls.SurveyAnswered]) -> None:
+    async def hand_over_surveys(self, answers: list[SurveyAnswered]) -> None:
         """IVR survey answers go to TELEPHONY_SURVEY_HANDLER once the batch's call rows are written."""
         for answer in answers:
             try:
@@ -112,33 +114,33 @@ class Bridge:
         self.commands.on_event(message)
         lifecycle = self.tracker.feed(message, at)
         for event in lifecycle:
-            if isinstance(event, calls.AgentRinging):
+            if isinstance(event, AgentRinging):
                 self.pop(event)
         if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
             self._board_dirty = True
         keep = lifecycle or (self.tracker.interested_in(message) and not _audit_noise(message))
         raw = [dict(message)] if keep else []
-        answers = [e for e in lifecycle if isinstance(e, calls.SurveyAnswered)]
+        answers = [e for e in lifecycle if isinstance(e, SurveyAnswered)]
         if answers:
             # Not a change of the call row: the raw VarSet joins the call's audit trail, the answer is handed over.
             self._surveys.extend(answers)
-            lifecycle = [e for e in lifecycle if not isinstance(e, calls.SurveyAnswered)]
+            lifecycle = [e for e in lifecycle if not isinstance(e, SurveyAnswered)]
         if not lifecycle:
             if not raw:
                 return []
             return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
         return [services.Step(event=event, raw=raw if i == 0 else []) for i, event in enumerate(lifecycle)]
 
-    def pop(self, event: calls.AgentRinging) -> None:
+    def pop(self, event: AgentRinging) -> None:
         """Send the screen pop now, beside the batch write rather than after it."""
         task = asyncio.create_task(self._send_pop(event), name=f"pop-{event.linkedid}")
         self._pops.add(task)
         task.add_done_callback(self._pops.discard)
 
-    async def _send_pop(self, event: calls.AgentRinging) -> None:
+    async def _send_pop(self, event: AgentRinging) -> None:
         try:
             # Its own worker thread and pooled connection: the writer's thread is busy with the batch.
-            pop = await _read_now(services.ringing_pop)(event)
+            pop = await _read_now(ringing_pop)(event)
             layer = get_channel_layer()
             if pop is not None and layer is not None:
                 await layer.group_send(*pop)
@@ -185,10 +187,6 @@ class Bridge:
         for result in await asyncio.gather(*sends, return_exceptions=True):
             if isinstance(result, Exception):  # at-most-once: consoles resync from the database
                 log.warning("could not publish a call message: %r", result)
-
-    async def handle(self, message: Message, at: float) -> None:
-        """Process one event by itself (tests and tools); the bridge itself works in batches."""
-        await self.process([(message, at)])
 
     async def resync(self, marker: Message, at: float) -> None:
         """After (re)connect: detect a PBX restart from Uptime, adopt live calls, close vanished ones."""
@@ -261,7 +259,7 @@ def _audit_noise(message: Message) -> bool:
 def from_settings() -> Bridge:
     from django.conf import settings
 
-    queues = tuple(getattr(settings, "AMI_QUEUES", []) or [])
+    queues = tuple(settings.AMI_QUEUES)
     target_110 = tuple(settings.AMI_110_TARGET)
     client = AMIClient(
         ClientConfig(
@@ -271,13 +269,12 @@ def from_settings() -> Bridge:
             secret=settings.AMI_SECRET,
         )
     )
-    survey_context = getattr(settings, "AMI_SURVEY_CONTEXT", "survey")
     tracker = CallTracker(
         TrackerConfig(
             queues=frozenset(queues),
             targets_110=frozenset({target_110}),
             callback_context=settings.AMI_CALLBACK_CONTEXT,
-            survey_context=survey_context,
+            survey_context=settings.AMI_SURVEY_CONTEXT,
         )
     )
     commands = CommandConfig(
@@ -286,8 +283,8 @@ def from_settings() -> Bridge:
         target_110=target_110,
         threeway_context=settings.AMI_THREEWAY_CONTEXT,
         callback_context=settings.AMI_CALLBACK_CONTEXT,
-        survey_channel=getattr(settings, "AMI_SURVEY_CHANNEL", "Local/{number}@pstn"),
-        survey_context=survey_context,
+        survey_channel=settings.AMI_SURVEY_CHANNEL,
+        survey_context=settings.AMI_SURVEY_CONTEXT,
     )
     return Bridge(client, tracker, commands)
 

@@ -19,7 +19,8 @@ from typing import Any
 from telephony.ami.client import AMIClient
 from telephony.ami.errors import ActionFailed, AMIError
 from telephony.ami.protocol import Message
-from telephony.calls import PURPOSE_REVISIT_IVR, PURPOSE_VARIABLE, REFERENCE_VARIABLE, CallState, CallTracker
+from telephony.lifecycle import PURPOSE_REVISIT_IVR, PURPOSE_VARIABLE, REFERENCE_VARIABLE
+from telephony.tracker import CallState, CallTracker
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +150,6 @@ class Commands:
             },
         )
         return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "room": f"hotline-{room}"}
-
-    async def do_hangup(self, *, extension: str) -> dict:
-        state = self.live_call(extension)
-        await self.client.action("Hangup", {"Channel": state.caller_channel, "Cause": 16})
-        return {"linkedid": state.linkedid}
 
     # --- callbacks ------------------------------------------------------------------
 

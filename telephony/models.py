@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from telephony import calls as lifecycle
+from telephony import lifecycle
 
 
 class Outcome(models.TextChoices):
@@ -83,10 +83,6 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.linkedid} {self.outcome or 'live'}"
-
-    @property
-    def is_live(self) -> bool:
-        return self.ended_at is None
 
 
 class CallEvent(models.Model):

@@ -22,10 +22,9 @@ from django.utils.module_loading import import_string
 
 from hotline.errors import IllegalTransition, InvalidInput
 from hotline.events import agent_group, publish_on_commit
-from hotline.models import Ticket, User
-from hotline.models.tickets import OPEN_STATUSES
-from hotline.services.tickets import find_caller, find_or_create_caller
-from telephony import calls as lc
+from hotline.models import User
+from hotline.services.tickets import find_or_create_caller
+from telephony import lifecycle as lc
 from telephony.models import Call, CallEvent
 
 log = logging.getLogger(__name__)
@@ -237,7 +236,7 @@ def store_raw_events(call: Call, raw: Iterable[Mapping[str, Any]]) -> int:
 
 def prune_call_events(now: datetime | None = None) -> int:
     """Delete raw events older than TELEPHONY_EVENT_RETENTION_DAYS (default 90). Returns the count."""
-    days = getattr(settings, "TELEPHONY_EVENT_RETENTION_DAYS", 90)
+    days = settings.TELEPHONY_EVENT_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = CallEvent.objects.filter(received_at__lt=cutoff).delete()
     return deleted
@@ -330,50 +329,6 @@ def _call_summary(call: Call) -> dict[str, Any]:
         "wait_seconds": call.wait_seconds,
         "talk_seconds": call.talk_seconds,
     }
-
-
-def caller_history(caller_id: int | None) -> dict[str, Any]:
-    """The caller's last tickets and their open ones: what tells an agent who is calling."""
-    tickets: list[dict[str, Any]] = []
-    open_tickets: list[dict[str, Any]] = []
-    if caller_id:
-        qs = Ticket.objects.filter(caller_id=caller_id).order_by("-created_at")
-        fields = ("pk", "number", "status", "title")
-        tickets = [{"id": pk, "number": n, "status": s, "title": t} for pk, n, s, t in qs.values_list(*fields)[:10]]
-        open_tickets = [
-            {"id": pk, "number": n, "status": s, "title": t}
-            for pk, n, s, t in qs.filter(status__in=OPEN_STATUSES).values_list(*fields)[:10]
-        ]
-    return {"caller_id": caller_id, "previous_tickets": tickets, "open_tickets": open_tickets}
-
-
-def screen_pop(call: Call) -> dict[str, Any]:
-    """What the agent's console shows while the phone rings, for a stored call."""
-    name = call.caller.name if call.caller_id else call.caller_name
-    return {"caller_name": name, **caller_history(call.caller_id)}
-
-
-def ringing_pop(event: lc.AgentRinging) -> tuple[str, dict[str, Any]] | None:
-    """The screen pop for a ringing agent, read (never written) straight from the event.
-
-    The bridge sends it the moment it reads AgentCalled, not after the batch holding the event
-    is written: the agent sees who is calling while the phone rings, not a write later. The
-    call's row may not exist yet, so the pop names the call by its linkedid. None when the
-    interface is nobody's phone. Only this agent gets the caller's history.
-    """
-    user = agent_for_interface(event.interface)
-    if user is None:
-        return None
-    caller = find_caller(event.caller_number)
-    message = {
-        "type": "call.screen_pop",
-        "event": event.as_dict(),
-        "linkedid": event.linkedid,
-        "caller_number": event.caller_number,
-        "caller_name": caller.name if caller else "",
-        **caller_history(caller.pk if caller else None),
-    }
-    return agent_group(user.pk), message
 
 
 def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None = None) -> None:

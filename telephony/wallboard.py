@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from telephony.calls import CallTracker
+from telephony.tracker import CallTracker
 
 MEMBER_EVENTS = frozenset({"QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMember"})
 # ast_device_state numbers as Asterisk sends them in Status.

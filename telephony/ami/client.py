@@ -239,30 +239,36 @@ class AMIClient:
                 await asyncio.wait_for(writer.wait_closed(), 1)
         return logged_in
 
+    def _session_lost(self) -> asyncio.Future[None]:
+        """The future the reader fails when this session's connection drops (set up by ``_session``)."""
+        if self._lost is None:
+            raise ConnectionLost("no AMI session")
+        return self._lost
+
     async def _until_lost(self, awaitable):
         """Await something, but fail at once if the connection drops meanwhile."""
+        lost = self._session_lost()
         task = asyncio.ensure_future(awaitable)
-        assert self._lost is not None
-        done, _ = await asyncio.wait({task, self._lost}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             return task.result()
         task.cancel()
-        self._lost.result()  # raises the reason
+        lost.result()  # raises the reason
         raise ConnectionLost("connection lost")
 
     async def _keepalive(self, stop: asyncio.Event) -> None:
         cfg = self.config
-        assert self._lost is not None
+        lost = self._session_lost()
         stop_task = asyncio.ensure_future(stop.wait())
         try:
             while True:
                 done, _ = await asyncio.wait(
-                    {stop_task, self._lost}, timeout=cfg.ping_interval, return_when=asyncio.FIRST_COMPLETED
+                    {stop_task, lost}, timeout=cfg.ping_interval, return_when=asyncio.FIRST_COMPLETED
                 )
                 if stop_task in done:
                     return
-                if self._lost in done:
-                    self._lost.result()
+                if lost in done:
+                    lost.result()
                     raise ConnectionLost("connection closed")
                 try:
                     await self._until_lost(self._send_now("Ping", None, is_list=False, timeout=cfg.pong_timeout))

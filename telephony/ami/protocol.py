@@ -21,14 +21,15 @@ _BANNER_BYTES = BANNER_PREFIX.encode()
 HeaderValue = str | list[str]
 
 
-_NAME_KEYS = {"event": "Event", "response": "Response"}
+_NAME_KEYS = {"event": "Event", "response": "Response", "action": "Action"}
 
 
 class Message(dict[str, HeaderValue]):
     """One AMI frame. Duplicate keys (``Output``, ``Variable``) hold a list of strings.
 
-    ``kind`` is ``"event"``, ``"response"`` or ``"banner"``. ``OriginateResponse`` is an
-    event although it also carries ``Response:`` — the ``Event`` key decides.
+    ``kind`` is ``"event"``, ``"response"`` or ``"banner"`` (and ``"action"`` for a parser
+    reading what a client sends). ``OriginateResponse`` is an event although it also carries
+    ``Response:`` — the ``Event`` key decides.
     """
 
     __slots__ = ("kind", "name")
@@ -82,8 +83,12 @@ class ParseError:
 Parsed = Message | ParseError
 
 
-def parse_frame(frame: bytes) -> Parsed | None:
-    """Parse one frame without its terminator. ``None`` for an empty frame."""
+def parse_frame(frame: bytes, *, actions: bool = False) -> Parsed | None:
+    """Parse one frame without its terminator. ``None`` for an empty frame.
+
+    With ``actions`` (the server side) a frame is an action, whose first key is ``Action``;
+    otherwise an event or a response, as a PBX sends them.
+    """
     # Extra CRLFs between frames are harmless; Asterisk never sends them but proxies might.
     frame = frame.lstrip(b"\r\n")
     if not frame:
@@ -108,6 +113,10 @@ def parse_frame(frame: bytes) -> Parsed | None:
                 if " " in key:
                     headers = _slow_headers(lines)
                     break
+    if actions:
+        if next(iter(headers), None) == "Action":
+            return Message("action", headers)
+        return ParseError("not an action", len(frame), frame[:64])
     if "Event" in headers:
         return Message("event", headers)
     if "Response" in headers:
@@ -142,21 +151,23 @@ class AMIParser:
     """Incremental parser: ``feed(bytes)`` returns every complete message so far.
 
     Never raises on input: an undecodable, keyless or oversized frame comes back as
-    a :class:`ParseError` and parsing resumes after its terminator.
+    a :class:`ParseError` and parsing resumes after its terminator. ``actions=True`` reads
+    the other direction, a client's actions (a server such as the PBX simulator); no banner then.
     """
 
-    def __init__(self, *, max_frame: int = MAX_FRAME_BYTES, expect_banner: bool = True) -> None:
+    def __init__(self, *, max_frame: int = MAX_FRAME_BYTES, expect_banner: bool = True, actions: bool = False) -> None:
         self.max_frame = max_frame
+        self.actions = actions
         self._buf = bytearray()
         self._scan_from = 0  # bytes before this offset are known to hold no terminator
-        self._expect_banner = expect_banner
+        self._expect_banner = expect_banner and not actions  # a client sends no banner
         self._discarding = False  # inside an oversized frame, skipping to its end
 
     def reset(self, *, expect_banner: bool = True) -> None:
         """Forget partial input (the connection was replaced)."""
         self._buf.clear()
         self._scan_from = 0
-        self._expect_banner = expect_banner
+        self._expect_banner = expect_banner and not self.actions
         self._discarding = False
 
     @property
@@ -186,7 +197,7 @@ class AMIParser:
                     line_end = buf.find(b"\r\n", start)
                     out.append(Message("banner", {"Banner": buf[start:line_end].decode("utf-8", "replace")}))
                     start = line_end + 2
-                parsed = parse_frame(bytes(buf[start:end]))
+                parsed = parse_frame(bytes(buf[start:end]), actions=self.actions)
                 if parsed is not None:
                     out.append(parsed)
             start = end + 4

@@ -155,9 +155,9 @@ async def fake_server(handler: Handler):
 
 
 async def read_action(reader: asyncio.StreamReader) -> Message:
-    parser = AMIParser(expect_banner=False)
+    parser = AMIParser(actions=True)
     data = await reader.readuntil(b"\r\n\r\n")
-    (message,) = parser.feed(data.replace(b"Action:", b"Event:", 1))
+    (message,) = parser.feed(data)
     return message
 
 

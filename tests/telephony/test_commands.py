@@ -18,11 +18,11 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from hotline.models import Referral
 from telephony import bridge as bridge_module
 from telephony import control
-from telephony.calls import CallTracker, TrackerConfig
 from telephony.commands import BRIDGE_GROUP, Commands, serve_commands
 from telephony.models import Call
 from telephony.services import WALLBOARD_GROUP
 from telephony.simulator import PBXSimulator, SimulatorConfig
+from telephony.tracker import CallTracker, TrackerConfig
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from telephony.ami.errors import InvalidAction
 from telephony.ami.protocol import AMIParser, Message, ParseError, serialize_action
 from tests.telephony.traces import TRACE_NAMES, parse_trace, trace_bytes, trace_chunks
 
-# Event/response counts from ../shared/ami-traces/README.md.
+# Event/response counts from telephony/traces/README.md.
 EXPECTED_COUNTS = {
     "answered": (159, 5),
     "abandoned": (74, 5),
@@ -151,8 +151,20 @@ def test_serialize_action_repeats_list_values_and_orders_action_first() -> None:
         b"Action: Originate\r\nActionID: cb-1\r\nChannel: Local/1001@agents\r\n"
         b"Variable: TICKET_ID=T1\r\nVariable: AGENT=1001\r\nAsync: true\r\n\r\n"
     )
-    (parsed,) = AMIParser(expect_banner=False).feed(data.replace(b"Action:", b"Response:", 1))
+    (parsed,) = AMIParser(actions=True).feed(data)
+    assert (parsed.kind, parsed.name, parsed.action_id) == ("action", "Originate", "cb-1")
     assert parsed.getlist("Variable") == ["TICKET_ID=T1", "AGENT=1001"]
+
+
+def test_an_action_reader_takes_actions_byte_by_byte_and_nothing_else() -> None:
+    parser = AMIParser(actions=True)  # the server side: no banner, frames whose first key is Action
+    data = b"Action: Ping\r\nActionID: 7\r\n\r\nEvent: Hangup\r\n\r\nActionID: 8\r\nAction: Ping\r\n\r\n"
+    out = [m for i in range(len(data)) for m in parser.feed(data[i : i + 1])]
+    assert [(m.kind, m.name) for m in out[:1]] == [("action", "Ping")] and out[0].action_id == "7"
+    assert [m.reason for m in out[1:]] == ["not an action", "not an action"]
+    # And the client side never mistakes an action for something a PBX sends.
+    (error,) = AMIParser(expect_banner=False).feed(b"Action: Ping\r\n\r\n")
+    assert error.kind == "error"
 
 
 @pytest.mark.parametrize("value", ["x\r\nAction: Hangup", "x\nY", "x\r"])

@@ -1,15 +1,14 @@
-"""Call records written from replayed real traces; idempotency; the wallboard and screen-pop messages."""
+"""Call records written from replayed real traces; idempotency; the wallboard and call messages."""
 
 from __future__ import annotations
 
 import pytest
 
 from hotline.models import Caller
-from hotline.services import tickets
 from telephony import services
-from telephony.calls import AgentRinging, CallEnded, CallTracker, TrackerConfig
+from telephony.lifecycle import CallEnded
 from telephony.models import Call, CallEvent
-from tests.factories import new_ticket
+from telephony.tracker import CallTracker, TrackerConfig
 from tests.telephony.traces import parse_trace, replay
 
 pytestmark = pytest.mark.django_db
@@ -130,34 +129,6 @@ def test_call_messages_go_to_the_wallboard_and_the_agent_without_personal_histor
     types = [e["type"] for g, e in sent if "wallboard" in g]
     assert types == ["call.offered", "call.ringing", "call.answered", "call.agent_released", "call.ended"]
     assert all(f"agent.{agent.pk}" in g for g, e in sent if e["type"] in ("call.answered", "call.ended"))
-
-
-def _ringing(number: str = "13800138000", interface: str = "Local/1001@agents") -> AgentRinging:
-    return AgentRinging(
-        linkedid="1795770144.0", pbx_epoch=1795770000, at=None, queue="12345",
-        interface=interface, member_name="agent1001", caller_number=number,
-    )  # fmt: skip
-
-
-def test_the_ringing_pop_goes_to_that_agent_only_with_the_callers_history(agent) -> None:
-    earlier = tickets.resolve_on_call(new_ticket(agent, caller_name="王先生", category="consultation"), agent, "已解答")
-    assert earlier.status == "closed"
-    open_one = new_ticket(agent)
-    caller = open_one.caller
-    group, message = services.ringing_pop(_ringing("13800138000"))
-    assert group == f"agent.{agent.pk}"
-    assert message["type"] == "call.screen_pop" and message["linkedid"] == "1795770144.0"
-    assert message["caller_name"] == "王先生" and message["caller_id"] == caller.pk
-    assert {t["number"] for t in message["previous_tickets"]} == {earlier.number, open_one.number}
-    assert [t["number"] for t in message["open_tickets"]] == [open_one.number]
-
-
-def test_the_ringing_pop_of_a_first_time_or_anonymous_caller_has_no_history(agent) -> None:
-    for number in ("13900139000", "anonymous", ""):
-        _, message = services.ringing_pop(_ringing(number))
-        assert (message["caller_id"], message["previous_tickets"], message["open_tickets"]) == (None, [], [])
-    assert not Caller.objects.exists()  # a pop only reads
-    assert services.ringing_pop(_ringing(interface="Local/4999@agents")) is None  # nobody's phone
 
 
 def test_final_summary_matches_tracker() -> None:

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from telephony.ami.protocol import AMIParser, Message
-from telephony.calls import CallTracker
 from telephony.simulator import SCENARIOS, PBXSimulator, SimulatorConfig
+from telephony.tracker import CallTracker
 from tests.telephony.traces import final_calls, parse_trace
 
 NOISE = frozenset({"VarSet", "Newexten", "FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMemberRemoved"})
@@ -145,3 +145,34 @@ def test_the_day_curve_makes_nights_quiet_and_mornings_busy() -> None:
     assert config.rate_now(3) < 0.2 < 1.5 < config.rate_now(10)
     assert abs(sum(DAY_CURVE) / 24 - 1.0) < 0.05  # calls_per_minute stays the daily average
     assert SimulatorConfig(calls_per_minute=60).rate_now(3) == 1.0
+
+
+def test_an_action_split_inside_action_across_tcp_writes_is_answered() -> None:
+    """A TCP read may end anywhere, even inside "Action:": the simulator reads actions, it does not rename bytes."""
+    login = b"Action: Login\r\nActionID: 1\r\nUsername: hotline\r\nSecret: hotline-secret\r\n\r\n"
+    ping = b"Action: Ping\r\nActionID: 2\r\n\r\n"
+    data = login + ping
+    cuts = (3, len(login) + 2)  # "Act|ion: Login", "Ac|tion: Ping"
+
+    async def scenario() -> tuple[list[Message], list[str]]:
+        sim = PBXSimulator(SimulatorConfig(port=0, generate=False))
+        port = await sim.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for start, end in zip((0, *cuts), (*cuts, len(data)), strict=True):
+                writer.write(data[start:end])
+                await writer.drain()
+                await asyncio.sleep(0.05)  # each piece its own read on the server's side
+            parser, responses = AMIParser(), []
+            while len(responses) < 2:
+                chunk = await reader.read(65536)
+                assert chunk, "the simulator closed the connection"
+                responses += [m for m in parser.feed(chunk) if m.kind == "response"]
+            return responses, [action for action, _ in sim.received]
+        finally:
+            writer.close()
+            await sim.close()
+
+    responses, received = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert [(m.action_id, m.name) for m in responses] == [("1", "Success"), ("2", "Success")]
+    assert responses[1].first("Ping") == "Pong" and received == ["ping"]

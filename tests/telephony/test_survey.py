@@ -18,8 +18,9 @@ from hotline.errors import IllegalTransition, InvalidInput
 from hotline.models import Ticket
 from telephony import control, services
 from telephony.ami.protocol import Message
-from telephony.calls import CallbackOriginated, CallEnded, CallTracker, SurveyAnswered, TrackerConfig
+from telephony.lifecycle import CallbackOriginated, CallEnded, SurveyAnswered
 from telephony.models import Call
+from telephony.tracker import CallTracker, TrackerConfig
 from tests.callback.conftest import revisit_pending_ticket
 from tests.telephony.test_commands import _until, run_with_bridge
 from tests.telephony.traces import parse_trace

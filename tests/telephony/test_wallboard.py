@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telephony.calls import CallTracker, TrackerConfig
+from telephony.tracker import CallTracker, TrackerConfig
 from telephony.wallboard import QueueBoard
 from tests.telephony.traces import parse_trace
 

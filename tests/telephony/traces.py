@@ -1,14 +1,14 @@
-"""Helpers to replay the real Asterisk 22 AMI recordings in ../shared/ami-traces/."""
+"""Helpers to replay the real Asterisk 22 AMI recordings in telephony/traces/."""
 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 from telephony.ami.protocol import AMIParser, Message
-from telephony.calls import CallEnded, CallLifecycle, CallTracker, TrackerConfig
+from telephony.lifecycle import CallEnded, CallLifecycle
+from telephony.traces import TRACES_DIR
+from telephony.tracker import CallTracker, TrackerConfig
 
-TRACES_DIR = Path(__file__).resolve().parents[3] / "shared" / "ami-traces"
 TRACE_NAMES = sorted(p.stem for p in TRACES_DIR.glob("*.ami"))
 
 

@@ -25,7 +25,7 @@ from metrics.kpis import FIVE, definitions
 from metrics.periods import Period
 from routing.suggest import suggest_for_tickets
 from telephony.models import Call
-from telephony.services import screen_pop
+from telephony.pop import call_pop
 
 # A call older than this is no longer shown as the agent's current one.
 CURRENT_CALL_WINDOW = timedelta(hours=1)
@@ -83,19 +83,6 @@ def current_call(user: User, now=None) -> Call | None:
     )
 
 
-def pop_from_call(call: Call) -> dict[str, Any]:
-    """The screen pop of a stored call, shaped like the bridge's call.screen_pop message."""
-    return {
-        "call_id": call.pk,
-        "linkedid": call.linkedid,
-        "caller_number": call.caller_number,
-        "answered_at": call.answered_at,
-        "ended_at": call.ended_at,
-        "outcome": call.outcome,
-        **screen_pop(call),
-    }
-
-
 def pop_context(pop: dict[str, Any] | None) -> dict[str, Any]:
     """Add the repeat-caller hint to a screen pop (from the bridge's message or from the database)."""
     if not pop:
@@ -106,7 +93,7 @@ def pop_context(pop: dict[str, Any] | None) -> dict[str, Any]:
 
 def agent_call_context(user: User) -> dict[str, Any]:
     call = current_call(user)
-    ctx = pop_context(pop_from_call(call) if call else None)
+    ctx = pop_context(call_pop(call) if call else None)
     ctx["call"] = call
     return ctx
 

@@ -2,56 +2,48 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from telephony.simulator import DAY_CURVE, PBXSimulator, SimulatorConfig, parse_range
+from telephony.simulator import DAY_CURVE, PBXSimulator, config_from_settings, parse_range
 
 
 class Command(BaseCommand):
     help = "Serve AMI on --port and generate hotline call traffic like a real Asterisk 22."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=15038)
-        parser.add_argument("--calls-per-minute", type=float, default=6.0)
+        # Left out, an option keeps the value of its setting (config/settings.py).
+        parser.add_argument("--host", help="default: AMI_SIMULATOR_HOST")
+        parser.add_argument("--port", type=int, help="default: AMI_SIMULATOR_PORT")
+        parser.add_argument("--calls-per-minute", type=float, help="default: AMI_SIMULATOR_CALLS_PER_MINUTE")
         parser.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast as the recordings")
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument(
-            "--talk", default="", help="agent talk time range in seconds, e.g. 4-12 (default: recorded)"
+            "--talk", help="agent talk time range in seconds, e.g. 4-12 (default: AMI_SIMULATOR_TALK, else recorded)"
         )
-        parser.add_argument("--patience", default="", help="abandoning callers' patience range, e.g. 5-45")
-        parser.add_argument("--day-curve", action="store_true", help="vary the rate over the day (peaks 9-11, 14-17)")
+        parser.add_argument(
+            "--patience", help="abandoning callers' patience range, e.g. 5-45 (default: AMI_SIMULATOR_PATIENCE)"
+        )
+        parser.add_argument(
+            "--day-curve",
+            action=argparse.BooleanOptionalAction,
+            help="vary the rate over the day, peaks 9-11 and 14-17 (default: AMI_SIMULATOR_DAY_CURVE)",
+        )
 
-    def handle(
-        self,
-        *args,
-        host: str,
-        port: int,
-        calls_per_minute: float,
-        speed: float,
-        seed,
-        talk,
-        patience,
-        day_curve,
-        **options,
-    ) -> None:
-        config = SimulatorConfig(
-            host=host,
-            port=port,
-            username=getattr(settings, "AMI_USERNAME", "hotline"),
-            secret=getattr(settings, "AMI_SECRET", "hotline-secret"),
-            calls_per_minute=calls_per_minute,
-            speed=speed,
-            seed=seed,
-            talk=parse_range(talk),
-            patience=parse_range(patience),
-            day_curve=DAY_CURVE if day_curve else None,
-        )
-        asyncio.run(_main(PBXSimulator(config)))
+    def handle(self, *args, speed: float, seed, **options) -> None:
+        overrides: dict = {"speed": speed, "seed": seed}
+        for name in ("host", "port", "calls_per_minute"):
+            if options[name] is not None:
+                overrides[name] = options[name]
+        for name in ("talk", "patience"):
+            if options[name] is not None:
+                overrides[name] = parse_range(options[name])
+        if options["day_curve"] is not None:
+            overrides["day_curve"] = DAY_CURVE if options["day_curve"] else None
+        asyncio.run(_main(PBXSimulator(config_from_settings(**overrides))))
 
 
 async def _main(simulator: PBXSimulator) -> None:

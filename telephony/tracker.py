@@ -23,26 +23,35 @@ from __future__ import annotations
 import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any
 
-ANSWERED = "answered"
-ABANDONED = "abandoned"
-TIMEOUT = "timeout"
-TRANSFERRED_110 = "transferred_110"
-IVR_110 = "ivr_110"
-TRANSFERRED = "transferred"
-CALLBACK = "callback"
-UNKNOWN = "unknown"
-OUTCOMES = (ANSWERED, ABANDONED, TIMEOUT, TRANSFERRED_110, IVR_110, TRANSFERRED, CALLBACK, UNKNOWN)
-
-# Why we placed an outbound call (the HOTLINE_PURPOSE channel variable of our Originate).
-PURPOSE_CALLBACK = "callback"
-PURPOSE_REVISIT = "revisit"
-PURPOSE_REVISIT_IVR = "revisit_ivr"
-PURPOSES = (PURPOSE_CALLBACK, PURPOSE_REVISIT, PURPOSE_REVISIT_IVR)
-PURPOSE_VARIABLE = "HOTLINE_PURPOSE"
-REFERENCE_VARIABLE = "HOTLINE_REFERENCE"
+from telephony.lifecycle import (
+    ABANDONED,
+    ANSWERED,
+    CALLBACK,
+    IVR_110,
+    PURPOSE_REVISIT_IVR,
+    PURPOSE_VARIABLE,
+    REFERENCE_VARIABLE,
+    TIMEOUT,
+    TRANSFERRED,
+    TRANSFERRED_110,
+    UNKNOWN,
+    AgentReleased,
+    AgentRinging,
+    AgentRingStopped,
+    CallAbandoned,
+    CallAnswered,
+    CallbackOriginated,
+    CallEnded,
+    CallLifecycle,
+    CallOffered,
+    CallTimedOut,
+    CallTransferred,
+    IvrChoiceMade,
+    SurveyAnswered,
+)
 
 # QUEUESTATUS values meaning "the queue gave up on the caller" (app_queue.c).
 _GAVE_UP = frozenset({"TIMEOUT", "LEAVEEMPTY", "LEAVEUNAVAIL"})
@@ -69,143 +78,6 @@ class TrackerConfig:
     max_pending: int = 4_096
 
 
-# --- domain events ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallLifecycle:
-    kind: ClassVar[str] = "call"
-    linkedid: str
-    pbx_epoch: int = 0
-    at: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["kind"] = self.kind
-        return data
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallOffered(CallLifecycle):
-    kind: ClassVar[str] = "offered"
-    queue: str
-    caller_number: str
-    caller_name: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class IvrChoiceMade(CallLifecycle):
-    kind: ClassVar[str] = "ivr_choice"
-    choice: str
-    caller_number: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class AgentRinging(CallLifecycle):
-    kind: ClassVar[str] = "ringing"
-    queue: str
-    interface: str
-    member_name: str
-    caller_number: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class AgentRingStopped(CallLifecycle):
-    kind: ClassVar[str] = "ring_stopped"
-    interface: str
-    reason: str  # no_answer | answered_elsewhere | caller_left
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallAnswered(CallLifecycle):
-    kind: ClassVar[str] = "answered"
-    queue: str
-    interface: str
-    member_name: str
-    caller_number: str
-    wait_seconds: int | None
-    ring_seconds: int | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class AgentReleased(CallLifecycle):
-    """The agent's part is over (the caller may still be talking to 110)."""
-
-    kind: ClassVar[str] = "agent_released"
-    interface: str
-    talk_seconds: int | None
-    reason: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallAbandoned(CallLifecycle):
-    kind: ClassVar[str] = "abandoned"
-    queue: str
-    wait_seconds: int | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallTimedOut(CallLifecycle):
-    kind: ClassVar[str] = "timeout"
-    queue: str
-    wait_seconds: int | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallTransferred(CallLifecycle):
-    kind: ClassVar[str] = "transferred"
-    target: str  # "exten@context"
-    to_110: bool
-    mode: str  # redirect | blind | attended | ivr
-    interface: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallbackOriginated(CallLifecycle):
-    """An outbound call we originated (callback, revisit or IVR survey).
-
-    ``linkedid`` is empty when the Originate failed (no channel was created). ``purpose``
-    and ``reference`` are the call's HOTLINE_PURPOSE / HOTLINE_REFERENCE ("" when unknown);
-    ``interface`` is the agent's member interface ("" for a survey: no agent leg).
-    """
-
-    kind: ClassVar[str] = "callback"
-    number: str
-    interface: str
-    success: bool
-    reason: str
-    action_id: str
-    purpose: str = ""
-    reference: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class SurveyAnswered(CallLifecycle):
-    """The citizen pressed ``digit`` in the IVR survey of the call originated with ``reference``."""
-
-    kind: ClassVar[str] = "survey_answered"
-    reference: str
-    digit: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallEnded(CallLifecycle):
-    """Final summary. Sent again (same linkedid) if a late event changes it."""
-
-    kind: ClassVar[str] = "ended"
-    outcome: str
-    queue: str
-    caller_number: str
-    caller_name: str
-    interface: str
-    member_name: str
-    offered_at: float | None
-    answered_at: float | None
-    wait_seconds: int | None
-    talk_seconds: int | None
-    ivr_choice: str
-
-
 # --- per-call state -----------------------------------------------------------------
 
 
@@ -221,7 +93,7 @@ class CallState:
     caller_number: str = ""
     caller_name: str = ""
     caller_uniqueid: str = ""  # the caller channel in the queue (or the IVR channel)
-    caller_channel: str = ""  # its name, e.g. Local/13800138000@callers-0000001;2 (Redirect/Hangup target)
+    caller_channel: str = ""  # its name, e.g. Local/13800138000@callers-0000001;2 (the Redirect target)
     agent_channel: str = ""  # the agent leg once answered (BlindTransfer target)
     offered_at: float | None = None
     ringing: set[str] = field(default_factory=set)

@@ -7,19 +7,17 @@ from collections import Counter
 import pytest
 
 from telephony.ami.protocol import Message
-from telephony.calls import (
+from telephony.lifecycle import (
     AgentReleased,
     AgentRingStopped,
     CallAnswered,
     CallbackOriginated,
     CallEnded,
     CallOffered,
-    CallTracker,
     CallTransferred,
     IvrChoiceMade,
-    TrackerConfig,
-    member_interface,
 )
+from telephony.tracker import CallTracker, TrackerConfig, member_interface
 from tests.telephony.traces import TRACE_NAMES, final_calls, parse_trace, replay
 
 # trace -> outcome of every call it holds

@@ -1,0 +1,47 @@
+"""A PBX simulator that speaks AMI like Asterisk 22, for demos and tests without a PBX.
+
+Faithful by construction: each simulated call replays the event frames of one real
+recorded call (``telephony/traces/``) with fresh ids, at the recorded pace (``replay``);
+arrivals, talk time and patience come from ``traffic``; what no recording holds (an
+IVR-to-110 call, a survey call, list answers) is built in ``frames``; ``server`` is the
+AMI server and its actions.
+
+Limitations (documented in docs/telephony.md): agent availability is not modelled
+(a template call rings its agent whether or not that agent is busy), and the queue
+``Position``/``Count`` fields are those of the template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.conf import settings
+
+from telephony.simulator.config import SimulatorConfig
+from telephony.simulator.replay import SCENARIOS
+from telephony.simulator.server import PBXSimulator
+from telephony.simulator.traffic import DAY_CURVE, parse_range
+
+__all__ = ["DAY_CURVE", "SCENARIOS", "PBXSimulator", "SimulatorConfig", "config_from_settings", "parse_range", "run"]
+
+
+def config_from_settings(**overrides) -> SimulatorConfig:
+    """The simulator the settings describe (AMI_SIMULATOR_*, the AMI login); ``overrides`` win."""
+    values = {
+        "host": settings.AMI_SIMULATOR_HOST,
+        "port": settings.AMI_SIMULATOR_PORT,
+        "username": settings.AMI_USERNAME,
+        "secret": settings.AMI_SECRET,
+        "calls_per_minute": settings.AMI_SIMULATOR_CALLS_PER_MINUTE,
+        "talk": parse_range(settings.AMI_SIMULATOR_TALK),
+        "patience": parse_range(settings.AMI_SIMULATOR_PATIENCE),
+        "day_curve": DAY_CURVE if settings.AMI_SIMULATOR_DAY_CURVE else None,
+        "survey_context": settings.AMI_SURVEY_CONTEXT,
+        "survey_digit": settings.AMI_SIMULATOR_SURVEY_DIGIT,
+    }
+    return SimulatorConfig(**(values | overrides))
+
+
+async def run(stop: asyncio.Event) -> None:
+    """Entry point for settings.EMBEDDED_SERVICES."""
+    await PBXSimulator(config_from_settings()).run(stop)

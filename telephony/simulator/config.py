@@ -1,0 +1,38 @@
+"""What one simulator serves and generates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from telephony.simulator.traffic import DEFAULT_MIX
+from telephony.traces import TRACES_DIR
+
+
+@dataclass
+class SimulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 15038
+    username: str = "hotline"
+    secret: str = field(default="hotline-secret", repr=False)
+    calls_per_minute: float = 6.0
+    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    agents: tuple[str, ...] = ("1001", "1002", "1003")
+    speed: float = 1.0  # 2.0 = twice as fast as the recordings
+    seed: int | None = None
+    traces_dir: Path = TRACES_DIR
+    generate: bool = True
+    # (min, max) seconds, drawn uniformly per call; None keeps the recorded pace (talk ~3 s, patience ~3 s).
+    talk: tuple[float, float] | None = None
+    patience: tuple[float, float] | None = None
+    # Hourly multipliers of calls_per_minute in Asia/Shanghai time; None = flat.
+    day_curve: tuple[float, ...] | None = None
+    # IVR survey calls (an Originate into survey_context): the key the citizen presses; "" = hangs up without one.
+    survey_context: str = "survey"
+    survey_variable: str = "HOTLINE_SURVEY_RESULT"
+    survey_digit: str = "1"
+
+    def rate_now(self, hour: int) -> float:
+        """Calls per second at this local hour."""
+        factor = self.day_curve[hour % 24] if self.day_curve else 1.0
+        return max(self.calls_per_minute * factor, 1e-6) / 60.0
