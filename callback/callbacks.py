@@ -3,7 +3,7 @@
 Concurrency rules (STYLE §6):
 - a task moves due → offered → dialing → done/due/failed, each move a conditional
   UPDATE on the status it expects; a move that updates 0 rows lost a race and stops;
-- an agent gets one offer at a time: its AgentState row is locked while an offer is made;
+- an agent gets one offer at a time: its AgentState row (telephony.presence) is locked while an offer is made;
 - offers and dials carry a lease; :func:`expire_leases` puts abandoned ones back to due;
 - dialing (slow I/O over the channel layer) happens after the claim has committed.
 """
@@ -22,8 +22,6 @@ from callback import conf
 from callback.dialer import try_dial
 from callback.models import (
     OPEN_CALLBACK_STATUSES,
-    AgentState,
-    AgentStatus,
     CallbackAttempt,
     CallbackOutcome,
     CallbackStatus,
@@ -35,7 +33,7 @@ from hotline.events import agent_group, publish_on_commit
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import User
 from hotline.models.network import CENTER_ROLES
-from telephony.models import Call, Outcome
+from telephony.models import AgentState, AgentStatus, Call, Outcome
 
 log = logging.getLogger(__name__)
 MISSED = (Outcome.ABANDONED, Outcome.TIMEOUT)
@@ -43,16 +41,6 @@ S = CallbackStatus
 
 
 # --- agents ------------------------------------------------------------------------
-
-
-def set_agent_status(user: User, status: str) -> AgentState:
-    """示闲/示忙: the console (ready, paused, offline) and the bridge (on_call) report an agent's state."""
-    if status not in AgentStatus.values:
-        raise InvalidInput(gettext("unknown agent status %(value)s") % {"value": repr(status)}, field="status")
-    if user.role not in CENTER_ROLES:
-        raise NotAllowed(gettext("only center staff take calls"))
-    state, _ = AgentState.objects.update_or_create(user=user, defaults={"status": status, "changed_at": timezone.now()})
-    return state
 
 
 def ready_agents() -> list[User]:

@@ -275,7 +275,6 @@ AMI_CALLBACK_CONTEXT = env_str("AMI_CALLBACK_CONTEXT", "callback")
 # IVR satisfaction survey: the citizen's leg and the dialplan context that asks for a digit.
 AMI_SURVEY_CHANNEL = env_str("AMI_SURVEY_CHANNEL", "Local/{number}@pstn")  # PJSIP/{number}@pstn-trunk on a real PBX
 AMI_SURVEY_CONTEXT = env_str("AMI_SURVEY_CONTEXT", "survey")
-TELEPHONY_SURVEY_HANDLER = env_str("TELEPHONY_SURVEY_HANDLER", "callback.revisits.record_ivr_result")
 # How long the web side waits for the bridge to answer a command.
 BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
@@ -291,7 +290,7 @@ AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
 # (DEBUG=0) nothing runs in-process unless named here.
 EMBEDDED_SERVICES = env_list(
     "EMBEDDED_SERVICES",
-    ["telephony.simulator.run", "telephony.bridge.run", "callback.scheduler.run"] if DEBUG else [],
+    ["telephony.simulator.run", "telephony.bridge.run", "web.jobs_loop.run"] if DEBUG else [],
 )
 
 # --- Callbacks, revisits, SMS, jobs (docs/jobs.md, docs/callbacks.md) -------------------------

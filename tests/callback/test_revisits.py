@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from callback import jobs, revisits
+from callback import revisits
 from callback.models import Revisit, RevisitStatus, SmsMessage
 from callback.sms import services as sms
+from hotline import jobs
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Assignment, Ticket, TimelineEntry
 from hotline.services import tickets
