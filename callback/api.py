@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from callback import callbacks, conf, revisits
+from callback import callbacks, revisits
 from callback.models import CallbackTask, Revisit, RevisitAppeal
 from callback.sms import services as sms
 from hotline.errors import NotAllowed
@@ -304,14 +304,14 @@ class AppealViewSet(viewsets.ReadOnlyModelViewSet):
 
 def _webhook_allowed(request) -> bool:
     """Twilio's signature when Twilio is the backend; else the shared token; in development, anyone."""
-    token = conf.get("TWILIO_AUTH_TOKEN")
-    if token and conf.get("SMS_BACKEND").endswith("TwilioBackend"):
+    token = settings.TWILIO_AUTH_TOKEN
+    if token and settings.SMS_BACKEND.endswith("TwilioBackend"):
         from twilio.request_validator import RequestValidator
 
         url = request.build_absolute_uri()
         signature = request.headers.get("X-Twilio-Signature", "")
         return RequestValidator(token).validate(url, request.POST.dict(), signature)
-    shared = conf.get("SMS_INBOUND_TOKEN")
+    shared = settings.SMS_INBOUND_TOKEN
     if shared:
         return request.GET.get("token", "") == shared
     return bool(settings.DEBUG)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -152,7 +153,7 @@ def offer_next_callback(agent: User, now: datetime | None = None) -> CallbackTas
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
         return None
-    lease = now + timedelta(seconds=int(conf.get("CALLBACK_OFFER_SECONDS")))
+    lease = now + timedelta(seconds=settings.CALLBACK_OFFER_SECONDS)
     with transaction.atomic():
         # The agent's row is locked so two workers cannot both hand this agent an offer.
         state = AgentState.objects.select_for_update().filter(user=agent, status=AgentStatus.READY).first()
@@ -240,13 +241,13 @@ def accept_callback(task: CallbackTask, agent: User, now: datetime | None = None
     _check_agent(agent)
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
-        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": settings.CALLBACK_HOURS})
     if _on_do_not_call(task.number):
         CallbackTask.objects.filter(pk=task.pk, status__in=OPEN_CALLBACK_STATUSES).update(
             status=S.CANCELLED, note="免打扰号码", completed_at=now, agent=None
         )
         raise IllegalTransition(gettext("this number is on the do-not-call list"))
-    lease = now + timedelta(minutes=int(conf.get("CALLBACK_DIAL_MINUTES")))
+    lease = now + timedelta(minutes=settings.CALLBACK_DIAL_MINUTES)
     claimed = CallbackTask.objects.filter(pk=task.pk, status=S.OFFERED, agent=agent, lease_until__gte=now).update(
         status=S.DIALING, lease_until=lease
     )
@@ -294,10 +295,10 @@ def complete_callback(task: CallbackTask, agent: User, outcome: str, note: str =
         task.note = (note or "")[:500] or task.note
         if outcome in (CallbackOutcome.REACHED, CallbackOutcome.WRONG_NUMBER):
             task.status, task.completed_at = S.DONE, now
-        elif task.attempts >= int(conf.get("CALLBACK_MAX_ATTEMPTS")):
+        elif task.attempts >= settings.CALLBACK_MAX_ATTEMPTS:
             task.status, task.completed_at = S.FAILED, now
         else:
-            wait = timedelta(minutes=int(conf.get("CALLBACK_RETRY_MINUTES")) * 2 ** max(task.attempts - 1, 0))
+            wait = timedelta(minutes=settings.CALLBACK_RETRY_MINUTES * 2 ** max(task.attempts - 1, 0))
             task.status = S.DUE
             task.next_attempt_at = conf.calling_hours().next_allowed(now + wait)
         task.agent = agent if task.status != S.DUE else None

@@ -13,13 +13,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from callback import conf
-from callback.dialer import try_dial
+from callback.dialer import try_dial, try_dial_survey
 from callback.models import (
     OPEN_REVISIT_STATUSES,
     SATISFIED_RATINGS,
@@ -34,10 +35,9 @@ from callback.models import (
     RevisitStatus,
     SmsPurpose,
 )
-from callback.sms.services import queue_sms
+from callback.sms.services import queue_sms, store_inbound
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import AGENTS_GROUP, CENTER_GROUP, agent_group, publish_on_commit
-from hotline.lib.phones import national_digits
 from hotline.models import Role, SlaPolicy, Ticket, TicketStatus, User
 from hotline.models.network import CENTER_ROLES
 from hotline.services import timeline
@@ -81,7 +81,7 @@ def schedule_revisit(ticket: Ticket, *, channel: str | None = None, now: datetim
     A caller who asked not to be revisited (Caller.no_revisit, or the do-not-call
     list) is not contacted: the ticket is closed with a note instead.
     """
-    channel = channel or conf.get("REVISIT_CHANNEL")
+    channel = channel or settings.REVISIT_CHANNEL
     if channel not in RevisitChannel.values:
         raise InvalidInput(gettext("unknown revisit channel %(value)s") % {"value": repr(channel)}, field="channel")
     ticket = Ticket.objects.select_related("caller", "category").get(pk=ticket.pk)
@@ -167,8 +167,8 @@ def claim_revisit(revisit: Revisit, agent: User, now: datetime | None = None) ->
         raise NotAllowed(gettext("only center staff revisit callers"))
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
-        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
-    lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": settings.CALLBACK_HOURS})
+    lease = now + timedelta(minutes=settings.REVISIT_CLAIM_MINUTES)
     claimed = Revisit.objects.filter(pk=revisit.pk, status=R.SCHEDULED, scheduled_for__lte=now).update(
         status=R.IN_PROGRESS, agent=agent, lease_until=lease
     )
@@ -200,14 +200,14 @@ def dial_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> 
     elif not (revisit.status == R.IN_PROGRESS and revisit.agent_id == agent.pk):
         raise IllegalTransition(gettext("this revisit is not due or is taken by someone else"))
     elif not conf.calling_hours().allows(now):
-        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": settings.CALLBACK_HOURS})
     number = revisit.ticket.caller.phone
     if DoNotCall.objects.filter(phone=number).exists():
         # Put on the list after the revisit was scheduled: same as a caller who asked not to be revisited.
         if _cancel(revisit, "回访取消：免打扰号码"):
             close_ticket(revisit.ticket, None, "市民要求不回访（免打扰号码），直接归档")
         raise IllegalTransition(gettext("this number is on the do-not-call list"))
-    lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
+    lease = now + timedelta(minutes=settings.REVISIT_CLAIM_MINUTES)
     if not Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS, agent=agent).update(lease_until=lease):
         raise IllegalTransition(gettext("this revisit is no longer yours"))
     dialled = try_dial(
@@ -280,7 +280,7 @@ def record_result(
         fields = ["attempts", "agent", "lease_until", "channel", "comment", "status", "rating", "solved"]
         fields += ["completed_at", "scheduled_for"]
         if not reached:
-            if revisit.attempts >= int(conf.get("REVISIT_MAX_ATTEMPTS")):
+            if revisit.attempts >= settings.REVISIT_MAX_ATTEMPTS:
                 revisit.status, revisit.completed_at = R.UNREACHABLE, now
             else:
                 revisit.status = R.SCHEDULED
@@ -341,7 +341,7 @@ def start_due_surveys(now: datetime | None = None, limit: int = 200) -> int:
     hours = conf.calling_hours()
     if not hours.allows(now):
         return 0
-    wait = timedelta(hours=int(conf.get("REVISIT_SMS_WAIT_HOURS")))
+    wait = timedelta(hours=settings.REVISIT_SMS_WAIT_HOURS)
     started = 0
     due = Revisit.objects.filter(channel=RevisitChannel.SMS, status=R.SCHEDULED, scheduled_for__lte=now)
     for revisit in due.select_related("ticket__caller")[:limit]:
@@ -353,7 +353,7 @@ def start_due_surveys(now: datetime | None = None, limit: int = 200) -> int:
             if claimed != 1:
                 continue
             ticket = revisit.ticket
-            link = conf.get("SMS_SURVEY_URL")
+            link = settings.SMS_SURVEY_URL
             text = f"【12345】您反映的问题（工单{ticket.number}）已办理，请评价：{SURVEY_HELP}"
             if link:
                 text += f" 也可点击 {link.rstrip('/')}/{token}"
@@ -382,10 +382,8 @@ def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
     through the bridge to ``record_ivr_result``. A dial the PBX could not place returns the revisit to
     the schedule; a call nobody answered in time counts an attempt (unreachable after the last one).
     """
-    from telephony import control
-
     now = now or timezone.now()
-    wait = timedelta(minutes=int(conf.get("REVISIT_IVR_WAIT_MINUTES")))
+    wait = timedelta(minutes=settings.REVISIT_IVR_WAIT_MINUTES)
     done = 0
     if conf.calling_hours().allows(now):
         due = Revisit.objects.filter(channel=RevisitChannel.IVR, status=R.SCHEDULED, scheduled_for__lte=now)
@@ -396,19 +394,11 @@ def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
             )
             if claimed != 1:
                 continue
-            error = ""
-            try:
-                result = control.originate_survey(
-                    number=national_digits(revisit.ticket.caller.phone), reference=f"revisit:{revisit.pk}"
-                )
-                if not result.get("success"):
-                    error = f"the call was not connected (reason {result.get('reason')})"
-            except control.BridgeError as exc:
-                error = str(exc)
-            if error:
-                retry = now + timedelta(minutes=int(conf.get("CALLBACK_RETRY_MINUTES")))
+            dialled = try_dial_survey(number=revisit.ticket.caller.phone, reference=f"revisit:{revisit.pk}")
+            if not dialled.placed:
+                retry = now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES)
                 Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS).update(
-                    status=R.SCHEDULED, scheduled_for=retry, lease_until=None, note=error[:300]
+                    status=R.SCHEDULED, scheduled_for=retry, lease_until=None, note=dialled.error
                 )
             done += 1
     expired = Revisit.objects.filter(channel=RevisitChannel.IVR, status=R.IN_PROGRESS, lease_until__lt=now)
@@ -423,8 +413,6 @@ def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
 
 def answer_sms(sender: str, body: str) -> tuple[Revisit | None, str]:
     """A citizen's SMS reply. Returns (the revisit answered or None, the text to send back)."""
-    from callback.sms.services import store_inbound
-
     store_inbound(sender, body)
     revisit = (
         Revisit.objects.filter(

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from callback import conf
 from callback.models import SmsMessage, SmsPurpose, SmsStatus
 from callback.sms import SmsError, get_backend
 from hotline.models import Ticket
@@ -62,7 +62,7 @@ def queue_sms_once(
                 ticket=ticket,
                 revisit=revisit,
                 dedup_key=dedup_key,
-                backend=conf.get("SMS_BACKEND").rsplit(".", 1)[-1],
+                backend=settings.SMS_BACKEND.rsplit(".", 1)[-1],
             )
             return message, True
     except IntegrityError:  # the same key stored by a concurrent worker: that one is the message
@@ -72,7 +72,7 @@ def queue_sms_once(
 def claim_sms(now: datetime | None = None, limit: int = 50) -> list[int]:
     """Claim due messages for this worker. Returns the ids it now owns."""
     now = now or timezone.now()
-    lease = now + timedelta(seconds=int(conf.get("SMS_LEASE_SECONDS")))
+    lease = now + timedelta(seconds=settings.SMS_LEASE_SECONDS)
     ids = SmsMessage.objects.filter(direction="out", status=SmsStatus.QUEUED, next_attempt_at__lte=now)
     mine = []
     for pk in ids.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
@@ -94,8 +94,8 @@ def deliver(pk: int, now: datetime | None = None) -> SmsMessage:
         result = get_backend().send(message.to, message.body)
     except SmsError as exc:
         message.error, message.error_code = exc.message[:300], exc.code[:16]
-        if exc.retry and message.attempts < int(conf.get("SMS_MAX_ATTEMPTS")):
-            wait = int(conf.get("SMS_RETRY_SECONDS")) * 2 ** max(message.attempts - 1, 0)
+        if exc.retry and message.attempts < settings.SMS_MAX_ATTEMPTS:
+            wait = settings.SMS_RETRY_SECONDS * 2 ** max(message.attempts - 1, 0)
             message.status, message.next_attempt_at = SmsStatus.QUEUED, now + timedelta(seconds=wait)
         else:
             message.status = SmsStatus.FAILED

@@ -10,10 +10,7 @@ from metrics.kpis import Figure
 
 from .conftest import DECEMBER
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(kpis.revisit_model() is None, reason="callback.models.Revisit is not built yet"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def test_satisfaction_excludes_the_appealed_rating_and_counts_basically_satisfied(rated_december):
