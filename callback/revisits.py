@@ -3,9 +3,10 @@
 A ticket in ``revisit_pending`` gets one open Revisit (a partial unique constraint
 makes scheduling idempotent). The outcome decides the ticket: a satisfied rating
 or an unreachable caller closes it; an unsatisfied one reopens it (发回重办) at the
-same lead unit with the caller's words on the timeline. Those transitions are
-taken by the system (``by=None``): the revisit rule moves the ticket, and the
-``revisit.*`` timeline entry names the agent who recorded the answer.
+same lead unit with the caller's words on the timeline. The answer and the close
+or reopen it causes are one transaction, taken by whoever recorded the answer
+(the system, ``by=None``, for SMS and IVR answers; a reopen only by a reviewer,
+see ``_reopening_actor``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from callback import conf
 from callback.dialer import try_dial, try_dial_survey
 from callback.models import (
     OPEN_REVISIT_STATUSES,
-    SATISFIED_RATINGS,
     UNSATISFIED_RATINGS,
     AppealStatus,
     DoNotCall,
@@ -44,6 +44,7 @@ from hotline.services import timeline
 from hotline.services.calendar import load_calendar
 from hotline.services.common import clean_text, lock_ticket
 from hotline.services.tickets import close_ticket, current_lead, reopen_ticket
+from hotline.workflow import allowed_actions
 
 R = RevisitStatus
 REVIEWING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
@@ -256,6 +257,8 @@ def record_result(
         raise InvalidInput(gettext("unknown rating %(value)s") % {"value": repr(rating)}, field="rating")
     now = timezone.now()
     with transaction.atomic():
+        # One lock, ticket first (the hotline order): the answer and the close or reopen it causes
+        # are stored together or not at all.
         ticket = lock_ticket(revisit.ticket_id)
         revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
         if revisit.status not in OPEN_REVISIT_STATUSES:
@@ -266,54 +269,88 @@ def record_result(
         if by is not None and held and revisit.agent_id not in (None, by.pk):
             raise IllegalTransition(gettext("another agent is doing this revisit"))
         stale = ticket.status != TicketStatus.REVISIT_PENDING
-    if stale:
+        if not stale:
+            _store_result(
+                ticket,
+                revisit,
+                by,
+                now,
+                reached=reached,
+                rating=rating,
+                solved=solved,
+                comment=comment,
+                channel=channel,
+            )
+    if stale:  # cancelled in a transaction of its own: the refusal below must not roll it back
         _cancel(revisit, f"回访取消：工单已不在待回访状态（现为{ticket.get_status_display()}）")
         raise IllegalTransition(gettext("the ticket was reopened or closed meanwhile; this revisit is cancelled"))
-    with transaction.atomic():
-        ticket = lock_ticket(revisit.ticket_id)
-        revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
-        revisit.attempts += 1
-        revisit.agent = by or revisit.agent
-        revisit.lease_until = None
-        revisit.channel = channel or revisit.channel
-        revisit.comment = comment or revisit.comment
-        fields = ["attempts", "agent", "lease_until", "channel", "comment", "status", "rating", "solved"]
-        fields += ["completed_at", "scheduled_for"]
-        if not reached:
-            if revisit.attempts >= settings.REVISIT_MAX_ATTEMPTS:
-                revisit.status, revisit.completed_at = R.UNREACHABLE, now
-            else:
-                revisit.status = R.SCHEDULED
-                revisit.scheduled_for = _next_try(now)
-            revisit.save(update_fields=fields)
-            timeline.record(
-                ticket,
-                "revisit.unreachable" if revisit.status == R.UNREACHABLE else "revisit.no_answer",
-                by,
-                note=comment,
-                data={"revisit": revisit.pk, "attempts": revisit.attempts},
-            )
-            if revisit.status == R.UNREACHABLE:
-                close_ticket(ticket, None, f"回访未联系上（{revisit.attempts}次），归档")
-            return revisit
-        revisit.status, revisit.rating, revisit.solved, revisit.completed_at = R.DONE, rating, solved, now
+    return revisit
+
+
+def _store_result(
+    ticket: Ticket,
+    revisit: Revisit,
+    by: User | None,
+    now: datetime,
+    *,
+    reached: bool,
+    rating: str,
+    solved: bool | None,
+    comment: str,
+    channel: str | None,
+) -> None:
+    """The answer, its timeline entry and the ticket's close or reopen, by the one who took the answer."""
+    revisit.attempts += 1
+    revisit.agent = by or revisit.agent
+    revisit.lease_until = None
+    revisit.channel = channel or revisit.channel
+    revisit.comment = comment or revisit.comment
+    fields = ["attempts", "agent", "lease_until", "channel", "comment", "status", "rating", "solved"]
+    fields += ["completed_at", "scheduled_for"]
+    if not reached:
+        if revisit.attempts >= settings.REVISIT_MAX_ATTEMPTS:
+            revisit.status, revisit.completed_at = R.UNREACHABLE, now
+        else:
+            revisit.status = R.SCHEDULED
+            revisit.scheduled_for = _next_try(now)
         revisit.save(update_fields=fields)
-        label = RATING_LABELS[rating]
         timeline.record(
             ticket,
-            "revisit.done",
+            "revisit.unreachable" if revisit.status == R.UNREACHABLE else "revisit.no_answer",
             by,
             note=comment,
-            data={"revisit": revisit.pk, "rating": rating, "solved": solved, "channel": revisit.channel},
+            data={"revisit": revisit.pk, "attempts": revisit.attempts},
         )
-        if rating in UNSATISFIED_RATINGS:
-            reopen_ticket(ticket, None, f"回访{label}：{comment}" if comment else f"回访{label}")
-        else:
-            assert rating in SATISFIED_RATINGS
-            close_ticket(ticket, None, f"回访{label}" + (f"：{comment}" if comment else ""))
-        if revisit.agent_id:
-            publish_on_commit([agent_group(revisit.agent_id)], {"type": "revisit.done", "revisit_id": revisit.pk})
-    return revisit
+        if revisit.status == R.UNREACHABLE:
+            close_ticket(ticket, by, f"回访未联系上（{revisit.attempts}次），归档")
+        return
+    revisit.status, revisit.rating, revisit.solved, revisit.completed_at = R.DONE, rating, solved, now
+    revisit.save(update_fields=fields)
+    label = RATING_LABELS[rating]
+    timeline.record(
+        ticket,
+        "revisit.done",
+        by,
+        note=comment,
+        data={"revisit": revisit.pk, "rating": rating, "solved": solved, "channel": revisit.channel},
+    )
+    if rating in UNSATISFIED_RATINGS:
+        reopen_ticket(ticket, _reopening_actor(ticket, by), f"回访{label}：{comment}" if comment else f"回访{label}")
+    else:  # a satisfied rating: very satisfied, satisfied or basically satisfied
+        close_ticket(ticket, by, f"回访{label}" + (f"：{comment}" if comment else ""))
+    if revisit.agent_id:
+        publish_on_commit([agent_group(revisit.agent_id)], {"type": "revisit.done", "revisit_id": revisit.pk})
+
+
+def _reopening_actor(ticket: Ticket, by: User | None) -> User | None:
+    """Who reopens on an unsatisfied answer: its recorder if the workflow lets them reopen, else the system.
+
+    Only reviewers may reopen (hotline/workflow.py); an agent's unsatisfied answer reopens the
+    ticket as the revisit rule, and the ``revisit.done`` entry above names the agent.
+    """
+    if by is not None and "reopen" in allowed_actions(ticket.status, by):
+        return by
+    return None
 
 
 def _next_try(now: datetime) -> datetime:

@@ -48,6 +48,26 @@ def test_a_satisfied_answer_closes_the_ticket(pending_ticket, agent) -> None:
     assert pending_ticket.status == "closed"
     entry = TimelineEntry.objects.get(ticket=pending_ticket, action="revisit.done")
     assert entry.actor == agent and entry.data["rating"] == "satisfied"
+    assert TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.closed").actor == agent
+
+
+def test_a_close_that_fails_leaves_the_answer_unrecorded(pending_ticket, agent, monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise IllegalTransition("the close failed")
+
+    monkeypatch.setattr(revisits, "close_ticket", refuse)
+    revisit = revisits.schedule_revisit(pending_ticket)
+    with pytest.raises(IllegalTransition):
+        revisits.record_result(revisit, agent, rating="satisfied", solved=True)
+    revisit.refresh_from_db()
+    assert (revisit.status, revisit.rating, revisit.attempts) == ("scheduled", "", 0)
+    assert not TimelineEntry.objects.filter(ticket=pending_ticket, action__startswith="revisit.").exists()
+
+
+def test_a_dispatcher_who_records_an_unsatisfied_answer_is_the_one_who_reopened(pending_ticket, dispatcher) -> None:
+    revisit = revisits.schedule_revisit(pending_ticket)
+    revisits.record_result(revisit, dispatcher, rating="unsatisfied", solved=False)
+    assert TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.reopened").actor == dispatcher
 
 
 def test_an_unsatisfied_answer_reopens_at_the_same_unit_with_the_callers_words(pending_ticket, agent) -> None:
@@ -72,6 +92,7 @@ def test_a_caller_not_reached_three_times_is_unreachable_and_the_ticket_closes(p
     pending_ticket.refresh_from_db()
     assert (revisit.status, revisit.attempts, revisit.rating) == ("unreachable", 3, "")
     assert pending_ticket.status == "closed"
+    assert TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.closed").actor == agent
 
 
 def test_the_revisit_of_a_ticket_reopened_meanwhile_is_cancelled_with_a_note(pending_ticket, agent, dispatcher) -> None:
