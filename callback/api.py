@@ -290,12 +290,10 @@ class AppealViewSet(viewsets.ReadOnlyModelViewSet):
 
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
-        uphold = request.data.get("uphold")
-        if not isinstance(uphold, bool):
-            raise serializers.ValidationError({"uphold": "true or false"})
-        appeal = revisits.decide_appeal(
-            self.get_object(), request.user, uphold=uphold, note=request.data.get("note", "")
-        )
+        grant = request.data.get("grant")
+        if not isinstance(grant, bool):
+            raise serializers.ValidationError({"grant": "true or false"})
+        appeal = revisits.decide_appeal(self.get_object(), request.user, grant=grant, note=request.data.get("note", ""))
         return Response(self.get_serializer(appeal).data)
 
 

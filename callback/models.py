@@ -209,7 +209,7 @@ class RevisitAttempt(models.Model):
 
 class AppealStatus(models.TextChoices):
     PENDING = "pending", _("pending")
-    UPHELD = "upheld", _("upheld")
+    GRANTED = "granted", _("granted")  # the unit wins: the rating leaves its KPI
     REJECTED = "rejected", _("rejected")
 
 

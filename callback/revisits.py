@@ -534,8 +534,8 @@ def raise_appeal(revisit: Revisit, by: User, reason: str) -> RevisitAppeal:
     return appeal
 
 
-def decide_appeal(appeal: RevisitAppeal, by: User, *, uphold: bool, note: str) -> RevisitAppeal:
-    """The center decides; an upheld appeal takes the rating out of the unit's KPI."""
+def decide_appeal(appeal: RevisitAppeal, by: User, *, grant: bool, note: str) -> RevisitAppeal:
+    """The center decides; a granted appeal takes the rating out of the unit's KPI."""
     note = clean_text(note, "note", max_chars=2000)
     if not (by.is_superuser or by.role in REVIEWING):
         raise NotAllowed(gettext("only the center's reviewers decide appeals"))
@@ -545,14 +545,14 @@ def decide_appeal(appeal: RevisitAppeal, by: User, *, uphold: bool, note: str) -
             raise IllegalTransition(
                 gettext("this appeal is already %(status)s") % {"status": appeal.get_status_display()}
             )
-        appeal.status = AppealStatus.UPHELD if uphold else AppealStatus.REJECTED
+        appeal.status = AppealStatus.GRANTED if grant else AppealStatus.REJECTED
         appeal.decided_by, appeal.decided_at, appeal.decision_note = by, timezone.now(), note
         appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        if uphold:
+        if grant:
             Revisit.objects.filter(pk=appeal.revisit_id).update(excluded_from_kpi=True)
         timeline.record(
             appeal.revisit.ticket,
-            "revisit.appeal_upheld" if uphold else "revisit.appeal_rejected",
+            "revisit.appeal_granted" if grant else "revisit.appeal_rejected",
             by,
             note=note,
             data={"appeal": appeal.pk, "revisit": appeal.revisit_id},

@@ -38,7 +38,7 @@ def call_stats(
         timeouts=Count("pk", filter=Q(outcome=Outcome.TIMEOUT)),
         ivr_110=Count("pk", filter=Q(outcome=Outcome.IVR_110)),
         transferred_110=Count("pk", filter=Q(outcome=Outcome.TRANSFERRED_110)),
-        callbacks=Count("pk", filter=Q(outcome=Outcome.CALLBACK)),
+        callbacks=Count("pk", filter=Q(outcome=Outcome.OUTBOUND)),
         asa=Avg("wait_seconds", filter=answered),
         aht=Avg("talk_seconds", filter=answered & Q(talk_seconds__isnull=False)),
         abandon_wait=Avg("wait_seconds", filter=Q(outcome=Outcome.ABANDONED) & ~short_abandon_q(short)),

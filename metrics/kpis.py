@@ -336,7 +336,7 @@ class SatisfactionRate(Kpi):
     """Revisits rated (very) satisfied [+ basically satisfied] ÷ revisits that obtained a rating.
 
     By ``completed_at``; charged to the lead unit judged (``Revisit.unit``). Ratings taken out
-    by an upheld appeal (``excluded_from_kpi``) leave both sides.
+    by a granted appeal (``excluded_from_kpi``) leave both sides.
     """
 
     key, label = "satisfaction_rate", "回访满意率"
@@ -352,7 +352,7 @@ class SatisfactionRate(Kpi):
 class RatingRate(Kpi):
     """参评率: revisits that obtained a rating ÷ revisits finished (done or unreachable), by ``completed_at``.
 
-    An upheld appeal removes a rating from satisfaction, not the fact that one was given: it stays here.
+    A granted appeal removes a rating from satisfaction, not the fact that one was given: it stays here.
     """
 
     key, label = "rating_rate", "参评率"

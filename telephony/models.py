@@ -17,7 +17,9 @@ class Outcome(models.TextChoices):
     TRANSFERRED_110 = lifecycle.TRANSFERRED_110, _("transferred to 110")
     IVR_110 = lifecycle.IVR_110, _("sent to 110 by the IVR")
     TRANSFERRED = lifecycle.TRANSFERRED, _("transferred")
-    CALLBACK = lifecycle.CALLBACK, _("callback")
+    # Every call the center placed (a callback, a phone revisit, an IVR survey): Purpose says which.
+    # The stored value is still the translator's "callback".
+    OUTBOUND = lifecycle.CALLBACK, _("placed by the center")
     UNKNOWN = lifecycle.UNKNOWN, _("unknown")
 
 

@@ -84,7 +84,7 @@ def test_appeal_and_decision_over_http(pending_ticket, agent, yuhu, dispatcher) 
     assert seen["phone"] == "138****8000" and seen["rating"] == "unsatisfied"
     appeal = api_as(yuhu).post(f"/api/v1/revisits/{revisit.pk}/appeal/", {"reason": "已按规定处理"}).json()
     decided = api_as(dispatcher).post(
-        f"/api/v1/revisit-appeals/{appeal['id']}/decide/", {"uphold": False, "note": "证据不足"}, format="json"
+        f"/api/v1/revisit-appeals/{appeal['id']}/decide/", {"grant": False, "note": "证据不足"}, format="json"
     )
     assert decided.json()["status"] == "rejected"
     assert not Revisit.objects.get().excluded_from_kpi

@@ -211,7 +211,7 @@ def test_the_bridge_hands_back_an_ivr_survey_result_once(pending_ticket) -> None
     assert Ticket.objects.get(pk=pending_ticket.pk).reopen_count == 1
 
 
-def test_the_rated_unit_appeals_and_an_upheld_appeal_leaves_the_kpi(pending_ticket, agent, yuhu, yuetang, dispatcher):
+def test_the_rated_unit_appeals_and_a_granted_appeal_leaves_the_kpi(pending_ticket, agent, yuhu, yuetang, dispatcher):
     revisit = revisits.schedule_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="unsatisfied", comment="态度不好")
     revisit.refresh_from_db()
@@ -221,11 +221,11 @@ def test_the_rated_unit_appeals_and_an_upheld_appeal_leaves_the_kpi(pending_tick
     with pytest.raises(IllegalTransition, match="already pending"):
         revisits.raise_appeal(revisit, yuhu, "再次申诉")
     with pytest.raises(NotAllowed):
-        revisits.decide_appeal(appeal, agent, uphold=True, note="同意")
-    revisits.decide_appeal(appeal, dispatcher, uphold=True, note="诉求超出职责范围，不计入考核")
+        revisits.decide_appeal(appeal, agent, grant=True, note="同意")
+    revisits.decide_appeal(appeal, dispatcher, grant=True, note="诉求超出职责范围，不计入考核")
     revisit.refresh_from_db()
     assert revisit.excluded_from_kpi
-    entry = TimelineEntry.objects.get(ticket=pending_ticket, action="revisit.appeal_upheld")
+    entry = TimelineEntry.objects.get(ticket=pending_ticket, action="revisit.appeal_granted")
     assert entry.note == "诉求超出职责范围，不计入考核" and entry.actor == dispatcher
 
 
