@@ -4,7 +4,7 @@ Per local half-hour of each day in the period: calls that asked for an agent (sh
 out) give the arrival rate, the answered calls' mean talk time gives the handle time, and
 ``metrics.lib.erlang.agents_needed`` the agents reaching the service-level target. The
 agents shown beside it are the distinct agents who answered a call in that half-hour: the
-PBX side keeps no history of agents logged in or paused (``callback.AgentState`` holds only
+PBX side keeps no history of agents logged in or paused (``telephony.AgentState`` holds only
 the current state), so this undercounts agents who were ready but got no call.
 """
 

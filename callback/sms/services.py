@@ -180,21 +180,3 @@ def registered_key(ticket: Ticket) -> str:
 def reply_key(ticket: Ticket) -> str:
     """One per reply round: a reopened ticket (reopen_count + 1) that is replied again is told again."""
     return f"reply:{ticket.pk}:{ticket.reopen_count}"
-
-
-def notify_ticket_registered(ticket: Ticket) -> SmsMessage:
-    """Tell the caller their ticket number and query code (once per ticket)."""
-    return queue_sms(
-        ticket.caller.phone,
-        registered_text(ticket),
-        SmsPurpose.TICKET_REGISTERED,
-        ticket=ticket,
-        dedup_key=registered_key(ticket),
-    )
-
-
-def notify_reply_available(ticket: Ticket) -> SmsMessage:
-    """Tell the caller the unit has replied (once per reply round: a reopened ticket can reply again)."""
-    return queue_sms(
-        ticket.caller.phone, reply_text(ticket), SmsPurpose.REPLY_AVAILABLE, ticket=ticket, dedup_key=reply_key(ticket)
-    )
