@@ -18,18 +18,17 @@ from rest_framework.views import APIView
 from callback import callbacks, revisits
 from callback.models import CallbackTask, Revisit, RevisitAppeal
 from callback.sms import services as sms
+from hotline.access import is_center_staff
 from hotline.errors import NotAllowed
 from hotline.lib.phones import InvalidPhone, mask_phone, normalize_phone
 from hotline.models import Role
-from hotline.models.network import CENTER_ROLES
 from telephony import control, presence
 from telephony.models import AgentStatus
 
 
 class IsCenterStaff(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and (user.is_superuser or user.role in CENTER_ROLES))
+        return is_center_staff(request.user)
 
 
 # --- agent state --------------------------------------------------------------------------
@@ -209,7 +208,7 @@ class RevisitSerializer(serializers.ModelSerializer):
     def get_phone(self, revisit: Revisit) -> str:
         user = self.context["request"].user
         phone = revisit.ticket.caller.phone
-        return phone if (user.is_superuser or user.role in CENTER_ROLES) else mask_phone(phone)
+        return phone if is_center_staff(user) else mask_phone(phone)
 
 
 class ResultSerializer(serializers.Serializer):
@@ -229,7 +228,7 @@ class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
             return Revisit.objects.none()
         user = self.request.user
         base = Revisit.objects.select_related("ticket__caller", "unit")
-        if user.is_superuser or user.role in CENTER_ROLES:
+        if is_center_staff(user):
             if self.action == "list":
                 mine, due = revisits.revisits_for_agent(user)
                 return base.filter(pk__in=mine.values("pk")) | base.filter(pk__in=due.values("pk"))
@@ -239,7 +238,7 @@ class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
         return base.none()
 
     def _center_only(self) -> None:
-        if not (self.request.user.is_superuser or self.request.user.role in CENTER_ROLES):
+        if not is_center_staff(self.request.user):
             raise NotAllowed(gettext("only center staff revisit callers"))
 
     @action(detail=True, methods=["post"])
@@ -284,7 +283,7 @@ class AppealViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return RevisitAppeal.objects.none()
         user = self.request.user
-        if user.is_superuser or user.role in CENTER_ROLES:
+        if is_center_staff(user):
             return RevisitAppeal.objects.all()
         return RevisitAppeal.objects.filter(unit_id=user.unit_id) if user.unit_id else RevisitAppeal.objects.none()
 

@@ -29,11 +29,11 @@ from callback.models import (
     CallbackTask,
     DoNotCall,
 )
+from hotline.access import is_center_staff
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import agent_group, publish_on_commit
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import User
-from hotline.models.network import CENTER_ROLES
 from telephony.models import AgentState, AgentStatus, Call, Outcome
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def _event(kind: str, task: CallbackTask) -> dict:
 
 
 def _check_agent(agent: User) -> None:
-    if agent.role not in CENTER_ROLES:
+    if not is_center_staff(agent):
         raise NotAllowed(gettext("only center staff call citizens back"))
     if not agent.agent_extension:
         raise InvalidInput(gettext("this user has no phone extension to ring first"), field="agent_extension")

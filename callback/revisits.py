@@ -36,18 +36,17 @@ from callback.models import (
     SmsPurpose,
 )
 from callback.sms.services import queue_sms, store_inbound
+from hotline.access import is_center_staff
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import AGENTS_GROUP, CENTER_GROUP, agent_group, publish_on_commit
 from hotline.models import Role, SlaPolicy, Ticket, TicketStatus, User
-from hotline.models.network import CENTER_ROLES
 from hotline.services import timeline
 from hotline.services.calendar import load_calendar
 from hotline.services.common import clean_text, lock_ticket
 from hotline.services.tickets import close_ticket, current_lead, reopen_ticket
-from hotline.workflow import allowed_actions
+from hotline.workflow import REVIEWING, allowed_actions
 
 R = RevisitStatus
-REVIEWING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 # The survey's digits (SMS reply and IVR keypad): 1 satisfied, 2 basically satisfied, 3 unsatisfied.
 SURVEY_DIGITS = {"1": Rating.SATISFIED, "2": Rating.BASICALLY_SATISFIED, "3": Rating.UNSATISFIED}
 SURVEY_HELP = "请回复数字：1 满意，2 基本满意，3 不满意。"
@@ -164,7 +163,7 @@ def revisits_for_agent(agent: User, now: datetime | None = None):
 
 def claim_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> Revisit:
     """An agent takes a due phone revisit; nobody else can take it while the claim lasts."""
-    if agent.role not in CENTER_ROLES:
+    if not is_center_staff(agent):
         raise NotAllowed(gettext("only center staff revisit callers"))
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
@@ -188,7 +187,7 @@ def dial_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> 
     lost and no attempt is counted; every dial is logged in ``RevisitAttempt``. A placed call
     keeps the revisit with the agent until they record the answer with :func:`record_result`.
     """
-    if agent.role not in CENTER_ROLES:
+    if not is_center_staff(agent):
         raise NotAllowed(gettext("only center staff revisit callers"))
     if not agent.agent_extension:
         raise InvalidInput(gettext("this user has no phone extension to ring first"), field="agent_extension")
@@ -250,7 +249,7 @@ def record_result(
     unreachable (未联系上) and the ticket is closed. A ticket that was reopened
     meanwhile is not touched: the revisit is cancelled with a timeline note.
     """
-    if by is not None and by.role not in CENTER_ROLES:
+    if by is not None and not is_center_staff(by):
         raise NotAllowed(gettext("only center staff record revisits"))
     comment = clean_text(comment, "comment", max_chars=2000, required=False)
     if (reached and rating not in Rating.values) or (reached and not rating):
