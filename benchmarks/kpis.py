@@ -24,6 +24,8 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("BENCH_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -324,7 +326,6 @@ def python_kpis(period, now) -> dict[int, dict[str, tuple[int, int]]]:
     """Own (not rolled up) figures per unit, computed row by row in Python."""
     from callback.models import Revisit
     from hotline.models import Assignment, Ticket
-    from metrics import conf
 
     own: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     start, end = period.start, period.end
@@ -349,7 +350,9 @@ def python_kpis(period, now) -> dict[int, dict[str, tuple[int, int]]]:
             own[unit]["reopen_rate"][0] += 1
         if parent is None and role == "lead" and status == "replied" and replied_at and start <= replied_at < end:
             own[unit]["reopen_rate"][1] += 1
-    good = {"very_satisfied", "satisfied"} | ({"basically_satisfied"} if conf.basically_satisfied_counts() else set())
+    good = {"very_satisfied", "satisfied"} | (
+        {"basically_satisfied"} if settings.METRICS_BASICALLY_SATISFIED_COUNTS else set()
+    )
     for unit, status, rating, excluded in Revisit.objects.filter(
         completed_at__gte=start, completed_at__lt=end
     ).values_list("unit_id", "status", "rating", "excluded_from_kpi"):
@@ -360,7 +363,7 @@ def python_kpis(period, now) -> dict[int, dict[str, tuple[int, int]]]:
             own[unit]["satisfaction_rate"][1] += 1
             own[unit]["satisfaction_rate"][0] += rating in good
     # Repeats: every ticket of the window before the period too, indexed by caller and by (topic, address).
-    window = timedelta(days=conf.repeat_window_days())
+    window = timedelta(days=settings.HOTLINE_REPEAT_WINDOW_DAYS)
     by_caller, by_place, in_period = defaultdict(list), defaultdict(list), []
     for pk, caller, topic, address, created, status, merged in Ticket.objects.filter(
         created_at__gte=start - window, created_at__lt=end

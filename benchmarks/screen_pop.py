@@ -18,7 +18,7 @@ Measured, wall clock (time.time(); all processes are on this machine):
 The simulator and the bridge are NOT modified: `manage.py serve` runs them through EMBEDDED_SERVICES entries
 of this module (timed_simulator / timed_bridge) that record the simulator's frame writes (a subclass whose
 broadcast() notes the time after writing) and the bridge's wallboard publishes (a wrapper around the
-channel layer's group_send) into a log file. The scheduler (callback.scheduler.run) is not started.
+channel layer's group_send) into a log file. The job loop (web.jobs_loop.run) is not started.
 
 Layers:
   memory  SQLite file var/bench_pop.sqlite3 (recreated), the in-memory channel layer: ONE `serve` process

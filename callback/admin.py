@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from callback.models import AgentState, CallbackTask, DoNotCall, Revisit, RevisitAppeal, SmsMessage
+from callback.models import CallbackTask, DoNotCall, Revisit, RevisitAppeal, SmsMessage
 from hotline.admin import ReadOnlyAdmin
 from hotline.lib.phones import InvalidPhone, normalize_phone
 
@@ -38,12 +38,6 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     list_filter = ["direction", "status", "purpose", "backend"]
     search_fields = ["to", "sender", "provider_id", "ticket__number"]
     date_hierarchy = "created_at"
-
-
-@admin.register(AgentState)
-class AgentStateAdmin(ReadOnlyAdmin):
-    list_display = ["user", "status", "changed_at"]
-    list_filter = ["status"]
 
 
 class DoNotCallForm(admin.ModelAdmin.form):

@@ -3,7 +3,7 @@
 Concurrency rules (STYLE §6):
 - a task moves due → offered → dialing → done/due/failed, each move a conditional
   UPDATE on the status it expects; a move that updates 0 rows lost a race and stops;
-- an agent gets one offer at a time: its AgentState row is locked while an offer is made;
+- an agent gets one offer at a time: its AgentState row (telephony.presence) is locked while an offer is made;
 - offers and dials carry a lease; :func:`expire_leases` puts abandoned ones back to due;
 - dialing (slow I/O over the channel layer) happens after the claim has committed.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -22,20 +23,18 @@ from callback import conf
 from callback.dialer import try_dial
 from callback.models import (
     OPEN_CALLBACK_STATUSES,
-    AgentState,
-    AgentStatus,
     CallbackAttempt,
     CallbackOutcome,
     CallbackStatus,
     CallbackTask,
     DoNotCall,
 )
+from hotline.access import is_center_staff
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import agent_group, publish_on_commit
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import User
-from hotline.models.network import CENTER_ROLES
-from telephony.models import Call, Outcome
+from telephony.models import AgentState, AgentStatus, Call, Outcome
 
 log = logging.getLogger(__name__)
 MISSED = (Outcome.ABANDONED, Outcome.TIMEOUT)
@@ -43,16 +42,6 @@ S = CallbackStatus
 
 
 # --- agents ------------------------------------------------------------------------
-
-
-def set_agent_status(user: User, status: str) -> AgentState:
-    """示闲/示忙: the console (ready, paused, offline) and the bridge (on_call) report an agent's state."""
-    if status not in AgentStatus.values:
-        raise InvalidInput(gettext("unknown agent status %(value)s") % {"value": repr(status)}, field="status")
-    if user.role not in CENTER_ROLES:
-        raise NotAllowed(gettext("only center staff take calls"))
-    state, _ = AgentState.objects.update_or_create(user=user, defaults={"status": status, "changed_at": timezone.now()})
-    return state
 
 
 def ready_agents() -> list[User]:
@@ -164,7 +153,7 @@ def offer_next_callback(agent: User, now: datetime | None = None) -> CallbackTas
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
         return None
-    lease = now + timedelta(seconds=int(conf.get("CALLBACK_OFFER_SECONDS")))
+    lease = now + timedelta(seconds=settings.CALLBACK_OFFER_SECONDS)
     with transaction.atomic():
         # The agent's row is locked so two workers cannot both hand this agent an offer.
         state = AgentState.objects.select_for_update().filter(user=agent, status=AgentStatus.READY).first()
@@ -238,7 +227,7 @@ def _event(kind: str, task: CallbackTask) -> dict:
 
 
 def _check_agent(agent: User) -> None:
-    if agent.role not in CENTER_ROLES:
+    if not is_center_staff(agent):
         raise NotAllowed(gettext("only center staff call citizens back"))
     if not agent.agent_extension:
         raise InvalidInput(gettext("this user has no phone extension to ring first"), field="agent_extension")
@@ -252,13 +241,13 @@ def accept_callback(task: CallbackTask, agent: User, now: datetime | None = None
     _check_agent(agent)
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
-        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": settings.CALLBACK_HOURS})
     if _on_do_not_call(task.number):
         CallbackTask.objects.filter(pk=task.pk, status__in=OPEN_CALLBACK_STATUSES).update(
             status=S.CANCELLED, note="免打扰号码", completed_at=now, agent=None
         )
         raise IllegalTransition(gettext("this number is on the do-not-call list"))
-    lease = now + timedelta(minutes=int(conf.get("CALLBACK_DIAL_MINUTES")))
+    lease = now + timedelta(minutes=settings.CALLBACK_DIAL_MINUTES)
     claimed = CallbackTask.objects.filter(pk=task.pk, status=S.OFFERED, agent=agent, lease_until__gte=now).update(
         status=S.DIALING, lease_until=lease
     )
@@ -306,10 +295,10 @@ def complete_callback(task: CallbackTask, agent: User, outcome: str, note: str =
         task.note = (note or "")[:500] or task.note
         if outcome in (CallbackOutcome.REACHED, CallbackOutcome.WRONG_NUMBER):
             task.status, task.completed_at = S.DONE, now
-        elif task.attempts >= int(conf.get("CALLBACK_MAX_ATTEMPTS")):
+        elif task.attempts >= settings.CALLBACK_MAX_ATTEMPTS:
             task.status, task.completed_at = S.FAILED, now
         else:
-            wait = timedelta(minutes=int(conf.get("CALLBACK_RETRY_MINUTES")) * 2 ** max(task.attempts - 1, 0))
+            wait = timedelta(minutes=settings.CALLBACK_RETRY_MINUTES * 2 ** max(task.attempts - 1, 0))
             task.status = S.DUE
             task.next_attempt_at = conf.calling_hours().next_allowed(now + wait)
         task.agent = agent if task.status != S.DUE else None

@@ -17,30 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from hotline.lib.phones import mask_phone
 
 
-class AgentStatus(models.TextChoices):
-    OFFLINE = "offline", _("offline")
-    READY = "ready", _("ready")
-    PAUSED = "paused", _("paused")
-    ON_CALL = "on_call", _("on a call")
-
-
-class AgentState(models.Model):
-    """示闲/示忙: whether an agent can be offered a callback now. Updated by the console and the bridge."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="agent_state"
-    )
-    status = models.CharField(_("status"), max_length=8, choices=AgentStatus.choices, default=AgentStatus.OFFLINE)
-    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("agent state")
-        verbose_name_plural = _("agent states")
-
-    def __str__(self) -> str:
-        return f"{self.user} {self.status}"
-
-
 class DoNotCall(models.Model):
     """A number that asked never to be called back or revisited by phone or SMS."""
 
@@ -233,7 +209,7 @@ class RevisitAttempt(models.Model):
 
 class AppealStatus(models.TextChoices):
     PENDING = "pending", _("pending")
-    UPHELD = "upheld", _("upheld")
+    GRANTED = "granted", _("granted")  # the unit wins: the rating leaves its KPI
     REJECTED = "rejected", _("rejected")
 
 
@@ -262,23 +238,6 @@ class RevisitAppeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.revisit.ticket}: {self.reason[:20]}"
-
-
-class DeadlineWarning(models.Model):
-    """A yellow or red warning already sent for an assignment: each transition is announced once."""
-
-    assignment = models.ForeignKey("hotline.Assignment", on_delete=models.CASCADE, related_name="+")
-    level = models.CharField(max_length=8)
-    reply_by = models.DateTimeField()
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["assignment", "level", "reply_by"], name="deadline_warning_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.assignment_id} {self.level}"
 
 
 class SmsPurpose(models.TextChoices):

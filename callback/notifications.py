@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -39,7 +40,7 @@ REPLIED = (TicketStatus.REVISIT_PENDING, TicketStatus.CLOSED)
 
 
 def _since(now: datetime) -> datetime:
-    return now - timedelta(hours=float(conf.get("SMS_NOTIFY_WITHIN_HOURS")))
+    return now - timedelta(hours=float(settings.SMS_NOTIFY_WITHIN_HOURS))
 
 
 def _contactable(tickets):
@@ -49,7 +50,7 @@ def _contactable(tickets):
 def tickets_to_tell_registered(now: datetime):
     told = SmsMessage.objects.filter(ticket=OuterRef("pk"), purpose=SmsPurpose.TICKET_REGISTERED)
     tickets = (
-        Ticket.objects.filter(created_at__gte=_since(now), channel__in=list(conf.get("SMS_REGISTERED_CHANNELS")))
+        Ticket.objects.filter(created_at__gte=_since(now), channel__in=list(settings.SMS_REGISTERED_CHANNELS))
         .exclude(status__in=NOT_REGISTERED)
         .exclude(Exists(told))
     )

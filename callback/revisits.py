@@ -3,9 +3,10 @@
 A ticket in ``revisit_pending`` gets one open Revisit (a partial unique constraint
 makes scheduling idempotent). The outcome decides the ticket: a satisfied rating
 or an unreachable caller closes it; an unsatisfied one reopens it (发回重办) at the
-same lead unit with the caller's words on the timeline. Those transitions are
-taken by the system (``by=None``): the revisit rule moves the ticket, and the
-``revisit.*`` timeline entry names the agent who recorded the answer.
+same lead unit with the caller's words on the timeline. The answer and the close
+or reopen it causes are one transaction, taken by whoever recorded the answer
+(the system, ``by=None``, for SMS and IVR answers; the agent or reviewer otherwise,
+through the workflow's ``reopen_on_revisit``).
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from callback import conf
-from callback.dialer import try_dial
+from callback.dialer import try_dial, try_dial_survey
 from callback.models import (
     OPEN_REVISIT_STATUSES,
-    SATISFIED_RATINGS,
     UNSATISFIED_RATINGS,
     AppealStatus,
     DoNotCall,
@@ -34,19 +35,17 @@ from callback.models import (
     RevisitStatus,
     SmsPurpose,
 )
-from callback.sms.services import queue_sms
+from callback.sms.services import queue_sms, store_inbound
+from hotline.access import is_center_reviewer, is_center_staff
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import AGENTS_GROUP, CENTER_GROUP, agent_group, publish_on_commit
-from hotline.lib.phones import national_digits
 from hotline.models import Role, SlaPolicy, Ticket, TicketStatus, User
-from hotline.models.network import CENTER_ROLES
 from hotline.services import timeline
 from hotline.services.calendar import load_calendar
 from hotline.services.common import clean_text, lock_ticket
 from hotline.services.tickets import close_ticket, current_lead, reopen_ticket
 
 R = RevisitStatus
-REVIEWING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 # The survey's digits (SMS reply and IVR keypad): 1 satisfied, 2 basically satisfied, 3 unsatisfied.
 SURVEY_DIGITS = {"1": Rating.SATISFIED, "2": Rating.BASICALLY_SATISFIED, "3": Rating.UNSATISFIED}
 SURVEY_HELP = "请回复数字：1 满意，2 基本满意，3 不满意。"
@@ -81,7 +80,7 @@ def schedule_revisit(ticket: Ticket, *, channel: str | None = None, now: datetim
     A caller who asked not to be revisited (Caller.no_revisit, or the do-not-call
     list) is not contacted: the ticket is closed with a note instead.
     """
-    channel = channel or conf.get("REVISIT_CHANNEL")
+    channel = channel or settings.REVISIT_CHANNEL
     if channel not in RevisitChannel.values:
         raise InvalidInput(gettext("unknown revisit channel %(value)s") % {"value": repr(channel)}, field="channel")
     ticket = Ticket.objects.select_related("caller", "category").get(pk=ticket.pk)
@@ -163,12 +162,12 @@ def revisits_for_agent(agent: User, now: datetime | None = None):
 
 def claim_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> Revisit:
     """An agent takes a due phone revisit; nobody else can take it while the claim lasts."""
-    if agent.role not in CENTER_ROLES:
+    if not is_center_staff(agent):
         raise NotAllowed(gettext("only center staff revisit callers"))
     now = now or timezone.now()
     if not conf.calling_hours().allows(now):
-        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
-    lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": settings.CALLBACK_HOURS})
+    lease = now + timedelta(minutes=settings.REVISIT_CLAIM_MINUTES)
     claimed = Revisit.objects.filter(pk=revisit.pk, status=R.SCHEDULED, scheduled_for__lte=now).update(
         status=R.IN_PROGRESS, agent=agent, lease_until=lease
     )
@@ -187,7 +186,7 @@ def dial_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> 
     lost and no attempt is counted; every dial is logged in ``RevisitAttempt``. A placed call
     keeps the revisit with the agent until they record the answer with :func:`record_result`.
     """
-    if agent.role not in CENTER_ROLES:
+    if not is_center_staff(agent):
         raise NotAllowed(gettext("only center staff revisit callers"))
     if not agent.agent_extension:
         raise InvalidInput(gettext("this user has no phone extension to ring first"), field="agent_extension")
@@ -200,14 +199,14 @@ def dial_revisit(revisit: Revisit, agent: User, now: datetime | None = None) -> 
     elif not (revisit.status == R.IN_PROGRESS and revisit.agent_id == agent.pk):
         raise IllegalTransition(gettext("this revisit is not due or is taken by someone else"))
     elif not conf.calling_hours().allows(now):
-        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": conf.get("CALLBACK_HOURS")})
+        raise IllegalTransition(gettext("outside calling hours (%(hours)s)") % {"hours": settings.CALLBACK_HOURS})
     number = revisit.ticket.caller.phone
     if DoNotCall.objects.filter(phone=number).exists():
         # Put on the list after the revisit was scheduled: same as a caller who asked not to be revisited.
         if _cancel(revisit, "回访取消：免打扰号码"):
             close_ticket(revisit.ticket, None, "市民要求不回访（免打扰号码），直接归档")
         raise IllegalTransition(gettext("this number is on the do-not-call list"))
-    lease = now + timedelta(minutes=int(conf.get("REVISIT_CLAIM_MINUTES")))
+    lease = now + timedelta(minutes=settings.REVISIT_CLAIM_MINUTES)
     if not Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS, agent=agent).update(lease_until=lease):
         raise IllegalTransition(gettext("this revisit is no longer yours"))
     dialled = try_dial(
@@ -249,13 +248,15 @@ def record_result(
     unreachable (未联系上) and the ticket is closed. A ticket that was reopened
     meanwhile is not touched: the revisit is cancelled with a timeline note.
     """
-    if by is not None and by.role not in CENTER_ROLES:
+    if by is not None and not is_center_staff(by):
         raise NotAllowed(gettext("only center staff record revisits"))
     comment = clean_text(comment, "comment", max_chars=2000, required=False)
     if (reached and rating not in Rating.values) or (reached and not rating):
         raise InvalidInput(gettext("unknown rating %(value)s") % {"value": repr(rating)}, field="rating")
     now = timezone.now()
     with transaction.atomic():
+        # One lock, ticket first (the hotline order): the answer and the close or reopen it causes
+        # are stored together or not at all.
         ticket = lock_ticket(revisit.ticket_id)
         revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
         if revisit.status not in OPEN_REVISIT_STATUSES:
@@ -266,54 +267,77 @@ def record_result(
         if by is not None and held and revisit.agent_id not in (None, by.pk):
             raise IllegalTransition(gettext("another agent is doing this revisit"))
         stale = ticket.status != TicketStatus.REVISIT_PENDING
-    if stale:
+        if not stale:
+            _store_result(
+                ticket,
+                revisit,
+                by,
+                now,
+                reached=reached,
+                rating=rating,
+                solved=solved,
+                comment=comment,
+                channel=channel,
+            )
+    if stale:  # cancelled in a transaction of its own: the refusal below must not roll it back
         _cancel(revisit, f"回访取消：工单已不在待回访状态（现为{ticket.get_status_display()}）")
         raise IllegalTransition(gettext("the ticket was reopened or closed meanwhile; this revisit is cancelled"))
-    with transaction.atomic():
-        ticket = lock_ticket(revisit.ticket_id)
-        revisit = Revisit.objects.select_for_update().get(pk=revisit.pk)
-        revisit.attempts += 1
-        revisit.agent = by or revisit.agent
-        revisit.lease_until = None
-        revisit.channel = channel or revisit.channel
-        revisit.comment = comment or revisit.comment
-        fields = ["attempts", "agent", "lease_until", "channel", "comment", "status", "rating", "solved"]
-        fields += ["completed_at", "scheduled_for"]
-        if not reached:
-            if revisit.attempts >= int(conf.get("REVISIT_MAX_ATTEMPTS")):
-                revisit.status, revisit.completed_at = R.UNREACHABLE, now
-            else:
-                revisit.status = R.SCHEDULED
-                revisit.scheduled_for = _next_try(now)
-            revisit.save(update_fields=fields)
-            timeline.record(
-                ticket,
-                "revisit.unreachable" if revisit.status == R.UNREACHABLE else "revisit.no_answer",
-                by,
-                note=comment,
-                data={"revisit": revisit.pk, "attempts": revisit.attempts},
-            )
-            if revisit.status == R.UNREACHABLE:
-                close_ticket(ticket, None, f"回访未联系上（{revisit.attempts}次），归档")
-            return revisit
-        revisit.status, revisit.rating, revisit.solved, revisit.completed_at = R.DONE, rating, solved, now
+    return revisit
+
+
+def _store_result(
+    ticket: Ticket,
+    revisit: Revisit,
+    by: User | None,
+    now: datetime,
+    *,
+    reached: bool,
+    rating: str,
+    solved: bool | None,
+    comment: str,
+    channel: str | None,
+) -> None:
+    """The answer, its timeline entry and the ticket's close or reopen, by the one who took the answer."""
+    revisit.attempts += 1
+    revisit.agent = by or revisit.agent
+    revisit.lease_until = None
+    revisit.channel = channel or revisit.channel
+    revisit.comment = comment or revisit.comment
+    fields = ["attempts", "agent", "lease_until", "channel", "comment", "status", "rating", "solved"]
+    fields += ["completed_at", "scheduled_for"]
+    if not reached:
+        if revisit.attempts >= settings.REVISIT_MAX_ATTEMPTS:
+            revisit.status, revisit.completed_at = R.UNREACHABLE, now
+        else:
+            revisit.status = R.SCHEDULED
+            revisit.scheduled_for = _next_try(now)
         revisit.save(update_fields=fields)
-        label = RATING_LABELS[rating]
         timeline.record(
             ticket,
-            "revisit.done",
+            "revisit.unreachable" if revisit.status == R.UNREACHABLE else "revisit.no_answer",
             by,
             note=comment,
-            data={"revisit": revisit.pk, "rating": rating, "solved": solved, "channel": revisit.channel},
+            data={"revisit": revisit.pk, "attempts": revisit.attempts},
         )
-        if rating in UNSATISFIED_RATINGS:
-            reopen_ticket(ticket, None, f"回访{label}：{comment}" if comment else f"回访{label}")
-        else:
-            assert rating in SATISFIED_RATINGS
-            close_ticket(ticket, None, f"回访{label}" + (f"：{comment}" if comment else ""))
-        if revisit.agent_id:
-            publish_on_commit([agent_group(revisit.agent_id)], {"type": "revisit.done", "revisit_id": revisit.pk})
-    return revisit
+        if revisit.status == R.UNREACHABLE:
+            close_ticket(ticket, by, f"回访未联系上（{revisit.attempts}次），归档")
+        return
+    revisit.status, revisit.rating, revisit.solved, revisit.completed_at = R.DONE, rating, solved, now
+    revisit.save(update_fields=fields)
+    label = RATING_LABELS[rating]
+    timeline.record(
+        ticket,
+        "revisit.done",
+        by,
+        note=comment,
+        data={"revisit": revisit.pk, "rating": rating, "solved": solved, "channel": revisit.channel},
+    )
+    if rating in UNSATISFIED_RATINGS:
+        reopen_ticket(ticket, by, f"回访{label}：{comment}" if comment else f"回访{label}", on_revisit=True)
+    else:  # a satisfied rating: very satisfied, satisfied or basically satisfied
+        close_ticket(ticket, by, f"回访{label}" + (f"：{comment}" if comment else ""))
+    if revisit.agent_id:
+        publish_on_commit([agent_group(revisit.agent_id)], {"type": "revisit.done", "revisit_id": revisit.pk})
 
 
 def _next_try(now: datetime) -> datetime:
@@ -341,7 +365,7 @@ def start_due_surveys(now: datetime | None = None, limit: int = 200) -> int:
     hours = conf.calling_hours()
     if not hours.allows(now):
         return 0
-    wait = timedelta(hours=int(conf.get("REVISIT_SMS_WAIT_HOURS")))
+    wait = timedelta(hours=settings.REVISIT_SMS_WAIT_HOURS)
     started = 0
     due = Revisit.objects.filter(channel=RevisitChannel.SMS, status=R.SCHEDULED, scheduled_for__lte=now)
     for revisit in due.select_related("ticket__caller")[:limit]:
@@ -353,7 +377,7 @@ def start_due_surveys(now: datetime | None = None, limit: int = 200) -> int:
             if claimed != 1:
                 continue
             ticket = revisit.ticket
-            link = conf.get("SMS_SURVEY_URL")
+            link = settings.SMS_SURVEY_URL
             text = f"【12345】您反映的问题（工单{ticket.number}）已办理，请评价：{SURVEY_HELP}"
             if link:
                 text += f" 也可点击 {link.rstrip('/')}/{token}"
@@ -382,10 +406,8 @@ def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
     through the bridge to ``record_ivr_result``. A dial the PBX could not place returns the revisit to
     the schedule; a call nobody answered in time counts an attempt (unreachable after the last one).
     """
-    from telephony import control
-
     now = now or timezone.now()
-    wait = timedelta(minutes=int(conf.get("REVISIT_IVR_WAIT_MINUTES")))
+    wait = timedelta(minutes=settings.REVISIT_IVR_WAIT_MINUTES)
     done = 0
     if conf.calling_hours().allows(now):
         due = Revisit.objects.filter(channel=RevisitChannel.IVR, status=R.SCHEDULED, scheduled_for__lte=now)
@@ -396,19 +418,11 @@ def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
             )
             if claimed != 1:
                 continue
-            error = ""
-            try:
-                result = control.originate_survey(
-                    number=national_digits(revisit.ticket.caller.phone), reference=f"revisit:{revisit.pk}"
-                )
-                if not result.get("success"):
-                    error = f"the call was not connected (reason {result.get('reason')})"
-            except control.BridgeError as exc:
-                error = str(exc)
-            if error:
-                retry = now + timedelta(minutes=int(conf.get("CALLBACK_RETRY_MINUTES")))
+            dialled = try_dial_survey(number=revisit.ticket.caller.phone, reference=f"revisit:{revisit.pk}")
+            if not dialled.placed:
+                retry = now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES)
                 Revisit.objects.filter(pk=revisit.pk, status=R.IN_PROGRESS).update(
-                    status=R.SCHEDULED, scheduled_for=retry, lease_until=None, note=error[:300]
+                    status=R.SCHEDULED, scheduled_for=retry, lease_until=None, note=dialled.error
                 )
             done += 1
     expired = Revisit.objects.filter(channel=RevisitChannel.IVR, status=R.IN_PROGRESS, lease_until__lt=now)
@@ -423,8 +437,6 @@ def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
 
 def answer_sms(sender: str, body: str) -> tuple[Revisit | None, str]:
     """A citizen's SMS reply. Returns (the revisit answered or None, the text to send back)."""
-    from callback.sms.services import store_inbound
-
     store_inbound(sender, body)
     revisit = (
         Revisit.objects.filter(
@@ -509,10 +521,10 @@ def raise_appeal(revisit: Revisit, by: User, reason: str) -> RevisitAppeal:
     return appeal
 
 
-def decide_appeal(appeal: RevisitAppeal, by: User, *, uphold: bool, note: str) -> RevisitAppeal:
-    """The center decides; an upheld appeal takes the rating out of the unit's KPI."""
+def decide_appeal(appeal: RevisitAppeal, by: User, *, grant: bool, note: str) -> RevisitAppeal:
+    """The center decides; a granted appeal takes the rating out of the unit's KPI."""
     note = clean_text(note, "note", max_chars=2000)
-    if not (by.is_superuser or by.role in REVIEWING):
+    if not is_center_reviewer(by):
         raise NotAllowed(gettext("only the center's reviewers decide appeals"))
     with transaction.atomic():
         appeal = RevisitAppeal.objects.select_for_update().select_related("revisit").get(pk=appeal.pk)
@@ -520,14 +532,14 @@ def decide_appeal(appeal: RevisitAppeal, by: User, *, uphold: bool, note: str) -
             raise IllegalTransition(
                 gettext("this appeal is already %(status)s") % {"status": appeal.get_status_display()}
             )
-        appeal.status = AppealStatus.UPHELD if uphold else AppealStatus.REJECTED
+        appeal.status = AppealStatus.GRANTED if grant else AppealStatus.REJECTED
         appeal.decided_by, appeal.decided_at, appeal.decision_note = by, timezone.now(), note
         appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        if uphold:
+        if grant:
             Revisit.objects.filter(pk=appeal.revisit_id).update(excluded_from_kpi=True)
         timeline.record(
             appeal.revisit.ticket,
-            "revisit.appeal_upheld" if uphold else "revisit.appeal_rejected",
+            "revisit.appeal_granted" if grant else "revisit.appeal_rejected",
             by,
             note=note,
             data={"appeal": appeal.pk, "revisit": appeal.revisit_id},

@@ -244,12 +244,6 @@ HOTLINE_MAX_CONTENT_CHARS = env_int("HOTLINE_MAX_CONTENT_CHARS", 5000)
 # this many days before it. Marked at registration; `manage.py recompute_repeats` after a change.
 HOTLINE_REPEAT_WINDOW_DAYS = env_int("HOTLINE_REPEAT_WINDOW_DAYS", 30)
 
-# --- KPIs (docs/metrics.md) ----------------------------------------------------------------------
-METRICS_SHORT_ABANDON_SECONDS = env_int("METRICS_SHORT_ABANDON_SECONDS", 0)
-METRICS_SERVICE_LEVEL_SECONDS = env_int("METRICS_SERVICE_LEVEL_SECONDS", 20)
-METRICS_BASICALLY_SATISFIED_COUNTS = env_bool("METRICS_BASICALLY_SATISFIED_COUNTS", True)
-# Where the job loop writes finished weekly/monthly/quarterly/annual reports; empty = not written.
-METRICS_REPORT_DIR = env_str("METRICS_REPORT_DIR", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = HOTLINE_MAX_ATTACHMENT_BYTES + 1024 * 1024
 
 LOGGING = {
@@ -275,7 +269,6 @@ AMI_CALLBACK_CONTEXT = env_str("AMI_CALLBACK_CONTEXT", "callback")
 # IVR satisfaction survey: the citizen's leg and the dialplan context that asks for a digit.
 AMI_SURVEY_CHANNEL = env_str("AMI_SURVEY_CHANNEL", "Local/{number}@pstn")  # PJSIP/{number}@pstn-trunk on a real PBX
 AMI_SURVEY_CONTEXT = env_str("AMI_SURVEY_CONTEXT", "survey")
-TELEPHONY_SURVEY_HANDLER = env_str("TELEPHONY_SURVEY_HANDLER", "callback.revisits.record_ivr_result")
 # How long the web side waits for the bridge to answer a command.
 BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
@@ -295,24 +288,49 @@ AMI_SIMULATOR_SURVEY_DIGIT = env_str("AMI_SIMULATOR_SURVEY_DIGIT", "1")
 # (DEBUG=0) nothing runs in-process unless named here.
 EMBEDDED_SERVICES = env_list(
     "EMBEDDED_SERVICES",
-    ["telephony.simulator.run", "telephony.bridge.run", "callback.scheduler.run"] if DEBUG else [],
+    ["telephony.simulator.run", "telephony.bridge.run", "web.jobs_loop.run"] if DEBUG else [],
 )
 
-# --- Callbacks, revisits, SMS, jobs (docs/jobs.md, docs/callbacks.md) -------------------------
+# --- Callbacks, revisits, SMS, jobs, KPIs (docs/jobs.md, docs/callbacks.md, docs/metrics.md) ----------
+# The one place these are defaulted; the apps read settings.X and nothing else.
 CALLBACK_HOURS = env_str("CALLBACK_HOURS", "08:30-21:00")  # Asia/Shanghai; may wrap midnight
 CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 3)
 CALLBACK_RETRY_MINUTES = env_int("CALLBACK_RETRY_MINUTES", 30)  # doubled after each try
+CALLBACK_OFFER_SECONDS = env_int("CALLBACK_OFFER_SECONDS", 60)  # an offer nobody accepts goes back to due
+CALLBACK_DIAL_MINUTES = env_int("CALLBACK_DIAL_MINUTES", 30)  # a dial nobody completes goes back to due
+CALLBACK_BRIDGE_RETRY_SECONDS = env_int("CALLBACK_BRIDGE_RETRY_SECONDS", 120)  # no bridge answered: due again
+# The bridge waits up to 45 s for OriginateResponse (ringing the agent): wait a little longer.
 CALLBACK_ORIGINATE_TIMEOUT = env_int("CALLBACK_ORIGINATE_TIMEOUT", 60)
 REVISIT_CHANNEL = env_str("REVISIT_CHANNEL", "phone")  # phone | sms | ivr
 REVISIT_MAX_ATTEMPTS = env_int("REVISIT_MAX_ATTEMPTS", 3)
+REVISIT_CLAIM_MINUTES = env_int("REVISIT_CLAIM_MINUTES", 30)
+REVISIT_SMS_WAIT_HOURS = env_int("REVISIT_SMS_WAIT_HOURS", 24)
+# An IVR survey call not answered with a key press within this is counted as an attempt.
+REVISIT_IVR_WAIT_MINUTES = env_int("REVISIT_IVR_WAIT_MINUTES", 10)
 # The SMS backend: the outbox (stored, visible in the admin) or callback.sms.twilio_backend.TwilioBackend.
 SMS_BACKEND = env_str("SMS_BACKEND", "callback.sms.outbox.OutboxBackend")
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
+SMS_RETRY_SECONDS = env_int("SMS_RETRY_SECONDS", 60)
+SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 120)
 SMS_SURVEY_URL = env_str("SMS_SURVEY_URL", "")
+# The registered / reply-available SMS go out for tickets this recent (a worker that was down catches up).
+SMS_NOTIFY_WITHIN_HOURS = env_int("SMS_NOTIFY_WITHIN_HOURS", 48)
+# Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
+SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone"])
 SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")  # empty = Twilio's own; tests point it at a fake
 TWILIO_STATUS_CALLBACK_URL = env_str("TWILIO_STATUS_CALLBACK_URL", "")
+TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 10)  # seconds per HTTP request
 JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 5)
+# KPIs (docs/metrics.md)
+METRICS_SHORT_ABANDON_SECONDS = env_int("METRICS_SHORT_ABANDON_SECONDS", 0)
+METRICS_SERVICE_LEVEL_SECONDS = env_int("METRICS_SERVICE_LEVEL_SECONDS", 20)
+METRICS_BASICALLY_SATISFIED_COUNTS = env_bool("METRICS_BASICALLY_SATISFIED_COUNTS", True)
+# Where the job loop writes finished weekly/monthly/quarterly/annual reports; empty = not written.
+METRICS_REPORT_DIR = env_str("METRICS_REPORT_DIR", "")
+
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -50,6 +50,9 @@ TRANSITIONS: dict[str, Transition] = {
     "review": _t({S.REPLIED}, {S.REVISIT_PENDING, S.CLOSED, S.IN_PROGRESS}, REVIEWING),
     "close": _t({S.REVISIT_PENDING}, {S.CLOSED}, CENTER),
     "reopen": _t({S.REVISIT_PENDING, S.CLOSED}, {S.IN_PROGRESS}, REVIEWING),
+    # The caller said "not satisfied" on the revisit: whoever recorded the answer (an agent too)
+    # sends it back; reopening a closed ticket stays with the reviewers.
+    "reopen_on_revisit": _t({S.REVISIT_PENDING}, {S.IN_PROGRESS}, CENTER),
     "transfer_110": _t({S.REGISTERED}, {S.TRANSFERRED_110}, CENTER),
     "merge": _t(OPEN_STATUSES, {S.MERGED}, CENTER),
     "discard": _t({S.REGISTERED, S.RETURNED}, {S.DISCARDED}, REVIEWING),
@@ -71,6 +74,7 @@ ACTION_LABELS = {
     "review": pgettext_lazy("workflow action", "review reply"),
     "close": pgettext_lazy("workflow action", "close"),
     "reopen": pgettext_lazy("workflow action", "reopen"),
+    "reopen_on_revisit": pgettext_lazy("workflow action", "reopen after an unsatisfied revisit"),
     "transfer_110": pgettext_lazy("workflow action", "transfer to 110"),
     "merge": pgettext_lazy("workflow action", "merge"),
     "discard": pgettext_lazy("workflow action", "move to recycle bin"),

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class MetricsConfig(AppConfig):
     name = "metrics"
     verbose_name = _("Metrics")
+
+    def ready(self) -> None:
+        from hotline.jobs import register_step
+        from metrics.reports import run_due_reports
+
+        register_step("reports", run_due_reports)

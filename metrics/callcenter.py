@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
-from metrics import conf
+from hotline.models import User
 from metrics.kpis import AnswerRate, Figure, answer_rate_by_agent, short_abandon_q
 from metrics.periods import Period, local_tz
 from telephony.models import Outcome
@@ -23,8 +24,8 @@ def call_stats(
     period: Period, *, short_abandon_seconds: int | None = None, service_level_seconds: int | None = None
 ) -> dict[str, Any]:
     """The period's call-center figures in one query."""
-    short = conf.short_abandon_seconds() if short_abandon_seconds is None else short_abandon_seconds
-    level_seconds = conf.service_level_seconds() if service_level_seconds is None else service_level_seconds
+    short = settings.METRICS_SHORT_ABANDON_SECONDS if short_abandon_seconds is None else short_abandon_seconds
+    level_seconds = settings.METRICS_SERVICE_LEVEL_SECONDS if service_level_seconds is None else service_level_seconds
     parts = AnswerRate(short).parts(period, period.end)
     answered, asked = parts.numerator, parts.denominator
     row = parts.rows.aggregate(
@@ -37,7 +38,7 @@ def call_stats(
         timeouts=Count("pk", filter=Q(outcome=Outcome.TIMEOUT)),
         ivr_110=Count("pk", filter=Q(outcome=Outcome.IVR_110)),
         transferred_110=Count("pk", filter=Q(outcome=Outcome.TRANSFERRED_110)),
-        callbacks=Count("pk", filter=Q(outcome=Outcome.CALLBACK)),
+        callbacks=Count("pk", filter=Q(outcome=Outcome.OUTBOUND)),
         asa=Avg("wait_seconds", filter=answered),
         aht=Avg("talk_seconds", filter=answered & Q(talk_seconds__isnull=False)),
         abandon_wait=Avg("wait_seconds", filter=Q(outcome=Outcome.ABANDONED) & ~short_abandon_q(short)),
@@ -91,8 +92,6 @@ def _by(period: Period, key, keys: range, name: str, short: int | None) -> list[
 
 def agent_stats(period: Period, *, short_abandon_seconds: int | None = None) -> list[dict[str, Any]]:
     """Per agent who answered: calls answered, share of all calls asking for an agent, ASA and handle time."""
-    from hotline.models import User
-
     shares = answer_rate_by_agent(period, short_abandon_seconds)
     parts = AnswerRate(short_abandon_seconds).parts(period, period.end)
     rows = (

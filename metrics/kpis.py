@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.apps import apps
+from django.conf import settings
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
 
+from callback.models import Rating, Revisit, RevisitStatus
 from hotline.models import Assignment, AssignmentRole, AssignmentStatus, Ticket, TicketStatus, Unit
-from metrics import conf
 from metrics.periods import Period
 from telephony.models import Call, Outcome
 
@@ -161,7 +161,7 @@ def answered_q() -> Q:
 
 
 def short_abandon_q(threshold: int | None = None) -> Q:
-    threshold = conf.short_abandon_seconds() if threshold is None else threshold
+    threshold = settings.METRICS_SHORT_ABANDON_SECONDS if threshold is None else threshold
     return Q(outcome=Outcome.ABANDONED, wait_seconds__lt=threshold)
 
 
@@ -329,52 +329,38 @@ class RepeatRate(Kpi):
 
 # --- satisfaction 回访满意率 and rating rate 参评率 --------------------------------------
 
-SATISFIED = ("very_satisfied", "satisfied")
-BASICALLY = "basically_satisfied"
-
-
-def revisit_model():
-    """``callback.models.Revisit``, or None while the callback app has not built it yet."""
-    try:
-        return apps.get_model("callback", "Revisit")
-    except LookupError:
-        return None
+SATISFIED = (Rating.VERY_SATISFIED, Rating.SATISFIED)
 
 
 class SatisfactionRate(Kpi):
     """Revisits rated (very) satisfied [+ basically satisfied] ÷ revisits that obtained a rating.
 
     By ``completed_at``; charged to the lead unit judged (``Revisit.unit``). Ratings taken out
-    by an upheld appeal (``excluded_from_kpi``) leave both sides.
+    by a granted appeal (``excluded_from_kpi``) leave both sides.
     """
 
     key, label = "satisfaction_rate", "回访满意率"
 
     def parts(self, period: Period, now: datetime) -> Parts:
-        model = revisit_model()
-        if model is None:
-            return Parts(Assignment.objects.none(), Q())
-        good = SATISFIED + ((BASICALLY,) if conf.basically_satisfied_counts() else ())
-        rows = model.objects.filter(status="done", excluded_from_kpi=False, **period.range("completed_at")).exclude(
-            rating=""
-        )
+        good = SATISFIED + ((Rating.BASICALLY_SATISFIED,) if settings.METRICS_BASICALLY_SATISFIED_COUNTS else ())
+        rows = Revisit.objects.filter(
+            status=RevisitStatus.DONE, excluded_from_kpi=False, **period.range("completed_at")
+        ).exclude(rating=Rating.NONE)
         return Parts(rows, Q(rating__in=good))
 
 
 class RatingRate(Kpi):
     """参评率: revisits that obtained a rating ÷ revisits finished (done or unreachable), by ``completed_at``.
 
-    An upheld appeal removes a rating from satisfaction, not the fact that one was given: it stays here.
+    A granted appeal removes a rating from satisfaction, not the fact that one was given: it stays here.
     """
 
     key, label = "rating_rate", "参评率"
 
     def parts(self, period: Period, now: datetime) -> Parts:
-        model = revisit_model()
-        if model is None:
-            return Parts(Assignment.objects.none(), Q())
-        rows = model.objects.filter(status__in=("done", "unreachable"), **period.range("completed_at"))
-        return Parts(rows, Q(status="done") & ~Q(rating=""))
+        finished = (RevisitStatus.DONE, RevisitStatus.UNREACHABLE)
+        rows = Revisit.objects.filter(status__in=finished, **period.range("completed_at"))
+        return Parts(rows, Q(status=RevisitStatus.DONE) & ~Q(rating=Rating.NONE))
 
 
 # --- the set -----------------------------------------------------------------------------

@@ -161,7 +161,7 @@ def report_name(period: Period) -> str:
 
 def run_due_reports(now: datetime | None = None, out_dir: Path | str | None = None) -> int:
     """Job step: write the report of the last finished week, month, quarter and year, if not written yet."""
-    out_dir = out_dir or getattr(settings, "METRICS_REPORT_DIR", "")
+    out_dir = out_dir or settings.METRICS_REPORT_DIR
     if not out_dir:
         return 0
     now = now or timezone.now()

@@ -4,7 +4,7 @@ Per local half-hour of each day in the period: calls that asked for an agent (sh
 out) give the arrival rate, the answered calls' mean talk time gives the handle time, and
 ``metrics.lib.erlang.agents_needed`` the agents reaching the service-level target. The
 agents shown beside it are the distinct agents who answered a call in that half-hour: the
-PBX side keeps no history of agents logged in or paused (``callback.AgentState`` holds only
+PBX side keeps no history of agents logged in or paused (``telephony.AgentState`` holds only
 the current state), so this undercounts agents who were ready but got no call.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Avg, Case, Count, IntegerField, Value, When
 from django.db.models.functions import ExtractHour, ExtractMinute, TruncDate
 
-from metrics import conf
 from metrics.kpis import AnswerRate
 from metrics.lib.erlang import agents_needed
 from metrics.periods import Period, local_tz
@@ -33,7 +33,7 @@ def staffing(
 ) -> list[dict[str, Any]]:
     """One row per half-hour with calls in the period, in time order (a single grouped query)."""
     tz = local_tz()
-    target_seconds = conf.service_level_seconds() if target_seconds is None else target_seconds
+    target_seconds = settings.METRICS_SERVICE_LEVEL_SECONDS if target_seconds is None else target_seconds
     parts = AnswerRate(short_abandon_seconds).parts(period, period.end)
     half = Case(
         When(minute__lt=30, then=Value(0)),

@@ -1,8 +1,9 @@
-"""The dispatch catalogue (派单目录): rules kept as data, evaluated by priority."""
+"""The dispatch catalogue (派单目录): rules kept as data, evaluated by priority; and the deadline warnings sent."""
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hotline.models import Area, Topic, Unit
@@ -39,3 +40,20 @@ class DispatchRule(models.Model):
     @property
     def keyword_list(self) -> list[str]:
         return [k for k in self.keywords.replace("，", ",").replace(",", " ").split() if k]
+
+
+class DeadlineWarning(models.Model):
+    """A yellow or red warning already sent for an assignment: each transition is announced once."""
+
+    assignment = models.ForeignKey("hotline.Assignment", on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8)
+    reply_by = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "level", "reply_by"], name="deadline_warning_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.level}"

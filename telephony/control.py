@@ -131,7 +131,8 @@ def originate_survey(*, number: str, reference: str, timeout: float = 60) -> dic
     """Dial the citizen (national digits) straight into the IVR survey; no agent is rung.
 
     ``reference`` (e.g. ``revisit:<id>``) comes back with the key press: the bridge calls
-    ``TELEPHONY_SURVEY_HANDLER`` with ``"<reference>:<digit>"``. Returns success, linkedid and reason.
+    registered survey handler (``telephony.services.register_survey_handler``) with ``"<reference>:<digit>"``.
+    Returns success, linkedid and reason.
     """
     return call_bridge("originate_survey", timeout, number=number, reference=reference)
 

@@ -17,7 +17,9 @@ class Outcome(models.TextChoices):
     TRANSFERRED_110 = lifecycle.TRANSFERRED_110, _("transferred to 110")
     IVR_110 = lifecycle.IVR_110, _("sent to 110 by the IVR")
     TRANSFERRED = lifecycle.TRANSFERRED, _("transferred")
-    CALLBACK = lifecycle.CALLBACK, _("callback")
+    # Every call the center placed (a callback, a phone revisit, an IVR survey): Purpose says which.
+    # The stored value is still the translator's "callback".
+    OUTBOUND = lifecycle.CALLBACK, _("placed by the center")
     UNKNOWN = lifecycle.UNKNOWN, _("unknown")
 
 
@@ -103,3 +105,30 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AgentStatus(models.TextChoices):
+    OFFLINE = "offline", _("offline")
+    READY = "ready", _("ready")
+    PAUSED = "paused", _("paused")
+    # Never stored: shown while the agent's answered call is live (the console derives it from the Call).
+    ON_CALL = "on_call", _("on a call")
+
+
+class AgentState(models.Model):
+    """示闲/示忙: what the agent last chose on the phone system. Changed only by ``telephony.presence``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="agent_state"
+    )
+    status = models.CharField(_("status"), max_length=8, choices=AgentStatus.choices, default=AgentStatus.OFFLINE)
+    # The pause reason code given to the PBX (break, training, wrap-up…); blank unless paused.
+    reason = models.CharField(_("reason"), max_length=32, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("agent state")
+        verbose_name_plural = _("agent states")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status}"

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from hotline.errors import IllegalTransition, InvalidInput
 from hotline.events import agent_group, publish_on_commit
@@ -235,9 +234,8 @@ def store_raw_events(call: Call, raw: Iterable[Mapping[str, Any]]) -> int:
 
 
 def prune_call_events(now: datetime | None = None) -> int:
-    """Delete raw events older than TELEPHONY_EVENT_RETENTION_DAYS (default 90). Returns the count."""
-    days = settings.TELEPHONY_EVENT_RETENTION_DAYS
-    cutoff = (now or timezone.now()) - timedelta(days=days)
+    """Job step: delete raw events older than TELEPHONY_EVENT_RETENTION_DAYS. Returns the count."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TELEPHONY_EVENT_RETENTION_DAYS)
     deleted, _ = CallEvent.objects.filter(received_at__lt=cutoff).delete()
     return deleted
 
@@ -291,20 +289,30 @@ def resolve_pbx_epoch(estimate: int, tolerance: int = 5) -> int:
 
 # --- IVR survey ---------------------------------------------------------------------------
 
-DEFAULT_SURVEY_HANDLER = "callback.revisits.record_ivr_result"
+# Who takes the answers: registered at start by the app that originates the surveys
+# (callback registers ``revisits.record_ivr_result`` in its AppConfig.ready()).
+_survey_handler: Callable[[str], object] | None = None
+
+
+def register_survey_handler(handler: Callable[[str], object]) -> None:
+    """Name the function that takes IVR survey answers, as ``"<reference>:<digit>"``. The last one wins."""
+    global _survey_handler
+    _survey_handler = handler
 
 
 def hand_over_survey_answer(event: lc.SurveyAnswered) -> bool:
-    """Give an IVR survey answer to ``TELEPHONY_SURVEY_HANDLER`` as ``"<reference>:<digit>"``.
+    """Give an IVR survey answer to the registered survey handler as ``"<reference>:<digit>"``.
 
-    Telephony does not know what a revisit is: the handler (``callback.revisits.record_ivr_result``
-    by default) decides. An answer it refuses (``InvalidInput``: unknown reference or digit;
-    ``IllegalTransition``: answered already) is logged and dropped; returns whether it was taken.
+    Telephony does not know what a revisit is: the handler decides. An answer it refuses
+    (``InvalidInput``: unknown reference or digit; ``IllegalTransition``: answered already), or one
+    nobody registered to take, is logged and dropped; returns whether it was taken.
     """
-    path = getattr(settings, "TELEPHONY_SURVEY_HANDLER", DEFAULT_SURVEY_HANDLER)
     value = f"{event.reference}:{event.digit}"
+    if _survey_handler is None:
+        log.warning("IVR survey answer %r of call %s dropped: no survey handler is registered", value, event.linkedid)
+        return False
     try:
-        import_string(path)(value)
+        _survey_handler(value)
     except (InvalidInput, IllegalTransition) as exc:
         log.warning("IVR survey answer %r of call %s dropped: %s", value, event.linkedid, exc)
         return False

@@ -1,10 +1,14 @@
-"""Tickets set up through the real services, at any step of the lifecycle."""
+"""Tickets set up through the real services, at any step of the lifecycle; agents' presence likewise."""
 
 from __future__ import annotations
+
+from unittest import mock
 
 from hotline.models import Area, Category, Ticket, Topic, Unit, User
 from hotline.services import dispatch, tickets
 from hotline.services.assignments import current_lead
+from telephony import presence
+from telephony.models import AgentState
 
 
 def new_ticket(
@@ -39,3 +43,9 @@ def dispatched_ticket(agent: User, lead: str = "YH", **extra) -> Ticket:
 
 def lead_assignment(ticket: Ticket):
     return current_lead(ticket)
+
+
+def set_presence(agent: User, state: str, reason: str = "") -> AgentState:
+    """示闲/示忙 through the one service, with a phone system that says yes to every command."""
+    with mock.patch("telephony.control.call_bridge", return_value={"ok": True}):
+        return presence.set_agent_state(agent, state, reason)

@@ -231,12 +231,6 @@ class AgentConsumer(ConsoleConsumer):
             clock.cancel()
         await super().disconnect(code)
 
-    def pause_reason(self) -> str:
-        """The reason the agent gave for their pause, kept in their session by the state form (thread only)."""
-        if not self.session_key:
-            return ""
-        return import_module(settings.SESSION_ENGINE).SessionStore(self.session_key).get("pause_reason", "")
-
     async def _revisit_clock(self) -> None:
         # A random first tick: consoles that connected together (a shift starting, a server restart)
         # must not all re-read at the same second.
@@ -255,11 +249,11 @@ class AgentConsumer(ConsoleConsumer):
         if part == "call":
             # Answering and hanging up change the state shown too (on a call, then the chosen one).
             ctx = snap.agent_call_context(self.user)
-            state = snap.agent_state_panel(self.user, ctx["call"], self.pause_reason())
+            state = snap.agent_state_panel(self.user, ctx["call"])
             return [("web/agent/_state.html", state), ("web/agent/_pop.html", ctx)]
         if part == "missed":
             return [("web/agent/_missed.html", snap.missed_calls(self.user))]
-        ctx = snap.agent_console(self.user, self.pause_reason())
+        ctx = snap.agent_console(self.user)
         return [
             ("web/agent/_state.html", ctx),
             ("web/agent/_pop.html", ctx),

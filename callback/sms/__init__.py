@@ -8,14 +8,14 @@ status and calls the backend from the job worker, never inside a transaction.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 
-from callback import conf
 from callback.sms.base import SendResult, SmsBackend, SmsError
 
 
 def get_backend() -> SmsBackend:
-    return import_string(conf.get("SMS_BACKEND"))()
+    return import_string(settings.SMS_BACKEND)()
 
 
 __all__ = ["SendResult", "SmsBackend", "SmsError", "get_backend"]

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from callback import conf
 from callback.models import SmsMessage, SmsPurpose, SmsStatus
 from callback.sms import SmsError, get_backend
 from hotline.models import Ticket
@@ -62,7 +62,7 @@ def queue_sms_once(
                 ticket=ticket,
                 revisit=revisit,
                 dedup_key=dedup_key,
-                backend=conf.get("SMS_BACKEND").rsplit(".", 1)[-1],
+                backend=settings.SMS_BACKEND.rsplit(".", 1)[-1],
             )
             return message, True
     except IntegrityError:  # the same key stored by a concurrent worker: that one is the message
@@ -72,7 +72,7 @@ def queue_sms_once(
 def claim_sms(now: datetime | None = None, limit: int = 50) -> list[int]:
     """Claim due messages for this worker. Returns the ids it now owns."""
     now = now or timezone.now()
-    lease = now + timedelta(seconds=int(conf.get("SMS_LEASE_SECONDS")))
+    lease = now + timedelta(seconds=settings.SMS_LEASE_SECONDS)
     ids = SmsMessage.objects.filter(direction="out", status=SmsStatus.QUEUED, next_attempt_at__lte=now)
     mine = []
     for pk in ids.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
@@ -94,8 +94,8 @@ def deliver(pk: int, now: datetime | None = None) -> SmsMessage:
         result = get_backend().send(message.to, message.body)
     except SmsError as exc:
         message.error, message.error_code = exc.message[:300], exc.code[:16]
-        if exc.retry and message.attempts < int(conf.get("SMS_MAX_ATTEMPTS")):
-            wait = int(conf.get("SMS_RETRY_SECONDS")) * 2 ** max(message.attempts - 1, 0)
+        if exc.retry and message.attempts < settings.SMS_MAX_ATTEMPTS:
+            wait = settings.SMS_RETRY_SECONDS * 2 ** max(message.attempts - 1, 0)
             message.status, message.next_attempt_at = SmsStatus.QUEUED, now + timedelta(seconds=wait)
         else:
             message.status = SmsStatus.FAILED
@@ -180,21 +180,3 @@ def registered_key(ticket: Ticket) -> str:
 def reply_key(ticket: Ticket) -> str:
     """One per reply round: a reopened ticket (reopen_count + 1) that is replied again is told again."""
     return f"reply:{ticket.pk}:{ticket.reopen_count}"
-
-
-def notify_ticket_registered(ticket: Ticket) -> SmsMessage:
-    """Tell the caller their ticket number and query code (once per ticket)."""
-    return queue_sms(
-        ticket.caller.phone,
-        registered_text(ticket),
-        SmsPurpose.TICKET_REGISTERED,
-        ticket=ticket,
-        dedup_key=registered_key(ticket),
-    )
-
-
-def notify_reply_available(ticket: Ticket) -> SmsMessage:
-    """Tell the caller the unit has replied (once per reply round: a reopened ticket can reply again)."""
-    return queue_sms(
-        ticket.caller.phone, reply_text(ticket), SmsPurpose.REPLY_AVAILABLE, ticket=ticket, dedup_key=reply_key(ticket)
-    )

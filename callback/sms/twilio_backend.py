@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from callback import conf
 from callback.sms.base import SendResult, SmsError
 
 # The client logs each request's parameters (the citizen's number and text) at INFO.
@@ -27,15 +27,15 @@ class TwilioBackend:
     name = "twilio"
 
     def __init__(self) -> None:
-        sid, token = conf.get("TWILIO_ACCOUNT_SID"), conf.get("TWILIO_AUTH_TOKEN")
-        self.from_number = conf.get("TWILIO_FROM_NUMBER")
+        sid, token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
+        self.from_number = settings.TWILIO_FROM_NUMBER
         if not (sid and token and self.from_number):
             raise SmsError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)")
-        self.client = Client(sid, token, http_client=TwilioHttpClient(timeout=float(conf.get("TWILIO_TIMEOUT"))))
-        base_url = conf.get("TWILIO_API_BASE_URL")
+        self.client = Client(sid, token, http_client=TwilioHttpClient(timeout=float(settings.TWILIO_TIMEOUT)))
+        base_url = settings.TWILIO_API_BASE_URL
         if base_url:
             self.client.api.base_url = base_url.rstrip("/")
-        self.status_callback = conf.get("TWILIO_STATUS_CALLBACK_URL") or None
+        self.status_callback = settings.TWILIO_STATUS_CALLBACK_URL or None
 
     def send(self, to: str, body: str) -> SendResult:
         kwargs = {"to": to, "from_": self.from_number, "body": body}

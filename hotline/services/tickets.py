@@ -296,13 +296,25 @@ def close_ticket(ticket: Ticket, by: User | None, note: str = "", expected_versi
     return ticket
 
 
-def reopen_ticket(ticket: Ticket, by: User | None, reason: str, expected_version: int | None = None) -> Assignment:
-    """发回重办: the caller is not satisfied; the same lead unit redoes it with a new deadline."""
+def reopen_ticket(
+    ticket: Ticket,
+    by: User | None,
+    reason: str,
+    expected_version: int | None = None,
+    *,
+    on_revisit: bool = False,
+) -> Assignment:
+    """发回重办: the caller is not satisfied; the same lead unit redoes it with a new deadline.
+
+    ``on_revisit`` is the revisit's own reopen (the recorder of an unsatisfied answer, an agent
+    included, is the actor); otherwise only reviewers reopen.
+    """
     reason = clean_text(reason, "reason", max_chars=2000)
+    action = "reopen_on_revisit" if on_revisit else "reopen"
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
-        check_transition("reopen", ticket.status, by)
-        return _redo(ticket, by, reason, "reopen", entry="ticket.reopened")
+        check_transition(action, ticket.status, by)
+        return _redo(ticket, by, reason, action, entry="ticket.reopened")
 
 
 def _redo(ticket: Ticket, by: User | None, reason: str, action: str, *, entry: str) -> Assignment:

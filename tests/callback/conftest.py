@@ -10,12 +10,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from callback import callbacks
 from hotline.models import Role, Ticket, User
 from hotline.services import dispatch, tickets
 from telephony.models import Call
 from tests.conftest import make_user
-from tests.factories import dispatched_ticket, lead_assignment
+from tests.factories import dispatched_ticket, lead_assignment, set_presence
 
 # Friday 2026-11-27, 10:00 in Shanghai: inside calling hours, on a working day.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -44,7 +43,7 @@ def answered_call(number: str, at: datetime) -> Call:
 
 
 def ready(agent: User) -> User:
-    callbacks.set_agent_status(agent, "ready")
+    set_presence(agent, "ready")
     return agent
 
 

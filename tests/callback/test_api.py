@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from rest_framework.test import APIClient
 from callback import callbacks, revisits
 from callback.models import Revisit, SmsMessage
 from hotline.models import Ticket
+from telephony import control
 from tests.callback.conftest import MORNING, missed_call
 from tests.conftest import api_as
 
@@ -23,7 +25,8 @@ def test_an_agent_goes_ready_claims_the_next_callback_and_the_bridge_is_down(age
     callbacks.ingest_missed_calls()
     client = api_as(agent)
     with time_machine.travel(MORNING + timedelta(minutes=1), tick=False):
-        assert client.post("/api/v1/agent-state/", {"status": "ready"}).json()["status"] == "ready"
+        with mock.patch("telephony.control.call_bridge", return_value={"ok": True}):
+            assert client.post("/api/v1/agent-state/", {"status": "ready"}).json()["status"] == "ready"
         listed = client.get("/api/v1/callbacks/").json()["results"]
         assert [t["status"] for t in listed] == ["due"]
         offered = client.post("/api/v1/callbacks/next/").json()
@@ -33,6 +36,22 @@ def test_an_agent_goes_ready_claims_the_next_callback_and_the_bridge_is_down(age
         assert accepted["status"] == "due" and "did not answer" in accepted["last_error"]
         refused = client.post(f"/api/v1/callbacks/{offered['id']}/complete/", {"outcome": "reached"})
         assert refused.status_code == 409
+
+
+def test_ready_over_rest_drives_the_bridge_and_a_silent_bridge_changes_nothing(agent, settings) -> None:
+    settings.BRIDGE_COMMAND_TIMEOUT = 0.2
+    client = api_as(agent)
+    down = client.post("/api/v1/agent-state/", {"status": "ready"})
+    assert down.status_code == 503 and down.json()["error"] == "bridge_unavailable"
+    assert client.get("/api/v1/agent-state/").json()["status"] == "offline"
+    with mock.patch("telephony.control.call_bridge", side_effect=control.CommandFailed("no such extension")):
+        refused = client.post("/api/v1/agent-state/", {"status": "paused", "reason": "training"})
+    assert refused.status_code == 502 and "no such extension" in refused.json()["message"]
+    with mock.patch("telephony.control.call_bridge", return_value={"ok": True}) as bridge:
+        paused = client.post("/api/v1/agent-state/", {"status": "paused", "reason": "training"}).json()
+    assert paused["status"] == "paused" and paused["reason"] == "training"
+    assert [c.args[0] for c in bridge.call_args_list] == ["queue_add", "pause"]
+    assert client.post("/api/v1/agent-state/", {"status": "on_call"}).status_code == 400
 
 
 def test_a_unit_handler_cannot_see_callbacks(yuhu) -> None:
@@ -65,7 +84,7 @@ def test_appeal_and_decision_over_http(pending_ticket, agent, yuhu, dispatcher) 
     assert seen["phone"] == "138****8000" and seen["rating"] == "unsatisfied"
     appeal = api_as(yuhu).post(f"/api/v1/revisits/{revisit.pk}/appeal/", {"reason": "已按规定处理"}).json()
     decided = api_as(dispatcher).post(
-        f"/api/v1/revisit-appeals/{appeal['id']}/decide/", {"uphold": False, "note": "证据不足"}, format="json"
+        f"/api/v1/revisit-appeals/{appeal['id']}/decide/", {"grant": False, "note": "证据不足"}, format="json"
     )
     assert decided.json()["status"] == "rejected"
     assert not Revisit.objects.get().excluded_from_kpi

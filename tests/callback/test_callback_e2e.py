@@ -16,6 +16,7 @@ from callback.models import CallbackAttempt, CallbackTask, Revisit, RevisitAttem
 from hotline.models import Ticket
 from telephony.models import Call
 from tests.callback.conftest import revisit_pending_ticket
+from tests.factories import set_presence
 from tests.telephony.test_commands import _until, run_with_bridge
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +34,7 @@ def test_an_abandoned_call_is_called_back_by_a_ready_agent(settings, agent) -> N
 
         call = await _until(database_sync_to_async(missed), 30)
         assert await database_sync_to_async(callbacks.ingest_missed_calls)() == 1
-        await database_sync_to_async(callbacks.set_agent_status)(agent, "ready")
+        await database_sync_to_async(set_presence)(agent, "ready")
         assert await database_sync_to_async(callbacks.offer_callbacks)() == 1
         task = await database_sync_to_async(CallbackTask.objects.get)()
         assert task.call_id == call.pk and task.agent_id == agent.pk

@@ -9,10 +9,12 @@ import pytest
 import time_machine
 from django.db import close_old_connections, connection
 
-from callback import callbacks, jobs
+from callback import callbacks
 from callback.models import CallbackAttempt, CallbackStatus, CallbackTask, DoNotCall
+from hotline import jobs
 from tests.callback.conftest import MORNING, answered_call, missed_call, ready
 from tests.conftest import is_postgres
+from tests.factories import set_presence
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +68,7 @@ def test_the_oldest_due_callback_goes_to_a_ready_agent_and_never_to_two(agent, a
 def test_a_paused_agent_is_offered_nothing(agent) -> None:
     missed_call()
     callbacks.ingest_missed_calls()
-    callbacks.set_agent_status(agent, "paused")
+    set_presence(agent, "paused")
     with time_machine.travel(MORNING, tick=False):
         assert callbacks.offer_callbacks() == 0
         assert callbacks.offer_next_callback(agent) is None
@@ -139,7 +141,7 @@ def test_an_offer_nobody_accepts_goes_back_to_the_queue(agent, agent2) -> None:
         assert callbacks.offer_next_callback(agent2) is None
     with time_machine.travel(MORNING + timedelta(minutes=2), tick=False):
         assert callbacks.expire_leases() == 1
-        callbacks.set_agent_status(agent, "paused")
+        set_presence(agent, "paused")
         assert callbacks.offer_next_callback(agent2).pk == task.pk
         with pytest.raises(Exception, match="no longer offered"):
             callbacks.accept_callback(task, agent)

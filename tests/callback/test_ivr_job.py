@@ -24,7 +24,6 @@ def test_a_due_ivr_revisit_is_dialled_and_the_key_press_closes_the_ticket(settin
     ticket = revisit_pending_ticket(agent, dispatcher, yuhu)
     revisit = revisits.schedule_revisit(ticket, channel="ivr")
     Revisit.objects.filter(pk=revisit.pk).update(scheduled_for=datetime(2020, 1, 1, tzinfo=SH))
-    settings.TELEPHONY_SURVEY_HANDLER = "callback.revisits.record_ivr_result"
     settings.CALLBACK_HOURS = "00:00-23:59"
 
     async def body(sim, messages):

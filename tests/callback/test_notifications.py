@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from callback import jobs, notifications, revisits
+from callback import notifications, revisits
 from callback.models import DoNotCall, SmsMessage
 from callback.sms import services as sms
+from hotline import jobs
 from hotline.models import Assignment, Ticket
 from hotline.services import dispatch, tickets
 from tests.callback.conftest import FakeTwilio

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
-from callback import conf, revisits
+from callback import revisits
 from callback.models import DoNotCall, Revisit, RevisitAttempt
 from hotline.errors import IllegalTransition
 from hotline.models import Ticket
@@ -36,7 +37,7 @@ def test_bridge_down_the_revisit_is_due_again_later_and_nothing_is_counted(pendi
     revisit = revisits.dial_revisit(revisit, agent, now)
     assert (revisit.status, revisit.agent_id, revisit.attempts) == ("scheduled", None, 0)
     assert "did not answer" in revisit.last_error
-    assert revisit.scheduled_for == now + timedelta(seconds=conf.get("CALLBACK_BRIDGE_RETRY_SECONDS"))
+    assert revisit.scheduled_for == now + timedelta(seconds=settings.CALLBACK_BRIDGE_RETRY_SECONDS)
     (attempt,) = RevisitAttempt.objects.all()
     assert (attempt.agent, attempt.linkedid) == (agent, "") and "did not answer" in attempt.error
     _, due = revisits.revisits_for_agent(agent, now)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from callback import jobs, revisits
+from callback import revisits
 from callback.models import Revisit, RevisitStatus, SmsMessage
 from callback.sms import services as sms
+from hotline import jobs
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Assignment, Ticket, TimelineEntry
 from hotline.services import tickets
@@ -47,6 +48,26 @@ def test_a_satisfied_answer_closes_the_ticket(pending_ticket, agent) -> None:
     assert pending_ticket.status == "closed"
     entry = TimelineEntry.objects.get(ticket=pending_ticket, action="revisit.done")
     assert entry.actor == agent and entry.data["rating"] == "satisfied"
+    assert TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.closed").actor == agent
+
+
+def test_a_close_that_fails_leaves_the_answer_unrecorded(pending_ticket, agent, monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise IllegalTransition("the close failed")
+
+    monkeypatch.setattr(revisits, "close_ticket", refuse)
+    revisit = revisits.schedule_revisit(pending_ticket)
+    with pytest.raises(IllegalTransition):
+        revisits.record_result(revisit, agent, rating="satisfied", solved=True)
+    revisit.refresh_from_db()
+    assert (revisit.status, revisit.rating, revisit.attempts) == ("scheduled", "", 0)
+    assert not TimelineEntry.objects.filter(ticket=pending_ticket, action__startswith="revisit.").exists()
+
+
+def test_a_dispatcher_who_records_an_unsatisfied_answer_is_the_one_who_reopened(pending_ticket, dispatcher) -> None:
+    revisit = revisits.schedule_revisit(pending_ticket)
+    revisits.record_result(revisit, dispatcher, rating="unsatisfied", solved=False)
+    assert TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.reopened").actor == dispatcher
 
 
 def test_an_unsatisfied_answer_reopens_at_the_same_unit_with_the_callers_words(pending_ticket, agent) -> None:
@@ -71,6 +92,7 @@ def test_a_caller_not_reached_three_times_is_unreachable_and_the_ticket_closes(p
     pending_ticket.refresh_from_db()
     assert (revisit.status, revisit.attempts, revisit.rating) == ("unreachable", 3, "")
     assert pending_ticket.status == "closed"
+    assert TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.closed").actor == agent
 
 
 def test_the_revisit_of_a_ticket_reopened_meanwhile_is_cancelled_with_a_note(pending_ticket, agent, dispatcher) -> None:
@@ -189,7 +211,7 @@ def test_the_bridge_hands_back_an_ivr_survey_result_once(pending_ticket) -> None
     assert Ticket.objects.get(pk=pending_ticket.pk).reopen_count == 1
 
 
-def test_the_rated_unit_appeals_and_an_upheld_appeal_leaves_the_kpi(pending_ticket, agent, yuhu, yuetang, dispatcher):
+def test_the_rated_unit_appeals_and_a_granted_appeal_leaves_the_kpi(pending_ticket, agent, yuhu, yuetang, dispatcher):
     revisit = revisits.schedule_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="unsatisfied", comment="态度不好")
     revisit.refresh_from_db()
@@ -199,11 +221,11 @@ def test_the_rated_unit_appeals_and_an_upheld_appeal_leaves_the_kpi(pending_tick
     with pytest.raises(IllegalTransition, match="already pending"):
         revisits.raise_appeal(revisit, yuhu, "再次申诉")
     with pytest.raises(NotAllowed):
-        revisits.decide_appeal(appeal, agent, uphold=True, note="同意")
-    revisits.decide_appeal(appeal, dispatcher, uphold=True, note="诉求超出职责范围，不计入考核")
+        revisits.decide_appeal(appeal, agent, grant=True, note="同意")
+    revisits.decide_appeal(appeal, dispatcher, grant=True, note="诉求超出职责范围，不计入考核")
     revisit.refresh_from_db()
     assert revisit.excluded_from_kpi
-    entry = TimelineEntry.objects.get(ticket=pending_ticket, action="revisit.appeal_upheld")
+    entry = TimelineEntry.objects.get(ticket=pending_ticket, action="revisit.appeal_granted")
     assert entry.note == "诉求超出职责范围，不计入考核" and entry.actor == dispatcher
 
 

@@ -164,7 +164,7 @@ DECEMBER = Period.of("month", datetime(2026, 12, 1).date())
 def rated_december(agent, dispatcher, zhujian) -> dict[str, object]:
     """Six tickets of 市住建局 revisited in December through the callback services.
 
-    very satisfied, satisfied, basically satisfied, unsatisfied (appeal upheld), very unsatisfied,
+    very satisfied, satisfied, basically satisfied, unsatisfied (appeal granted), very unsatisfied,
     and one caller never reached.
     """
     from callback import revisits
@@ -199,5 +199,5 @@ def rated_december(agent, dispatcher, zhujian) -> dict[str, object]:
         made[rating or "unreachable"] = revisit
     with travel(at(12, 10, 10)):
         appeal = revisits.raise_appeal(made["unsatisfied"], zhujian, "市民诉求超出政策范围")
-        revisits.decide_appeal(appeal, dispatcher, uphold=True, note="申诉成立")
+        revisits.decide_appeal(appeal, dispatcher, grant=True, note="申诉成立")
     return made

@@ -10,15 +10,12 @@ from metrics.kpis import Figure
 
 from .conftest import DECEMBER
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(kpis.revisit_model() is None, reason="callback.models.Revisit is not built yet"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def test_satisfaction_excludes_the_appealed_rating_and_counts_basically_satisfied(rated_december):
     assert rated_december["unsatisfied"].__class__.objects.get(pk=rated_december["unsatisfied"].pk).excluded_from_kpi
-    # Rated: very satisfied, satisfied, basically, very unsatisfied (the upheld appeal's rating is out).
+    # Rated: very satisfied, satisfied, basically, very unsatisfied (the granted appeal's rating is out).
     assert kpis.satisfaction_rate(DECEMBER) == Figure(3, 4)
     with override_settings(METRICS_BASICALLY_SATISFIED_COUNTS=False):
         assert kpis.satisfaction_rate(DECEMBER) == Figure(2, 4)

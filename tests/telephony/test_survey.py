@@ -1,4 +1,4 @@
-"""The IVR survey: originate_survey -> the citizen presses a key -> SurveyAnswered -> TELEPHONY_SURVEY_HANDLER.
+"""The IVR survey: originate_survey -> the citizen presses a key -> SurveyAnswered -> the registered handler.
 
 Pure translator tests first (events shaped like the recorded callback Originate), then the
 recording of the call, then the simulator + bridge in one loop (see test_commands.run_with_bridge).
@@ -201,7 +201,7 @@ _lock = threading.Lock()
 
 
 def record_answer(value: str) -> None:
-    """A TELEPHONY_SURVEY_HANDLER for tests: remembers what it was given."""
+    """A survey handler for tests: remembers what it was given."""
     with _lock:
         HANDED.append(value)
 
@@ -213,8 +213,16 @@ def refuse_answer(value: str) -> None:
 
 
 @pytest.fixture
-def handed(settings):
-    settings.TELEPHONY_SURVEY_HANDLER = "tests.telephony.test_survey.record_answer"
+def register_handler():
+    """Register another survey handler for one test; the one callback registered at start comes back after."""
+    registered = services._survey_handler
+    yield services.register_survey_handler
+    services.register_survey_handler(registered)
+
+
+@pytest.fixture
+def handed(register_handler):
+    register_handler(record_answer)
     HANDED.clear()
     yield HANDED
     HANDED.clear()
@@ -240,11 +248,11 @@ def test_a_survey_call_is_recorded_with_its_purpose_and_no_agent(agent) -> None:
 
 
 @pytest.mark.django_db
-def test_the_handler_gets_reference_and_digit_and_its_refusals_are_dropped(handed, settings) -> None:
+def test_the_handler_gets_reference_and_digit_and_its_refusals_are_dropped(handed, register_handler) -> None:
     answer = SurveyAnswered(linkedid=LINKEDID, pbx_epoch=1, at=None, reference="revisit:7", digit="2")
     assert services.hand_over_survey_answer(answer) is True
     assert handed == ["revisit:7:2"]
-    settings.TELEPHONY_SURVEY_HANDLER = "tests.telephony.test_survey.refuse_answer"
+    register_handler(refuse_answer)
     assert services.hand_over_survey_answer(answer) is False  # IllegalTransition: logged, dropped
     bad = SurveyAnswered(linkedid=LINKEDID, pbx_epoch=1, at=None, reference="revisit:7", digit="9")
     assert services.hand_over_survey_answer(bad) is False  # InvalidInput: logged, dropped
@@ -317,7 +325,6 @@ def test_the_real_revisit_handler_closes_the_ticket_when_the_citizen_presses_1(s
     ticket = revisit_pending_ticket(agent, dispatcher, yuhu)
     revisit = revisits.schedule_revisit(ticket, channel="ivr")
     assert revisit is not None and revisit.status == "scheduled"
-    settings.TELEPHONY_SURVEY_HANDLER = "callback.revisits.record_ivr_result"
 
     async def body(sim, messages):
         result = await sync_to_async(control.originate_survey)(number="13800138000", reference=f"revisit:{revisit.pk}")
@@ -338,7 +345,6 @@ def test_the_real_revisit_handler_closes_the_ticket_when_the_citizen_presses_1(s
 def test_a_key_press_the_survey_does_not_know_leaves_the_revisit_open(settings, agent, dispatcher, yuhu):
     ticket = revisit_pending_ticket(agent, dispatcher, yuhu)
     revisit = revisits.schedule_revisit(ticket, channel="ivr")
-    settings.TELEPHONY_SURVEY_HANDLER = "callback.revisits.record_ivr_result"
 
     async def body(sim, messages):
         result = await control.send_command("originate_survey", number="13800138000", reference=f"revisit:{revisit.pk}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -127,6 +128,18 @@ def test_an_agent_merges_a_duplicate_in_one_click(agent, complaint, noise, yuhu_
     second.refresh_from_db()
     assert second.status == TicketStatus.MERGED and second.merged_into == first
     assert first.number in page
+
+
+def test_a_pause_with_a_reason_is_kept_on_the_agents_row_and_shown_by_its_label(agent):
+    with mock.patch("telephony.control.call_bridge", return_value={"ok": True}) as bridge:
+        page = client_for(agent).post("/agent/state/", {"state": "paused", "reason": "training"}).content.decode()
+    assert [c.args[0] for c in bridge.call_args_list] == ["queue_add", "pause"]
+    assert (agent.agent_state.status, agent.agent_state.reason) == ("paused", "training")
+    assert "badge-paused" in page and ("(培训)" in page or "(Training)" in page)
+    with mock.patch("telephony.control.call_bridge", return_value={"ok": True}):
+        client_for(agent).post("/agent/state/", {"state": "ready"})
+    agent.agent_state.refresh_from_db()
+    assert (agent.agent_state.status, agent.agent_state.reason) == ("ready", "")
 
 
 def test_a_bridge_that_does_not_answer_is_shown_and_changes_nothing(agent, settings):

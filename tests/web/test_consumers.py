@@ -422,17 +422,12 @@ def test_a_revisit_falling_due_appears_by_the_clock(agent, agent2, dispatcher, y
 def test_the_agent_state_panel_over_the_socket_keeps_its_reasons_and_shows_the_call(agent):
     from django.utils import timezone
 
-    from callback.callbacks import set_agent_status
-    from callback.models import AgentStatus
     from telephony.models import Call
+    from tests.factories import set_presence
 
     def paused_for_training() -> str:
-        set_agent_status(agent, AgentStatus.PAUSED)
-        key = session_cookie(agent)
-        session = SessionStore(key)
-        session["pause_reason"] = "training"  # what the state form keeps
-        session.save()
-        return key
+        set_presence(agent, "paused", "training")
+        return session_cookie(agent)
 
     async def scenario():
         comm = communicator("/ws/agent/", await sync_to_async(paused_for_training)())

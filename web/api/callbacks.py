@@ -10,44 +10,79 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from callback import callbacks, conf, revisits
+from callback import callbacks, revisits
 from callback.models import CallbackTask, Revisit, RevisitAppeal
 from callback.sms import services as sms
 from hotline.access import is_center_staff, sees_full_phone
 from hotline.errors import NotAllowed
 from hotline.lib.phones import InvalidPhone, mask_phone, normalize_phone
 from hotline.models import Role
+from telephony import control, presence
+from telephony.models import AgentStatus
 from web.api.permissions import IsCenterStaff
 
 # --- agent state --------------------------------------------------------------------------
 
 
 AgentStateOut = inline_serializer(
-    "AgentState", {"status": serializers.CharField(), "changed_at": serializers.DateTimeField(required=False)}
+    "AgentState",
+    {
+        "status": serializers.CharField(),
+        "reason": serializers.CharField(),
+        "changed_at": serializers.DateTimeField(required=False),
+    },
 )
 
 
+class BridgeNotAnswering(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "bridge_unavailable"
+
+
+class PhoneSystemRefused(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "bridge_refused"
+
+
 class AgentStateView(APIView):
-    """POST {"status": "ready" | "paused" | "offline" | "on_call"} for the current agent."""
+    """POST {"status": "ready" | "paused" | "offline", "reason": "break"} for the current agent.
+
+    The same service as the console: the phone system is told first, so the state changes only
+    if the bridge said yes (503 when no bridge answers, 502 when the PBX refuses).
+    """
 
     permission_classes = [IsCenterStaff]
 
     @extend_schema(responses=AgentStateOut)
     def get(self, request):
         state = getattr(request.user, "agent_state", None)
-        return Response({"status": state.status if state else "offline"})
+        if state is None:
+            return Response({"status": AgentStatus.OFFLINE, "reason": ""})
+        return Response({"status": state.status, "reason": state.reason, "changed_at": state.changed_at})
 
     @extend_schema(
-        request=inline_serializer("AgentStateIn", {"status": serializers.CharField()}), responses=AgentStateOut
+        request=inline_serializer(
+            "AgentStateIn", {"status": serializers.CharField(), "reason": serializers.CharField(required=False)}
+        ),
+        responses=AgentStateOut,
     )
     def post(self, request):
-        state = callbacks.set_agent_status(request.user, str(request.data.get("status", "")))
-        return Response({"status": state.status, "changed_at": state.changed_at})
+        try:
+            state = presence.set_agent_state(
+                request.user, str(request.data.get("status", "")), str(request.data.get("reason", ""))
+            )
+        except control.BridgeUnavailable as exc:
+            raise BridgeNotAnswering(
+                gettext("The telephony bridge is not answering: %(error)s") % {"error": exc}
+            ) from exc
+        except control.CommandFailed as exc:
+            raise PhoneSystemRefused(gettext("The phone system refused: %(error)s") % {"error": exc}) from exc
+        return Response({"status": state.status, "reason": state.reason, "changed_at": state.changed_at})
 
 
 # --- callbacks -----------------------------------------------------------------------------
@@ -248,12 +283,10 @@ class AppealViewSet(viewsets.ReadOnlyModelViewSet):
 
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
-        uphold = request.data.get("uphold")
-        if not isinstance(uphold, bool):
-            raise serializers.ValidationError({"uphold": "true or false"})
-        appeal = revisits.decide_appeal(
-            self.get_object(), request.user, uphold=uphold, note=request.data.get("note", "")
-        )
+        grant = request.data.get("grant")
+        if not isinstance(grant, bool):
+            raise serializers.ValidationError({"grant": "true or false"})
+        appeal = revisits.decide_appeal(self.get_object(), request.user, grant=grant, note=request.data.get("note", ""))
         return Response(self.get_serializer(appeal).data)
 
 
@@ -262,14 +295,14 @@ class AppealViewSet(viewsets.ReadOnlyModelViewSet):
 
 def _webhook_allowed(request) -> bool:
     """Twilio's signature when Twilio is the backend; else the shared token; in development, anyone."""
-    token = conf.get("TWILIO_AUTH_TOKEN")
-    if token and conf.get("SMS_BACKEND").endswith("TwilioBackend"):
+    token = settings.TWILIO_AUTH_TOKEN
+    if token and settings.SMS_BACKEND.endswith("TwilioBackend"):
         from twilio.request_validator import RequestValidator
 
         url = request.build_absolute_uri()
         signature = request.headers.get("X-Twilio-Signature", "")
         return RequestValidator(token).validate(url, request.POST.dict(), signature)
-    shared = conf.get("SMS_INBOUND_TOKEN")
+    shared = settings.SMS_INBOUND_TOKEN
     if shared:
         return request.GET.get("token", "") == shared
     return bool(settings.DEBUG)

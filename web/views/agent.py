@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from callback import callbacks, revisits
-from callback.models import AgentStatus, CallbackTask, Rating, Revisit
+from callback.models import CallbackTask, Rating, Revisit
 from hotline.errors import DomainError
 from hotline.models import Role, Ticket, Unit
 from hotline.services import dispatch, tickets
 from hotline.services import knowledge as knowledge_base
 from routing.suggest import suggest_for_ticket
-from telephony import control
+from telephony import control, presence
 from telephony.models import Call
 from web.forms import AgentStateForm, RegisterForm, TransferForm
 from web.views import role_required
@@ -25,14 +25,14 @@ agent_only = role_required([Role.AGENT])
 
 @agent_only
 def console(request: HttpRequest) -> HttpResponse:
-    ctx = snap.agent_console(request.user, request.session.get("pause_reason", ""))
+    ctx = snap.agent_console(request.user)
     ctx["ratings"] = [(value, label) for value, label in Rating.choices if value]
     ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))}
     return render(request, "web/agent/console.html", ctx)
 
 
 def _state_panel(request: HttpRequest, error: str = "") -> HttpResponse:
-    ctx = snap.agent_state_panel(request.user, snap.current_call(request.user), request.session.get("pause_reason", ""))
+    ctx = snap.agent_state_panel(request.user, snap.current_call(request.user))
     ctx["state_error"] = error
     return render(request, "web/agent/_state.html", ctx)
 
@@ -44,26 +44,12 @@ def set_state(request: HttpRequest) -> HttpResponse:
     form = AgentStateForm(request.POST)
     if not form.is_valid():
         return _state_panel(request, _("Choose ready, paused or log off."))
-    agent, state, reason = request.user, form.cleaned_data["state"], form.cleaned_data["reason"] or "break"
     try:
-        if state == "ready":
-            control.log_in(agent)
-            control.ready(agent)
-            status = AgentStatus.READY
-        elif state == "paused":
-            control.log_in(agent, paused=True, reason=reason)
-            control.pause(agent, reason)
-            status = AgentStatus.PAUSED
-        else:
-            control.log_out(agent)
-            status = AgentStatus.OFFLINE
+        presence.set_agent_state(request.user, form.cleaned_data["state"], form.cleaned_data["reason"])
     except control.BridgeUnavailable as exc:
         return _state_panel(request, _("The telephony bridge is not answering: %(error)s") % {"error": exc})
     except control.CommandFailed as exc:
         return _state_panel(request, _("The phone system refused: %(error)s") % {"error": exc})
-    callbacks.set_agent_status(agent, status)
-    # AgentState has no reason field: the pause reason lives in this console session.
-    request.session["pause_reason"] = reason if status == AgentStatus.PAUSED else ""
     return _state_panel(request)
 
 

@@ -348,7 +348,7 @@ MEANINGS = {
         "Revisits done in the period rated (very) satisfied, or basically satisfied if that counts."
     ),
     ("satisfaction_rate", "denominator"): gettext_lazy(
-        "Revisits done in the period with a rating (ratings removed by an upheld appeal left out)."
+        "Revisits done in the period with a rating (ratings removed by a granted appeal left out)."
     ),
     ("rating_rate", "numerator"): gettext_lazy("Revisits done in the period with a rating."),
     ("rating_rate", "denominator"): gettext_lazy("Revisits finished in the period (done or unreachable)."),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from callback.callbacks import callbacks_for_agent
-from callback.models import AgentState, AgentStatus
+from callback.revisits import revisits_for_agent
 from hotline.deadlines import RED, YELLOW, warning_level
 from hotline.models import Assignment, Extension, ExtensionStatus, Ticket, TicketStatus, Unit, User
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
@@ -24,7 +24,7 @@ from metrics.callcenter import call_stats
 from metrics.kpis import FIVE, definitions
 from metrics.periods import Period
 from routing.suggest import suggest_for_tickets
-from telephony.models import Call
+from telephony.models import AgentState, AgentStatus, Call
 from telephony.pop import call_pop
 
 # A call older than this is no longer shown as the agent's current one.
@@ -52,23 +52,29 @@ KPI_LABELS = {
 def agent_state(user: User, call: Call | None = None) -> dict[str, Any]:
     """What the agent is doing: on a call while one is answered and live, else their chosen state."""
     if call is not None and call.answered_at and not call.ended_at:
-        return {"status": AgentStatus.ON_CALL, "label": STATE_LABELS[AgentStatus.ON_CALL], "since": call.answered_at}
+        return {
+            "status": AgentStatus.ON_CALL,
+            "label": STATE_LABELS[AgentStatus.ON_CALL],
+            "since": call.answered_at,
+            "reason": "",
+        }
     state = AgentState.objects.filter(user=user).first()
     status = state.status if state else AgentStatus.OFFLINE
     return {
         "status": status,
         "label": STATE_LABELS.get(status, status),
         "since": state.changed_at if state else None,
+        "reason": state.reason if state and status == AgentStatus.PAUSED else "",
     }
 
 
-def agent_state_panel(user: User, call: Call | None = None, pause_reason: str = "") -> dict[str, Any]:
+def agent_state_panel(user: User, call: Call | None = None) -> dict[str, Any]:
     """The state panel's context, the same for the page, its forms and the socket."""
     from web.forms import PAUSE_REASONS
 
     state = agent_state(user, call)
-    # Shown beside a pause only, by its label: the session keeps the form's value ("training").
-    reason = dict(PAUSE_REASONS).get(pause_reason, pause_reason) if state["status"] == AgentStatus.PAUSED else ""
+    # Shown beside a pause only, by its label: the row keeps the code the PBX was given ("training").
+    reason = dict(PAUSE_REASONS).get(state["reason"], state["reason"])
     return {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason}
 
 
@@ -120,16 +126,14 @@ def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Ticket]:
 
 def revisits_due(user: User, limit: int = 8) -> dict[str, Any]:
     """The phone revisits this agent holds (with the reply to read out) and those waiting for an agent."""
-    from callback.revisits import revisits_for_agent
-
     mine, due = revisits_for_agent(user)
     held = list(mine.select_related("ticket__caller", "unit", "assignment")[:limit])
     return {"revisits_mine": held, "revisits_due": list(due[:limit]), "revisits_total": due.count()}
 
 
-def agent_console(user: User, pause_reason: str = "") -> dict[str, Any]:
+def agent_console(user: User) -> dict[str, Any]:
     call = agent_call_context(user)
-    return {**agent_state_panel(user, call["call"], pause_reason), **call, **missed_calls(user), **revisits_due(user)}
+    return {**agent_state_panel(user, call["call"]), **call, **missed_calls(user), **revisits_due(user)}
 
 
 # --- unit workbench -------------------------------------------------------------------------

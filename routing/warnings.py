@@ -12,13 +12,13 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callback.models import DeadlineWarning
 from hotline.deadlines import NORMAL, RED, warning_level
 from hotline.events import publish_on_commit, unit_group
 from hotline.models import Assignment
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from hotline.services import timeline
 from hotline.services.calendar import load_calendar
+from routing.models import DeadlineWarning
 
 NOTES = {"yellow": "即将到期：请在下一个工作日结束前答复", "red": "已超期：请尽快办理并答复"}
 

@@ -1,4 +1,4 @@
-"""The jobs in-process, for the embedded default (settings.EMBEDDED_SERVICES)."""
+"""The job loop in-process, for the embedded default (settings.EMBEDDED_SERVICES); run_jobs is its worker twin."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import contextlib
 import logging
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
-from callback import conf
-from callback.jobs import run_once
+from hotline.jobs import run_once
 
 log = logging.getLogger(__name__)
 
 
 async def run(stop: asyncio.Event) -> None:
     """Run every job step, then sleep JOBS_INTERVAL_SECONDS, until ``stop`` is set."""
-    interval = float(conf.get("JOBS_INTERVAL_SECONDS"))
+    interval = float(settings.JOBS_INTERVAL_SECONDS)
     log.info("job scheduler running every %.1f s", interval)
     while not stop.is_set():
         try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from callback import conf
-from callback.jobs import run_once
+from hotline.jobs import run_once
 
 
 class Command(BaseCommand):
-    help = "Run the background jobs (callbacks, revisits, SMS, deadline warnings, reports) in a loop."
+    help = "Run the background job steps every app registered (hotline.jobs) in a loop."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="run every step once and exit")
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         self.going_down = False
         signal.signal(signal.SIGTERM, self.handle_going_down)
         signal.signal(signal.SIGINT, self.handle_going_down)
-        interval = interval if interval is not None else float(conf.get("JOBS_INTERVAL_SECONDS"))
+        interval = interval if interval is not None else float(settings.JOBS_INTERVAL_SECONDS)
         while True:
             done = run_once()
             if options["verbosity"] > 1 or once:

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from callback import warnings
 from hotline.events import unit_group
 from hotline.models import TimelineEntry
+from routing import warnings
 from tests.factories import dispatched_ticket, lead_assignment
 
 pytestmark = pytest.mark.django_db
