@@ -233,10 +233,22 @@ def store_raw_events(call: Call, raw: Iterable[Mapping[str, Any]]) -> int:
     return min(len(rows), room)
 
 
-def prune_call_events(now: datetime | None = None) -> int:
-    """Job step: delete raw events older than TELEPHONY_EVENT_RETENTION_DAYS. Returns the count."""
+PRUNE_BATCH = 5000
+
+
+def prune_call_events(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
+    """Job step: delete raw events older than TELEPHONY_EVENT_RETENTION_DAYS. Returns the count.
+
+    At most ``batch`` rows a round, oldest first, so a first run over a year's backlog never holds
+    one long delete on the table the bridge is writing to; the next rounds take the rest.
+    """
     cutoff = (now or timezone.now()) - timedelta(days=settings.TELEPHONY_EVENT_RETENTION_DAYS)
-    deleted, _ = CallEvent.objects.filter(received_at__lt=cutoff).delete()
+    oldest = list(
+        CallEvent.objects.filter(received_at__lt=cutoff).order_by("received_at", "pk").values_list("pk")[:batch]
+    )
+    if not oldest:
+        return 0
+    deleted, _ = CallEvent.objects.filter(pk__in=[pk for (pk,) in oldest]).delete()
     return deleted
 
 

@@ -34,6 +34,7 @@ ARGS = [
 
 NEEDS_CHROMIUM = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
 ]
 

@@ -19,7 +19,7 @@ from tests.callback.conftest import revisit_pending_ticket
 from tests.factories import set_presence
 from tests.telephony.test_commands import _until, run_with_bridge
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # paced calls through the real bridge
 
 
 def test_an_abandoned_call_is_called_back_by_a_ready_agent(settings, agent) -> None:

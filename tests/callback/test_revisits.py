@@ -79,6 +79,15 @@ def test_an_unsatisfied_answer_reopens_at_the_same_unit_with_the_callers_words(p
     assert redo.reopen_of == revisit.assignment and redo.unit == revisit.unit
     reopened = TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.reopened")
     assert "晚上还是很吵" in reopened.note and "非常不满意" in reopened.note
+    assert reopened.actor == agent  # the agent who took the answer sent it back, not "the system"
+
+
+def test_an_agent_may_reopen_only_through_a_revisit(pending_ticket, agent) -> None:
+    """An agent's unsatisfied revisit reopens; the same agent cannot reopen a ticket by hand."""
+    with pytest.raises(NotAllowed):
+        tickets.reopen_ticket(Ticket.objects.get(pk=pending_ticket.pk), agent, "我想重办")
+    pending_ticket.refresh_from_db()
+    assert pending_ticket.status == "revisit_pending"
 
 
 def test_a_caller_not_reached_three_times_is_unreachable_and_the_ticket_closes(pending_ticket, agent) -> None:

@@ -178,6 +178,7 @@ def test_a_revisit_dial_is_recorded_with_its_purpose_not_as_a_plain_callback(set
     run_with_bridge(settings, body)
 
 
+@pytest.mark.slow  # a paced replay: waits for the recorded call to reach the agent
 def test_transfer_to_110_moves_the_live_call_and_leaves_a_referral(settings, agent):
     async def body(sim, messages):
         # Half the recorded pace: the agent talks about six seconds, long enough to press the button.

@@ -25,9 +25,8 @@ from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    not django_settings.REDIS_URL, reason="the in-memory channel layer cannot cross processes (CI sets REDIS_URL)"
-)
+# The in-memory channel layer cannot cross processes: this runs on Redis (CI) only.
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture

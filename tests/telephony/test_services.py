@@ -89,6 +89,22 @@ def test_prune_deletes_old_raw_events(settings) -> None:
     assert not CallEvent.objects.exists()
 
 
+def test_prune_takes_a_bounded_batch_a_round_oldest_first(settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    record("abandoned")
+    total = CallEvent.objects.count()
+    newest = CallEvent.objects.order_by("-received_at", "-pk").first()
+    settings.TELEPHONY_EVENT_RETENTION_DAYS = 1
+    later = timezone.now() + timedelta(days=2)
+    assert services.prune_call_events(now=later, batch=total - 1) == total - 1
+    assert list(CallEvent.objects.all()) == [newest]
+    assert services.prune_call_events(now=later, batch=total - 1) == 1
+    assert services.prune_call_events(now=later) == 0
+
+
 def test_unnormalisable_number_keeps_the_raw_number_without_caller() -> None:
     tracker = CallTracker()
     join = {"Event": "QueueCallerJoin", "Queue": "q", "Linkedid": "1.0", "Uniqueid": "1.0", "CallerIDNum": "anonymous"}

@@ -69,6 +69,7 @@ def test_ivr_110_call() -> None:
     assert (call.outcome, call.ivr_choice) == ("ivr_110", "110")
 
 
+@pytest.mark.slow  # generated traffic at a paced rate over TCP
 def test_generated_traffic_over_tcp_is_tracked_to_completion() -> None:
     """500 calls a minute, 50x the recorded pace: every call offered also ends."""
 

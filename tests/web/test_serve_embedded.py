@@ -14,11 +14,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a real `serve` subprocess
 def test_serve_runs_the_simulator_and_bridge_and_calls_become_rows(tmp_path):
     db = tmp_path / "demo.sqlite3"
     web, ami = free_port(), free_port()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -19,7 +20,7 @@ from rest_framework.views import APIView
 
 from hotline.access import is_center_staff
 from hotline.models import Unit
-from metrics import callcenter, conf, kpis
+from metrics import callcenter, kpis
 from metrics.periods import KINDS, Period
 from metrics.staffing import staffing
 from web.api.permissions import IsCenterOrUnitHandler, IsCenterStaff
@@ -321,7 +322,7 @@ class StaffingView(APIView):
         data = {
             "period": _period(period),
             "target_level": query["target_level"],
-            "target_seconds": seconds if seconds is not None else conf.service_level_seconds(),
+            "target_seconds": seconds if seconds is not None else settings.METRICS_SERVICE_LEVEL_SECONDS,
             "intervals": rows,
         }
         return Response(StaffingSerializer(data).data)
