@@ -102,7 +102,7 @@ class Bridge:
         await self.flush(steps)
 
     async def hand_over_surveys(self, answers: list[SurveyAnswered]) -> None:
-        """IVR survey answers go to TELEPHONY_SURVEY_HANDLER once the batch's call rows are written."""
+        """IVR survey answers go to the registered survey handler once the batch's call rows are written."""
         for answer in answers:
             try:
                 await database_sync_to_async(services.hand_over_survey_answer)(answer)
