@@ -184,8 +184,13 @@ USE_TZ = True
 # --- Static and media -------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Nothing under MEDIA_URL is served: attachments go out through /api/v1/attachments/<id>/, which
+# checks who may see the ticket (web/api/attachments.py, docs/security.md).
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Behind nginx: the internal location that maps onto MEDIA_ROOT (e.g. "/protected-media/"); the
+# view then answers with X-Accel-Redirect and nginx sends the file. Empty: Django streams it.
+ATTACHMENTS_X_ACCEL_PREFIX = env_str("ATTACHMENTS_X_ACCEL_PREFIX", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -123,6 +123,9 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    # Where to download it: the view that checks who may see the ticket, never a public media path.
+    file = serializers.HyperlinkedIdentityField(view_name="attachment-file", help_text="the image (login required)")
+
     class Meta:
         model = Attachment
         fields = ["id", "file", "content_type", "size", "assignment", "uploaded_at"]

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from callback import api as callback_api
 from telephony.api import CallViewSet
 from web.api import views
+from web.api.attachments import AttachmentFileView
 
 router = DefaultRouter()
 router.register("tickets", views.TicketViewSet, basename="ticket")
@@ -23,5 +24,6 @@ urlpatterns = [
     *callback_api.urlpatterns(),  # agent-state/, sms/inbound/, sms/status/, survey/<token>/
     path("metrics/", include("metrics.urls")),
     path("knowledge/", views.KnowledgeSearchView.as_view(), name="knowledge-search"),
+    path("attachments/<int:pk>/", AttachmentFileView.as_view(), name="attachment-file"),
     path("", include(router.urls)),
 ]
