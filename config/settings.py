@@ -72,12 +72,18 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
-# django-axes: lock a username+address pair out after repeated failed logins.
+# django-axes: after repeated failed logins lock the username (from every address) and the
+# address (for every username). The address is REMOTE_ADDR: the TCP peer, or the client a
+# proxy in TRUSTED_PROXIES forwarded for (docs/security.md).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# Off: it would also clear other usernames' failures from the address; web.lockout resets the pair.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+# Reverse proxies whose X-Forwarded-For (and -Proto) `serve` believes: addresses or networks,
+# e.g. "127.0.0.1" for an nginx on the same host. Empty: no forwarded header is believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -178,8 +184,13 @@ USE_TZ = True
 # --- Static and media -------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Nothing under MEDIA_URL is served: attachments go out through /api/v1/attachments/<id>/, which
+# checks who may see the ticket (web/api/attachments.py, docs/security.md).
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Behind nginx: the internal location that maps onto MEDIA_ROOT (e.g. "/protected-media/"); the
+# view then answers with X-Accel-Redirect and nginx sends the file. Empty: Django streams it.
+ATTACHMENTS_X_ACCEL_PREFIX = env_str("ATTACHMENTS_X_ACCEL_PREFIX", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -7,4 +7,4 @@ class WebConfig(AppConfig):
     verbose_name = _("Web")
 
     def ready(self) -> None:
-        from web import signals  # noqa: F401  (connects the receivers that close revoked sockets)
+        from web import lockout, signals  # noqa: F401  (connect their receivers)

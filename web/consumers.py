@@ -34,7 +34,7 @@ from web.views import snapshots as snap
 
 log = logging.getLogger(__name__)
 
-CLOSE_REVOKED = 4001  # the session ended: the page goes back to the login screen, no reconnect
+CLOSE_REVOKED = 4001  # session ended, or unit/role changed: the page goes back through the login screen
 EXPIRY_RECHECK = 3600.0  # seconds between looks at a far-off session expiry
 
 

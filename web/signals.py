@@ -1,7 +1,10 @@
-"""Close a user's open consoles when they log out, are disabled or change their password.
+"""Close a user's open consoles when they log out, are disabled, change their password,
+or move to another unit or role.
 
-Each console socket joins ``user.<id>`` and ``session.<digest>``; these receivers send
-``session.revoked`` there after commit, and the consumer closes with code 4001.
+Each console socket joins ``user.<id>`` and ``session.<digest>``, and groups chosen by the
+user's unit and role when it connected; these receivers send ``session.revoked`` there after
+commit, and the consumer closes with code 4001 (the page reloads into the console of the
+user's current unit and role, or the login screen).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 REVOKED = {"type": "session.revoked"}
+# A change to any of these ends the user's sockets: the credentials, and what chose the groups
+# a socket joined (a handler moved to another unit must stop receiving the old unit's pushes).
+WATCHED_FIELDS = ("password", "is_active", "unit_id", "role", "is_superuser")
 
 
 def user_group(user_id: int) -> str:
@@ -41,18 +47,18 @@ def close_sockets_on_logout(sender, request, user, **kwargs) -> None:
         revoke(session_group(session_key))
 
 
-@receiver(pre_save, sender=get_user_model(), dispatch_uid="web.remember_credentials")
-def remember_credentials(sender, instance, **kwargs) -> None:
+@receiver(pre_save, sender=get_user_model(), dispatch_uid="web.remember_access")
+def remember_access(sender, instance, **kwargs) -> None:
     if instance.pk is None:
         return
-    old = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
-    instance._web_old_credentials = old
+    old = sender.objects.filter(pk=instance.pk).values(*WATCHED_FIELDS).first()
+    instance._web_old_access = old
 
 
-@receiver(post_save, sender=get_user_model(), dispatch_uid="web.close_sockets_on_credentials")
-def close_sockets_on_credentials(sender, instance, created, **kwargs) -> None:
-    old = getattr(instance, "_web_old_credentials", None)
+@receiver(post_save, sender=get_user_model(), dispatch_uid="web.close_sockets_on_access_change")
+def close_sockets_on_access_change(sender, instance, created, **kwargs) -> None:
+    old = getattr(instance, "_web_old_access", None)
     if created or old is None:
         return
-    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+    if any(old[field] != getattr(instance, field) for field in WATCHED_FIELDS):
         revoke(user_group(instance.pk))

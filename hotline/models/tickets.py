@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -383,8 +385,15 @@ class Referral(models.Model):
         return f"{self.ticket or self.call_linkedid} → {self.target}"
 
 
+# The image types an attachment is verified to be, and the extension its stored file gets.
+IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"tickets/{instance.ticket.created_at:%Y/%m}/{instance.ticket.number}/{filename}"
+    """A generated, unguessable name with the extension of the verified type, never the uploader's
+    (a GIF named poc.html was served as a page)."""
+    token = secrets.token_urlsafe(24)
+    return f"tickets/{instance.ticket.created_at:%Y/%m}/{token}.{IMAGE_EXTENSIONS[instance.content_type]}"
 
 
 class Attachment(models.Model):
@@ -403,7 +412,12 @@ class Attachment(models.Model):
         verbose_name_plural = _("attachments")
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.download_name
+
+    @property
+    def download_name(self) -> str:
+        """The name it is downloaded under: the uploader's name is never echoed back."""
+        return f"attachment-{self.pk}.{IMAGE_EXTENSIONS[self.content_type]}"
 
 
 class TimelineEntry(models.Model):

@@ -1,8 +1,12 @@
-"""Image attachments on tickets and replies: size-limited, verified as real images."""
+"""Image attachments on tickets and replies: size-limited, verified as real images, stored under
+generated names (hotline.models.tickets.attachment_path) and written only once committed."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -44,6 +48,11 @@ def _verify_image(upload: UploadedFile) -> str:
     return ALLOWED_FORMATS[fmt]
 
 
+def _write_file(attachment: Attachment, content: ContentFile) -> None:
+    # The generated name carries 192 random bits: the storage never has to pick another.
+    attachment.file.storage.save(attachment.file.name, content)
+
+
 def add_attachment(ticket: Ticket, by: User, upload: UploadedFile, assignment: Assignment | None = None) -> Attachment:
     content_type = _verify_image(upload)
     check_can_view(by, ticket)
@@ -54,14 +63,16 @@ def add_attachment(ticket: Ticket, by: User, upload: UploadedFile, assignment: A
     with transaction.atomic():
         ticket = lock_ticket(ticket)
         check_transition("attach", ticket.status, by)
-        attachment = Attachment.objects.create(
-            ticket=ticket,
-            assignment=assignment,
-            file=upload,
-            content_type=content_type,
-            size=upload.size,
-            uploaded_by=by,
+        attachment = Attachment(
+            ticket=ticket, assignment=assignment, content_type=content_type, size=upload.size, uploaded_by=by
         )
+        attachment.file = Attachment.file.field.generate_filename(attachment, upload.name)
+        attachment.save()
+        # Written once the outermost transaction commits: a caller that rolls back (a refused
+        # reply sent with an image) leaves no orphan file behind. The bytes (size-limited) are
+        # kept, since the upload may be closed by then.
+        upload.seek(0)
+        transaction.on_commit(partial(_write_file, attachment, ContentFile(upload.read())))
         touch(ticket)
         timeline.record(
             ticket,

@@ -20,7 +20,7 @@ from config.asgi import application
 from hotline.events import CENTER_GROUP, agent_group, unit_group
 from hotline.models import Role
 from hotline.services import dispatch, tickets
-from tests.conftest import make_user
+from tests.conftest import make_user, unit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -449,6 +449,47 @@ def test_the_agent_state_panel_over_the_socket_keeps_its_reasons_and_shows_the_c
         frame = await receive_until(comm, "badge-on_call")
         state = frame.split('id="agent-state"')[1].split("</section>")[0]
         assert "badge-on_call" in state and "(培训)" not in state and 'value="training"' in state
+        await comm.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda user: setattr(user, "unit", unit("YT")), id="unit"),
+        pytest.param(lambda user: setattr(user, "role", Role.AGENT), id="role"),
+        pytest.param(lambda user: setattr(user, "is_superuser", True), id="superuser"),
+    ],
+)
+def test_a_unit_or_role_change_closes_every_socket_of_the_user(yuhu, change):
+    """A handler moved to another unit must not keep receiving the old unit's pushes."""
+
+    async def scenario():
+        comm, _ = await connect_as(yuhu, "/ws/unit/")
+        await comm.receive_from(timeout=5)
+
+        def move():
+            change(yuhu)
+            yuhu.save()
+
+        await sync_to_async(move)()
+        assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": 4001}
+
+    run(scenario)
+
+
+def test_saving_a_user_without_changing_unit_or_role_keeps_the_socket(yuhu):
+    async def scenario():
+        comm, _ = await connect_as(yuhu, "/ws/unit/")
+        await comm.receive_from(timeout=5)
+
+        def touch():
+            yuhu.first_name = "小雨"
+            yuhu.save()
+
+        await sync_to_async(touch)()
+        assert await comm.receive_nothing(timeout=1)
         await comm.disconnect()
 
     run(scenario)

@@ -123,6 +123,11 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    # Where to download it: the view that checks who may see the ticket, never a public media path.
+    file = serializers.HyperlinkedIdentityField(
+        view_name="attachment-file", help_text="The image; only users who may see the ticket can download it."
+    )
+
     class Meta:
         model = Attachment
         fields = ["id", "file", "content_type", "size", "assignment", "uploaded_at"]

@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from web.api import callbacks, calls, metrics, views
+from web.api.attachments import AttachmentFileView
 
 router = DefaultRouter()
 router.register("tickets", views.TicketViewSet, basename="ticket")
@@ -31,5 +32,6 @@ urlpatterns = [
     path("metrics/callcenter/", metrics.CallCenterView.as_view(), name="metrics-callcenter"),
     path("metrics/staffing/", metrics.StaffingView.as_view(), name="metrics-staffing"),
     path("knowledge/", views.KnowledgeSearchView.as_view(), name="knowledge-search"),
+    path("attachments/<int:pk>/", AttachmentFileView.as_view(), name="attachment-file"),
     path("", include(router.urls)),
 ]

@@ -21,6 +21,20 @@ from django.utils.module_loading import import_string
 log = logging.getLogger("lianxin.serve")
 
 
+def server_config(host: str, port: int) -> uvicorn.Config:
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, and the address it
+    # settles on is the one login lockout counts: only the proxies in TRUSTED_PROXIES are believed.
+    return uvicorn.Config(
+        "config.asgi:application",
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="info",
+        proxy_headers=bool(settings.TRUSTED_PROXIES),
+        forwarded_allow_ips=list(settings.TRUSTED_PROXIES),
+    )
+
+
 class Command(BaseCommand):
     help = "Run the ASGI server and the embedded services (simulator, bridge, scheduler)."
 
@@ -33,8 +47,7 @@ class Command(BaseCommand):
         asyncio.run(self._main(host, port, [] if no_services else list(settings.EMBEDDED_SERVICES)))
 
     async def _main(self, host: str, port: int, services: list[str]) -> None:
-        config = uvicorn.Config("config.asgi:application", host=host, port=port, lifespan="off", log_level="info")
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(server_config(host, port))
         stop = asyncio.Event()
         tasks = [asyncio.create_task(import_string(path)(stop), name=path) for path in services]
         loop = asyncio.get_running_loop()

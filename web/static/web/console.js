@@ -26,7 +26,8 @@
   document.addEventListener("htmx:wsClose", function (evt) {
     status(false);
     var code = evt.detail && evt.detail.event && evt.detail.event.code;
-    // 4001: the session ended (logout, password change, account disabled); anything else reconnects.
+    // 4001: the session ended (logout, password change, account disabled) or the unit or role changed:
+    // the login page sends a still-valid session on to its current console. Anything else reconnects.
     if (code === 4001 || code === 1008 || code === 403) {
       window.location.href = document.body.getAttribute("data-login-url");
     }
