@@ -247,6 +247,7 @@ def discard_ticket(ticket: Ticket, by: User, reason: str, expected_version: int 
         check_transition("discard", ticket.status, by)
         old = move(ticket, "discard", S.DISCARDED, status_before_discard=ticket.status)
         timeline.record(ticket, "ticket.discarded", by, from_status=old, to_status=S.DISCARDED, note=reason)
+        repeats.remark_around(ticket)
         notify(ticket, "discarded")
     return ticket
 
@@ -260,6 +261,7 @@ def restore_ticket(ticket: Ticket, by: User, note: str = "", expected_version: i
         to = ticket.status_before_discard or S.REGISTERED
         old = move(ticket, "restore", to, status_before_discard="")
         timeline.record(ticket, "ticket.restored", by, from_status=old, to_status=to, note=note)
+        repeats.remark_around(ticket)
         notify(ticket, "restored")
     return ticket
 
