@@ -48,3 +48,13 @@ def test_the_center_console_review_form_confirms_outstanding_units(outstanding, 
     center.post(f"/dispatch/tickets/{ticket.pk}/review/", {"approve": "1", "confirm_outstanding": "on"})
     assert Ticket.objects.get(pk=ticket.pk).status in (TicketStatus.REVISIT_PENDING, TicketStatus.CLOSED)
     assert Assignment.objects.get(pk=helper.pk).status == AssignmentStatus.WITHDRAWN
+
+
+def test_the_assisting_unit_replies_on_its_console_after_the_lead_replied(outstanding, zhujian, dispatcher):
+    ticket, helper = outstanding
+    unit = client_for(zhujian)
+    unit.post(f"/unit/assignments/{helper.pk}/accept/")
+    unit.post(f"/unit/assignments/{helper.pk}/reply/", {"text": "已配合现场检查。"})
+    assert Assignment.objects.get(pk=helper.pk).status == AssignmentStatus.REPLIED
+    client_for(dispatcher).post(f"/dispatch/tickets/{ticket.pk}/review/", {"approve": "1"})
+    assert Ticket.objects.get(pk=ticket.pk).status in (TicketStatus.REVISIT_PENDING, TicketStatus.CLOSED)
