@@ -217,6 +217,8 @@ def generate(scale: float) -> dict[str, int]:
             "accepted_at": "CASE WHEN s.r >= 0.03 THEN s.d + s.r2 * interval '30 hours' END",
             "replied_at": "CASE WHEN s.r >= 0.05 THEN s.d + s.r2 * interval '12 days' END",
             "returned_at": "CASE WHEN s.r < 0.02 THEN s.d + interval '2 hours' END",
+            # About half of the withdrawn ones after their deadline (they count late).
+            "withdrawn_at": "CASE WHEN s.r >= 0.02 AND s.r < 0.03 THEN s.d + s.r2 * interval '20 days' END",
             "dispatched_at": "s.d",
             "accept_hours": "9",
             "reply_days": "10",
@@ -259,7 +261,10 @@ def generate(scale: float) -> dict[str, int]:
                 "unit_id": "s.unit",
                 "reopen_of_id": "s.g",
                 "status": "'replied'",
-                **{**common, "accepted_at": "s.d", "replied_at": "s.d + s.r2 * interval '6 days'"},
+                **common,
+                "accepted_at": "s.d",
+                "replied_at": "s.d + s.r2 * interval '6 days'",
+                "withdrawn_at": "NULL",
             },
             redo_source,
         )
@@ -329,10 +334,13 @@ def python_kpis(period, now) -> dict[int, dict[str, tuple[int, int]]]:
 
     own: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     start, end = period.start, period.end
-    for unit, status, replied_at, reply_by in Assignment.objects.filter(
+    for unit, status, replied_at, reply_by, withdrawn_at in Assignment.objects.filter(
         reply_by__gte=start, reply_by__lt=end
-    ).values_list("unit_id", "status", "replied_at", "reply_by"):
-        if status in ("withdrawn", "returned") or (status != "replied" and reply_by > now):
+    ).values_list("unit_id", "status", "replied_at", "reply_by", "withdrawn_at"):
+        withdrawn_overdue = status == "withdrawn" and withdrawn_at and withdrawn_at > reply_by
+        if status == "returned" or (status == "withdrawn" and not withdrawn_overdue):
+            continue
+        if status in ("pending", "accepted") and reply_by > now:
             continue
         own[unit]["on_time_rate"][1] += 1
         own[unit]["on_time_rate"][0] += status == "replied" and replied_at <= reply_by

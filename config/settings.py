@@ -246,7 +246,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Hotline domain ------------------------------------------------------------------
-# Office hours used for deadlines counted in working hours (accept-by).
+# Office hours used for deadlines counted in working hours (accept-by): one span, or several
+# in order to skip a lunch break ("08:30-12:00,14:00-17:30"). Why the default has no break: docs/metrics.md.
 HOTLINE_OFFICE_HOURS = env_str("HOTLINE_OFFICE_HOURS", "08:30-17:30")
 # Largest attachment accepted, in bytes (images only).
 HOTLINE_MAX_ATTACHMENT_BYTES = env_int("HOTLINE_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from callback.models import Rating, Revisit, RevisitStatus
 from hotline.models import Assignment, AssignmentRole, AssignmentStatus, Ticket, TicketStatus, Unit
+from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from metrics.periods import Period
 from telephony.models import Call, Outcome
 
@@ -203,26 +204,26 @@ def answer_rate_by_agent(period: Period, short_abandon_seconds: int | None = Non
 
 # --- on-time completion 按期办结率 and on-time acceptance 按时签收率 ------------------------
 
-CLOSED_OUT = (AssignmentStatus.WITHDRAWN, AssignmentStatus.RETURNED)
+# Withdrawn (reassigned, merged, or ended by the center's approval) while already overdue.
+WITHDRAWN_OVERDUE = Q(status=AssignmentStatus.WITHDRAWN, withdrawn_at__gt=F("reply_by"))
 
 
 class OnTimeRate(Kpi):
     """Assignments replied by their (extended) ``reply_by`` ÷ assignments whose ``reply_by`` falls in the period.
 
     Open assignments count once their deadline has passed (overdue); one still open with its
-    deadline ahead is not decided yet and is left out. Withdrawn and returned ones are left out.
+    deadline ahead is not decided yet and is left out. An assignment withdrawn after its
+    deadline passed counts, late; withdrawn before it, or returned, it is left out.
     Every assignment counts at its own unit: lead, assisting, sub-dispatched and redo alike.
     """
 
     key, label = "on_time_rate", "按期办结率"
 
     def parts(self, period: Period, now: datetime) -> Parts:
-        rows = (
-            Assignment.objects.filter(**period.range("reply_by"))
-            .exclude(status__in=CLOSED_OUT)
-            .filter(Q(status=AssignmentStatus.REPLIED) | Q(reply_by__lte=now))
-        )
-        return Parts(rows, Q(status=AssignmentStatus.REPLIED, replied_at__lte=F("reply_by")))
+        replied = Q(status=AssignmentStatus.REPLIED)
+        open_overdue = Q(status__in=ACTIVE_ASSIGNMENT_STATUSES, reply_by__lte=now)
+        rows = Assignment.objects.filter(**period.range("reply_by")).filter(replied | open_overdue | WITHDRAWN_OVERDUE)
+        return Parts(rows, replied & Q(replied_at__lte=F("reply_by")))
 
 
 class AcceptanceRate(Kpi):

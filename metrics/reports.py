@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from hotline.models import Assignment, AssignmentStatus, Ticket, TicketStatus
 from metrics import kpis
-from metrics.kpis import CLOSED_OUT, Figure
+from metrics.kpis import WITHDRAWN_OVERDUE, Figure
 from metrics.periods import Period, local_tz
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -91,13 +91,12 @@ def build_report(period: Period, now: datetime | None = None) -> Workbook:
 
 
 def overdue_assignments(period: Period, now: datetime):
-    """Assignments due in the period that were replied late or are still open past their deadline."""
+    """Assignments due in the period replied late, withdrawn overdue, or still open past their deadline."""
     late = Q(status=AssignmentStatus.REPLIED, replied_at__gt=F("reply_by"))
     still_open = Q(status__in=(AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED), reply_by__lte=now)
     return (
         Assignment.objects.filter(**period.range("reply_by"))
-        .exclude(status__in=CLOSED_OUT)
-        .filter(late | still_open)
+        .filter(late | still_open | WITHDRAWN_OVERDUE)
         .select_related("ticket", "unit")
         .order_by("unit__code", "reply_by")
     )
@@ -106,7 +105,7 @@ def overdue_assignments(period: Period, now: datetime):
 def _overdue_sheet(ws: Worksheet, period: Period, now: datetime) -> None:
     _header(ws, ["工单编号", "标题", "承办单位", "角色", "办理时限", "答复时间", "超期（小时）"])
     for row, a in enumerate(overdue_assignments(period, now), start=2):
-        until = a.replied_at or now
+        until = a.replied_at or a.withdrawn_at or now
         put(ws, row, 1, a.ticket.number)
         put(ws, row, 2, a.ticket.title)
         put(ws, row, 3, a.unit.name)

@@ -72,3 +72,5 @@ class ExtensionForm(forms.Form):
 class DecisionForm(forms.Form):
     approve = forms.BooleanField(required=False)
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+    # Reviews only: approve although assisting units have not replied.
+    confirm_outstanding = forms.BooleanField(required=False)

@@ -7,7 +7,7 @@ weekends plus whatever holidays are known — and says so through ``provisional`
 
 Deadlines are in local time (Asia/Shanghai): "N working days" ends at the close
 of the Nth working day after the start day; "N working hours" counts office
-hours only.
+hours only — one or more spans a day, so a lunch break does not count.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ class WorkCalendar:
     workdays: frozenset[date] = field(default_factory=frozenset)
     official_years: frozenset[int] = field(default_factory=frozenset)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
-    office_start: time = time(8, 30)
-    office_end: time = time(17, 30)
+    # The day's office spans in order, e.g. ((08:30, 12:00), (14:00, 17:30)) for a lunch break.
+    office_spans: tuple[tuple[time, time], ...] = ((time(8, 30), time(17, 30)),)
 
     @classmethod
     def build(
@@ -42,8 +42,8 @@ class WorkCalendar:
         tz: str = "Asia/Shanghai",
         office_hours: str = "08:30-17:30",
     ) -> WorkCalendar:
-        start, end = parse_office_hours(office_hours)
-        return cls(frozenset(holidays), frozenset(workdays), frozenset(official_years), ZoneInfo(tz), start, end)
+        spans = parse_office_hours(office_hours)
+        return cls(frozenset(holidays), frozenset(workdays), frozenset(official_years), ZoneInfo(tz), spans)
 
     def is_workday(self, day: date) -> bool:
         if day in self.workdays:
@@ -78,7 +78,7 @@ class WorkCalendar:
         return Deadline(end.astimezone(ZoneInfo("UTC")), provisional)
 
     def hours_deadline(self, start: datetime, hours: int) -> Deadline:
-        """``hours`` office hours after ``start``; time outside office hours does not count."""
+        """``hours`` office hours after ``start``; time outside the office spans (nights, breaks) does not count."""
         if hours < 0:
             raise ValueError("hours must be >= 0")
         local = start.astimezone(self.tz)
@@ -88,15 +88,18 @@ class WorkCalendar:
         # Never loop forever on a calendar with no working day: a year has ~250.
         for _ in range(3660):
             day = cursor.date()
-            opens = datetime.combine(day, self.office_start, tzinfo=self.tz)
-            closes = datetime.combine(day, self.office_end, tzinfo=self.tz)
             provisional |= day.year not in self.official_years
-            if self.is_workday(day) and cursor < closes:
-                begin = max(cursor, opens)
-                available = closes - begin
-                if remaining <= available:
-                    return Deadline((begin + remaining).astimezone(ZoneInfo("UTC")), provisional)
-                remaining -= available
+            if self.is_workday(day):
+                for span_start, span_end in self.office_spans:
+                    opens = datetime.combine(day, span_start, tzinfo=self.tz)
+                    closes = datetime.combine(day, span_end, tzinfo=self.tz)
+                    if cursor >= closes:
+                        continue
+                    begin = max(cursor, opens)
+                    available = closes - begin
+                    if remaining <= available:
+                        return Deadline((begin + remaining).astimezone(ZoneInfo("UTC")), provisional)
+                    remaining -= available
             cursor = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=self.tz)
         raise ValueError("no working time found within ten years")
 
@@ -112,12 +115,18 @@ class WorkCalendar:
         return count
 
 
-def parse_office_hours(text: str) -> tuple[time, time]:
-    try:
-        first, second = text.split("-")
-        start, end = time.fromisoformat(first.strip()), time.fromisoformat(second.strip())
-    except ValueError:
-        raise ValueError(f"office hours must look like 08:30-17:30, got {text!r}") from None
-    if end <= start:
-        raise ValueError(f"office hours must end after they start, got {text!r}")
-    return start, end
+def parse_office_hours(text: str) -> tuple[tuple[time, time], ...]:
+    """``"08:30-17:30"`` or spans in order, comma-separated: ``"08:30-12:00,14:00-17:30"``."""
+    spans = []
+    for part in text.split(","):
+        try:
+            first, second = part.split("-")
+            start, end = time.fromisoformat(first.strip()), time.fromisoformat(second.strip())
+        except ValueError:
+            raise ValueError(f"office hours must look like 08:30-12:00,14:00-17:30, got {text!r}") from None
+        if end <= start:
+            raise ValueError(f"office hours must end after they start, got {text!r}")
+        if spans and start < spans[-1][1]:
+            raise ValueError(f"office hour spans must be in order and not overlap, got {text!r}")
+        spans.append((start, end))
+    return tuple(spans)

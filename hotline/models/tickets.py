@@ -264,6 +264,8 @@ class Assignment(models.Model):
     reply_text = models.TextField(_("reply"), blank=True)
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     return_reason = models.TextField(_("return reason"), blank=True)
+    # An assignment withdrawn after its deadline passed still counts, late (docs/metrics.md).
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("assignment")

@@ -82,18 +82,24 @@ def current_lead(ticket: Ticket) -> Assignment | None:
     )
 
 
-def withdraw_active(ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset()) -> list[int]:
-    """Withdraw every still-active assignment of a (locked) ticket; returns their unit ids."""
-    active = list(
-        Assignment.objects.select_for_update()
-        .filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES)
-        .exclude(pk__in=exclude)
-    )
-    for assignment in active:
-        assignment.status = AssignmentStatus.WITHDRAWN
-        assignment.save(update_fields=["status"])
-        timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=note)
-    return [a.unit_id for a in active]
+def withdraw_active(
+    ticket: Ticket, by: User | None, note: str, exclude: set[int] = frozenset(), only: set[int] | None = None
+) -> list[int]:
+    """Withdraw the still-active assignments of a (locked) ticket (all, or those in ``only``); returns their unit ids.
+
+    The time is kept: an assignment withdrawn after its deadline still counts, late (docs/metrics.md).
+    """
+    active = Assignment.objects.select_for_update().filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+    if only is not None:
+        active = active.filter(pk__in=only)
+    withdrawn = list(active.exclude(pk__in=exclude))
+    now = timezone.now()
+    for assignment in withdrawn:
+        assignment.status, assignment.withdrawn_at = AssignmentStatus.WITHDRAWN, now
+        assignment.save(update_fields=["status", "withdrawn_at"])
+        overdue = now > assignment.reply_by
+        timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=note, data={"overdue": overdue})
+    return [a.unit_id for a in withdrawn]
 
 
 def recompute_provisional_deadlines(by: User | None) -> int:

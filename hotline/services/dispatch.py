@@ -117,14 +117,8 @@ def reassign_locked(
     if previous is not None:
         if previous.unit_id == to_unit.pk:
             raise InvalidInput(_("the ticket is already with %(unit)s") % {"unit": to_unit.name}, field="to_unit")
-        tree = [previous.pk, *Assignment.objects.filter(parent=previous).values_list("pk", flat=True)]
-        for assignment in Assignment.objects.select_for_update().filter(
-            pk__in=tree, status__in=ACTIVE_ASSIGNMENT_STATUSES
-        ):
-            assignment.status = A.WITHDRAWN
-            assignment.save(update_fields=["status"])
-            withdrawn.append(assignment.unit_id)
-            timeline.record(ticket, "assignment.withdrawn", by, assignment=assignment, note=reason)
+        tree = {previous.pk, *Assignment.objects.filter(parent=previous).values_list("pk", flat=True)}
+        withdrawn = withdraw_active(ticket, by, reason, only=tree)
     made = new_assignment(ticket, to_unit, role, by, instructions=reason)
     if role == AssignmentRole.LEAD:
         old = move(ticket, "reassign", S.DISPATCHED)

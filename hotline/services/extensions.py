@@ -1,10 +1,11 @@
-"""延期: a unit asks for more time; whoever dispatched to it decides."""
+"""延期: a unit asks for more time before its deadline; whoever dispatched to it decides."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.access import is_center_reviewer
@@ -24,6 +25,12 @@ def request_extension(
         ticket, assignment = check_unit_action(
             "request_extension", assignment, by, expected_version, {A.PENDING, A.ACCEPTED}
         )
+        if timezone.now() > assignment.reply_by:
+            # Asked once overdue, an extension would turn late work into on-time work in a later period.
+            raise IllegalTransition(
+                _("the deadline (%(deadline)s) has passed; more time can only be asked for before it")
+                % {"deadline": timezone.localtime(assignment.reply_by).strftime("%Y-%m-%d %H:%M")}
+            )
         if until <= assignment.reply_by:
             raise InvalidInput(_("the requested deadline must be later than the current one"), field="until")
         if assignment.parent_id and until > assignment.parent.reply_by:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hotline.errors import IllegalTransition, InvalidInput
+from hotline.errors import Conflict, IllegalTransition, InvalidInput
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import (
     Area,
@@ -28,7 +28,7 @@ from hotline.models import (
     Urgency,
     User,
 )
-from hotline.models.tickets import OPEN_STATUSES
+from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
 from hotline.services import repeats, timeline
 from hotline.services.assignments import current_lead, new_assignment, withdraw_active
 from hotline.services.common import check_version, clean_text, lock_ticket, move, notify
@@ -247,6 +247,7 @@ def discard_ticket(ticket: Ticket, by: User, reason: str, expected_version: int 
         check_transition("discard", ticket.status, by)
         old = move(ticket, "discard", S.DISCARDED, status_before_discard=ticket.status)
         timeline.record(ticket, "ticket.discarded", by, from_status=old, to_status=S.DISCARDED, note=reason)
+        repeats.remark_around(ticket)
         notify(ticket, "discarded")
     return ticket
 
@@ -260,24 +261,48 @@ def restore_ticket(ticket: Ticket, by: User, note: str = "", expected_version: i
         to = ticket.status_before_discard or S.REGISTERED
         old = move(ticket, "restore", to, status_before_discard="")
         timeline.record(ticket, "ticket.restored", by, from_status=old, to_status=to, note=note)
+        repeats.remark_around(ticket)
         notify(ticket, "restored")
     return ticket
 
 
 def review_reply(
-    ticket: Ticket, by: User, *, approve: bool, note: str = "", expected_version: int | None = None
+    ticket: Ticket,
+    by: User,
+    *,
+    approve: bool,
+    note: str = "",
+    expected_version: int | None = None,
+    confirm_outstanding: bool = False,
 ) -> Ticket:
-    """审核: the center approves the lead unit's reply, or sends it back to be redone."""
+    """审核: the center approves the lead unit's reply, or sends it back to be redone.
+
+    Assisting units may reply until this review. Approving while some have not replied ends
+    their parts unreplied (withdrawn; late if past their deadline), so it must be confirmed
+    with ``confirm_outstanding``.
+    """
     note = clean_text(note, "note", max_chars=2000, required=not approve)
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("review", ticket.status, by)
         if approve:
-            units = withdraw_active(ticket, by, "审核通过，协办结束")
+            outstanding = list(
+                Assignment.objects.filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES)
+                .order_by("pk")
+                .values_list("unit__name", flat=True)
+            )
+            if outstanding and not confirm_outstanding:
+                raise Conflict(
+                    _("%(units)s have not replied yet; confirm to approve and end their part unreplied")
+                    % {"units": "、".join(outstanding)},
+                    outstanding="、".join(outstanding),
+                )
+            units = withdraw_active(ticket, by, "审核通过，协办单位未答复，协办结束")
             to = _revisit_or_close(ticket)
             extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
             old = move(ticket, "review", to, **extra)
-            timeline.record(ticket, "ticket.reply_approved", by, from_status=old, to_status=to, note=note)
+            data = {"outstanding": outstanding} if outstanding else {}
+            timeline.record(ticket, "ticket.reply_approved", by, from_status=old, to_status=to, note=note, data=data)
             notify(ticket, "reply_approved", extra_units=tuple(units))
         else:
             _redo(ticket, by, note, "review", entry="ticket.sent_back")

@@ -76,6 +76,46 @@ def test_hours_deadline_counts_office_hours_only():
     assert calendar.hours_deadline(start, 1).at.astimezone(SH) == datetime(2026, 11, 26, 9, 30, tzinfo=SH)
 
 
+LUNCH_BREAK = "08:30-12:00,14:00-17:30"
+NATIONAL_DAY = [date(2026, 10, day) for day in range(1, 8)]
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "expected"),
+    [
+        # Thursday 11:00 + 2 h: one hour before lunch, one after it.
+        (datetime(2026, 11, 26, 11, 0, tzinfo=SH), 2, datetime(2026, 11, 26, 15, 0, tzinfo=SH)),
+        # During the break the clock waits for 14:00.
+        (datetime(2026, 11, 26, 12, 30, tzinfo=SH), 1, datetime(2026, 11, 26, 15, 0, tzinfo=SH)),
+        # 11:00 + 1 h ends as the break starts, not after it.
+        (datetime(2026, 11, 26, 11, 0, tzinfo=SH), 1, datetime(2026, 11, 26, 12, 0, tzinfo=SH)),
+        # One working day is 7 hours: Thursday 10:00 + 7 h = 2 + 3.5 h, then Friday 08:30 + 1.5 h.
+        (datetime(2026, 11, 26, 10, 0, tzinfo=SH), 7, datetime(2026, 11, 27, 10, 0, tzinfo=SH)),
+        # Friday 16:30 + 2 h = 1 h on Friday, 1 h on Monday morning.
+        (datetime(2026, 11, 27, 16, 30, tzinfo=SH), 2, datetime(2026, 11, 30, 9, 30, tzinfo=SH)),
+        # 30 Sep 16:00 + 3 h: 1.5 h, the National Day holiday, then 8 Oct 08:30 + 1.5 h.
+        (datetime(2026, 9, 30, 16, 0, tzinfo=SH), 3, datetime(2026, 10, 8, 10, 0, tzinfo=SH)),
+        # After closing, the next working morning.
+        (datetime(2026, 11, 26, 18, 0, tzinfo=SH), 4, datetime(2026, 11, 27, 14, 30, tzinfo=SH)),
+    ],
+)
+def test_hours_deadlines_skip_the_lunch_break(start, hours, expected):
+    calendar = WorkCalendar.build(NATIONAL_DAY, [], [2026], office_hours=LUNCH_BREAK)
+    assert calendar.hours_deadline(start, hours).at.astimezone(SH) == expected
+
+
+@pytest.mark.parametrize("text", ["08:30-12:00,11:00-17:30", "14:00-17:30,08:30-12:00", "08:30", "", "08:30-12:00,"])
+def test_office_hours_that_overlap_or_are_out_of_order_are_refused(text):
+    with pytest.raises(ValueError):
+        WorkCalendar.build([], [], [2026], office_hours=text)
+
+
+def test_the_office_hours_setting_takes_several_spans(seeded, settings):
+    settings.HOTLINE_OFFICE_HOURS = " 08:30-12:00 , 14:00-17:30 "
+    start = datetime(2026, 11, 26, 11, 0, tzinfo=SH)
+    assert load_calendar().hours_deadline(start, 2).at.astimezone(SH) == datetime(2026, 11, 26, 15, 0, tzinfo=SH)
+
+
 def test_days_deadline_ends_at_the_close_of_the_last_working_day(seeded):
     start = datetime(2026, 9, 30, 15, 0, tzinfo=SH)
     deadline = load_calendar().days_deadline(start, 5)

@@ -233,6 +233,8 @@ class MergeInput(NoteInput):
 
 class ReviewInput(NoteInput):
     decision = serializers.ChoiceField(choices=["approve", "send_back"])
+    # Approve although assisting units have not replied: their parts end unreplied (else 409).
+    confirm_outstanding = serializers.BooleanField(required=False, default=False)
 
 
 class SubDispatchInput(Versioned):

@@ -190,6 +190,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             approve=data["decision"] == "approve",
             note=data["note"],
             expected_version=_version(data),
+            confirm_outstanding=data["confirm_outstanding"],
         )
         return self._done(ticket)
 

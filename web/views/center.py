@@ -66,7 +66,13 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     form.is_valid()
     approve = form.cleaned_data.get("approve", False)
     try:
-        tickets.review_reply(ticket, request.user, approve=approve, note=form.cleaned_data.get("note", ""))
+        tickets.review_reply(
+            ticket,
+            request.user,
+            approve=approve,
+            note=form.cleaned_data.get("note", ""),
+            confirm_outstanding=form.cleaned_data.get("confirm_outstanding", False),
+        )
     except DomainError as exc:
         return _back(request, error=f"{ticket.number}: {exc.message}")
     if approve:

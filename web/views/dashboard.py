@@ -332,7 +332,7 @@ MEANINGS = {
     ),
     ("on_time_rate", "numerator"): gettext_lazy("Assignments due in the period and replied by their deadline."),
     ("on_time_rate", "denominator"): gettext_lazy(
-        "Assignments due in the period, replied or past their deadline (withdrawn and returned left out)."
+        "Assignments due in the period, replied or past their deadline (withdrawn overdue ones included, late)."
     ),
     ("acceptance_rate", "numerator"): gettext_lazy("Assignments accepted by their acceptance deadline."),
     ("acceptance_rate", "denominator"): gettext_lazy(
