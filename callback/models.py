@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hotline.lib.phones import mask_phone
+from hotline.models.tickets import DecidedRequest
 
 
 class DoNotCall(models.Model):
@@ -213,20 +214,14 @@ class AppealStatus(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
-class RevisitAppeal(models.Model):
+class RevisitAppeal(DecidedRequest):
     """不满意申诉: a unit argues that an unsatisfied rating should not count against it."""
 
     revisit = models.ForeignKey(Revisit, on_delete=models.PROTECT, related_name="appeals")
     unit = models.ForeignKey("hotline.Unit", on_delete=models.PROTECT, related_name="+")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     raised_at = models.DateTimeField(default=timezone.now)
-    reason = models.TextField(_("reason"))
     status = models.CharField(max_length=8, choices=AppealStatus.choices, default=AppealStatus.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("rating appeal")

@@ -532,9 +532,8 @@ def decide_appeal(appeal: RevisitAppeal, by: User, *, grant: bool, note: str) ->
             raise IllegalTransition(
                 gettext("this appeal is already %(status)s") % {"status": appeal.get_status_display()}
             )
-        appeal.status = AppealStatus.GRANTED if grant else AppealStatus.REJECTED
-        appeal.decided_by, appeal.decided_at, appeal.decision_note = by, timezone.now(), note
-        appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        appeal.decide(AppealStatus.GRANTED if grant else AppealStatus.REJECTED, by, note)
+        appeal.save(update_fields=appeal.DECISION_FIELDS)
         if grant:
             Revisit.objects.filter(pk=appeal.revisit_id).update(excluded_from_kpi=True)
         timeline.record(

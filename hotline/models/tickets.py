@@ -290,7 +290,7 @@ class Assignment(models.Model):
 
 
 class DecidedRequest(models.Model):
-    """A unit's request that someone above it decides on (延期, 派单异议): the reason, then the decision.
+    """A unit's request that someone above it decides on (延期, 派单异议, 不满意申诉): the reason, then the decision.
 
     The request side is named by each model (requested_by, raised_by); the decision side is shared.
     """
