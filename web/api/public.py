@@ -14,7 +14,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.public import citizen_view
+from hotline.public import STAGES, citizen_view
 from web.public import Throttled, look_up, resend_code
 
 
@@ -26,8 +26,7 @@ class UnitPartSerializer(serializers.Serializer):
 
 class StageSerializer(serializers.Serializer):
     key = serializers.ChoiceField(
-        choices=["received", "forwarded", "in_progress", "replied", "revisit", "completed"]
-        + ["transferred_110", "merged", "withdrawn"],
+        choices=list(dict.fromkeys(stage.key for stage in STAGES.values())),
         help_text="Stable code of the citizen-facing status",
     )
     word = serializers.CharField(help_text="The status in plain words (已受理, 已转办, …)")
