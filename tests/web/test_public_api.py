@@ -4,7 +4,12 @@ throttles per address and per ticket number, logged refusals, and "forgot the qu
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -15,6 +20,7 @@ from hotline.services import tickets
 from tests.factories import dispatched_ticket, lead_assignment, new_ticket
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -216,3 +222,44 @@ def test_the_public_endpoints_are_in_the_schema_without_authentication() -> None
     assert set(operation["responses"]) == {"200", "404", "429"}
     assert operation["security"] == [{}]  # anonymous
     assert "/api/v1/public/tickets/{number}/resend-code/" in schema["paths"]
+
+
+def _manage(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CACHE_PREFIX")}
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "backend"),
+    [("", "LocMemCache"), ("redis://127.0.0.1:6379/0", "RedisCache")],
+)
+def test_redis_url_puts_the_throttle_counters_in_redis(redis_url, backend) -> None:
+    result = _manage(
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])", REDIS_URL=redis_url
+    )
+    assert result.stdout.strip().endswith(backend), result.stderr
+
+
+@pytest.mark.redis
+def test_failures_counted_in_another_process_throttle_this_one(settings) -> None:
+    """Two web processes behind one proxy share the counters through Redis (CI runs this)."""
+    from web.public import Bucket, Throttled, check
+
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    now = time.time()
+    bucket = Bucket("address", "192.0.2.250", settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS)
+    code = (
+        "from web.public import Bucket, count\n"
+        f"for _ in range(10): count('track', [Bucket('address', '192.0.2.250', 10)], now={now!r})"
+    )
+    result = _manage(code, REDIS_URL=settings.REDIS_URL, CACHE_PREFIX=prefix)
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(Throttled):
+        check("track", [bucket], now=now)
