@@ -60,7 +60,7 @@ def test_a_new_ticket_reads_received_with_the_phone_masked(agent) -> None:
     assert "138****8000" in page and "13800138000" not in page
     assert "广场舞音乐太吵" in page  # the citizen's own words
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_each_step_of_a_ticket_in_plain_words_and_the_reply_only_after_approval(agent, dispatcher, yuhu) -> None:

@@ -27,9 +27,11 @@ def _page(request: HttpRequest, template: str, ctx: dict, status: int = 200) -> 
     ctx.setdefault("here", request.get_full_path())
     ctx.setdefault("steps", STEPS)
     response = render(request, template, ctx, status=status)
-    # A shared phone or a proxy must not keep a ticket page, and no link may carry the code away.
+    # A shared phone or a proxy must not keep a ticket page, and no link may carry the code to
+    # another site. Not "no-referrer": browsers then send "Origin: null" and the CSRF check
+    # refuses the page's own forms (language, text size).
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
