@@ -48,6 +48,17 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
+class Malformed(Exception):
+    """The number or the code cannot be one (not 13 or 6 digits): said plainly, nothing is looked up.
+
+    The formats are printed on every SMS, so saying which field is malformed tells a guesser nothing.
+    """
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class Bucket:
     scope: str  # "address" or "ticket"
@@ -88,26 +99,31 @@ def count(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
             cache.set(key, 1, timeout=WINDOW + 60)
 
 
-def _lookup_buckets(address: str, number: str | None) -> list[Bucket]:
-    buckets = [Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS)]
-    if number is not None:
-        buckets.append(Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET))
-    return buckets
+def _lookup_buckets(address: str, number: str) -> list[Bucket]:
+    return [
+        Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
+        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET),
+    ]
 
 
 def look_up(request: HttpRequest, raw_number: object, raw_code: object) -> Ticket | None:
     """The ticket for a number and query code as typed, or None (wrong code and unknown number alike).
 
     Raises :class:`Throttled` while this address or this number has failed too often this hour —
-    also for the right code: otherwise the throttle would still tell a guesser when they hit.
+    also for the right code: otherwise the throttle would still tell a guesser when they hit —
+    and :class:`Malformed` for input that cannot be a number or a code (not counted).
     """
     number, code = public.clean_number(raw_number), public.clean_code(raw_code)
+    if number is None:
+        raise Malformed("number")
+    if code is None:
+        raise Malformed("code")
     address = client_address(request)
     buckets = _lookup_buckets(address, number)
     try:
         check("track", buckets)
     except Throttled:
-        log.warning("public lookup refused: too many failures (address=%s ticket=%s)", address, number or "-")
+        log.warning("public lookup refused: too many failures (address=%s ticket=%s)", address, number)
         raise
     ticket = public.find_for_citizen(number, code)
     if ticket is None:

@@ -72,20 +72,26 @@ def test_a_wrong_code_and_an_unknown_number_answer_exactly_the_same(agent) -> No
     ticket = new_ticket(agent)
     wrong = app().get(url(ticket.number, wrong_code(ticket)))
     unknown = app().get(url(ticket.number[:8] + "99999", ticket.query_code))
-    missing = app().get(url(ticket.number))
-    assert wrong.status_code == unknown.status_code == missing.status_code == 404
-    assert wrong.content == unknown.content == missing.content
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.content == unknown.content
     assert wrong.json()["error"] == "not_found"
 
 
 @pytest.mark.parametrize(
-    "number, code",
-    [("２０２６abc", "123456"), ("x" * 5000, "1" * 5000), ("2026112900001", "１２３４５６７"), ("..", "%00")],
+    "number, code, field",
+    [
+        ("２０２６abc", "123456", "number"),
+        ("x" * 5000, "1" * 5000, "number"),
+        ("2026112900001", "１２３４５６７", "code"),
+        ("..", "%00", "number"),
+        ("2026112900001", "", "code"),
+    ],
 )
-def test_bad_input_is_a_plain_not_found(agent, number, code) -> None:
+def test_malformed_input_is_a_plain_400(agent, number, code, field) -> None:
     new_ticket(agent)
     response = app().get(url(number, code))
-    assert response.status_code == 404 and response.json()["error"] == "not_found"
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid" and response.json()["field"] == field
 
 
 def test_full_width_digits_in_the_code_are_understood(agent) -> None:
@@ -219,7 +225,7 @@ def test_the_public_endpoints_are_in_the_schema_without_authentication() -> None
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operation = schema["paths"]["/api/v1/public/tickets/{number}/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"number", "code"}
-    assert set(operation["responses"]) == {"200", "404", "429"}
+    assert set(operation["responses"]) == {"200", "400", "404", "429"}
     assert operation["security"] == [{}]  # anonymous
     assert "/api/v1/public/tickets/{number}/resend-code/" in schema["paths"]
 

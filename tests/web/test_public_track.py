@@ -166,20 +166,23 @@ def test_the_form_posts_the_number_and_code_and_accepts_full_width_digits(agent)
 
 
 @pytest.mark.parametrize(
-    "number, code",
+    "number, code, hint",
     [
-        ("abc", "123456"),
-        ("2026112900001", "12345a"),
-        ("1" * 10_000, "1" * 10_000),
-        ("", ""),
-        ("2026112900001; DROP TABLE", "123456"),
+        ("abc", "123456", "工单号为13位数字"),
+        ("202611290000", "123456", "工单号为13位数字"),  # a digit short
+        ("2026112900001", "12345a", "查询码为6位数字"),
+        ("1" * 10_000, "1" * 10_000, "工单号为13位数字"),
+        ("", "", "工单号为13位数字"),
+        ("2026112900001; DROP TABLE", "123456", "工单号为13位数字"),
     ],
 )
-def test_bad_input_is_answered_as_not_found(agent, number, code) -> None:
-    new_ticket(agent)
-    response = citizen().post("/track/", {"n": number, "c": code})
-    assert response.status_code == 404
-    assert "没有找到" in text(response) or "No ticket" in text(response)
+def test_malformed_input_gets_a_plain_hint_and_is_not_counted(agent, number, code, hint) -> None:
+    ticket = new_ticket(agent)
+    client = citizen()
+    for _ in range(15):  # more than the failure limit
+        response = client.post("/track/", {"n": number, "c": code})
+        assert response.status_code == 400 and hint in text(response)
+    assert client.post("/track/", {"n": ticket.number, "c": ticket.query_code}).status_code == 200
 
 
 def test_a_wrong_code_and_an_unknown_number_read_the_same(agent) -> None:

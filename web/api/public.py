@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hotline.public import STAGES, citizen_view
-from web.public import Throttled, look_up, resend_code
+from web.public import Malformed, Throttled, look_up, resend_code
 
 
 class UnitPartSerializer(serializers.Serializer):
@@ -87,6 +87,7 @@ class PublicTicketView(APIView):
         ],
         responses={
             200: PublicTicketSerializer,
+            400: OpenApiResponse(ErrorOut, description="Not a 13-digit number or not a 6-digit code (not counted)"),
             404: OpenApiResponse(ErrorOut, description="Unknown number or wrong code (the same answer)"),
             429: OpenApiResponse(ErrorOut, description="Too many failures from this address or for this number"),
         },
@@ -95,6 +96,9 @@ class PublicTicketView(APIView):
     def get(self, request, number: str):
         try:
             ticket = look_up(request, number, request.query_params.get("code", ""))
+        except Malformed as exc:
+            message = gettext("The ticket number has 13 digits and the query code 6.")
+            return Response({"error": "invalid", "message": message, "field": exc.field}, status=400)
         except Throttled as exc:
             return _throttled(exc)
         if ticket is None:

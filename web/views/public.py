@@ -12,13 +12,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hotline.public import STEPS, citizen_view, clean_number, track_path
-from web.public import Throttled, look_up, resend_code
+from web.public import Malformed, Throttled, look_up, resend_code
 
 LARGE_COOKIE = "lx_large_text"
+MALFORMED = {
+    "number": gettext_lazy("The ticket number has 13 digits, for example 2026112900001. Please check it."),
+    "code": gettext_lazy("The query code has 6 digits. Please check it."),
+}
 LARGE_COOKIE_AGE = 365 * 24 * 3600
 
 
@@ -40,6 +45,8 @@ def _answer(request: HttpRequest, raw_number: object, raw_code: object) -> HttpR
     form = {"n": number_typed[:40]}
     try:
         ticket = look_up(request, raw_number, raw_code)
+    except Malformed as exc:
+        return _page(request, "web/public/track.html", {"form": form, "error": MALFORMED[exc.field]}, status=400)
     except Throttled as exc:
         minutes = (exc.retry_after + 59) // 60
         ctx = {
