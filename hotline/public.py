@@ -151,6 +151,8 @@ ROLE_WORDS = {
     AssignmentRole.LEAD: pgettext_lazy("citizen unit role", "lead unit"),
     AssignmentRole.ASSISTING: pgettext_lazy("citizen unit role", "assisting unit"),
 }
+# A town/street or county department the lead unit passed the work down to.
+ON_THE_SPOT = pgettext_lazy("citizen unit role", "handling it on the spot")
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,8 @@ def _unit_parts(parts: list[Assignment]) -> list[UnitPart]:
     seen: dict[str, UnitPart] = {}
     for part in parts:
         replied = part.status == AssignmentStatus.REPLIED or (part.unit.name in seen and seen[part.unit.name].replied)
-        seen[part.unit.name] = UnitPart(part.unit.name, ROLE_WORDS[part.role], replied)
+        role = ROLE_WORDS[part.role] if part.parent_id is None else ON_THE_SPOT
+        seen[part.unit.name] = UnitPart(part.unit.name, role, replied)
     return list(seen.values())
 
 

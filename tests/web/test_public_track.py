@@ -256,3 +256,15 @@ def test_the_empty_form_fits_a_phone_and_needs_no_script() -> None:
     page = text(citizen().get("/track/?n=2026112900001"))
     assert 'name="viewport"' in page and "<script" not in page
     assert 'value="2026112900001"' in page
+
+
+def test_a_street_the_district_passed_the_work_to_is_named_as_handling_it_on_the_spot(agent, yuhu, chengzheng) -> None:
+    ticket = dispatched_ticket(agent)
+    lead = lead_assignment(ticket)
+    dispatch.accept_assignment(lead, yuhu)
+    dispatch.sub_dispatch(lead, yuhu, Unit.objects.get(code="YH01"), instructions="请现场核查")
+    page = text(open_link(ticket))
+    assert '雨湖区 <span class="muted">· 主办单位' in page
+    street = Unit.objects.get(code="YH01").name
+    assert f'{street} <span class="muted">· 具体承办' in page
+    assert "请现场核查" not in page
