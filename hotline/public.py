@@ -3,10 +3,12 @@
 This module is the one place that rule lives: the public page (``web/views/public.py``) and the
 public API (``web/api/public.py``) both render :func:`citizen_view` and nothing else.
 
-Shown: the status in plain words, the citizen's own demand, the caller's phone masked, the
-units it went to (names only), the dates, the reply deadline, the reply once the center has
-approved it, and the revisit result. Never shown: staff names or phones, unit contacts, timeline
-notes, return reasons, instructions, internal review notes, another caller's data.
+Shown: the status in plain words, the demand's category and one-line title, the caller's phone
+masked, the units it went to (names only), the dates, the reply deadline, the reply once the
+center has approved it, and the revisit result. Never shown: the full text and the address of
+the demand (a six-digit code should not open them: docs/citizens.md), the caller's name, staff
+names or phones, unit contacts, timeline notes, return reasons, instructions, internal review
+notes, another caller's data.
 
 Lookups are built so that a wrong code and an unknown number cost the same and answer the same
 (:func:`find_for_citizen`); throttling and logging are the web's (``web/public.py``).
@@ -181,8 +183,6 @@ class CitizenView:
     stage: Stage
     category: str
     title: str
-    content: str
-    address: str
     phone: str  # masked
     registered_at: datetime
     dispatched_at: datetime | None
@@ -262,8 +262,6 @@ def citizen_view(ticket: Ticket) -> CitizenView:
         stage=STAGES[ticket.status],
         category=ticket.category.name,
         title=ticket.title,
-        content=ticket.content,
-        address=ticket.address,
         phone=ticket.caller.masked_phone,
         registered_at=ticket.created_at,
         dispatched_at=dispatched[0] if dispatched else None,

@@ -52,13 +52,16 @@ def replied(agent, handler, reply: str = "街道已约谈组织者，音量已�
 
 
 def test_a_new_ticket_reads_received_with_the_phone_masked(agent) -> None:
-    ticket = new_ticket(agent)
+    content = "小区楼下广场舞音乐太吵，晚上十点后仍未停止。我家住三楼，孩子今年中考，已多次沟通无果。"
+    ticket = new_ticket(agent, content=content, caller_name="王建国")
     response = open_link(ticket)
     assert response.status_code == 200
     page = text(response)
     assert "已受理" in page and ticket.number in page
     assert "138****8000" in page and "13800138000" not in page
-    assert "广场舞音乐太吵" in page  # the citizen's own words
+    assert "广场舞音乐太吵" in page  # the one-line title
+    # Not the full text, the address or the name: a six-digit code should not open them.
+    assert "孩子今年中考" not in page and "城正街88号" not in page and "王建国" not in page
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "same-origin"
 
