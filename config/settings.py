@@ -335,10 +335,12 @@ METRICS_REPORT_DIR = env_str("METRICS_REPORT_DIR", "")
 # --- Citizens: the public progress page /track/ and API /api/v1/public/ (docs/citizens.md) -------
 # This site's public address, for the short link in the SMS (…/t/<number>?c=<code>); empty = no link.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")
-# Wrong ticket number or query code: refused (429) after this many failures in a clock hour,
-# counted per client address and per ticket number. The client address is REMOTE_ADDR.
+# Wrong ticket number or query code: refused (429) after this many failures in a clock hour and
+# in a day, counted per client address and per ticket number. The client address is REMOTE_ADDR.
 PUBLIC_TRACK_FAILURES_PER_ADDRESS = env_int("PUBLIC_TRACK_FAILURES_PER_ADDRESS", 10)
+PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY = env_int("PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY", 50)
 PUBLIC_TRACK_FAILURES_PER_TICKET = env_int("PUBLIC_TRACK_FAILURES_PER_TICKET", 10)
+PUBLIC_TRACK_FAILURES_PER_TICKET_DAY = env_int("PUBLIC_TRACK_FAILURES_PER_TICKET_DAY", 30)
 # "Forgot the query code" requests (each counts, matched or not), per hour.
 PUBLIC_RESEND_PER_ADDRESS = env_int("PUBLIC_RESEND_PER_ADDRESS", 5)
 PUBLIC_RESEND_PER_TICKET = env_int("PUBLIC_RESEND_PER_TICKET", 3)

@@ -26,7 +26,7 @@ from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import Ticket
 
 log = logging.getLogger("lianxin.public")
-WINDOW = 3600  # seconds: the limits are per clock hour
+HOUR, DAY = 3600, 86400  # the limits count per clock hour and per (UTC) day
 _NO_PHONE = "\x00" * 14  # compared against when the number is unknown (an E.164 mobile is 14 long)
 
 
@@ -61,48 +61,49 @@ class Malformed(Exception):
 
 @dataclass(frozen=True)
 class Bucket:
+    """A count per clock window (an hour, a day) of one client address or one ticket number."""
+
     scope: str  # "address" or "ticket"
     value: str
     limit: int
+    seconds: int = HOUR
 
-    def key(self, kind: str, window: int) -> str:
+    def window(self, now: float) -> tuple[str, int]:
+        """This window's cache key and the seconds until the next window (the Retry-After)."""
+        number = int(now // self.seconds)
         # Hashed: an IPv6 address or odd input makes a safe, short key, and the cache holds no numbers.
         digest = hashlib.sha256(f"{self.scope}\x00{self.value}".encode()).hexdigest()[:32]
-        return f"public:{kind}:{window}:{digest}"
-
-
-def _window(now: float) -> tuple[int, int]:
-    """This hour's window number and the seconds until the next one (the Retry-After)."""
-    window = int(now // WINDOW)
-    return window, max(1, (window + 1) * WINDOW - int(now))
+        return f"{self.seconds}:{number}:{digest}", max(1, (number + 1) * self.seconds - int(now))
 
 
 def check(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
-    """Raise :class:`Throttled` if any bucket is full this hour."""
-    window, retry_after = _window(time.time() if now is None else now)
-    keys = {b.key(kind, window): b for b in buckets}
-    counts = cache.get_many(list(keys))
-    for key, bucket in keys.items():
-        if int(counts.get(key) or 0) >= bucket.limit:
-            raise Throttled(retry_after)
+    """Raise :class:`Throttled` if any bucket is full in its current window."""
+    now = time.time() if now is None else now
+    windows = {f"public:{kind}:{b.window(now)[0]}": (b, b.window(now)[1]) for b in buckets}
+    counts = cache.get_many(list(windows))
+    waits = [wait for key, (b, wait) in windows.items() if int(counts.get(key) or 0) >= b.limit]
+    if waits:
+        raise Throttled(max(waits))
 
 
 def count(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
-    """Add one to each bucket's count for this hour (atomic on Redis: SET NX, then INCR)."""
-    window, _ = _window(time.time() if now is None else now)
+    """Add one to each bucket's count for its current window (atomic on Redis: SET NX, then INCR)."""
+    now = time.time() if now is None else now
     for bucket in buckets:
-        key = bucket.key(kind, window)
-        cache.add(key, 0, timeout=WINDOW + 60)
+        key = f"public:{kind}:{bucket.window(now)[0]}"
+        cache.add(key, 0, timeout=bucket.seconds + 60)
         try:
             cache.incr(key)
         except ValueError:  # expired between add and incr: this is the first of a new window
-            cache.set(key, 1, timeout=WINDOW + 60)
+            cache.set(key, 1, timeout=bucket.seconds + 60)
 
 
 def _lookup_buckets(address: str, number: str) -> list[Bucket]:
     return [
         Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
+        Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY, DAY),
         Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET),
+        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET_DAY, DAY),
     ]
 
 

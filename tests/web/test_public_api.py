@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -29,6 +31,8 @@ def _own_counters(settings):
     settings.CACHES = {name: {**conf, "KEY_PREFIX": f"t-{uuid.uuid4().hex}"} for name, conf in settings.CACHES.items()}
     settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS = 10
     settings.PUBLIC_TRACK_FAILURES_PER_TICKET = 10
+    settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY = 50
+    settings.PUBLIC_TRACK_FAILURES_PER_TICKET_DAY = 30
     settings.PUBLIC_RESEND_PER_ADDRESS = 5
     settings.PUBLIC_RESEND_PER_TICKET = 3
 
@@ -126,6 +130,21 @@ def test_failures_for_one_number_from_many_addresses_stop_that_number_only(agent
     fresh = app("192.0.2.200")
     assert fresh.get(url(target.number, target.query_code)).status_code == 429
     assert fresh.get(url(other.number, other.query_code)).status_code == 200
+
+
+def test_a_ticket_takes_thirty_failures_a_day_however_they_are_spread(agent) -> None:
+    ticket = new_ticket(agent)
+    day = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    for hour in range(3):  # ten an hour from a new address each hour: within the hourly limits
+        with time_machine.travel(day + timedelta(hours=hour, minutes=5), tick=False):
+            for n in range(10):
+                assert app(f"192.0.2.{hour * 10 + n}").get(url(ticket.number, wrong_code(ticket))).status_code == 404
+    with time_machine.travel(day + timedelta(hours=5), tick=False):
+        refused = app("192.0.2.250").get(url(ticket.number, ticket.query_code))
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) == 18 * 3600  # until the day's end (UTC)
+    with time_machine.travel(day + timedelta(days=1, minutes=1), tick=False):
+        assert app("192.0.2.250").get(url(ticket.number, ticket.query_code)).status_code == 200
 
 
 def test_unknown_numbers_count_against_the_address_like_wrong_codes(agent) -> None:
