@@ -9,7 +9,8 @@ once, or again after a worker was killed half-way, stores each message once, and
 - **registered** (工单号 + 查询码): tickets registered in the last ``SMS_NOTIFY_WITHIN_HOURS``
   through a channel in ``SMS_REGISTERED_CHANNELS`` (default: phone only — the web, WeChat
   and app forms show the number and query code on screen when the citizen submits), unless
-  the ticket was discarded, merged or handed to 110 before the step saw it.
+  the ticket was discarded, merged or handed to 110 before the step saw it. The text carries
+  the short link to the progress page (``hotline.public.track_link``) when PUBLIC_BASE_URL is set.
 - **reply available**: the center approved the lead unit's reply (timeline
   ``ticket.reply_approved``) within ``SMS_NOTIFY_WITHIN_HOURS`` and the ticket is now
   ``revisit_pending`` or ``closed``. One message per reply round (``reopen_count``): a
@@ -33,6 +34,7 @@ from callback import conf
 from callback.models import DoNotCall, SmsMessage, SmsPurpose
 from callback.sms import services as sms
 from hotline.models import Ticket, TicketStatus, TimelineEntry
+from hotline.public import track_link
 
 # A ticket in one of these was withdrawn before the step saw it: no "registered" message.
 NOT_REGISTERED = (TicketStatus.DISCARDED, TicketStatus.MERGED, TicketStatus.TRANSFERRED_110)
@@ -70,6 +72,14 @@ def tickets_to_tell_replied(now: datetime):
     return _contactable(tickets).select_related("caller").order_by("pk")
 
 
+def registered_text(ticket: Ticket) -> str:
+    """The number, the code and the link that fills both in (docs/citizens.md). Short: one or two SMS parts."""
+    link = track_link(ticket)
+    if not link:
+        return sms.registered_text(ticket)
+    return f"【12345】您的诉求已受理，工单号{ticket.number}，查询码{ticket.query_code}。查办理进度：{link}"
+
+
 def notify_registered(now: datetime | None = None, limit: int = 500) -> int:
     """Job step: queue the "registered" SMS of each ticket that needs it. Returns how many were stored."""
     now = now or timezone.now()
@@ -77,7 +87,7 @@ def notify_registered(now: datetime | None = None, limit: int = 500) -> int:
     for ticket in tickets_to_tell_registered(now)[:limit]:
         _, created = sms.queue_sms_once(
             ticket.caller.phone,
-            sms.registered_text(ticket),
+            registered_text(ticket),
             SmsPurpose.TICKET_REGISTERED,
             ticket=ticket,
             dedup_key=sms.registered_key(ticket),

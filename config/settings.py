@@ -344,5 +344,32 @@ METRICS_BASICALLY_SATISFIED_COUNTS = env_bool("METRICS_BASICALLY_SATISFIED_COUNT
 # Where the job loop writes finished weekly/monthly/quarterly/annual reports; empty = not written.
 METRICS_REPORT_DIR = env_str("METRICS_REPORT_DIR", "")
 
+# --- Citizens: the public progress page /track/ and API /api/v1/public/ (docs/citizens.md) -------
+# This site's public address, for the short link in the SMS (…/t/<number>?c=<code>); empty = no link.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+# Wrong ticket number or query code: refused (429) after this many failures in a clock hour and
+# in a day, counted per client address and per ticket number. The client address is REMOTE_ADDR.
+PUBLIC_TRACK_FAILURES_PER_ADDRESS = env_int("PUBLIC_TRACK_FAILURES_PER_ADDRESS", 10)
+PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY = env_int("PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY", 50)
+PUBLIC_TRACK_FAILURES_PER_TICKET = env_int("PUBLIC_TRACK_FAILURES_PER_TICKET", 10)
+PUBLIC_TRACK_FAILURES_PER_TICKET_DAY = env_int("PUBLIC_TRACK_FAILURES_PER_TICKET_DAY", 30)
+# "Forgot the query code" requests (each counts, matched or not), per hour.
+PUBLIC_RESEND_PER_ADDRESS = env_int("PUBLIC_RESEND_PER_ADDRESS", 5)
+PUBLIC_RESEND_PER_TICKET = env_int("PUBLIC_RESEND_PER_TICKET", 3)
+# A ticket closed (or handed to 110) longer ago than this no longer opens with its code; 0 = never ends.
+PUBLIC_TRACK_DAYS_AFTER_CLOSE = env_int("PUBLIC_TRACK_DAYS_AFTER_CLOSE", 180)
+# The throttle's counters live in the cache: Redis when REDIS_URL is set (shared by every process),
+# else this process's memory (the embedded default is one process).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_PREFIX", "lianxin"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG

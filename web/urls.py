@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, center, dashboard, home, unit
+from web.views import agent, center, dashboard, home, public, unit
 
 app_name = "web"
 
@@ -40,6 +40,11 @@ urlpatterns = [
     path("dispatch/tickets/<int:pk>/review/", center.review, name="center-review"),
     path("dispatch/extensions/<int:pk>/decide/", center.decide_extension, name="center-extension"),
     path("wallboard/", center.wallboard, name="wallboard"),
+    # 市民: progress by ticket number and query code (no login)
+    path("track/", public.track, name="track"),
+    path("track/forgot/", public.forgot_code, name="track-forgot"),
+    path("track/text-size/", public.text_size, name="track-text-size"),
+    path("t/<str:number>", public.track_short, name="track-short"),
     # 考核看板
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/drill/<slug:kpi>/", dashboard.drill, name="dashboard-drill"),

@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from web.api import callbacks, calls, metrics, views
+from web.api import callbacks, calls, metrics, public, views
 from web.api.attachments import AttachmentFileView
 
 router = DefaultRouter()
@@ -31,6 +31,8 @@ urlpatterns = [
     path("metrics/kpis/units/", metrics.KpiRankingView.as_view(), name="metrics-kpi-ranking"),
     path("metrics/callcenter/", metrics.CallCenterView.as_view(), name="metrics-callcenter"),
     path("metrics/staffing/", metrics.StaffingView.as_view(), name="metrics-staffing"),
+    path("public/tickets/<str:number>/", public.PublicTicketView.as_view(), name="public-ticket"),
+    path("public/tickets/<str:number>/resend-code/", public.ResendCodeView.as_view(), name="public-resend-code"),
     path("knowledge/", views.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("attachments/<int:pk>/", AttachmentFileView.as_view(), name="attachment-file"),
     path("", include(router.urls)),

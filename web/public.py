@@ -1,0 +1,170 @@
+"""The citizen's way in, shared by the page (web/views/public.py) and the API (web/api/public.py).
+
+What a citizen may see is decided in ``hotline.public``; this module adds what belongs to the
+web: who is asking (the client address), how often they may fail (a throttle in the configured
+cache, so every process counts together when Redis is set), the log of refusals, and the
+"forgot the query code" SMS through callback's outbox. docs/citizens.md says why the numbers
+are what they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from callback.models import SmsPurpose
+from callback.sms.services import queue_sms
+from hotline import public
+from hotline.lib.phones import InvalidPhone, normalize_phone
+from hotline.models import Ticket
+
+log = logging.getLogger("lianxin.public")
+HOUR, DAY = 3600, 86400  # the limits count per clock hour and per (UTC) day
+_NO_PHONE = "\x00" * 14  # compared against when the number is unknown (an E.164 mobile is 14 long)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address as the server saw it: REMOTE_ADDR.
+
+    Forwarded headers are not read here: the ASGI server (uvicorn under ``manage.py serve``)
+    already puts the client a trusted proxy forwarded for into REMOTE_ADDR, and only for the
+    proxies it trusts; a header a client sends itself can therefore not pick its own bucket.
+    """
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+class Throttled(Exception):
+    """Too many failures from this address or for this ticket: try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class Malformed(Exception):
+    """The number or the code cannot be one (not 13 or 6 digits): said plainly, nothing is looked up.
+
+    The formats are printed on every SMS, so saying which field is malformed tells a guesser nothing.
+    """
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A count per clock window (an hour, a day) of one client address or one ticket number."""
+
+    scope: str  # "address" or "ticket"
+    value: str
+    limit: int
+    seconds: int = HOUR
+
+    def window(self, now: float) -> tuple[str, int]:
+        """This window's cache key and the seconds until the next window (the Retry-After)."""
+        number = int(now // self.seconds)
+        # Hashed: an IPv6 address or odd input makes a safe, short key, and the cache holds no numbers.
+        digest = hashlib.sha256(f"{self.scope}\x00{self.value}".encode()).hexdigest()[:32]
+        return f"{self.seconds}:{number}:{digest}", max(1, (number + 1) * self.seconds - int(now))
+
+
+def check(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
+    """Raise :class:`Throttled` if any bucket is full in its current window."""
+    now = time.time() if now is None else now
+    windows = {f"public:{kind}:{b.window(now)[0]}": (b, b.window(now)[1]) for b in buckets}
+    counts = cache.get_many(list(windows))
+    waits = [wait for key, (b, wait) in windows.items() if int(counts.get(key) or 0) >= b.limit]
+    if waits:
+        raise Throttled(max(waits))
+
+
+def count(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
+    """Add one to each bucket's count for its current window (atomic on Redis: SET NX, then INCR)."""
+    now = time.time() if now is None else now
+    for bucket in buckets:
+        key = f"public:{kind}:{bucket.window(now)[0]}"
+        cache.add(key, 0, timeout=bucket.seconds + 60)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr: this is the first of a new window
+            cache.set(key, 1, timeout=bucket.seconds + 60)
+
+
+def _lookup_buckets(address: str, number: str) -> list[Bucket]:
+    return [
+        Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
+        Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY, DAY),
+        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET),
+        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET_DAY, DAY),
+    ]
+
+
+def look_up(request: HttpRequest, raw_number: object, raw_code: object) -> Ticket | None:
+    """The ticket for a number and query code as typed, or None (wrong code and unknown number alike).
+
+    Raises :class:`Throttled` while this address or this number has failed too often this hour —
+    also for the right code: otherwise the throttle would still tell a guesser when they hit —
+    and :class:`Malformed` for input that cannot be a number or a code (not counted).
+    """
+    number, code = public.clean_number(raw_number), public.clean_code(raw_code)
+    if number is None:
+        raise Malformed("number")
+    if code is None:
+        raise Malformed("code")
+    address = client_address(request)
+    buckets = _lookup_buckets(address, number)
+    try:
+        check("track", buckets)
+    except Throttled:
+        log.warning("public lookup refused: too many failures (address=%s ticket=%s)", address, number)
+        raise
+    ticket = public.find_for_citizen(number, code)
+    if ticket is None:
+        count("track", buckets)
+        log.info("public lookup failed: no ticket for this number and code (address=%s ticket=%s)", address, number)
+    return ticket
+
+
+def reminder_text(ticket: Ticket) -> str:
+    link = public.track_link(ticket)
+    text = f"【12345】您的工单{ticket.number}的查询码为{ticket.query_code}。"
+    return text + (f"查办理进度：{link}" if link else "")
+
+
+def resend_code(request: HttpRequest, raw_number: object, raw_phone: object) -> None:
+    """忘记查询码: queue the code by SMS to the phone on file, only if ``raw_phone`` is that phone.
+
+    Says nothing either way (the caller of this answers the same whether it matched); every
+    request counts against the hourly limits, matched or not. Raises :class:`Throttled`.
+    """
+    number = public.clean_number(raw_number)
+    address = client_address(request)
+    buckets = [Bucket("address", address, settings.PUBLIC_RESEND_PER_ADDRESS)]
+    if number is not None:
+        buckets.append(Bucket("ticket", number, settings.PUBLIC_RESEND_PER_TICKET))
+    try:
+        check("resend", buckets)
+    except Throttled:
+        log.warning("query code resend refused: too many requests (address=%s ticket=%s)", address, number or "-")
+        raise
+    count("resend", buckets)
+    try:
+        phone = normalize_phone(raw_phone if isinstance(raw_phone, str) else "")
+    except InvalidPhone:
+        phone = ""
+    ticket = None
+    if number is not None:
+        ticket = Ticket.objects.filter(number=number).select_related("caller").first()
+    expected = ticket.caller.phone if ticket is not None else _NO_PHONE
+    matched = hmac.compare_digest(expected.encode(), phone.encode()) and ticket is not None
+    if matched and public.find_for_citizen(ticket.number, ticket.query_code) is not None:
+        queue_sms(phone, reminder_text(ticket), SmsPurpose.TICKET_REGISTERED, ticket=ticket)
+    log.info("query code resend asked (address=%s ticket=%s matched=%s)", address, number or "-", matched)
