@@ -31,7 +31,8 @@ def event(name: str, **fields: object) -> bytes:
     return (event_text(name, **fields) + "\r\n\r\n").encode()
 
 
-def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, str]) -> str:
+def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, str], busy: bool = False) -> str:
+    """A member event; ``busy``: the member is on a call (Status 2 in use), as a pause during a call reports."""
     return event_text(
         name,
         Privilege="agent,all",
@@ -45,8 +46,8 @@ def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, st
         LastCall=0,
         LastPause=0,
         LoginTime=int(time.time()),
-        InCall=0,
-        Status=1,
+        InCall=int(busy),
+        Status=2 if busy else 1,
         Paused=member["Paused"],
         PausedReason=member["PausedReason"],
         Ringinuse=0,

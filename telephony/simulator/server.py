@@ -148,6 +148,10 @@ class PBXSimulator:
         wait = min(patience, cfg.queue_timeout) / cfg.speed
         try:
             await asyncio.wait_for(asyncio.shield(call.assigned), wait)
+        except asyncio.CancelledError:  # the simulator stops: the caller leaves the queue with it
+            if call in self.waiting:
+                self.waiting.remove(call)
+            raise
         except TimeoutError:
             if not call.assigned.done():
                 position = str(self.waiting.index(call) + 1)
@@ -359,7 +363,7 @@ class PBXSimulator:
                 "Queue": q,
             }
             w.write(frames.response("Success", aid, Message="Added interface to queue"))
-            self.broadcast(frames.member_event_text("QueueMemberAdded", q, iface, self.members[iface]))
+            self.broadcast(frames.member_event_text("QueueMemberAdded", q, iface, self.members[iface], False))
             self._dispatch()
         elif action == "queueremove":
             member = self.members.pop(iface, None)
@@ -367,7 +371,7 @@ class PBXSimulator:
                 w.write(frames.response("Error", aid, Message="Unable to remove interface: Not there"))
             else:
                 w.write(frames.response("Success", aid, Message="Removed interface from queue"))
-                self.broadcast(frames.member_event_text("QueueMemberRemoved", q, iface, member))
+                self.broadcast(frames.member_event_text("QueueMemberRemoved", q, iface, member, iface in self.busy))
         elif action == "queuepause":
             member = self.members.get(iface)
             if member is None:
@@ -377,7 +381,8 @@ class PBXSimulator:
                 member.update(Paused="1" if paused else "0", PausedReason=m.first("Reason") if paused else "")
                 message = f"Interface {'paused' if paused else 'unpaused'} successfully"
                 w.write(frames.response("Success", aid, Message=message))
-                self.broadcast(frames.member_event_text("QueueMemberPause", q or member["Queue"], iface, member))
+                queue, busy = q or member["Queue"], iface in self.busy
+                self.broadcast(frames.member_event_text("QueueMemberPause", queue, iface, member, busy))
                 self._dispatch()
         elif action in ("queuestatus", "queuesummary", "coreshowchannels"):
             w.write(frames.list_answer(action, aid, q, self.members, self.boot, self._queue_picture()))

@@ -315,6 +315,9 @@ def test_a_hangup_action_ends_the_call_as_answered():
             caller = asyncio.create_task(sim.queue_call())
             await s.until(lambda: s.named("AgentConnect"))
             channel = s.named("AgentConnect")[0].first("Channel")
+            # A pause asked for during the call: reported in use, and still paused after it.
+            await s.action("QueuePause", Interface="Local/1001@agents", Paused="true", Reason="lunch")
+            assert s.named("QueueMemberPause")[-1].first("Status") == "2"
             assert (await s.action("Hangup", Channel="Local/nobody@callers-00000099;2")).first("Response") == "Error"
             answer = await s.action("Hangup", Channel=channel, Cause="16")
             assert answer.first("Response") == "Success"
@@ -325,6 +328,8 @@ def test_a_hangup_action_ends_the_call_as_answered():
         assert summary.talk_seconds < 600
         (complete,) = s.named("AgentComplete")
         assert int(complete.first("TalkTime")) < 600 and complete.first("MemberName") == "agent1001"
+        after = s.named("QueueMemberStatus")[-1]
+        assert (after.first("Status"), after.first("Paused"), after.first("PausedReason")) == ("1", "1", "lunch")
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
 
@@ -364,3 +369,30 @@ def test_queue_status_lists_the_waiting_callers_and_the_busy_member():
                 caller.cancel()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+@pytest.mark.slow  # paced calls over TCP
+def test_a_redirect_to_110_frees_the_agent_and_the_call_ends_transferred():
+    """The console's Redirect of the caller into emergency: the agent leg hangs up at once (the member is
+    free for the next caller), the caller stays with 110, and the call ends as transferred to 110."""
+
+    async def scenario():
+        sim = queue_sim(talk=(600, 600))
+        async with Session(sim) as s:
+            await log_in(s, "1001")
+            first = asyncio.create_task(sim.queue_call())
+            await s.until(lambda: s.named("AgentConnect"))
+            channel = s.named("AgentConnect")[0].first("Channel")
+            fields = {"Channel": channel, "Context": "emergency", "Exten": "110", "Priority": "1"}
+            assert (await s.action("Redirect", **fields)).first("Response") == "Success"
+            second = asyncio.create_task(sim.queue_call())
+            # 1001 takes the next caller while the first is still with 110.
+            await s.until(lambda: len(s.named("AgentConnect")) == 2)
+            assert not first.done()
+            await s.action("Hangup", Channel=s.named("AgentConnect")[1].first("Channel"), Cause="16")
+            await asyncio.wait_for(asyncio.gather(first, second), 20)
+            await s.until(lambda: len(s.ended) == 2)
+        assert sorted(e.outcome for e in s.ended.values()) == ["answered", "transferred_110"]
+        assert all(e.interface == "Local/1001@agents" for e in s.ended.values())
+
+    asyncio.run(asyncio.wait_for(scenario(), 40))
