@@ -365,6 +365,10 @@ def test_queue_status_lists_the_waiting_callers_and_the_busy_member():
             (entry,) = s.named("QueueEntry")
             assert (member.first("Status"), member.first("InCall")) == ("2", "1")
             assert entry.first("Position") == "1" and entry.first("Channel").startswith("Local/13")
+            # The fields of the real QueueStatus answer (agent_pause.ami asked one with a caller waiting).
+            real = {m.name: sorted(m) for m in parse_trace("agent_pause") if m.kind == "event"}
+            for item in (member, entry, s.named("QueueParams")[0]):
+                assert sorted(item) == real[item.name], item.name
             for caller in callers:
                 caller.cancel()
 
@@ -396,3 +400,41 @@ def test_a_redirect_to_110_frees_the_agent_and_the_call_ends_transferred():
         assert all(e.interface == "Local/1001@agents" for e in s.ended.values())
 
     asyncio.run(asyncio.wait_for(scenario(), 40))
+
+
+@pytest.mark.slow  # paced calls over TCP
+@pytest.mark.parametrize("ending", ["talk", "hangup", "redirect", "abandon", "timeout"])
+def test_queued_calls_send_the_events_and_fields_of_the_real_pbx(ending: str):
+    """Every frame of a queued call has the name and field set of a frame a real Asterisk 22 sent."""
+    real = {
+        (m.name, tuple(sorted(k for k in m if k != "ActionID")))
+        for trace in ("answered", "abandoned", "queue_timeout", "emergency_transfer", "agent_pause")
+        for m in parse_trace(trace)
+        if m.kind == "event"
+    }
+
+    async def scenario() -> list[Message]:
+        patience = {"abandon": (3, 3), "timeout": None}.get(ending, (600, 600))
+        sim = queue_sim(talk=(600, 600) if ending in ("hangup", "redirect") else (2, 2), patience=patience)
+        async with Session(sim) as s:
+            if ending not in ("abandon", "timeout"):
+                await log_in(s, "1001")
+            caller = asyncio.create_task(sim.queue_call(number="13911112222", name="王先生"))
+            if ending in ("hangup", "redirect"):
+                await s.until(lambda: s.named("AgentConnect"))
+                channel = s.named("AgentConnect")[0].first("Channel")
+                if ending == "hangup":
+                    await s.action("Hangup", Channel=channel, Cause="16")
+                else:
+                    await s.action("Redirect", Channel=channel, Context="emergency", Exten="110", Priority="1")
+            await asyncio.wait_for(caller, 20)
+            await s.until(lambda: s.ended)
+            (summary,) = s.ended.values()
+            expected = {"abandon": "abandoned", "timeout": "timeout", "redirect": "transferred_110"}
+            assert summary.outcome == expected.get(ending, "answered")
+            assert summary.caller_number == "13911112222" and summary.caller_name == "王先生"
+            return [m for m in s.messages if m.name not in ("FullyBooted", "QueueMemberAdded")]
+
+    sent = asyncio.run(asyncio.wait_for(scenario(), 40))
+    unreal = {(m.name, tuple(sorted(m))) for m in sent} - real
+    assert not unreal, unreal
