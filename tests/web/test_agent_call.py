@@ -119,3 +119,30 @@ def test_hang_up_from_the_console_ends_the_call_as_answered(settings, agent):
         assert 'data-testid="hangup-error"' in again.content.decode()
 
     run_with_bridge(settings, body, talk=(600, 600))
+
+
+@pytest.mark.slow  # the real bridge and the simulator over TCP
+@pytest.mark.django_db(transaction=True)
+def test_transfer_to_110_from_the_console_shows_the_caller_with_110(settings, agent):
+    async def body(sim, messages):
+        await database_sync_to_async(presence.set_agent_state)(agent, AgentStatus.READY)
+        caller = asyncio.create_task(sim.queue_call())
+
+        def answered():
+            return Call.objects.filter(answered_at__isnull=False, ended_at__isnull=True, agent=agent).first()
+
+        call = await _until(database_sync_to_async(answered), 15)
+        console = await sync_to_async(client_for)(agent)
+        page = (await sync_to_async(console.post)("/agent/transfer-110/", {"reason": "持刀伤人"})).content.decode()
+        assert 'data-testid="transfer-ok"' in page and 'data-testid="pop-transferred"' in page
+        assert 'data-testid="hang-up"' not in page and 'hx-swap-oob="true"' in page
+
+        def ended():
+            fresh = Call.objects.get(pk=call.pk)
+            return fresh if fresh.ended_at else None
+
+        final = await _until(database_sync_to_async(ended), 20)
+        assert final.outcome == "transferred_110"
+        await asyncio.wait_for(caller, 20)
+
+    run_with_bridge(settings, body, talk=(600, 600))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -189,6 +190,11 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
         ctx["transfer_error"] = exc.message
     else:
         ctx["referral"] = referral
+        if not three_way:  # the caller is with 110 now: the pop says so and offers no hang-up
+            pop = {**snap.agent_call_context(request.user), "oob": True}
+            result = render(request, "web/agent/_transfer_result.html", ctx)
+            result.content += render_to_string("web/agent/_pop.html", pop, request).encode()
+            return result
     return render(request, "web/agent/_transfer_result.html", ctx)
 
 
