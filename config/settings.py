@@ -283,13 +283,18 @@ AMI_SURVEY_CHANNEL = env_str("AMI_SURVEY_CHANNEL", "Local/{number}@pstn")  # PJS
 AMI_SURVEY_CONTEXT = env_str("AMI_SURVEY_CONTEXT", "survey")
 # How long the web side waits for the bridge to answer a command.
 BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
+# 话后处理: seconds after a call before the agent is rung again. The PBX holds the agent (queues.conf
+# wrapuptime must say the same; the simulator reads this); the console shows the time left.
+AGENT_WRAPUP_SECONDS = env_int("AGENT_WRAPUP_SECONDS", 30)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
 # The PBX simulator (embedded in make demo, or `manage.py pbx_simulator`): where it listens and its traffic.
 AMI_SIMULATOR_HOST = env_str("AMI_SIMULATOR_HOST", "127.0.0.1")
 AMI_SIMULATOR_PORT = env_int("AMI_SIMULATOR_PORT", AMI_PORT)
-AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 20)  # mean arrivals per minute
-AMI_SIMULATOR_TALK = env_str("AMI_SIMULATOR_TALK", "")  # e.g. "4-12" seconds; empty = the recorded pace
-AMI_SIMULATOR_PATIENCE = env_str("AMI_SIMULATOR_PATIENCE", "")  # abandoning callers, e.g. "5-45"
+AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 3)  # mean arrivals per minute
+# Seconds, drawn per call: how long an agent talks (a human pace), how long a caller waits before
+# hanging up (past the queue's 60 s timeout: waits until the timeout). Empty = the recorded ~3 s / the timeout.
+AMI_SIMULATOR_TALK = env_str("AMI_SIMULATOR_TALK", "120-360")
+AMI_SIMULATOR_PATIENCE = env_str("AMI_SIMULATOR_PATIENCE", "20-120")
 AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
 # The key a simulated citizen presses in an IVR survey; empty = hangs up without one.
 AMI_SIMULATOR_SURVEY_DIGIT = env_str("AMI_SIMULATOR_SURVEY_DIGIT", "1")

@@ -151,6 +151,12 @@ class Commands:
         )
         return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "room": f"hotline-{room}"}
 
+    async def do_hangup(self, *, extension: str) -> dict:
+        """End the agent's call: AMI Hangup of the caller's channel, as the recorded traces do (Cause 16)."""
+        state = self.live_call(extension)
+        await self.client.action("Hangup", {"Channel": state.caller_channel, "Cause": 16})
+        return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch}
+
     # --- callbacks ------------------------------------------------------------------
 
     async def do_originate(

@@ -118,6 +118,11 @@ def ready(agent: User) -> dict[str, Any]:
     return call_bridge("pause", extension=_extension(agent), paused=False)
 
 
+def hang_up(agent: User) -> dict[str, Any]:
+    """挂断: end the agent's current call. The call's row ends when the PBX reports the hangup."""
+    return call_bridge("hangup", extension=_extension(agent))
+
+
 def originate(
     *, agent_extension: str, number: str, purpose: str, reference: str, timeout: float = 60
 ) -> dict[str, Any]:

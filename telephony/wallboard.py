@@ -14,6 +14,9 @@ from typing import Any
 from telephony.tracker import CallTracker
 
 MEMBER_EVENTS = frozenset({"QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMember"})
+# What makes an interface a member on the board: its login, or the PBX listing it (QueueStatus).
+# Status and pause changes only update members already there.
+JOINING = frozenset({"QueueMemberAdded", "QueueMember"})
 # ast_device_state numbers as Asterisk sends them in Status.
 DEVICE_STATES = {"0": "unknown", "1": "ready", "2": "on_call", "3": "on_call", "4": "unavailable", "5": "unavailable"}
 DEVICE_STATES |= {"6": "ringing", "7": "on_call", "8": "on_call"}
@@ -48,6 +51,8 @@ class QueueBoard:
             return self.members.pop(key, None) is not None
         if name not in MEMBER_EVENTS or not interface:
             return False
+        if name not in JOINING and key not in self.members:
+            return False  # the state of an interface that never logged in: not an agent of this queue
         paused = _get(event, "Paused") == "1"
         state = "paused" if paused else DEVICE_STATES.get(_get(event, "Status"), "unknown")
         member = Member(

@@ -6,9 +6,13 @@ arrivals, talk time and patience come from ``traffic``; what no recording holds 
 IVR-to-110 call, a survey call, list answers) is built in ``frames``; ``server`` is the
 AMI server and its actions.
 
-Limitations (documented in docs/telephony.md): agent availability is not modelled
-(a template call rings its agent whether or not that agent is busy), and the queue
-``Position``/``Count`` fields are those of the template.
+Generated callers go through a queue as Asterisk's would (``server.PBXSimulator.queue_call``):
+only members that logged in (QueueAdd) and are not paused are rung, one call per member at a
+time, not during their wrap-up; a caller waits in the queue (Position/Count as they are) until a
+member is free, or gives up after their patience (abandoned) or the queue's timeout. The frames
+of each step are the recorded ones (``replay.CallModel``). An AMI Hangup of the caller's or the
+agent's channel ends the call as the caller hanging up does (AgentComplete Reason caller: no
+recording holds an agent-side hangup); Redirect/BlindTransfer to 110 play the recorded transfers.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ def config_from_settings(**overrides) -> SimulatorConfig:
         "day_curve": DAY_CURVE if settings.AMI_SIMULATOR_DAY_CURVE else None,
         "survey_context": settings.AMI_SURVEY_CONTEXT,
         "survey_digit": settings.AMI_SIMULATOR_SURVEY_DIGIT,
+        "queue": settings.AMI_QUEUES[0],
+        "wrapup": float(settings.AGENT_WRAPUP_SECONDS),
     }
     return SimulatorConfig(**(values | overrides))
 

@@ -17,14 +17,21 @@ class SimulatorConfig:
     secret: str = field(default="hotline-secret", repr=False)
     calls_per_minute: float = 6.0
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
-    agents: tuple[str, ...] = ("1001", "1002", "1003")
+    queue: str = "12345"
+    # Members the PBX has at boot, ready (persistentmembers=yes keeps them across restarts);
+    # the rest log in from their consoles (QueueAdd).
+    agents: tuple[str, ...] = ()
     speed: float = 1.0  # 2.0 = twice as fast as the recordings
     seed: int | None = None
     traces_dir: Path = TRACES_DIR
     generate: bool = True
-    # (min, max) seconds, drawn uniformly per call; None keeps the recorded pace (talk ~3 s, patience ~3 s).
+    # (min, max) seconds, drawn uniformly per call. talk None = the recorded ~3 s; patience None =
+    # callers wait until the queue's timeout (the dialplan's Queue(12345,,,,60)).
     talk: tuple[float, float] | None = None
     patience: tuple[float, float] | None = None
+    queue_timeout: float = 60.0
+    # Seconds after a call before the member is rung again (queues.conf wrapuptime).
+    wrapup: float = 0.0
     # Hourly multipliers of calls_per_minute in Asia/Shanghai time; None = flat.
     day_curve: tuple[float, ...] | None = None
     # IVR survey calls (an Originate into survey_context): the key the citizen presses; "" = hangs up without one.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from telephony.ami.protocol import Message
@@ -30,7 +31,8 @@ def event(name: str, **fields: object) -> bytes:
     return (event_text(name, **fields) + "\r\n\r\n").encode()
 
 
-def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, str]) -> str:
+def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, str], busy: bool = False) -> str:
+    """A member event; ``busy``: the member is on a call (Status 2 in use), as a pause during a call reports."""
     return event_text(
         name,
         Privilege="agent,all",
@@ -44,8 +46,8 @@ def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, st
         LastCall=0,
         LastPause=0,
         LoginTime=int(time.time()),
-        InCall=0,
-        Status=1,
+        InCall=int(busy),
+        Status=2 if busy else 1,
         Paused=member["Paused"],
         PausedReason=member["PausedReason"],
         Ringinuse=0,
@@ -53,9 +55,26 @@ def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, st
     )
 
 
-def list_answer(action: str, action_id: str, queue: str, members: Mapping[str, Mapping[str, str]], boot: int) -> bytes:
+@dataclass(frozen=True)
+class QueuePicture:
+    """What the queue holds now: waiting callers (QueueEntry fields), members on a call, calls taken."""
+
+    entries: list[dict[str, str]] = field(default_factory=list)
+    busy: frozenset[str] = frozenset()
+    calls_taken: dict[str, int] = field(default_factory=dict)
+
+
+def list_answer(
+    action: str,
+    action_id: str,
+    queue: str,
+    members: Mapping[str, Mapping[str, str]],
+    boot: int,
+    picture: QueuePicture | None = None,
+) -> bytes:
     """The whole answer to a list action (QueueStatus, QueueSummary, CoreShowChannels): start, items, Complete."""
     what = {"queuestatus": "Queue status", "queuesummary": "Queue summary", "coreshowchannels": "Channels"}[action]
+    picture = picture or QueuePicture()
     out = [response("Success", action_id, EventList="start", Message=f"{what} will follow")]
     if action == "queuestatus":
         out.append(
@@ -64,7 +83,7 @@ def list_answer(action: str, action_id: str, queue: str, members: Mapping[str, M
                 Queue=queue or "12345",
                 Max=0,
                 Strategy="rrmemory",
-                Calls=0,
+                Calls=len(picture.entries),
                 Holdtime=0,
                 TalkTime=0,
                 Completed=0,
@@ -86,17 +105,21 @@ def list_answer(action: str, action_id: str, queue: str, members: Mapping[str, M
                     StateInterface=iface,
                     Membership="dynamic",
                     Penalty=0,
-                    CallsTaken=0,
+                    CallsTaken=picture.calls_taken.get(iface, 0),
                     LastCall=0,
                     LastPause=0,
                     LoginTime=boot,
-                    InCall=0,
-                    Status=1,
+                    InCall=int(iface in picture.busy),
+                    Status=2 if iface in picture.busy else 1,
                     Paused=member["Paused"],
                     PausedReason=member["PausedReason"],
                     Wrapuptime=0,
                     ActionID=action_id,
                 )
+            )
+        for position, entry in enumerate(picture.entries, 1):
+            out.append(
+                event("QueueEntry", Queue=queue or "12345", Position=position, **entry, Priority=0, ActionID=action_id)
             )
         out.append(event("QueueStatusComplete", ActionID=action_id, EventList="Complete", ListItems=len(out) - 1))
     elif action == "queuesummary":
@@ -105,8 +128,8 @@ def list_answer(action: str, action_id: str, queue: str, members: Mapping[str, M
                 "QueueSummary",
                 Queue=queue or "12345",
                 LoggedIn=len(members),
-                Available=len(members),
-                Callers=0,
+                Available=sum(1 for i, m in members.items() if m["Paused"] != "1" and i not in picture.busy),
+                Callers=len(picture.entries),
                 HoldTime=0,
                 TalkTime=0,
                 LongestHoldTime=0,

@@ -83,24 +83,166 @@ class FreshIds:
         return f"{next(self._local):08x}"
 
 
-def render(template: Template, ids: FreshIds, *, number: str, name: str, agent: str, speed: float = 1.0) -> Frames:
-    """A template call with fresh ids; the same event names, fields and order as recorded."""
-    uids: dict[str, str] = {}
-    seqs: dict[str, str] = {}
-    epoch = int(time.time())
+class CallIds:
+    """The fresh ids of one call: the same recorded id always becomes the same new one, across segments."""
 
-    def new_uid(match: re.Match[str]) -> str:
-        return uids.setdefault(match.group(0), ids.uniqueid(epoch))
+    def __init__(self, ids: FreshIds) -> None:
+        self.ids = ids
+        self.epoch = int(time.time())
+        self.uids: dict[str, str] = {}
+        self.seqs: dict[str, str] = {}
 
-    def new_seq(match: re.Match[str]) -> str:
-        return seqs.setdefault(match.group(1), f"-{ids.local_seq()};")
+    def uid(self, match: re.Match[str]) -> str:
+        return self.uids.setdefault(match.group(0), self.ids.uniqueid(self.epoch))
 
+    def seq(self, match: re.Match[str]) -> str:
+        return self.seqs.setdefault(match.group(1), f"-{self.ids.local_seq()};")
+
+
+def render(
+    template: Template,
+    ids: FreshIds | CallIds,
+    *,
+    number: str,
+    name: str,
+    agent: str,
+    speed: float = 1.0,
+    frames: Frames | tuple[tuple[float, str], ...] | None = None,
+) -> Frames:
+    """A template call with fresh ids; the same event names, fields and order as recorded.
+
+    ``frames`` renders part of the template (a segment of a ``CallModel``); ``ids`` may be
+    the ``CallIds`` of a call whose other segments were rendered before.
+    """
+    call_ids = ids if isinstance(ids, CallIds) else CallIds(ids)
     out = []
-    for at, text in template.frames:
-        text = _UNIQUEID.sub(new_uid, text)
-        text = _LOCAL_SEQ.sub(new_seq, text)
+    for at, text in template.frames if frames is None else frames:
+        text = _UNIQUEID.sub(call_ids.uid, text)
+        text = _LOCAL_SEQ.sub(call_ids.seq, text)
         text = text.replace(f"CallerIDName: {template.number}", f"CallerIDName: {name}")
         text = text.replace(template.number, number)
-        text = re.sub(r"(?<!\d)1001(?!\d)", agent, text)
+        if agent:
+            text = re.sub(r"(?<!\d)1001(?!\d)", agent, text)
         out.append((at / speed, text))
     return out
+
+
+# --- a call cut into the segments a queue plays as it decides -------------------------------
+
+
+@dataclass(frozen=True)
+class CallModel:
+    """One queued call cut at the moments a PBX decides, all in the ids of the answered recording.
+
+    ``arrive`` ends with the caller in the queue (QueueCallerJoin, music on hold); an agent
+    becomes free: ``ring`` (AgentCalled…) then ``connect`` (AgentConnect, the bridge); the
+    conversation ends: ``end`` (the caller hangs up; AMI Hangup of the caller's channel gives
+    the same), or ``redirect``/``blind`` (the agent sent the caller to 110). No agent in time:
+    ``abandon`` (the caller hangs up) or ``timeout`` (the queue's own timeout). Segments from
+    the other recordings are rewritten into the answered call's ids, so one ``CallIds`` renders
+    them all. ``*_release`` is when, within that segment, the member is free again.
+    """
+
+    template: Template  # the answered recording: its number and ids are the ones rendered
+    arrive: Frames
+    ring: Frames
+    connect: Frames
+    end: Frames
+    redirect: Frames
+    blind: Frames
+    abandon: Frames
+    timeout: Frames
+    end_release: float
+    redirect_release: float
+    blind_release: float
+
+
+def _name(text: str) -> str:
+    return text[7 : text.index("\r\n")] if "\r\n" in text else text[7:]
+
+
+def _index(frames, name: str, after: int = -1, where: str = "") -> int:
+    return next(i for i, (_, t) in enumerate(frames) if i > after and _name(t) == name and where in t)
+
+
+def _segment(frames, start: int, stop: int | None = None) -> Frames:
+    part = list(frames[start:stop])
+    first = part[0][0] if part else 0.0
+    return [(at - first, text) for at, text in part]
+
+
+def _legs(template: Template) -> dict[str, tuple[str, str]]:
+    """The (Uniqueid, Local sequence) of the caller's and the agent's channel halves in a recording."""
+    legs: dict[str, tuple[str, str]] = {}
+    for _, text in template.frames:
+        if _name(text) != "Newchannel":
+            continue
+        channel = re.search(r"(?m)^Channel: ([^\r\n]*)", text).group(1)
+        uid = re.search(r"(?m)^Uniqueid: ([^\r\n]*)", text).group(1)
+        side = "caller" if "@callers-" in channel else "agent" if "@agents-" in channel else ""
+        if side:
+            legs.setdefault(f"{side}{channel[-1]}", (uid, _LOCAL_SEQ.search(channel).group(1)))
+    return legs
+
+
+def _into(base: Template, other: Template, frames: Frames) -> Frames:
+    """``frames`` of ``other`` rewritten into ``base``'s caller and agent ids and number."""
+    ours, theirs = _legs(base), _legs(other)
+    uids = {theirs[k][0]: ours[k][0] for k in theirs if k in ours}
+    seqs = {theirs[k][1]: ours[k][1] for k in theirs if k in ours}
+    out = []
+    for at, text in frames:
+        text = _UNIQUEID.sub(lambda m: uids.get(m.group(0), m.group(0)), text)
+        text = _LOCAL_SEQ.sub(lambda m: f"-{seqs.get(m.group(1), m.group(1))};", text)
+        out.append((at, text.replace(other.number, base.number)))
+    return out
+
+
+def _release(frames: Frames) -> float:
+    """When the member is free again: its QueueMemberStatus back to not-in-use."""
+    return next(at for at, text in frames if _name(text) == "QueueMemberStatus")
+
+
+def load_model(traces_dir: Path = TRACES_DIR) -> CallModel:
+    answered = load_template("answered", traces_dir)
+    f = answered.frames
+    first = _index(f, "Newchannel")
+    moh = _index(f, "MusicOnHoldStart")
+    dial_state = _index(f, "DialState", moh)
+    up = _index(f, "Newstate", dial_state)
+    bridged = max(i for i, (_, t) in enumerate(f) if _name(t) == "BridgeEnter")
+    talk_end = _index(f, "BridgeLeave", bridged)
+
+    abandoned = load_template("abandoned", traces_dir)
+    a = abandoned.frames
+    abandon = _into(answered, abandoned, _segment(a, _index(a, "MusicOnHoldStart") + 1))
+
+    timed_out = load_template("queue_timeout", traces_dir)
+    t = timed_out.frames
+    # The same timeout with nobody rung: the recorded one without the ringing agent's frames.
+    tail = [(at, text) for at, text in t[_index(t, "QueueCallerAbandon") :] if "@agents" not in text]
+    timeout = _into(answered, timed_out, _segment(tail, 0))
+
+    redirected = load_template("emergency_transfer", traces_dir)
+    r = redirected.frames
+    redirect = _into(answered, redirected, _segment(r, _index(r, "Newexten", where="Context: emergency")))
+
+    blind_transfer = load_template("emergency_transfer_blind", traces_dir)
+    b = blind_transfer.frames
+    blind = _into(answered, blind_transfer, _segment(b, _index(b, "Unhold")))
+
+    end = _segment(f, talk_end)
+    return CallModel(
+        template=answered,
+        arrive=_segment(f, first, moh + 1),
+        ring=_segment(f, moh + 1, up),
+        connect=_segment(f, up, bridged + 1),
+        end=end,
+        redirect=redirect,
+        blind=blind,
+        abandon=abandon,
+        timeout=timeout,
+        end_release=_release(end),
+        redirect_release=_release(redirect),
+        blind_release=_release(blind),
+    )

@@ -11,18 +11,39 @@ import asyncio
 import collections
 import logging
 import random
+import re
 import time
+from dataclasses import dataclass, field
 
 from telephony.ami.protocol import AMIParser, Message
 from telephony.simulator import frames, traffic
 from telephony.simulator.config import SimulatorConfig
 from telephony.simulator.frames import Frames
-from telephony.simulator.replay import FreshIds, Template, load_templates, render
+from telephony.simulator.replay import CallIds, FreshIds, Template, load_model, load_templates, render
 
 log = logging.getLogger(__name__)
 
 _YES = ("true", "1", "yes")
-_ACKNOWLEDGED = {"redirect": "Redirect successful", "blindtransfer": "Transfer succeeded", "hangup": "Channel Hungup"}
+_ACKNOWLEDGED = {"redirect": "Redirect successful", "blindtransfer": "Transfer succeeded"}
+RECORDED_TALK = 3.0  # seconds, the recordings' conversation when no talk range is configured
+
+
+@dataclass(eq=False)
+class QueuedCall:
+    """A caller in (or served from) the queue, from QueueCallerJoin to the last Hangup."""
+
+    ids: CallIds
+    number: str
+    name: str
+    position: int
+    joined: float
+    assigned: asyncio.Future[str]
+    done: asyncio.Event = field(default_factory=asyncio.Event)  # hung up or transferred by an action
+    how: str = "end"  # end | redirect | blind
+    interface: str = ""
+    caller_channel: str = ""
+    agent_channel: str = ""
+    entry: dict[str, str] = field(default_factory=dict)  # what QueueStatus lists while it waits
 
 
 class PBXSimulator:
@@ -37,7 +58,23 @@ class PBXSimulator:
         self.server: asyncio.AbstractServer | None = None
         # The last actions received, lower-cased name first: what a test (or a curious operator) can inspect.
         self.received: collections.deque[tuple[str, Message]] = collections.deque(maxlen=1000)
-        self._playing: set[asyncio.Task[None]] = set()  # survey calls started by an Originate
+        self._playing: set[asyncio.Task[None]] = set()  # calls in flight (generated, or a survey Originate)
+        # The queue: callers waiting in order, the member each live call holds, the live calls by
+        # channel (for Hangup/Redirect/BlindTransfer), and each member's wrap-up and last call.
+        self.model = load_model(config.traces_dir)
+        self.waiting: list[QueuedCall] = []
+        self.busy: dict[str, QueuedCall] = {}
+        self.live: dict[str, QueuedCall] = {}
+        self.wrapup_until: dict[str, float] = {}
+        self.last_call: dict[str, float] = {}
+        self.calls_taken: dict[str, int] = {}
+        for agent in config.agents:  # members the PBX has at boot (persistentmembers), ready
+            self.members[f"Local/{agent}@agents"] = {
+                "MemberName": agent,
+                "Paused": "0",
+                "PausedReason": "",
+                "Queue": config.queue,
+            }
 
     # --- call traffic -------------------------------------------------------------------
 
@@ -45,12 +82,14 @@ class PBXSimulator:
         return render(template, self.ids, number=number, name=name, agent=agent, speed=self.config.speed)
 
     def new_call(self, scenario: str) -> Frames:
-        """One call of ``scenario`` from a new caller, rung to a ready member (or a configured agent)."""
+        """One recorded call of ``scenario`` from a new caller, replayed as recorded (no queue decides).
+
+        Its agent is a ready member's, else the first configured one: for tests that need one
+        known call; generated traffic goes through the queue (``arrive``).
+        """
         number, name = traffic.caller(self.rng)
-        interfaces = [i for i, m in self.members.items() if m.get("Paused") != "1"] or [
-            f"Local/{a}@agents" for a in self.config.agents
-        ]
-        agent = self.rng.choice(interfaces).split("/")[1].split("@")[0]
+        interfaces = [i for i, m in self.members.items() if m.get("Paused") != "1"]
+        agent = _extension(interfaces[0]) if interfaces else (self.config.agents or ("1001",))[0]
         call = self.render(self.templates[scenario], number=number, name=name, agent=agent)
         return traffic.pace(call, scenario, self.rng, self.config)
 
@@ -66,13 +105,165 @@ class PBXSimulator:
         """Start calls until ``stop``; then cancel those in flight, or let them finish if ``drain``."""
         tasks: set[asyncio.Task[None]] = set()
         async for scenario in traffic.arrivals(self.config, self.rng, stop):
-            task = asyncio.create_task(self.play(self.new_call(scenario)))
+            task = asyncio.create_task(self.arrive(scenario))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if drain:
             await asyncio.gather(*tasks, return_exceptions=True)
         for task in tasks:
             task.cancel()
+
+    async def arrive(self, scenario: str) -> None:
+        """A new caller: an IVR call to 110 never reaches the queue; every other caller queues."""
+        if scenario == "ivr_110":
+            await self.play(self.new_call("ivr_110"))
+        else:
+            await self.queue_call()
+
+    # --- the queue: one call per member, ready members only, wrap-up, patience -----------------
+
+    async def queue_call(self, number: str = "", name: str = "") -> QueuedCall:
+        """A caller joins the queue, waits for a free member or gives up, and is served to the end.
+
+        A member is free when it is in the queue, not paused, on no call and past its wrap-up
+        (``wrapup``, Asterisk's queue ``wrapuptime``). The caller waits at most its patience
+        (``patience``; none = until the queue's ``timeout``). The conversation lasts ``talk``
+        unless an AMI Hangup, Redirect or BlindTransfer ends it first.
+        """
+        cfg, model = self.config, self.model
+        if not number:
+            number, name = traffic.caller(self.rng)
+        loop = asyncio.get_running_loop()
+        call = QueuedCall(CallIds(self.ids), number, name or number, len(self.waiting) + 1, 0.0, loop.create_future())
+        self.waiting.append(call)
+        call.joined = time.monotonic()
+        count = str(len(self.waiting))
+        arriving = self._out(call, model.arrive, QueueCallerJoin={"Position": count, "Count": count})
+        join = next(t for _, t in arriving if t.startswith("Event: QueueCallerJoin\r\n"))
+        keys = ("Channel", "Uniqueid", "CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLineName")
+        call.entry = {k: _field(join, k) for k in keys}
+        await self.play(arriving)
+        self._dispatch()
+        patience = self.rng.uniform(*cfg.patience) if cfg.patience else cfg.queue_timeout
+        wait = min(patience, cfg.queue_timeout) / cfg.speed
+        try:
+            await asyncio.wait_for(asyncio.shield(call.assigned), wait)
+        except asyncio.CancelledError:  # the simulator stops: the caller leaves the queue with it
+            if call in self.waiting:
+                self.waiting.remove(call)
+            raise
+        except TimeoutError:
+            if not call.assigned.done():
+                position = str(self.waiting.index(call) + 1)
+                self.waiting.remove(call)
+                call.assigned.cancel()
+                held = str(round((time.monotonic() - call.joined) * cfg.speed))
+                tail = model.abandon if patience < cfg.queue_timeout else model.timeout
+                fields = {"Position": position, "OriginalPosition": str(call.position), "HoldTime": held}
+                leave = {"Position": position, "Count": str(len(self.waiting))}
+                await self.play(self._out(call, tail, QueueCallerAbandon=fields, QueueCallerLeave=leave))
+                return call
+        await self._connect(call)
+        return call
+
+    def _dispatch(self) -> None:
+        """Ring free members for the callers at the head of the queue (rrmemory: who waited longest)."""
+        now = time.monotonic()
+        while self.waiting:
+            free = [
+                i
+                for i, m in self.members.items()
+                if m["Paused"] != "1" and i not in self.busy and self.wrapup_until.get(i, 0.0) <= now
+            ]
+            if not free:
+                return
+            interface = min(free, key=lambda i: self.last_call.get(i, 0.0))
+            call = self.waiting.pop(0)
+            call.interface = interface
+            self.busy[interface] = call
+            call.assigned.set_result(interface)
+
+    async def _connect(self, call: QueuedCall) -> None:
+        cfg, model = self.config, self.model
+        ringing = self._out(call, model.ring)
+        called = next(t for _, t in ringing if t.startswith("Event: AgentCalled\r\n"))
+        call.caller_channel, call.agent_channel = _field(called, "Channel"), _field(called, "DestChannel")
+        self.live[call.caller_channel] = self.live[call.agent_channel] = call
+        try:
+            await self.play(ringing)
+            held = str(round((time.monotonic() - call.joined) * cfg.speed))
+            leave = {"Position": "1", "Count": str(len(self.waiting))}
+            await self.play(self._out(call, model.connect, QueueCallerLeave=leave, AgentConnect={"HoldTime": held}))
+            answered = time.monotonic()
+            talk = self.rng.uniform(*cfg.talk) if cfg.talk else RECORDED_TALK
+            try:
+                await asyncio.wait_for(call.done.wait(), talk / cfg.speed)
+            except TimeoutError:
+                pass
+            talked = (time.monotonic() - answered) * cfg.speed
+            tail, release = {
+                "end": (model.end, model.end_release),
+                "redirect": (model.redirect, model.redirect_release),
+                "blind": (model.blind, model.blind_release),
+            }[call.how]
+            frames = self._out(call, tail)
+            complete = next(at for at, t in frames if t.startswith("Event: AgentComplete\r\n"))
+            # After a Redirect the caller's time with 110 counts as talk time, as Asterisk reports it.
+            talk_time = talked + (complete if call.how == "redirect" else 0.0)
+            frames = self._out(
+                call, tail, AgentComplete={"HoldTime": held, "TalkTime": str(round(talk_time))}, calls_taken=1
+            )
+            release /= cfg.speed
+            await self.play([(at, t) for at, t in frames if at <= release])
+            self._release(call)
+            await self.play([(at - release, t) for at, t in frames if at > release])
+        finally:
+            self._release(call)
+            self.live.pop(call.caller_channel, None)
+            self.live.pop(call.agent_channel, None)
+
+    def _release(self, call: QueuedCall) -> None:
+        """The member's call is over: wrap-up starts (no call for ``wrapup`` seconds), then the queue moves."""
+        if self.busy.get(call.interface) is not call:
+            return
+        del self.busy[call.interface]
+        now = time.monotonic()
+        self.last_call[call.interface] = now
+        self.calls_taken[call.interface] = self.calls_taken.get(call.interface, 0) + 1
+        wrapup = self.config.wrapup / self.config.speed
+        self.wrapup_until[call.interface] = now + wrapup
+        if wrapup > 0:
+            asyncio.get_running_loop().call_later(wrapup, self._dispatch)
+        self._dispatch()
+
+    def _out(self, call: QueuedCall, segment: Frames, calls_taken: int = 0, **rewrites: dict[str, str]) -> Frames:
+        """A segment of ``call`` rendered with its ids, its member's name and state, and the queue's figures."""
+        cfg = self.config
+        agent = _extension(call.interface) if call.interface else ""
+        frames = render(
+            self.model.template, call.ids, number=call.number, name=call.name, agent=agent, speed=cfg.speed,
+            frames=segment,
+        )  # fmt: skip
+        member = self.members.get(call.interface)
+        if member is not None:
+            state = {
+                "MemberName": member["MemberName"],
+                "Paused": member["Paused"],
+                "PausedReason": member["PausedReason"],
+                "CallsTaken": str(self.calls_taken.get(call.interface, 0) + calls_taken),
+            }
+            for name in ("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "QueueMemberStatus"):
+                rewrites.setdefault(name, {})
+                rewrites[name] = {"MemberName": state["MemberName"], **rewrites[name]}
+            rewrites["QueueMemberStatus"] = {**state, **rewrites["QueueMemberStatus"]}
+        out = []
+        for at, text in frames:
+            fields = rewrites.get(text[7 : text.find("\r\n")])
+            if fields:
+                for key, value in fields.items():
+                    text = re.sub(rf"(?m)^{key}: [^\r\n]*", lambda _m, k=key, v=value: f"{k}: {v}", text)
+            out.append((at, text))
+        return out
 
     def broadcast(self, text: str) -> None:
         data = text.encode() + b"\r\n\r\n"
@@ -162,6 +353,9 @@ class PBXSimulator:
         elif action == "filter":
             w.write(frames.response("Success", aid, Message="Filter Added Successfully"))
         elif action == "queueadd":
+            if iface in self.members:
+                w.write(frames.response("Error", aid, Message="Unable to add interface: Already there"))
+                return None
             self.members[iface] = {
                 "MemberName": m.first("MemberName") or iface,
                 "Paused": "1" if m.first("Paused").lower() in _YES else "0",
@@ -169,14 +363,15 @@ class PBXSimulator:
                 "Queue": q,
             }
             w.write(frames.response("Success", aid, Message="Added interface to queue"))
-            self.broadcast(frames.member_event_text("QueueMemberAdded", q, iface, self.members[iface]))
+            self.broadcast(frames.member_event_text("QueueMemberAdded", q, iface, self.members[iface], False))
+            self._dispatch()
         elif action == "queueremove":
             member = self.members.pop(iface, None)
             if member is None:
                 w.write(frames.response("Error", aid, Message="Unable to remove interface: Not there"))
             else:
                 w.write(frames.response("Success", aid, Message="Removed interface from queue"))
-                self.broadcast(frames.member_event_text("QueueMemberRemoved", q, iface, member))
+                self.broadcast(frames.member_event_text("QueueMemberRemoved", q, iface, member, iface in self.busy))
         elif action == "queuepause":
             member = self.members.get(iface)
             if member is None:
@@ -186,17 +381,51 @@ class PBXSimulator:
                 member.update(Paused="1" if paused else "0", PausedReason=m.first("Reason") if paused else "")
                 message = f"Interface {'paused' if paused else 'unpaused'} successfully"
                 w.write(frames.response("Success", aid, Message=message))
-                self.broadcast(frames.member_event_text("QueueMemberPause", q or member["Queue"], iface, member))
+                queue, busy = q or member["Queue"], iface in self.busy
+                self.broadcast(frames.member_event_text("QueueMemberPause", queue, iface, member, busy))
+                self._dispatch()
         elif action in ("queuestatus", "queuesummary", "coreshowchannels"):
-            w.write(frames.list_answer(action, aid, q, self.members, self.boot))
+            w.write(frames.list_answer(action, aid, q, self.members, self.boot, self._queue_picture()))
         elif action == "originate":
             w.write(frames.response("Success", aid, Message="Originate successfully queued"))
             self._originate(aid, m)
+        elif action == "hangup":
+            call = self.live.get(m.first("Channel"))
+            if call is None:
+                w.write(frames.response("Error", aid, Message="No such channel"))
+            else:
+                call.done.set()
+                w.write(frames.response("Success", aid, Message="Channel Hungup"))
         elif action in _ACKNOWLEDGED:
+            self._transfer(action, m)
             w.write(frames.response("Success", aid, Message=_ACKNOWLEDGED[action]))
         else:
             w.write(frames.response("Error", aid, Message="Invalid/unknown command"))
         return None
+
+    def _transfer(self, action: str, m: Message) -> None:
+        """A Redirect of the caller (or BlindTransfer of the agent) to the 110 context ends the agent's part.
+
+        A Redirect into another context (the three-way conference) leaves the call as it is.
+        """
+        call = self.live.get(m.first("Channel"))
+        if call is None or call.done.is_set() or m.first("ExtraChannel"):
+            return
+        if action == "redirect" and m.first("Channel") == call.caller_channel and m.first("Context") == "emergency":
+            call.how = "redirect"
+            call.done.set()
+        elif action == "blindtransfer" and m.first("Channel") == call.agent_channel:
+            call.how = "blind"
+            call.done.set()
+
+    def _queue_picture(self) -> frames.QueuePicture:
+        now = time.monotonic()
+        waits = [int((now - c.joined) * self.config.speed) for c in self.waiting]
+        return frames.QueuePicture(
+            entries=[{**c.entry, "Wait": str(w)} for c, w in zip(self.waiting, waits, strict=True) if c.entry],
+            busy=frozenset(self.busy),
+            calls_taken=dict(self.calls_taken),
+        )
 
     def _originate(self, aid: str, m: Message) -> None:
         """Async: the outcome comes later as an OriginateResponse *event* with the same ActionID."""
@@ -215,3 +444,13 @@ class PBXSimulator:
                 aid, channel, m.first("Context"), m.first("Exten"), self.ids.uniqueid(), "12345", "12345 callback"
             )
         )
+
+
+def _extension(interface: str) -> str:
+    """Local/1001@agents -> 1001."""
+    return interface.split("/", 1)[-1].split("@", 1)[0]
+
+
+def _field(text: str, key: str) -> str:
+    match = re.search(rf"(?m)^{key}: ([^\r\n]*)", text)
+    return match.group(1) if match else ""

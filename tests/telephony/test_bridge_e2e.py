@@ -58,11 +58,11 @@ class CountedSimulator(PBXSimulator):
         self.started = 0
         self.traffic_stop = traffic_stop
 
-    def new_call(self, scenario: str) -> list[tuple[float, str]]:
+    async def arrive(self, scenario: str) -> None:
         self.started += 1
         if self.started >= CALLS:
             self.traffic_stop.set()
-        return super().new_call(scenario)
+        await super().arrive(scenario)
 
 
 async def _until(predicate, timeout: float, interval: float = 0.05) -> None:
@@ -102,7 +102,7 @@ def test_simulated_traffic_through_the_bridge_becomes_call_rows_and_live_message
             asyncio.create_task(_collect(layer, console, console_messages)),
         ]
 
-        # Every call rings extension 1001, the agent persona; 600 calls a minute at 20x the recorded pace.
+        # Extension 1001, the agent persona, is a member at boot; 600 calls a minute at 20x the recorded pace.
         sim_stop, bridge_stop, traffic_stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
         config = SimulatorConfig(
             port=0, generate=False, calls_per_minute=600, speed=20, seed=11, mix=MIX, agents=("1001",)

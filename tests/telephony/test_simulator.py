@@ -177,3 +177,264 @@ def test_an_action_split_inside_action_across_tcp_writes_is_answered() -> None:
     responses, received = asyncio.run(asyncio.wait_for(scenario(), 10))
     assert [(m.action_id, m.name) for m in responses] == [("1", "Success"), ("2", "Success")]
     assert responses[1].first("Ping") == "Pong" and received == ["ping"]
+
+
+# --- the queue: who is rung, when, and for how long (over a real TCP socket) -----------------
+
+
+class Session:
+    """An AMI client on the simulator's socket that tracks every call it hears."""
+
+    def __init__(self, sim: PBXSimulator) -> None:
+        self.sim = sim
+        self.messages: list[Message] = []
+        self.tracker = CallTracker()
+        self.ended: dict[str, object] = {}
+        self.responses: list[Message] = []
+
+    async def __aenter__(self) -> Session:
+        port = await self.sim.start()
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
+        self.parser = AMIParser()
+        self.reading = asyncio.create_task(self._read())
+        await self.action("Login", Username="hotline", Secret="hotline-secret")
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.reading.cancel()
+        self.writer.close()
+        await self.sim.close()
+
+    async def _read(self) -> None:
+        while data := await self.reader.read(65536):
+            for message in self.parser.feed(data):
+                if message.kind == "response":
+                    self.responses.append(message)
+                if message.kind != "event":
+                    continue
+                self.messages.append(message)
+                for event in self.tracker.feed(message):
+                    if event.kind == "ended":
+                        self.ended[event.linkedid] = event
+
+    async def action(self, name: str, **fields: str) -> Message:
+        action_id = f"t{len(self.responses)}-{name}"
+        lines = [f"Action: {name}", f"ActionID: {action_id}", *(f"{k}: {v}" for k, v in fields.items())]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        for _ in range(200):
+            found = [r for r in self.responses if r.first("ActionID") == action_id]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"no answer to {name}")
+
+    def named(self, name: str) -> list[Message]:
+        return [m for m in self.messages if m.name == name]
+
+    async def until(self, predicate, timeout: float = 10) -> None:
+        async def wait() -> None:
+            while not predicate():
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(wait(), timeout)
+
+
+def queue_sim(**config) -> PBXSimulator:
+    """Ten times the recorded pace: talk, patience and wrap-up are PBX seconds, a tenth of that on the clock."""
+    return PBXSimulator(SimulatorConfig(port=0, generate=False, seed=5, speed=10, **config))
+
+
+def log_in(session: Session, extension: str, paused: bool = False):
+    fields = {"Queue": "12345", "Interface": f"Local/{extension}@agents", "MemberName": f"agent{extension}"}
+    return session.action("QueueAdd", **fields, Paused="true" if paused else "false", Reason="lunch" * paused)
+
+
+@pytest.mark.slow  # paced calls over TCP
+def test_only_logged_in_ready_agents_are_rung():
+    """1001 is logged in but paused, 1002 never logged in: the caller waits unrung and gives up."""
+
+    async def scenario():
+        sim = queue_sim(patience=(3, 3), talk=(2, 2))
+        async with Session(sim) as s:
+            await log_in(s, "1001", paused=True)
+            await sim.queue_call()
+            assert s.named("AgentCalled") == []
+            await s.until(lambda: len(s.ended) == 1)
+            (summary,) = s.ended.values()
+            assert summary.outcome == "abandoned" and not summary.interface
+
+            # Ready now: the next caller is rung at 1001, never at 1002.
+            await s.action("QueuePause", Interface="Local/1001@agents", Paused="false")
+            await sim.queue_call()
+            await s.until(lambda: len(s.ended) == 2)
+            assert [m.first("Interface") for m in s.named("AgentCalled")] == ["Local/1001@agents"]
+            assert [e.outcome for e in s.ended.values()] == ["abandoned", "answered"]
+
+            # Logged off: rung no more.
+            await s.action("QueueRemove", Queue="12345", Interface="Local/1001@agents")
+            await sim.queue_call()
+            await s.until(lambda: len(s.ended) == 3)
+            assert len(s.named("AgentCalled")) == 1 and list(s.ended.values())[-1].outcome == "abandoned"
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+@pytest.mark.slow  # paced calls over TCP
+def test_one_call_per_agent_the_second_caller_waits_in_the_queue():
+    async def scenario():
+        sim = queue_sim(talk=(5, 5))
+        async with Session(sim) as s:
+            await log_in(s, "1001")
+            await asyncio.gather(sim.queue_call(), sim.queue_call())
+            await s.until(lambda: len(s.ended) == 2)
+        joins = s.named("QueueCallerJoin")
+        assert [(m.first("Position"), m.first("Count")) for m in joins] == [("1", "1"), ("2", "2")]
+        # The second caller is rung only once the first call is over: never two calls on 1001.
+        order = [
+            m.name
+            for m in s.messages
+            if m.name in ("AgentCalled", "AgentComplete") and m.first("Interface") == "Local/1001@agents"
+        ]
+        assert order == ["AgentCalled", "AgentComplete", "AgentCalled", "AgentComplete"]
+        assert [e.outcome for e in s.ended.values()] == ["answered", "answered"]
+        assert all(e.interface == "Local/1001@agents" for e in s.ended.values())
+        first, second = s.ended.values()
+        assert second.wait_seconds >= first.talk_seconds  # it waited out the first conversation
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+@pytest.mark.slow  # paced calls over TCP
+def test_a_hangup_action_ends_the_call_as_answered():
+    """Talk would last ten minutes; the AMI Hangup of the caller's channel ends it now."""
+
+    async def scenario():
+        sim = queue_sim(talk=(600, 600))
+        async with Session(sim) as s:
+            await log_in(s, "1001")
+            caller = asyncio.create_task(sim.queue_call())
+            await s.until(lambda: s.named("AgentConnect"))
+            channel = s.named("AgentConnect")[0].first("Channel")
+            # A pause asked for during the call: reported in use, and still paused after it.
+            await s.action("QueuePause", Interface="Local/1001@agents", Paused="true", Reason="lunch")
+            assert s.named("QueueMemberPause")[-1].first("Status") == "2"
+            assert (await s.action("Hangup", Channel="Local/nobody@callers-00000099;2")).first("Response") == "Error"
+            answer = await s.action("Hangup", Channel=channel, Cause="16")
+            assert answer.first("Response") == "Success"
+            await asyncio.wait_for(caller, 10)
+            await s.until(lambda: s.ended)
+        (summary,) = s.ended.values()
+        assert summary.outcome == "answered" and summary.interface == "Local/1001@agents"
+        assert summary.talk_seconds < 600
+        (complete,) = s.named("AgentComplete")
+        assert int(complete.first("TalkTime")) < 600 and complete.first("MemberName") == "agent1001"
+        after = s.named("QueueMemberStatus")[-1]
+        assert (after.first("Status"), after.first("Paused"), after.first("PausedReason")) == ("1", "1", "lunch")
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+@pytest.mark.slow  # paced calls over TCP
+def test_no_call_during_wrap_up():
+    """After a call the member is not rung for its wrap-up: a caller who waits less than that gives up."""
+
+    async def scenario(wrapup: float) -> list[str]:
+        sim = queue_sim(talk=(1, 1), patience=(10, 10), wrapup=wrapup)
+        async with Session(sim) as s:
+            await log_in(s, "1001")
+            await sim.queue_call()
+            await sim.queue_call()
+            await s.until(lambda: len(s.ended) == 2)
+            return [e.outcome for e in s.ended.values()]
+
+    assert asyncio.run(asyncio.wait_for(scenario(wrapup=600), 30)) == ["answered", "abandoned"]
+    assert asyncio.run(asyncio.wait_for(scenario(wrapup=0), 30)) == ["answered", "answered"]
+
+
+@pytest.mark.slow  # paced calls over TCP
+def test_queue_status_lists_the_waiting_callers_and_the_busy_member():
+    async def scenario():
+        sim = queue_sim(talk=(600, 600))
+        async with Session(sim) as s:
+            await log_in(s, "1001")
+            callers = [asyncio.create_task(sim.queue_call()) for _ in range(2)]
+            await s.until(lambda: s.named("AgentConnect") and len(s.named("QueueCallerJoin")) == 2)
+            await s.action("QueueStatus")
+            await s.until(lambda: s.named("QueueStatusComplete"))
+            (member,) = s.named("QueueMember")
+            (entry,) = s.named("QueueEntry")
+            assert (member.first("Status"), member.first("InCall")) == ("2", "1")
+            assert entry.first("Position") == "1" and entry.first("Channel").startswith("Local/13")
+            # The fields of the real QueueStatus answer (agent_pause.ami asked one with a caller waiting).
+            real = {m.name: sorted(m) for m in parse_trace("agent_pause") if m.kind == "event"}
+            for item in (member, entry, s.named("QueueParams")[0]):
+                assert sorted(item) == real[item.name], item.name
+            for caller in callers:
+                caller.cancel()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+@pytest.mark.slow  # paced calls over TCP
+def test_a_redirect_to_110_frees_the_agent_and_the_call_ends_transferred():
+    """The console's Redirect of the caller into emergency: the agent leg hangs up at once (the member is
+    free for the next caller), the caller stays with 110, and the call ends as transferred to 110."""
+
+    async def scenario():
+        sim = queue_sim(talk=(600, 600))
+        async with Session(sim) as s:
+            await log_in(s, "1001")
+            first = asyncio.create_task(sim.queue_call())
+            await s.until(lambda: s.named("AgentConnect"))
+            channel = s.named("AgentConnect")[0].first("Channel")
+            fields = {"Channel": channel, "Context": "emergency", "Exten": "110", "Priority": "1"}
+            assert (await s.action("Redirect", **fields)).first("Response") == "Success"
+            second = asyncio.create_task(sim.queue_call())
+            # 1001 takes the next caller while the first is still with 110.
+            await s.until(lambda: len(s.named("AgentConnect")) == 2)
+            assert not first.done()
+            await s.action("Hangup", Channel=s.named("AgentConnect")[1].first("Channel"), Cause="16")
+            await asyncio.wait_for(asyncio.gather(first, second), 20)
+            await s.until(lambda: len(s.ended) == 2)
+        assert sorted(e.outcome for e in s.ended.values()) == ["answered", "transferred_110"]
+        assert all(e.interface == "Local/1001@agents" for e in s.ended.values())
+
+    asyncio.run(asyncio.wait_for(scenario(), 40))
+
+
+@pytest.mark.slow  # paced calls over TCP
+@pytest.mark.parametrize("ending", ["talk", "hangup", "redirect", "abandon", "timeout"])
+def test_queued_calls_send_the_events_and_fields_of_the_real_pbx(ending: str):
+    """Every frame of a queued call has the name and field set of a frame a real Asterisk 22 sent."""
+    real = {
+        (m.name, tuple(sorted(k for k in m if k != "ActionID")))
+        for trace in ("answered", "abandoned", "queue_timeout", "emergency_transfer", "agent_pause")
+        for m in parse_trace(trace)
+        if m.kind == "event"
+    }
+
+    async def scenario() -> list[Message]:
+        patience = {"abandon": (3, 3), "timeout": None}.get(ending, (600, 600))
+        sim = queue_sim(talk=(600, 600) if ending in ("hangup", "redirect") else (2, 2), patience=patience)
+        async with Session(sim) as s:
+            if ending not in ("abandon", "timeout"):
+                await log_in(s, "1001")
+            caller = asyncio.create_task(sim.queue_call(number="13911112222", name="王先生"))
+            if ending in ("hangup", "redirect"):
+                await s.until(lambda: s.named("AgentConnect"))
+                channel = s.named("AgentConnect")[0].first("Channel")
+                if ending == "hangup":
+                    await s.action("Hangup", Channel=channel, Cause="16")
+                else:
+                    await s.action("Redirect", Channel=channel, Context="emergency", Exten="110", Priority="1")
+            await asyncio.wait_for(caller, 20)
+            await s.until(lambda: s.ended)
+            (summary,) = s.ended.values()
+            expected = {"abandon": "abandoned", "timeout": "timeout", "redirect": "transferred_110"}
+            assert summary.outcome == expected.get(ending, "answered")
+            assert summary.caller_number == "13911112222" and summary.caller_name == "王先生"
+            return [m for m in s.messages if m.name not in ("FullyBooted", "QueueMemberAdded")]
+
+    sent = asyncio.run(asyncio.wait_for(scenario(), 40))
+    unreal = {(m.name, tuple(sorted(m))) for m in sent} - real
+    assert not unreal, unreal

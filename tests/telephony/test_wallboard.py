@@ -49,3 +49,15 @@ def test_removal_takes_the_agent_off_the_board():
     assert board.feed(added)
     assert board.feed({**added, "Event": "QueueMemberRemoved"})
     assert board.members == {}
+
+
+def test_an_interface_that_never_logged_in_stays_off_the_board():
+    """A device state of an interface that is no member (never QueueAdd'ed, not in QueueStatus) is no agent."""
+    board = QueueBoard(frozenset({"12345"}))
+    status = {"Event": "QueueMemberStatus", "Queue": "12345", "Interface": "Local/1003@agents", "Status": "1"}
+    assert board.feed(status) is False
+    assert board.feed({**status, "Event": "QueueMemberPause", "Paused": "0"}) is False
+    assert board.members == {}
+    board.reset([{**status, "Event": "QueueMember", "Location": "Local/1003@agents", "Name": "agent1003"}])
+    assert board.feed({**status, "Status": "2"})
+    assert board.snapshot(CallTracker(), now=0.0)["12345"]["agent_counts"] == {"on_call": 1}

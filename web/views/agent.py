@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import callbacks, revisits
 from callback.models import CallbackTask, Rating, Revisit
@@ -38,9 +39,14 @@ def _state_panel(request: HttpRequest, error: str = "") -> HttpResponse:
 
 
 @agent_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def set_state(request: HttpRequest) -> HttpResponse:
-    """示闲/示忙: the bridge moves the phone in or out of the queues first; only then the state changes."""
+    """示闲/示忙: the bridge moves the phone in or out of the queues first; only then the state changes.
+
+    GET answers the panel as it is (the wrap-up panel asks again when its time is up).
+    """
+    if request.method == "GET":
+        return _state_panel(request)
     form = AgentStateForm(request.POST)
     if not form.is_valid():
         return _state_panel(request, _("Choose ready, paused or log off."))
@@ -184,7 +190,32 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
         ctx["transfer_error"] = exc.message
     else:
         ctx["referral"] = referral
+        if not three_way:  # the caller is with 110 now: the pop says so and offers no hang-up
+            pop = {**snap.agent_call_context(request.user), "oob": True}
+            result = render(request, "web/agent/_transfer_result.html", ctx)
+            result.content += render_to_string("web/agent/_pop.html", pop, request).encode()
+            return result
     return render(request, "web/agent/_transfer_result.html", ctx)
+
+
+@agent_only
+@require_POST
+def hang_up(request: HttpRequest) -> HttpResponse:
+    """挂断 the agent's call: the PBX hangs up the caller; the call ends when the bridge sees it."""
+    call = snap.current_call(request.user)
+    ctx: dict = {}
+    if call is None or not call.answered_at or call.ended_at:
+        ctx["hangup_error"] = _("You have no call in progress to hang up.")
+        return render(request, "web/agent/_hangup_result.html", ctx)
+    try:
+        control.hang_up(request.user)
+    except control.BridgeUnavailable as exc:
+        ctx["hangup_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+    except control.CommandFailed as exc:
+        ctx["hangup_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+    else:
+        ctx["hangup_message"] = _("Hung up.")
+    return render(request, "web/agent/_hangup_result.html", ctx)
 
 
 @agent_only

@@ -6,10 +6,12 @@ connect and after a hint arrives, so a console that lost its socket catches up.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +33,10 @@ from telephony.pop import call_pop
 CURRENT_CALL_WINDOW = timedelta(hours=1)
 # Same address and topic within this many days counts as a possible duplicate (DESIGN §8).
 DUPLICATE_WINDOW_DAYS = 30
+# 话后处理: shown, not stored; the PBX's wrapuptime is what keeps the calls away.
+WRAP_UP = "wrap_up"
 STATE_LABELS = {
+    WRAP_UP: _("Wrap-up"),
     AgentStatus.OFFLINE: _("Offline"),
     AgentStatus.READY: _("Ready"),
     AgentStatus.PAUSED: _("Paused"),
@@ -49,8 +54,9 @@ KPI_LABELS = {
 # --- agent console -------------------------------------------------------------------------
 
 
-def agent_state(user: User, call: Call | None = None) -> dict[str, Any]:
-    """What the agent is doing: on a call while one is answered and live, else their chosen state."""
+def agent_state(user: User, call: Call | None = None, now=None) -> dict[str, Any]:
+    """What the agent is doing: on a call while one is answered and live, in wrap-up for
+    AGENT_WRAPUP_SECONDS after it ended (when ready: the PBX's wrapuptime holds them), else their chosen state."""
     if call is not None and call.answered_at and not call.ended_at:
         return {
             "status": AgentStatus.ON_CALL,
@@ -60,6 +66,18 @@ def agent_state(user: User, call: Call | None = None) -> dict[str, Any]:
         }
     state = AgentState.objects.filter(user=user).first()
     status = state.status if state else AgentStatus.OFFLINE
+    if status == AgentStatus.READY and call is not None and call.answered_at and call.ended_at:
+        until = call.ended_at + timedelta(seconds=settings.AGENT_WRAPUP_SECONDS)
+        left = (until - (now or timezone.now())).total_seconds()
+        if left > 0:
+            return {
+                "status": WRAP_UP,
+                "label": STATE_LABELS[WRAP_UP],
+                "since": call.ended_at,
+                "reason": "",
+                "until": until,
+                "seconds_left": math.ceil(left),
+            }
     return {
         "status": status,
         "label": STATE_LABELS.get(status, status),
