@@ -172,9 +172,7 @@ def asked_for_agent_q(short_abandon_seconds: int | None = None) -> Q:
     unknown without an answer (it never reached the queue), live calls (no outcome yet).
     """
     missed = (Outcome.ABANDONED, Outcome.TIMEOUT, Outcome.REFUSED)
-    return (answered_q() | Q(outcome__in=missed)) & ~short_abandon_q(
-        short_abandon_seconds
-    )
+    return (answered_q() | Q(outcome__in=missed)) & ~short_abandon_q(short_abandon_seconds)
 
 
 class AnswerRate(Kpi):

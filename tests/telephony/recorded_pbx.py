@@ -46,9 +46,7 @@ def recorded_actions(stream: str) -> dict[str, str]:
     text = (OUTAGE / f"{scenario}.actions.txt").read_text(encoding="utf-8")
     out: dict[str, str] = {}
     for block in re.split(r"\n(?=#)|\n\n", text):
-        fields = dict(
-            line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith("#")
-        )
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith("#"))
         action_id = fields.get("ActionID", "")
         if action_id.startswith(f"{stream}-"):
             out[action_id] = fields.get("Action", "")
