@@ -35,7 +35,8 @@ class Session:
     cut: int | None = None  # stop the stream at this byte offset (frames wholly before it are sent)
     close: bool = False  # EOF after the last frame (the client dropped, or the PBX stopped)
     new_boot: bool = False  # the PBX restarted before this session
-    inject: bytes = b""  # raw bytes right after the banner (garbage, a truncated frame)
+    inject: bytes = b""  # raw bytes right after the banner (garbage frames)
+    tail: bytes = b""  # raw bytes after the last frame, before EOF (a truncated frame)
     login_error: bool = False  # answer the Login with an error, then close
     before: list = field(default_factory=list)  # callables run when the connection is accepted
 
@@ -156,6 +157,8 @@ class RecordedPBX:
                 if booted and hold:
                     # Our client resyncs after login; the recorded one did not: let it, before the traffic.
                     await asyncio.wait_for(self.resynced.wait(), 15)
+            w.write(session.tail)
+            await w.drain()
             self.done[index].set()
             if not session.close:
                 await listener

@@ -16,6 +16,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from telephony import bridge as bridge_module
+from telephony.ami.errors import LoginRefused
 from telephony.lifecycle import CallEnded
 from telephony.models import Call
 from tests.telephony.recorded_pbx import RecordedPBX, Session, queue_log_lines
@@ -109,8 +110,10 @@ async def _until(predicate, timeout: float) -> None:
     await asyncio.wait_for(loop(), timeout)
 
 
-def run_outage(settings, sessions: list[Session], callers: int, queue_log: Path | None) -> list[dict]:
-    async def scenario() -> list[dict]:
+def run_outage(settings, sessions: list[Session], callers: int, queue_log: Path | None):
+    """Rows once every caller ended, the bridge and the server."""
+
+    async def scenario():
         pbx = RecordedPBX(sessions)
         await pbx.start()
         settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", pbx.port
@@ -131,7 +134,7 @@ def run_outage(settings, sessions: list[Session], callers: int, queue_log: Path 
             stop.set()
             await asyncio.wait_for(task, 15)
             await pbx.stop()
-        return await rows()
+        return await rows(), bridge, pbx
 
     return asyncio.run(asyncio.wait_for(scenario(), 120))
 
@@ -142,16 +145,34 @@ def _by_number(result: list[dict]) -> dict[str, str]:
     return {r["caller_number"]: r["outcome"] for r in result}
 
 
-def test_client_gap_every_caller_recorded_once_with_the_pbx_outcome(settings, tmp_path) -> None:
-    assert ground_truth("outage/client_gap.full") == CLIENT_GAP  # the translator agrees with the README
+def test_the_translator_agrees_with_the_readme_on_the_uninterrupted_stream() -> None:
+    assert ground_truth("outage/client_gap.full") == CLIENT_GAP
+
+
+# Bad input on the way: the dropped connection ends mid-frame, the new one starts with garbage, and
+# queue_log holds a line of an event we do not know and a line that is not one.
+TRUNCATED = b"Event: AgentConnect\r\nQueue: 12345\r\nLinkedid: 17959252"
+GARBAGE = b"this is not AMI\r\n\r\n\x00\xff\xfe garbage \x01\r\n\r\nEvent\r\n\r\n"
+ODD_LINES = b"1795925270|1795925269.53|12345|NONE|SOMETHINGNEW|1|2\nnot a queue_log line\n"
+
+
+@pytest.mark.parametrize("bad_input", [False, True], ids=["clean", "garbage-and-truncated"])
+def test_client_gap_every_caller_recorded_once_with_the_pbx_outcome(settings, tmp_path, bad_input) -> None:
     log = QueueLogFile(tmp_path / "queue_log", "client_gap")
     sessions = [
-        Session("client_gap.part1", close=True, before=[log.up_to(0)]),
+        Session("client_gap.part1", close=True, before=[log.up_to(0)], tail=TRUNCATED if bad_input else b""),
         # Reconnected at t=35.01: queue_log holds what happened meanwhile.
-        Session("client_gap.part2", before=[log.up_to(35.01)]),
+        Session(
+            "client_gap.part2",
+            before=[log.up_to(35.01, ODD_LINES if bad_input else b"")],
+            inject=GARBAGE if bad_input else b"",
+        ),
     ]
-    result = run_outage(settings, sessions, len(CLIENT_GAP), tmp_path / "queue_log")
+    result, bridge, _ = run_outage(settings, sessions, len(CLIENT_GAP), tmp_path / "queue_log")
     assert _by_number(result) == CLIENT_GAP
+    if bad_input:
+        assert bridge.client.parse_errors >= 2  # skipped, logged, nothing else lost
+        assert bridge.queue_log.malformed == 1
     assert len(result) == 25
     for row in result:
         assert row["queue"] == "12345"
@@ -166,7 +187,7 @@ def test_client_gap_without_queue_log_still_adopts_every_live_caller(settings) -
     no answered call becomes a missed one (and so gets no callback)."""
     sessions = [Session("client_gap.part1", close=True), Session("client_gap.part2")]
     # 25 callers minus #11, which began and ended in the gap: nothing but queue_log knows it.
-    result = run_outage(settings, sessions, 24, None)
+    result, _, _ = run_outage(settings, sessions, 24, None)
     outcomes = _by_number(result)
     assert "13227572446" not in outcomes
     wrong = {n: o for n, o in outcomes.items() if o != CLIENT_GAP[n]}
@@ -182,9 +203,13 @@ def test_pbx_stopped_30_seconds_every_call_recovered(settings, tmp_path) -> None
         Session("pbx_down.part1", close=True, cut=59053, before=[log.up_to(0)]),
         Session(""),  # the PBX is down: connection refused
         Session(""),
+        Session("pbx_down.part2", login_error=True),  # starting up: the login is answered with an error
         Session("pbx_down.part2", new_boot=True, before=[log.up_to(41.23)]),
     ]
-    result = run_outage(settings, sessions, len(PBX_DOWN), tmp_path / "queue_log")
+    result, bridge, pbx = run_outage(settings, sessions, len(PBX_DOWN), tmp_path / "queue_log")
     assert _by_number(result) == PBX_DOWN
+    assert pbx.refused == 2 and isinstance(bridge.client.last_error, LoginRefused)
+    # The backoff never grew past AMI_RECONNECT_MAX_SECONDS (3 s): the bridge is back soon after the PBX.
+    assert bridge.client.config.backoff_max == 3 and max(bridge.client.retry_waits) <= 3
     epochs = {r["caller_number"]: r["pbx_epoch"] for r in result}
     assert epochs["13800000001"] == epochs["13800000002"] != epochs["13800000003"], "two PBX boots"
