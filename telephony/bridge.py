@@ -53,6 +53,9 @@ class Bridge:
         self._processing = False
         self._surveys: list[SurveyAnswered] = []  # answers of the batch being translated
         self._pops: set[asyncio.Task] = set()
+        # None until the first look: the first picture always says whether the bridge is connected.
+        self._connected: bool | None = None
+        self._connected_since = time.time()
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = asyncio.create_task(self.consume(stop), name="ami-consumer")
@@ -279,15 +282,34 @@ class Bridge:
             out[(epoch if boot == 1 else previous, callid)] = record
         return out
 
+    def bridge_status(self) -> dict:
+        """Whether the bridge is connected to the PBX now, and since when (unix seconds)."""
+        connected = self.client.connected.is_set()
+        if connected != self._connected:
+            self._connected, self._connected_since = connected, time.time()
+            self._board_dirty = True
+            if not connected:
+                log.warning("the bridge is not connected to the PBX: the wallboard says so until it is back")
+        return {"connected": connected, "since": self._connected_since}
+
     async def push_board(self, stop: asyncio.Event) -> None:
-        """Publish the wallboard picture when it changed, at most every BOARD_INTERVAL seconds."""
+        """Publish the wallboard picture when it changed, at most every BOARD_INTERVAL seconds.
+
+        The picture carries ``bridge`` (connected, since): while the PBX is out of reach the
+        wallboard says the live figures are stale instead of showing them as if they were current.
+        """
         layer = get_channel_layer()
         while not stop.is_set():
             await asyncio.sleep(BOARD_INTERVAL)
+            status = self.bridge_status()
             if not self._board_dirty or layer is None:
                 continue
             self._board_dirty = False
-            message = {"type": "wallboard.queues", "queues": self.board.snapshot(self.tracker, time.time())}
+            message = {
+                "type": "wallboard.queues",
+                "queues": self.board.snapshot(self.tracker, time.time()),
+                "bridge": status,
+            }
             try:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:

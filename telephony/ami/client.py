@@ -298,6 +298,9 @@ class AMIClient:
                 else:
                     self._lost.set_exception(exc if isinstance(exc, ConnectionLost) else ConnectionLost(repr(exc)))
                 self._lost.exception()  # mark retrieved: nobody may be waiting
+                if not isinstance(exc, asyncio.CancelledError):
+                    # Nothing can answer them now: fail them at once (a Login would wait its whole timeout).
+                    self._abort_pending()
             if isinstance(exc, asyncio.CancelledError):
                 raise
 

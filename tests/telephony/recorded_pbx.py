@@ -37,6 +37,7 @@ class Session:
     new_boot: bool = False  # the PBX restarted before this session
     inject: bytes = b""  # raw bytes right after the banner (garbage frames)
     tail: bytes = b""  # raw bytes after the last frame, before EOF (a truncated frame)
+    linger: float = 0.0  # seconds the connection stays open after the last frame before a ``close``
     login_error: bool = False  # answer the Login with an error, then close
     before: list = field(default_factory=list)  # callables run when the connection is accepted
 
@@ -159,6 +160,8 @@ class RecordedPBX:
                     await asyncio.wait_for(self.resynced.wait(), 15)
             w.write(session.tail)
             await w.drain()
+            if session.linger:
+                await asyncio.sleep(session.linger)
             self.done[index].set()
             if not session.close:
                 await listener

@@ -213,3 +213,62 @@ def test_pbx_stopped_30_seconds_every_call_recovered(settings, tmp_path) -> None
     assert bridge.client.config.backoff_max == 3 and max(bridge.client.retry_waits) <= 3
     epochs = {r["caller_number"]: r["pbx_epoch"] for r in result}
     assert epochs["13800000001"] == epochs["13800000002"] != epochs["13800000003"], "two PBX boots"
+
+
+def test_the_wallboard_says_the_bridge_is_down_while_it_is(settings, supervisor) -> None:
+    """The PBX stops (EOF, refused connects): the bridge's wallboard picture says so, then that it is back."""
+    from channels.layers import get_channel_layer
+
+    from telephony.services import WALLBOARD_GROUP
+    from tests.web.test_consumers import connect_as, receive_until, send_group
+
+    async def scenario() -> tuple[list[dict], str]:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(WALLBOARD_GROUP, channel)
+        seen: list[dict] = []
+        up_again = asyncio.Event()
+        pbx = RecordedPBX(
+            [
+                Session("pbx_down.part1", close=True, cut=2000, linger=1.5),
+                *[Session("")] * 3,  # down for a few seconds
+                Session("pbx_down.part2", new_boot=True, cut=20000),
+            ]
+        )
+        await pbx.start()
+        settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", pbx.port
+        bridge = bridge_module.from_settings()
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+
+        async def collect() -> None:
+            while True:
+                message = await layer.receive(channel)
+                if message["type"] == "wallboard.queues":
+                    seen.append(message["bridge"])
+                    states = "".join("u" if s["connected"] else "d" for s in seen)
+                    if "udu" in states.replace("uu", "u").replace("dd", "d"):
+                        up_again.set()
+
+        collector = asyncio.create_task(collect())
+        try:
+            await asyncio.wait_for(up_again.wait(), 30)
+        finally:
+            stop.set()
+            collector.cancel()
+            await asyncio.wait_for(task, 15)
+            await pbx.stop()
+        # The consumer turns the bridge's word into a banner on the wallboard.
+        comm, _ = await connect_as(supervisor, "/ws/wallboard/")
+        await comm.receive_from(timeout=5)
+        down = next(s for s in seen[seen.index(next(s for s in seen if s["connected"])) :] if not s["connected"])
+        await send_group("wallboard", {"type": "wallboard.queues", "queues": {}, "bridge": down})
+        frame = await receive_until(comm, "wb-queues")
+        await comm.disconnect()
+        return seen, frame
+
+    seen, frame = asyncio.run(asyncio.wait_for(scenario(), 90))
+    states = [s["connected"] for s in seen]
+    first_up = states.index(True)
+    assert False in states[first_up:] and states[-1] is True  # up, down while the PBX is, up again
+    assert 'data-testid="wb-bridge-down"' in frame
