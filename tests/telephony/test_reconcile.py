@@ -145,3 +145,13 @@ def test_an_originate_response_for_an_action_id_nobody_knows() -> None:
     assert tracker.feed(response) == []  # a repeat is nothing new
     elsewhere = _ev(Event="OriginateResponse", ActionID="gap-call-1", Response="Success", Context="callers")
     assert tracker.feed(elsewhere) == []  # another session's Originate into the callers' context
+
+
+def test_a_caller_refused_after_an_ivr_choice_is_refused() -> None:
+    tracker = CallTracker(CONFIG)
+    base = {"Linkedid": "5.0", "Uniqueid": "5.1", "CallerIDNum": "13800000005"}
+    tracker.feed(_ev(Event="VarSet", Variable="HOTLINE_IVR_CHOICE", Value="2", Timestamp="10.0", **base))
+    out = tracker.feed(_ev(Event="VarSet", Variable="QUEUESTATUS", Value="JOINEMPTY", Timestamp="11.0", **base))
+    assert [e.kind for e in out] == ["offered", "refused"]
+    out = tracker.feed(_ev(Event="Hangup", Timestamp="11.5", **base))
+    assert [(e.outcome, e.ivr_choice) for e in out if isinstance(e, CallEnded)] == [("refused", "2")]
