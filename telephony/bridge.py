@@ -248,7 +248,10 @@ class Bridge:
         members = {m.first("Name"): m.first("Location") for m in status if m.name == "QueueMember"}
         recovered = 0
         for pbx_epoch in sorted({e for e, _ in logged}):
-            records = [r for (e, _), r in logged.items() if e == pbx_epoch and r.outcome]
+            queues = self.tracker.config.queues
+            records = [
+                r for (e, _), r in logged.items() if e == pbx_epoch and r.outcome and (not queues or r.queue in queues)
+            ]
             recovered += len(await database_sync_to_async(services.recover_logged_calls)(pbx_epoch, records, members))
         closed = await database_sync_to_async(services.close_vanished_calls)(epoch, live, at)
         log.info(

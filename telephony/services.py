@@ -301,6 +301,16 @@ def recover_logged_calls(
                 .order_by("pk")
                 .first()
             )
+            if call is None and record.caller_number and record.entered_at is not None:
+                # A row written without the caller's Uniqueid (an older bridge): same number, same second.
+                entered = _when(record.entered_at)
+                call = (
+                    Call.objects.select_for_update()
+                    .filter(pbx_epoch=pbx_epoch, caller_uniqueid="", caller_number=record.caller_number)
+                    .filter(offered_at__range=(entered - timedelta(seconds=2), entered + timedelta(seconds=2)))
+                    .order_by("pk")
+                    .first()
+                )
             if call is not None and call.ended_at is not None:
                 corrects = call.outcome in ("", lc.UNKNOWN) or (
                     record.outcome == lc.ANSWERED and call.outcome in _MISSED

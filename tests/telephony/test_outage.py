@@ -272,3 +272,52 @@ def test_the_wallboard_says_the_bridge_is_down_while_it_is(settings, supervisor)
     first_up = states.index(True)
     assert False in states[first_up:] and states[-1] is True  # up, down while the PBX is, up again
     assert 'data-testid="wb-bridge-down"' in frame
+
+
+def test_bridge_killed_mid_burst_and_restarted_records_every_caller_once(settings, tmp_path) -> None:
+    """A new bridge process (nothing in memory, queue_log read afresh) takes over from the rows of the old one."""
+    log = QueueLogFile(tmp_path / "queue_log", "client_gap")
+    pbx = RecordedPBX(
+        [
+            Session("client_gap.part1", close=True, before=[log.up_to(0)]),
+            Session("client_gap.part2", before=[log.up_to(35.01)]),
+        ]
+    )
+
+    async def scenario():
+        await pbx.start()
+        settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", pbx.port
+        settings.AMI_QUEUE_LOG_PATH = str(tmp_path / "queue_log")
+        first = bridge_module.from_settings()
+        first.client.config = type(first.client.config)(**{**first.client.config.__dict__, "backoff_initial": 60})
+        stop_first = asyncio.Event()
+        task = asyncio.create_task(first.run(stop_first))
+        await asyncio.wait_for(pbx.done[0].wait(), 30)
+
+        async def drained() -> bool:
+            return first.client.events.empty() and not first._processing
+
+        await _until(drained, 30)
+        stop_first.set()  # the first bridge is gone; what it wrote stays
+        await asyncio.wait_for(task, 15)
+        second = bridge_module.from_settings()
+        stop = asyncio.Event()
+        task = asyncio.create_task(second.run(stop))
+        try:
+            await asyncio.wait_for(pbx.done[1].wait(), 60)
+
+            async def all_ended() -> bool:
+                current = await rows()
+                return len(current) >= len(CLIENT_GAP) and all(r["ended_at"] for r in current)
+
+            await _until(all_ended, 30)
+            await asyncio.sleep(0.3)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+            await pbx.stop()
+        return await rows()
+
+    result = asyncio.run(asyncio.wait_for(scenario(), 120))
+    assert _by_number(result) == CLIENT_GAP
+    assert len({(r["pbx_epoch"], r["linkedid"]) for r in result}) == 25

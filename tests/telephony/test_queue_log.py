@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from telephony.queue_log import QueueLogReader, parse_line, summarize
 from telephony.traces import TRACES_DIR
 
@@ -95,3 +97,45 @@ def test_a_fresh_reader_starts_shortly_before_the_newest_recorded_call(tmp_path)
 
 def test_a_missing_file_is_no_crash(tmp_path) -> None:
     assert QueueLogReader(str(tmp_path / "absent")).read(123.0) == []
+
+
+@pytest.mark.django_db
+def test_recovery_is_idempotent_and_corrects_only_what_the_pbx_knows_better() -> None:
+    from datetime import UTC, datetime
+
+    from telephony.models import Call
+    from telephony.queue_log import LoggedCall
+    from telephony.services import recover_logged_calls
+
+    def at(t: int) -> datetime:
+        return datetime.fromtimestamp(t, tz=UTC)
+
+    # Ended unseen (unknown), closed as abandoned while an agent answered, a genuine abandon, and a row
+    # of an older bridge that never stored the caller's Uniqueid.
+    Call.objects.create(pbx_epoch=1, linkedid="1.0", caller_uniqueid="1.1", outcome="unknown", ended_at=at(120))
+    Call.objects.create(pbx_epoch=1, linkedid="2.0", caller_uniqueid="2.1", outcome="abandoned", ended_at=at(130))
+    Call.objects.create(pbx_epoch=1, linkedid="3.0", caller_uniqueid="3.1", outcome="abandoned", ended_at=at(140))
+    Call.objects.create(pbx_epoch=1, linkedid="4.0", caller_number="13800000004", offered_at=at(100))
+    records = [
+        LoggedCall("1.1", 1, "12345", "13800000001", 100, 102, "agent1001", "", 2, 10, "answered", 112),
+        LoggedCall("2.1", 1, "12345", "13800000002", 100, 105, "agent1002", "", 5, 20, "answered", 125),
+        LoggedCall("3.1", 1, "12345", "13800000003", 100, None, "", "", 40, None, "timeout", 140),
+        LoggedCall("4.1", 1, "12345", "13800000004", 100, None, "", "", 9, None, "abandoned", 109),
+        LoggedCall("5.1", 1, "12345", "13800000005", 200, None, "", "", 5, None, "abandoned", 205),
+        LoggedCall("6.1", 1, "12345", "13800000006", 300, None, "", "", None, None, "", None),  # still waiting
+    ]
+    interfaces = {"agent1001": "Local/1001@agents"}
+    recover_logged_calls(1, records, interfaces)
+    recover_logged_calls(1, records, interfaces)  # read twice: nothing changes
+    calls = {c.linkedid: c for c in Call.objects.all()}
+    assert len(calls) == 5
+    assert (calls["1.0"].outcome, calls["1.0"].answered_at, calls["1.0"].talk_seconds) == ("answered", at(102), 10)
+    assert calls["1.0"].agent_interface == "Local/1001@agents"
+    assert calls["2.0"].outcome == "answered"  # the PBX connected it: never a missed call
+    assert calls["3.0"].outcome == "abandoned"  # a decided outcome is not overwritten
+    assert (calls["4.0"].outcome, calls["4.0"].caller_uniqueid) == ("abandoned", "4.1")
+    assert (calls["5.1"].outcome, calls["5.1"].caller_number, calls["5.1"].offered_at) == (
+        "abandoned",
+        "13800000005",
+        at(200),
+    )
