@@ -267,12 +267,6 @@ class CallTracker:
             self._awaiting_complete.setdefault(interface, deque(maxlen=8)).append(linkedid)
         self.calls[linkedid] = state
 
-    def by_caller_uniqueid(self, uniqueid: str) -> CallState | None:
-        for state in self.calls.values():
-            if state.caller_uniqueid == uniqueid:
-                return state
-        return None
-
     def adopt_live(self, live: LiveCaller, at: float | None = None) -> list[CallLifecycle]:
         """A caller the PBX shows after a reconnect (``telephony.reconcile``): follow it from here.
 
