@@ -37,7 +37,9 @@ from hotline.models import User
 from telephony.models import AgentState, AgentStatus, Call, Outcome
 
 log = logging.getLogger(__name__)
-MISSED = (Outcome.ABANDONED, Outcome.TIMEOUT)
+# Missed calls, each called back (国办函〔2025〕66号: every missed call): the caller asked for an agent
+# and got none, whether they gave up, the queue timed out or the queue turned them away.
+MISSED = (Outcome.ABANDONED, Outcome.TIMEOUT, Outcome.REFUSED)
 S = CallbackStatus
 
 

@@ -281,6 +281,12 @@ AMI_CALLBACK_CONTEXT = env_str("AMI_CALLBACK_CONTEXT", "callback")
 # IVR satisfaction survey: the citizen's leg and the dialplan context that asks for a digit.
 AMI_SURVEY_CHANNEL = env_str("AMI_SURVEY_CHANNEL", "Local/{number}@pstn")  # PJSIP/{number}@pstn-trunk on a real PBX
 AMI_SURVEY_CONTEXT = env_str("AMI_SURVEY_CONTEXT", "survey")
+# Reconnect backoff cap: the bridge is blind while it waits, so a few seconds for a loopback/LAN PBX.
+AMI_RECONNECT_MAX_SECONDS = env_int("AMI_RECONNECT_MAX_SECONDS", 3)
+# Asterisk's queue_log file (<astlogdir>/queue_log, readable by the bridge, e.g. over a shared mount):
+# on reconnect the calls that ended while the bridge was away get the PBX's outcome from it. Empty = off
+# (such calls end as "unknown"). See docs/telephony.md "Outages".
+AMI_QUEUE_LOG_PATH = env_str("AMI_QUEUE_LOG_PATH", "")
 # How long the web side waits for the bridge to answer a command.
 BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 # 话后处理: seconds after a call before the agent is rung again. The PBX holds the agent (queues.conf

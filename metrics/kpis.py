@@ -167,14 +167,13 @@ def short_abandon_q(threshold: int | None = None) -> Q:
 
 
 def asked_for_agent_q(short_abandon_seconds: int | None = None) -> Q:
-    """Calls that reached the queue: answered, abandoned (except short abandons) or timed out.
+    """Calls that asked for an agent: answered, abandoned (except short abandons), timed out or refused.
 
     Never in it: ivr_110 (the caller chose 110 in the IVR), callback (our own outbound call),
     unknown without an answer (it never reached the queue), live calls (no outcome yet).
     """
-    return (answered_q() | Q(outcome__in=(Outcome.ABANDONED, Outcome.TIMEOUT))) & ~short_abandon_q(
-        short_abandon_seconds
-    )
+    missed = (Outcome.ABANDONED, Outcome.TIMEOUT, Outcome.REFUSED)
+    return (answered_q() | Q(outcome__in=missed)) & ~short_abandon_q(short_abandon_seconds)
 
 
 class AnswerRate(Kpi):

@@ -15,7 +15,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from telephony import services
+from telephony import queue_log, reconcile, services
 from telephony.ami.client import AMIClient, ClientConfig
 from telephony.ami.errors import AMIError
 from telephony.ami.protocol import Message
@@ -35,9 +35,17 @@ PUBLISH_CONCURRENCY = 32  # channel-layer sends in flight at once
 
 
 class Bridge:
-    def __init__(self, client: AMIClient, tracker: CallTracker, commands: CommandConfig | None = None) -> None:
+    def __init__(
+        self,
+        client: AMIClient,
+        tracker: CallTracker,
+        commands: CommandConfig | None = None,
+        *,
+        queue_log_path: str = "",
+    ) -> None:
         self.client = client
         self.tracker = tracker
+        self.queue_log = queue_log.QueueLogReader(queue_log_path) if queue_log_path else None
         self.commands = Commands(client, tracker, commands or CommandConfig())
         self.board = QueueBoard(tracker.config.queues)
         self.processed = 0
@@ -45,6 +53,9 @@ class Bridge:
         self._processing = False
         self._surveys: list[SurveyAnswered] = []  # answers of the batch being translated
         self._pops: set[asyncio.Task] = set()
+        # None until the first look: the first picture always says whether the bridge is connected.
+        self._connected: bool | None = None
+        self._connected_since = time.time()
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = asyncio.create_task(self.consume(stop), name="ami-consumer")
@@ -189,15 +200,25 @@ class Bridge:
                 log.warning("could not publish a call message: %r", result)
 
     async def resync(self, marker: Message, at: float) -> None:
-        """After (re)connect: detect a PBX restart from Uptime, adopt live calls, close vanished ones."""
+        """After (re)connect: reconcile with the PBX, not only with our own rows (docs/telephony.md "Outages").
+
+        1. a PBX restart is told by its Uptime (a new ``pbx_epoch``);
+        2. the PBX's answers: ``CoreShowChannels`` (every channel, Linkedid, bridged or not, 110 context)
+           and ``QueueStatus`` (waiting callers, members), and what queue_log gained since the last read;
+        3. every caller live in a queue or talking is followed, whether we had a row for it or not;
+        4. calls we followed that are gone end as queue_log says (else ``unknown``), and calls that
+           began and ended while we were away are recorded from queue_log.
+        """
         uptime = int(marker.first("Uptime") or 0)
+        previous = self.tracker.pbx_epoch
         epoch = await database_sync_to_async(services.resolve_pbx_epoch)(int(at) - uptime)
-        if epoch != self.tracker.pbx_epoch and self.tracker.pbx_epoch:
-            log.warning("PBX restarted (boot %s -> %s): Uniqueids start over", self.tracker.pbx_epoch, epoch)
+        if epoch != previous and previous:
+            log.warning("PBX restarted (boot %s -> %s): Uniqueids start over", previous, epoch)
         self.tracker.new_pbx_epoch(epoch)
         _, channels = await self.client.list_action("CoreShowChannels")
         live = {c.first("Linkedid") for c in channels if c.first("Linkedid")}
         _, status = await self.client.list_action("QueueStatus")
+        logged = await self.read_queue_log(epoch, previous)
         # The bridge itself may have restarted mid-call: pick those calls up again from the database.
         for call in await database_sync_to_async(services.open_calls)(epoch, live):
             self.tracker.adopt(
@@ -208,23 +229,90 @@ class Bridge:
                 answered=call.answered_at is not None,
                 interface=call.agent_interface,
                 offered_at=call.offered_at.timestamp() if call.offered_at else None,
+                caller_uniqueid=call.caller_uniqueid,
             )
-        for event in self.tracker.resync(live, at):
+        current = {callid: record for (e, callid), record in logged.items() if e == epoch}
+        callers = reconcile.live_callers(
+            channels,
+            status,
+            current,
+            targets_110=self.tracker.config.targets_110,
+            queues=self.tracker.config.queues,
+            known=frozenset(self.tracker.calls),
+            now=at,
+        )
+        events = [e for caller in callers for e in self.tracker.adopt_live(caller, at)]
+        events.extend(self.tracker.resync(live, at, logged))
+        for event in events:
             await database_sync_to_async(services.apply_lifecycle)(event)
+        members = {m.first("Name"): m.first("Location") for m in status if m.name == "QueueMember"}
+        recovered = 0
+        for pbx_epoch in sorted({e for e, _ in logged}):
+            queues = self.tracker.config.queues
+            records = [
+                r for (e, _), r in logged.items() if e == pbx_epoch and r.outcome and (not queues or r.queue in queues)
+            ]
+            recovered += len(await database_sync_to_async(services.recover_logged_calls)(pbx_epoch, records, members))
         closed = await database_sync_to_async(services.close_vanished_calls)(epoch, live, at)
-        log.info("resynced: %d live channels' calls, %d vanished calls closed", len(live), len(closed))
+        log.info(
+            "resynced: %d live channels' calls (%d callers adopted or caught up), %d calls from queue_log, "
+            "%d vanished calls closed",
+            len(live),
+            len(callers),
+            recovered,
+            len(closed),
+        )
         self.board.reset(status)
         self._board_dirty = True
 
+    async def read_queue_log(self, epoch: int, previous: int) -> dict[tuple[int, str], queue_log.LoggedCall]:
+        """What queue_log gained since the last read, by (pbx_epoch, callid); {} without a queue_log."""
+        if self.queue_log is None:
+            return {}
+        since = None
+        if self.queue_log.offset is None:
+            since = await database_sync_to_async(services.last_offered_at)()
+        lines = await asyncio.to_thread(self.queue_log.read, since)
+        by_boot = queue_log.summarize(lines)
+        # Lines before a QUEUESTART belong to the boot before: the one we followed, or the newest recorded.
+        if any(boot == 0 for boot, _ in by_boot) and (not previous or previous == epoch):
+            previous = await database_sync_to_async(services.previous_pbx_epoch)(epoch) or 0
+        out: dict[tuple[int, str], queue_log.LoggedCall] = {}
+        for (boot, callid), record in by_boot.items():
+            if boot == 0 and not previous:
+                log.warning("queue_log: call %s of an earlier PBX boot we never followed; skipped", callid)
+                continue
+            out[(epoch if boot == 1 else previous, callid)] = record
+        return out
+
+    def bridge_status(self) -> dict:
+        """Whether the bridge is connected to the PBX now, and since when (unix seconds)."""
+        connected = self.client.connected.is_set()
+        if connected != self._connected:
+            self._connected, self._connected_since = connected, time.time()
+            self._board_dirty = True
+            if not connected:
+                log.warning("the bridge is not connected to the PBX: the wallboard says so until it is back")
+        return {"connected": connected, "since": self._connected_since}
+
     async def push_board(self, stop: asyncio.Event) -> None:
-        """Publish the wallboard picture when it changed, at most every BOARD_INTERVAL seconds."""
+        """Publish the wallboard picture when it changed, at most every BOARD_INTERVAL seconds.
+
+        The picture carries ``bridge`` (connected, since): while the PBX is out of reach the
+        wallboard says the live figures are stale instead of showing them as if they were current.
+        """
         layer = get_channel_layer()
         while not stop.is_set():
             await asyncio.sleep(BOARD_INTERVAL)
+            status = self.bridge_status()
             if not self._board_dirty or layer is None:
                 continue
             self._board_dirty = False
-            message = {"type": "wallboard.queues", "queues": self.board.snapshot(self.tracker, time.time())}
+            message = {
+                "type": "wallboard.queues",
+                "queues": self.board.snapshot(self.tracker, time.time()),
+                "bridge": status,
+            }
             try:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:
@@ -267,6 +355,7 @@ def from_settings() -> Bridge:
             port=settings.AMI_PORT,
             username=settings.AMI_USERNAME,
             secret=settings.AMI_SECRET,
+            backoff_max=settings.AMI_RECONNECT_MAX_SECONDS,
         )
     )
     tracker = CallTracker(
@@ -286,7 +375,7 @@ def from_settings() -> Bridge:
         survey_channel=settings.AMI_SURVEY_CHANNEL,
         survey_context=settings.AMI_SURVEY_CONTEXT,
     )
-    return Bridge(client, tracker, commands)
+    return Bridge(client, tracker, commands, queue_log_path=settings.AMI_QUEUE_LOG_PATH)
 
 
 async def run(stop: asyncio.Event) -> None:

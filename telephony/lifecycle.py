@@ -13,6 +13,9 @@ from typing import Any, ClassVar
 ANSWERED = "answered"
 ABANDONED = "abandoned"
 TIMEOUT = "timeout"
+# The queue turned the caller away: full (maxlen), no agent to join (JOINEMPTY) or none left
+# while waiting (LEAVEEMPTY/LEAVEUNAVAIL). The caller asked for an agent: the answer rate counts it.
+REFUSED = "refused"
 TRANSFERRED_110 = "transferred_110"
 IVR_110 = "ivr_110"
 TRANSFERRED = "transferred"
@@ -46,6 +49,7 @@ class CallOffered(CallLifecycle):
     queue: str
     caller_number: str
     caller_name: str = ""
+    caller_uniqueid: str = ""  # the caller's channel in the queue: the callid of Asterisk's queue_log
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +108,16 @@ class CallTimedOut(CallLifecycle):
     kind: ClassVar[str] = "timeout"
     queue: str
     wait_seconds: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRefused(CallLifecycle):
+    """The queue turned the caller away (QUEUESTATUS FULL, JOINEMPTY, LEAVEEMPTY or LEAVEUNAVAIL)."""
+
+    kind: ClassVar[str] = "refused"
+    queue: str
+    reason: str  # the QUEUESTATUS value
+    wait_seconds: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

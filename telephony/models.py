@@ -14,6 +14,7 @@ class Outcome(models.TextChoices):
     ANSWERED = lifecycle.ANSWERED, _("answered")
     ABANDONED = lifecycle.ABANDONED, _("abandoned in queue")
     TIMEOUT = lifecycle.TIMEOUT, _("queue timeout")
+    REFUSED = lifecycle.REFUSED, _("refused by the queue")
     TRANSFERRED_110 = lifecycle.TRANSFERRED_110, _("transferred to 110")
     IVR_110 = lifecycle.IVR_110, _("sent to 110 by the IVR")
     TRANSFERRED = lifecycle.TRANSFERRED, _("transferred")
@@ -47,6 +48,9 @@ class Call(models.Model):
     )
     caller_number = models.CharField(_("caller number"), max_length=32, blank=True)
     caller_name = models.CharField(_("caller name"), max_length=50, blank=True)
+    # The Uniqueid of the caller's channel in the queue: the callid of Asterisk's queue_log, by which a
+    # call that ended while the bridge was away is matched on reconnect (telephony.queue_log).
+    caller_uniqueid = models.CharField(_("caller channel id"), max_length=64, blank=True)
     queue = models.CharField(_("queue"), max_length=64, blank=True)
     agent_interface = models.CharField(_("agent interface"), max_length=128, blank=True)
     agent_name = models.CharField(_("agent member name"), max_length=64, blank=True)
@@ -81,7 +85,11 @@ class Call(models.Model):
         verbose_name_plural = _("calls")
         ordering = ["-offered_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["pbx_epoch", "linkedid"], name="call_unique_boot_linkedid")]
-        indexes = [models.Index(fields=["linkedid"]), models.Index(fields=["agent", "offered_at"])]
+        indexes = [
+            models.Index(fields=["linkedid"]),
+            models.Index(fields=["agent", "offered_at"]),
+            models.Index(fields=["pbx_epoch", "caller_uniqueid"], name="call_boot_caller_uniqueid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.linkedid} {self.outcome or 'live'}"

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from hotline.errors import IllegalTransition, InvalidInput
@@ -25,6 +26,7 @@ from hotline.models import User
 from hotline.services.tickets import find_or_create_caller
 from telephony import lifecycle as lc
 from telephony.models import Call, CallEvent
+from telephony.queue_log import LoggedCall
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,8 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
             changes["caller_name"] = name[:50]
     if isinstance(event, lc.CallOffered):
         changes["queue"] = call.queue or event.queue
+        if event.caller_uniqueid and not call.caller_uniqueid:
+            changes["caller_uniqueid"] = event.caller_uniqueid[:64]
     elif isinstance(event, lc.IvrChoiceMade):
         changes["ivr_choice"] = event.choice[:16]
     elif isinstance(event, lc.CallbackOriginated):
@@ -174,8 +178,9 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
             changes["answered_at"] = at
         changes["wait_seconds"] = event.wait_seconds
         changes.update(_agent_fields(call, event.interface, event.member_name))
-    elif isinstance(event, lc.CallAbandoned | lc.CallTimedOut):
-        changes["wait_seconds"] = event.wait_seconds
+    elif isinstance(event, lc.CallAbandoned | lc.CallTimedOut | lc.CallRefused):
+        if event.wait_seconds is not None or not isinstance(event, lc.CallRefused):
+            changes["wait_seconds"] = event.wait_seconds
         if not call.answered_at:
             changes["outcome"] = event.kind
     elif isinstance(event, lc.CallEnded):
@@ -255,6 +260,117 @@ def prune_call_events(now: datetime | None = None, batch: int = PRUNE_BATCH) -> 
 def open_calls(pbx_epoch: int, live_linkedids: Iterable[str]) -> list[Call]:
     """Calls of this PBX boot still open in the database and still live on the PBX."""
     return list(Call.objects.filter(pbx_epoch=pbx_epoch, ended_at__isnull=True, linkedid__in=set(live_linkedids)))
+
+
+def last_offered_at() -> float | None:
+    """When the newest call we know was offered (where a fresh bridge starts reading queue_log)."""
+    latest = Call.objects.filter(offered_at__isnull=False).order_by("-offered_at").values_list("offered_at", flat=True)
+    first = latest.first()
+    return first.timestamp() if first else None
+
+
+def previous_pbx_epoch(pbx_epoch: int) -> int | None:
+    """The PBX boot before this one that has calls (queue_log lines before a QUEUESTART belong to it)."""
+    return Call.objects.filter(pbx_epoch__lt=pbx_epoch).aggregate(m=Max("pbx_epoch"))["m"]
+
+
+_MISSED = frozenset({lc.ABANDONED, lc.TIMEOUT, lc.REFUSED})
+
+
+def recover_logged_calls(
+    pbx_epoch: int, records: Iterable[LoggedCall], interfaces: Mapping[str, str] | None = None
+) -> list[Call]:
+    """Calls that ended while the bridge was away, as the PBX's queue_log says (one transaction each).
+
+    A call is matched by its caller channel's Uniqueid (``Call.caller_uniqueid``, or the Linkedid,
+    which is the same channel on a SIP trunk). Unknown: a new row keyed by that Uniqueid (the
+    Linkedid of a call nobody saw cannot be known). Known and open, ``unknown`` or missed while
+    the PBX says an agent answered: corrected. Otherwise left alone, so reading a line twice
+    changes nothing. ``interfaces`` maps member names (``agent1001``) to member interfaces.
+    """
+    interfaces = interfaces or {}
+    done: list[Call] = []
+    for record in records:
+        if not record.outcome:
+            continue
+        with transaction.atomic():
+            call = (
+                Call.objects.select_for_update()
+                .filter(pbx_epoch=pbx_epoch)
+                .filter(Q(caller_uniqueid=record.callid) | Q(linkedid=record.callid))
+                .order_by("pk")
+                .first()
+            )
+            if call is None and record.caller_number and record.entered_at is not None:
+                # A row written without the caller's Uniqueid (an older bridge): same number, same second.
+                entered = _when(record.entered_at)
+                call = (
+                    Call.objects.select_for_update()
+                    .filter(pbx_epoch=pbx_epoch, caller_uniqueid="", caller_number=record.caller_number)
+                    .filter(offered_at__range=(entered - timedelta(seconds=2), entered + timedelta(seconds=2)))
+                    .order_by("pk")
+                    .first()
+                )
+            if call is not None and call.ended_at is not None:
+                corrects = call.outcome in ("", lc.UNKNOWN) or (
+                    record.outcome == lc.ANSWERED and call.outcome in _MISSED
+                )
+                if not corrects:
+                    continue
+            linkedid = call.linkedid if call is not None else record.callid
+            interface = interfaces.get(record.member_name, "")
+            steps = [
+                Step(
+                    event=lc.CallOffered(
+                        linkedid=linkedid,
+                        pbx_epoch=pbx_epoch,
+                        at=record.entered_at,
+                        queue=record.queue,
+                        caller_number=record.caller_number,
+                        caller_uniqueid=record.callid,
+                    )
+                )
+            ]
+            answered = record.outcome == lc.ANSWERED
+            if answered:
+                steps.append(
+                    Step(
+                        event=lc.CallAnswered(
+                            linkedid=linkedid,
+                            pbx_epoch=pbx_epoch,
+                            at=record.connected_at,
+                            queue=record.queue,
+                            interface=interface,
+                            member_name=record.member_name,
+                            caller_number=record.caller_number,
+                            wait_seconds=record.wait_seconds,
+                            ring_seconds=None,
+                        )
+                    )
+                )
+            steps.append(
+                Step(
+                    event=lc.CallEnded(
+                        linkedid=linkedid,
+                        pbx_epoch=pbx_epoch,
+                        at=record.ended_at,
+                        outcome=record.outcome,
+                        queue=record.queue,
+                        caller_number=record.caller_number,
+                        caller_name="",
+                        interface=interface,
+                        member_name=record.member_name,
+                        offered_at=record.entered_at,
+                        answered_at=record.connected_at if answered else None,
+                        wait_seconds=record.wait_seconds,
+                        talk_seconds=record.talk_seconds,
+                        ivr_choice="",
+                    )
+                )
+            )
+            apply_batch(steps)
+        done.append(Call.objects.get(pbx_epoch=pbx_epoch, linkedid=linkedid))
+    return done
 
 
 def mark_transferred_110(linkedid: str, pbx_epoch: int) -> Call | None:

@@ -24,7 +24,7 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telephony.lifecycle import (
     ABANDONED,
@@ -34,6 +34,7 @@ from telephony.lifecycle import (
     PURPOSE_REVISIT_IVR,
     PURPOSE_VARIABLE,
     REFERENCE_VARIABLE,
+    REFUSED,
     TIMEOUT,
     TRANSFERRED,
     TRANSFERRED_110,
@@ -47,14 +48,21 @@ from telephony.lifecycle import (
     CallEnded,
     CallLifecycle,
     CallOffered,
+    CallRefused,
     CallTimedOut,
     CallTransferred,
     IvrChoiceMade,
     SurveyAnswered,
 )
+from telephony.queue_log import LoggedCall
 
-# QUEUESTATUS values meaning "the queue gave up on the caller" (app_queue.c).
-_GAVE_UP = frozenset({"TIMEOUT", "LEAVEEMPTY", "LEAVEUNAVAIL"})
+if TYPE_CHECKING:
+    from telephony.reconcile import LiveCaller
+
+# QUEUESTATUS values (app_queue.c): the caller waited too long, or the queue turned the caller away,
+# at the door (FULL, JOINEMPTY, JOINUNAVAIL: no QueueCallerJoin at all) or while waiting (LEAVE*).
+_TIMED_OUT = "TIMEOUT"
+_REFUSED = frozenset({"FULL", "JOINEMPTY", "JOINUNAVAIL", "LEAVEEMPTY", "LEAVEUNAVAIL"})
 _NO_VALUE = frozenset({"", "<unknown>"})
 
 
@@ -108,6 +116,7 @@ class CallState:
     abandon_pending: bool = False
     abandoned: bool = False
     timed_out: bool = False
+    refused: str = ""  # the QUEUESTATUS that turned the caller away
     reached_110: bool = False
     transferred: bool = False
     ivr_choice: str = ""
@@ -155,6 +164,9 @@ class CallTracker:
         # HOTLINE_PURPOSE / HOTLINE_REFERENCE seen in VarSet, by Linkedid (Asterisk sets an Originate's
         # variables on its first channel, before the OriginateResponse).
         self._tags: OrderedDict[str, dict[str, str]] = OrderedDict()
+        # The queue a channel is entering (Newexten of Queue()), by Linkedid: a refused caller gets
+        # no QueueCallerJoin, so this is the only place its queue shows (when Newexten is not filtered).
+        self._entering: OrderedDict[str, str] = OrderedDict()
         self._handlers: dict[str, Callable[[Mapping[str, Any], float | None], list[CallLifecycle]]] = {
             "QueueCallerJoin": self._on_join,
             "AgentCalled": self._on_agent_called,
@@ -201,17 +213,30 @@ class CallTracker:
             self.pbx_epoch = pbx_epoch
             self._recent.clear()
 
-    def resync(self, live_linkedids: Iterable[str], at: float | None = None) -> list[CallLifecycle]:
+    def resync(
+        self,
+        live_linkedids: Iterable[str],
+        at: float | None = None,
+        logged: Mapping[tuple[int, str], LoggedCall] | None = None,
+    ) -> list[CallLifecycle]:
         """Close tracked calls that no longer exist on the PBX (after a reconnect).
 
-        A vanished call ends as ``unknown``: we did not see how it ended (it may have been
-        transferred while we were away). An answered one keeps its answer time, which is
-        what the answer rate counts.
+        A vanished call ends as the PBX's queue_log says (``logged``, by PBX boot and the caller
+        channel's Uniqueid): answered, abandoned, timeout or refused. Without a line there it ends as
+        ``unknown``: we did not see how it ended. An answered one keeps its answer time, which
+        is what the answer rate counts.
         """
         live = set(live_linkedids)
+        logged = logged or {}
         out: list[CallLifecycle] = []
-        for linkedid in [lid for lid in self.calls if lid not in live]:
+        # A call of an earlier PBX boot is gone whatever the channels say (Uniqueids start over).
+        gone = [lid for lid, st in self.calls.items() if lid not in live or st.pbx_epoch != self.pbx_epoch]
+        for linkedid in gone:
             state = self.calls[linkedid]
+            record = logged.get((state.pbx_epoch, state.caller_uniqueid)) if state.caller_uniqueid else None
+            if record is not None and record.outcome and not state.is_callback:
+                out.extend(self.finish_from_log(state, record))
+                continue
             outcome = self._outcome(state)
             if outcome in (ABANDONED, TIMEOUT) and not (state.abandoned or state.timed_out):
                 outcome = UNKNOWN
@@ -230,15 +255,112 @@ class CallTracker:
         answered: bool = False,
         interface: str = "",
         offered_at: float | None = None,
+        caller_uniqueid: str = "",
     ) -> None:
         """Resume following a call known from the database (the bridge restarted mid-call)."""
         if linkedid in self.calls:
             return
         state = CallState(linkedid=linkedid, pbx_epoch=pbx_epoch, queue=queue, caller_number=caller_number)
+        state.caller_uniqueid = caller_uniqueid
         state.answered, state.interface, state.offered_at = answered, interface, offered_at
         if answered and interface:
             self._awaiting_complete.setdefault(interface, deque(maxlen=8)).append(linkedid)
         self.calls[linkedid] = state
+
+    def adopt_live(self, live: LiveCaller, at: float | None = None) -> list[CallLifecycle]:
+        """A caller the PBX shows after a reconnect (``telephony.reconcile``): follow it from here.
+
+        Unknown here (it joined while we were away): a new call, offered at its queue_log
+        ENTERQUEUE time (or now - its wait), answered if it is bridged with an agent. Known: what
+        we missed meanwhile (the answer, the Redirect to 110) is caught up.
+        """
+        if live.linkedid in self._recent:
+            return []
+        state = self.calls.get(live.linkedid)
+        out: list[CallLifecycle] = []
+        if state is None:
+            state = self.calls[live.linkedid] = CallState(linkedid=live.linkedid, pbx_epoch=self.pbx_epoch)
+        if not state.queue and live.queue:
+            state.queue = live.queue
+            state.caller_uniqueid = state.caller_uniqueid or live.caller_uniqueid
+            state.caller_channel = state.caller_channel or live.caller_channel
+            state.caller_number = state.caller_number or live.caller_number
+            state.caller_name = state.caller_name or live.caller_name
+            state.offered_at = state.offered_at or live.offered_at
+            out.append(
+                CallOffered(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=state.offered_at,
+                    queue=state.queue,
+                    caller_number=state.caller_number,
+                    caller_name=state.caller_name,
+                    caller_uniqueid=state.caller_uniqueid,
+                )
+            )
+        state.caller_uniqueid = state.caller_uniqueid or live.caller_uniqueid
+        if live.answered and not state.answered:
+            state.answered = True
+            state.answered_at = live.answered_at
+            state.abandon_pending = False
+            state.interface = state.interface or live.interface
+            state.member_name = state.member_name or live.member_name
+            if live.wait_seconds is not None:
+                state.wait_seconds = live.wait_seconds
+            state.ringing.clear()
+            if state.interface:
+                self._awaiting_complete.setdefault(state.interface, deque(maxlen=8)).append(state.linkedid)
+            out.append(
+                CallAnswered(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=state.answered_at,
+                    queue=state.queue,
+                    interface=state.interface,
+                    member_name=state.member_name,
+                    caller_number=state.caller_number,
+                    wait_seconds=state.wait_seconds,
+                    ring_seconds=None,
+                )
+            )
+        if live.at_110 and not state.reached_110:
+            out.extend(self._mark_110(state, live.at_110, "redirect" if state.answered else "ivr", at))
+        return out
+
+    def finish_from_log(self, state: CallState, record: LoggedCall) -> list[CallLifecycle]:
+        """End a call that ended while we were away, as the PBX's queue_log says."""
+        out: list[CallLifecycle] = []
+        at = float(record.ended_at) if record.ended_at is not None else None
+        if record.outcome == ANSWERED:
+            if not state.answered:
+                state.answered = True
+                state.answered_at = float(record.connected_at) if record.connected_at is not None else at
+                state.member_name = state.member_name or record.member_name
+            state.talk_seconds = record.talk_seconds if record.talk_seconds is not None else state.talk_seconds
+            pending = self._awaiting_complete.get(state.interface)
+            if pending and state.linkedid in pending:
+                pending.remove(state.linkedid)
+        elif not state.answered:
+            if record.outcome == TIMEOUT:
+                state.timed_out = True
+            elif record.outcome == REFUSED:
+                state.refused = state.refused or "LEAVEEMPTY"
+        if record.wait_seconds is not None:
+            state.wait_seconds = record.wait_seconds
+        if state.answered and not state.released:
+            state.released = True
+            out.append(
+                AgentReleased(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=at,
+                    interface=state.interface,
+                    talk_seconds=state.talk_seconds,
+                    reason="queue_log",
+                )
+            )
+        out.extend(self._end(state, at))
+        return out
 
     def live_call_of(self, interface: str) -> CallState | None:
         """The answered, still live call of an agent's member interface (for transfers and hangups)."""
@@ -251,7 +373,8 @@ class CallTracker:
         """Callers still waiting in each queue (offered, not answered, not left)."""
         out: dict[str, list[CallState]] = {}
         for state in self.calls.values():
-            if state.queue and not state.answered and not state.abandon_pending and not state.timed_out:
+            waiting = not (state.answered or state.abandon_pending or state.timed_out or state.refused)
+            if state.queue and waiting:
                 out.setdefault(state.queue, []).append(state)
         return out
 
@@ -290,6 +413,7 @@ class CallTracker:
                 queue=queue,
                 caller_number=state.caller_number,
                 caller_name=state.caller_name,
+                caller_uniqueid=state.caller_uniqueid,
             )
         ]
 
@@ -367,6 +491,11 @@ class CallTracker:
         state = self.calls.get(linkedid) or self._recent.get(linkedid)
         if state is None:
             return []
+        out: list[CallLifecycle] = []
+        if not state.answered and not state.is_callback:
+            # We missed its AgentConnect (it fell in an outage, or the call was adopted on reconnect):
+            # an agent completed the call, so it was answered; a callback must never follow.
+            out.extend(self._answered_late(state, event, at))
         pending = self._awaiting_complete.get(interface)
         if pending and linkedid in pending:
             pending.remove(linkedid)
@@ -377,7 +506,6 @@ class CallTracker:
             state.talk_seconds = talk
         if reason == "transfer" and not state.reached_110:
             state.transferred = True
-        out: list[CallLifecycle] = []
         if not state.released:
             state.released = True
             out.append(
@@ -390,9 +518,36 @@ class CallTracker:
                     reason=reason,
                 )
             )
-        if state.ended and changed:
+        if state.ended and (changed or (out and isinstance(out[0], CallAnswered))):
             out.append(self._summary(state, self._outcome(state)))
         return out
+
+    def _answered_late(self, state: CallState, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        """An AgentComplete for a call we never saw answered: answered ``TalkTime`` seconds before."""
+        talk = _int(_first(event, "TalkTime"))
+        hold = _int(_first(event, "HoldTime"))
+        state.answered = True
+        state.answered_at = at - talk if at is not None and talk is not None else at
+        state.abandon_pending = state.abandoned = state.timed_out = False
+        state.refused = ""
+        state.interface = state.interface or _first(event, "Interface")
+        state.member_name = state.member_name or _first(event, "MemberName")
+        if hold is not None:
+            state.wait_seconds = hold
+        state.ringing.clear()
+        return [
+            CallAnswered(
+                linkedid=state.linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=state.answered_at,
+                queue=state.queue,
+                interface=state.interface,
+                member_name=state.member_name,
+                caller_number=state.caller_number,
+                wait_seconds=state.wait_seconds,
+                ring_seconds=None,
+            )
+        ]
 
     def _correlate_complete(self, interface: str, hold: str) -> str:
         pending = self._awaiting_complete.get(interface)
@@ -422,10 +577,13 @@ class CallTracker:
         if variable == self.config.survey_variable:
             return self._on_survey_result(event, at)
         if variable == "QUEUESTATUS":
+            value = _first(event, "Value")
+            if value in _REFUSED:
+                return self._on_refused(event, value, at)
             state = self._live(event)
-            if state is None or not state.queue or state.answered or state.timed_out:
+            if state is None or not state.queue or state.answered or state.timed_out or state.refused:
                 return []
-            if _first(event, "Value") not in _GAVE_UP:
+            if value != _TIMED_OUT:
                 return []
             state.timed_out = True
             state.abandon_pending = False
@@ -464,6 +622,56 @@ class CallTracker:
                 )
             ]
         return []
+
+    def _on_refused(self, event: Mapping[str, Any], value: str, at: float | None) -> list[CallLifecycle]:
+        """The queue turned the caller away: at the door (no join, so the call is new here) or while waiting."""
+        linkedid = _first(event, "Linkedid")
+        if not linkedid or linkedid in self._recent:
+            return []
+        out: list[CallLifecycle] = []
+        state = self.calls.get(linkedid)
+        if state is None or not state.queue:
+            queue = self._entering.pop(linkedid, "")
+            if queue and self.config.queues and queue not in self.config.queues:
+                return []
+            if state is None:
+                state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch)
+            state.queue = queue
+            state.caller_uniqueid = _first(event, "Uniqueid")
+            state.caller_channel = _first(event, "Channel")
+            number, name = _first(event, "CallerIDNum"), _first(event, "CallerIDName")
+            state.caller_number = state.caller_number or ("" if number in _NO_VALUE else number)
+            if name not in _NO_VALUE and name != number:
+                state.caller_name = name
+            state.offered_at = state.offered_at or at
+            out.append(
+                CallOffered(
+                    linkedid=linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=at,
+                    queue=queue,
+                    caller_number=state.caller_number,
+                    caller_name=state.caller_name,
+                    caller_uniqueid=state.caller_uniqueid,
+                )
+            )
+        if state.answered or state.timed_out or state.refused:
+            return out
+        state.refused = value
+        state.abandon_pending = False
+        out.extend(self._ring_stopped(state, i, "caller_left", at) for i in sorted(state.ringing))
+        state.ringing.clear()
+        out.append(
+            CallRefused(
+                linkedid=linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                queue=state.queue,
+                reason=value,
+                wait_seconds=state.wait_seconds,
+            )
+        )
+        return out
 
     def _tag(self, event: Mapping[str, Any], variable: str) -> None:
         linkedid = _first(event, "Linkedid")
@@ -526,6 +734,13 @@ class CallTracker:
         ]
 
     def _on_newexten(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        if _first(event, "Application") == "Queue":
+            linkedid = _first(event, "Linkedid")
+            if linkedid and linkedid not in self.calls:
+                self._entering[linkedid] = _first(event, "AppData").split(",", 1)[0]
+                while len(self._entering) > self.config.max_pending:
+                    self._entering.popitem(last=False)
+            return []
         target = (_first(event, "Context"), _first(event, "Exten") or _first(event, "Extension"))
         if target not in self.config.targets_110:
             return []
@@ -683,6 +898,8 @@ class CallTracker:
             return TRANSFERRED
         if state.answered:
             return ANSWERED
+        if state.refused:
+            return REFUSED
         if state.timed_out:
             return TIMEOUT
         if state.queue:
@@ -719,6 +936,7 @@ class CallTracker:
         out.append(self._summary(state, outcome))
         del self.calls[state.linkedid]
         self._tags.pop(state.linkedid, None)
+        self._entering.pop(state.linkedid, None)
         self._recent[state.linkedid] = state
         while len(self._recent) > self.config.max_recent:
             self._recent.popitem(last=False)

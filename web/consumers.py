@@ -334,7 +334,13 @@ class WallboardConsumer(ConsoleConsumer):
 
     def fragments(self, part, message=None):
         if part == "queues":
-            return [("web/center/_queues.html", {"queues": message["queues"], "from_database": False})]
+            bridge = message.get("bridge") or {}
+            context = {
+                "queues": message["queues"],
+                "from_database": False,
+                "bridge_down": bridge.get("connected") is False,
+            }
+            return [("web/center/_queues.html", context)]
         if part == "today":
             return [("web/center/_today.html", self.today())]
         if part == "overdue":

@@ -25,6 +25,7 @@ import itertools
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -67,7 +68,7 @@ class ClientConfig:
     connect_timeout: float = 5.0
     fully_booted_timeout: float = 30.0
     backoff_initial: float = 0.5
-    backoff_max: float = 30.0
+    backoff_max: float = 3.0  # a loopback/LAN PBX is back in seconds; the bridge is blind while it waits
     queue_size: int = 10_000
     stall_timeout: float = 5.0
     # Server-side filter (Asterisk >= 12 `Filter` action), sent after login; empty = none.
@@ -82,6 +83,7 @@ class AMIClient:
         self.sessions = 0
         self.connected = asyncio.Event()
         self.last_error: BaseException | None = None
+        self.retry_waits: deque[float] = deque(maxlen=16)  # the last waits before a reconnect, for the curious
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[str, _Pending] = {}
         self._ids = itertools.count(1)
@@ -180,7 +182,8 @@ class AMIClient:
             if logged_in:
                 delay = self.config.backoff_initial
             # Jitter so that several bridges do not hammer a restarting PBX in step.
-            wait = delay * random.uniform(0.8, 1.2)
+            wait = min(delay * random.uniform(0.8, 1.2), self.config.backoff_max)
+            self.retry_waits.append(wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait)
             delay = min(delay * 2, self.config.backoff_max)
@@ -295,6 +298,9 @@ class AMIClient:
                 else:
                     self._lost.set_exception(exc if isinstance(exc, ConnectionLost) else ConnectionLost(repr(exc)))
                 self._lost.exception()  # mark retrieved: nobody may be waiting
+                if not isinstance(exc, asyncio.CancelledError):
+                    # Nothing can answer them now: fail them at once (a Login would wait its whole timeout).
+                    self._abort_pending()
             if isinstance(exc, asyncio.CancelledError):
                 raise
 

@@ -1,0 +1,157 @@
+"""Reconciling with the PBX after a reconnect: the translator's part, on events of the real client_gap recording."""
+
+from __future__ import annotations
+
+from telephony.ami.protocol import AMIParser, Message
+from telephony.lifecycle import CallAnswered, CallbackOriginated, CallEnded, CallOffered, CallTransferred
+from telephony.queue_log import LoggedCall
+from telephony.reconcile import live_callers
+from telephony.traces import TRACES_DIR
+from telephony.tracker import CallTracker, TrackerConfig
+
+CONFIG = TrackerConfig(queues=frozenset({"12345"}))
+
+
+def _part2_lists() -> tuple[list[Message], list[Message]]:
+    messages = AMIParser().feed((TRACES_DIR / "outage/client_gap.part2.ami").read_bytes())
+    channels = [m for m in messages if m.kind == "event" and m.name == "CoreShowChannel"]
+    status = [m for m in messages if m.kind == "event" and m.first("ActionID") == "client_gap.part2-3"]
+    return channels, status
+
+
+def _ev(**fields: str) -> Message:
+    return Message("event", dict(fields))
+
+
+def test_the_resync_snapshot_gives_every_caller_in_a_queue_or_talking() -> None:
+    channels, status = _part2_lists()
+    now = 1795925277.7
+    callers = {c.caller_number: c for c in live_callers(channels, status, {}, targets_110=CONFIG.targets_110, now=now)}
+    # #9, #10, #12 bridged with an agent; #13, #14 waiting; #15 not yet in the queue; #8 (at 110) unknown here.
+    assert set(callers) == {"13464979954", "17494749569", "17696679620", "15340739077", "15706980573"}
+    assert all(callers[n].answered for n in ("13464979954", "17494749569", "17696679620"))
+    assert callers["17494749569"].interface == "Local/1003@agents"
+    assert callers["15340739077"].queue == "12345" and not callers["15340739077"].answered
+    assert callers["15340739077"].offered_at == now - 4  # QueueEntry Wait: 4
+    assert callers["15340739077"].caller_name == "赵先生"
+    # Known to the bridge, the redirected #8 is found at 110.
+    known = live_callers(
+        channels, status, {}, targets_110=CONFIG.targets_110, known=frozenset({"1795925260.34"}), now=now
+    )
+    assert [c.at_110 for c in known if c.caller_number == "15246267612"] == [("emergency", "110")]
+
+
+def test_an_adopted_caller_is_offered_and_answered_once() -> None:
+    channels, status = _part2_lists()
+    tracker = CallTracker(CONFIG)
+    events = []
+    for caller in live_callers(channels, status, {}, targets_110=CONFIG.targets_110, now=1795925277.7):
+        events += tracker.adopt_live(caller)
+        events += tracker.adopt_live(caller)  # twice: nothing new
+    assert sum(isinstance(e, CallOffered) for e in events) == 5
+    assert sum(isinstance(e, CallAnswered) for e in events) == 3
+
+
+def test_an_agent_complete_makes_an_adopted_unanswered_call_answered() -> None:
+    """The bridge restarted and adopted a waiting call from its rows; the AgentConnect fell in the gap."""
+    tracker = CallTracker(CONFIG)
+    tracker.adopt("1.0", pbx_epoch=0, queue="12345", caller_number="13800000001", caller_uniqueid="1.1")
+    out = tracker.feed(
+        _ev(
+            Event="AgentComplete",
+            Linkedid="1.0",
+            Interface="Local/1001@agents",
+            MemberName="agent1001",
+            HoldTime="7",
+            TalkTime="14",
+            Reason="agent",
+            Timestamp="1000.0",
+        )
+    )
+    answered = [e for e in out if isinstance(e, CallAnswered)]
+    assert answered and answered[0].at == 986.0 and answered[0].wait_seconds == 7
+    out = tracker.feed(_ev(Event="Hangup", Linkedid="1.0", Uniqueid="1.1", Timestamp="1000.5"))
+    assert [e.outcome for e in out if isinstance(e, CallEnded)] == ["answered"]
+
+
+def test_an_agent_complete_after_the_hangup_corrects_an_abandon() -> None:
+    tracker = CallTracker(CONFIG)
+    tracker.adopt("2.0", pbx_epoch=0, queue="12345", caller_number="13800000002", caller_uniqueid="2.1")
+    out = tracker.feed(_ev(Event="Hangup", Linkedid="2.0", Uniqueid="2.1", Timestamp="50.0"))
+    assert [e.outcome for e in out if isinstance(e, CallEnded)] == ["abandoned"]
+    out = tracker.feed(
+        _ev(
+            Event="AgentComplete",
+            Linkedid="2.0",
+            Interface="Local/1002@agents",
+            HoldTime="3",
+            TalkTime="20",
+            Reason="caller",
+            Timestamp="50.1",
+        )
+    )
+    assert [e.outcome for e in out if isinstance(e, CallEnded)] == ["answered"]
+
+
+def test_a_call_gone_while_away_ends_as_queue_log_says() -> None:
+    tracker = CallTracker(CONFIG, pbx_epoch=7)
+    tracker.feed(_ev(Event="QueueCallerJoin", Queue="12345", Linkedid="3.0", Uniqueid="3.1", CallerIDNum="138"))
+    tracker.feed(_ev(Event="QueueCallerJoin", Queue="12345", Linkedid="4.0", Uniqueid="4.1", CallerIDNum="139"))
+    logged = {
+        (7, "3.1"): LoggedCall(callid="3.1", boot=1, outcome="timeout", wait_seconds=8, ended_at=60),
+    }
+    out = tracker.resync(set(), 100.0, logged)
+    assert {e.linkedid: e.outcome for e in out if isinstance(e, CallEnded)} == {"3.0": "timeout", "4.0": "unknown"}
+
+
+def test_a_redirect_missed_in_the_gap_is_caught_up() -> None:
+    channels, status = _part2_lists()
+    tracker = CallTracker(CONFIG)
+    tracker.feed(
+        _ev(
+            Event="QueueCallerJoin",
+            Queue="12345",
+            Linkedid="1795925260.34",
+            Uniqueid="1795925260.35",
+            CallerIDNum="15246267612",
+        )
+    )
+    tracker.feed(
+        _ev(Event="AgentConnect", Queue="12345", Linkedid="1795925260.34", Interface="Local/1003@agents", HoldTime="4")
+    )
+    callers = live_callers(
+        channels, status, {}, targets_110=CONFIG.targets_110, known=frozenset(tracker.calls), now=1795925277.7
+    )
+    out = [e for c in callers for e in tracker.adopt_live(c)]
+    assert [e.to_110 for e in out if isinstance(e, CallTransferred)] == [True]
+
+
+def test_an_originate_response_for_an_action_id_nobody_knows() -> None:
+    """After a reconnect the bridge no longer knows the ActionID: recorded as an outbound call, purpose unknown."""
+    tracker = CallTracker(CONFIG)
+    response = _ev(
+        Event="OriginateResponse",
+        ActionID="lx000000-99",
+        Response="Success",
+        Context="callback",
+        Exten="13800000009",
+        Channel="Local/1001@agents-00000001;1",
+        Uniqueid="9.0",
+        Reason="4",
+    )
+    out = tracker.feed(response)
+    assert len(out) == 1 and isinstance(out[0], CallbackOriginated)
+    assert (out[0].purpose, out[0].action_id, out[0].number) == ("", "lx000000-99", "13800000009")
+    assert tracker.feed(response) == []  # a repeat is nothing new
+    elsewhere = _ev(Event="OriginateResponse", ActionID="gap-call-1", Response="Success", Context="callers")
+    assert tracker.feed(elsewhere) == []  # another session's Originate into the callers' context
+
+
+def test_a_caller_refused_after_an_ivr_choice_is_refused() -> None:
+    tracker = CallTracker(CONFIG)
+    base = {"Linkedid": "5.0", "Uniqueid": "5.1", "CallerIDNum": "13800000005"}
+    tracker.feed(_ev(Event="VarSet", Variable="HOTLINE_IVR_CHOICE", Value="2", Timestamp="10.0", **base))
+    out = tracker.feed(_ev(Event="VarSet", Variable="QUEUESTATUS", Value="JOINEMPTY", Timestamp="11.0", **base))
+    assert [e.kind for e in out] == ["offered", "refused"]
+    out = tracker.feed(_ev(Event="Hangup", Timestamp="11.5", **base))
+    assert [(e.outcome, e.ivr_choice) for e in out if isinstance(e, CallEnded)] == [("refused", "2")]
