@@ -93,8 +93,9 @@ def test_a_new_token_replaces_the_older_one(dispatcher):
 
 
 def test_the_admin_lists_and_revokes_tokens(dispatcher, seeded):
-    from hotline.models import User
     from knox.models import AuthToken
+
+    from hotline.models import User
 
     token = issue(dispatcher)
     admin = User.objects.create_superuser("root", password=PASSWORD, role="admin")
