@@ -194,3 +194,28 @@ def test_the_session_timeout_and_idle_expiry_come_from_the_environment():
         check=True,
     ).stdout.split()
     assert out == ["900", "True"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_console_socket_needs_the_second_factor_too(seeded, settings):
+    """A supervisor's session without the code cannot open the wallboard's socket; with it, it can."""
+    from asgiref.sync import async_to_sync
+
+    from tests.web.test_consumers import communicator
+
+    settings.OTP_REQUIRED_ROLES = ["admin", "supervisor"]
+    boss = make_user("supervisor_qin", Role.SUPERVISOR, "XT12345")
+    device = enrolled(boss)
+    unverified, verified = Client(), Client()
+    unverified.force_login(boss)  # a session opened without the code (e.g. before the requirement)
+    password_step(verified, boss)
+    assert verified.post("/login/verify/", {"otp": code(device)}).status_code == 302
+
+    async def opens(client: Client) -> bool:
+        comm = communicator("/ws/wallboard/", client.cookies[django_settings.SESSION_COOKIE_NAME].value)
+        connected, _ = await comm.connect(timeout=5)
+        await comm.disconnect()
+        return connected
+
+    assert async_to_sync(opens)(unverified) is False
+    assert async_to_sync(opens)(verified) is True
