@@ -8,6 +8,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,7 +40,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -51,16 +54,22 @@ INSTALLED_APPS = [
     "metrics",
     "web",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # After authentication: a session of a role that must use two-factor authentication, opened
+    # without a code (before the requirement, or before a promotion), goes back to the login.
+    "web.middleware.TwoFactorGate",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
@@ -84,6 +93,11 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 # Reverse proxies whose X-Forwarded-For (and -Proto) `serve` believes: addresses or networks,
 # e.g. "127.0.0.1" for an nginx on the same host. Empty: no forwarded header is believed.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+# Two-factor authentication (TOTP, django-otp; docs/security.md): these roles (and superusers, when
+# "admin" is listed) log in only with a code from an enrolled authenticator app; anybody may enrol.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["admin", "supervisor"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Lianxin 12345")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -132,9 +146,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "hotline.User"
 
+# Checked wherever a password is set through a form (the admin, `manage.py changepassword`).
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -203,6 +222,10 @@ STORAGES = {
 # --- Security (hardened automatically when DEBUG=0) ----------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)  # one shift
+# On: every request pushes the expiry SESSION_COOKIE_AGE further, so the age becomes an idle timeout.
+# Off (default): the session ends SESSION_COOKIE_AGE after login whatever happens; a wallboard that
+# only listens on its socket makes no requests and would otherwise time out while watched.
+SESSION_SAVE_EVERY_REQUEST = env_bool("SESSION_SAVE_EVERY_REQUEST", False)
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -214,11 +237,31 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Content-Security-Policy (django-csp; docs/security.md): scripts and styles only from our own static
+# files, no inline script, no inline style, no eval. A response that sets its own header keeps it
+# (attachments: "sandbox; default-src 'none'").
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # data: for the icons Swagger UI inlines
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],  # same-origin fetch and the consoles' WebSockets
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- REST API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # knox first: DRF answers an unauthenticated call with the first class's challenge, so 401 with
+    # `WWW-Authenticate: Token` (session authentication has none, and DRF would answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -227,6 +270,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
 }
+# API tokens (django-rest-knox, docs/security.md): issued by POST /api/v1/auth/token/, stored hashed,
+# expire after API_TOKEN_TTL_HOURS (a shift), revoked at logout, password change and deactivation.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 10)
+# Live tokens an account may hold; issuing one more revokes the oldest (a client that logs in again
+# replaces its own token instead of being refused until the old one expires).
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 1)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,  # web.api.auth rotates instead of refusing
+}
+# The OpenAPI schema (/api/schema/) and its Swagger UI (/api/docs/) for anybody, or only for logged-in
+# users (session or token). Public in development, behind login when DEBUG=0.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lianxin 12345 API",
     "DESCRIPTION": "Tickets, dispatch and the three-level network of a 12345 government service hotline.",

@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from knox import admin as knox_admin  # noqa: F401  (registers knox's admin first, replaced below)
+from knox.models import AuthToken
 
 from hotline.models import (
     Area,
@@ -201,3 +203,32 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
     list_filter = ["is_published", ("topic", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "keywords", "body"]
     autocomplete_fields = ["topic", "source_unit"]
+
+
+# --- API tokens (django-rest-knox): listed and revoked here, issued only by POST /api/v1/auth/token/ ---
+admin.site.unregister(AuthToken)  # knox's own admin, which would also mint tokens
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "token_key", "created", "expiry"]
+    list_filter = ["created", "expiry"]
+    search_fields = ["user__username", "token_key"]
+    readonly_fields = ["user", "token_key", "created", "expiry"]
+    fields = readonly_fields
+    ordering = ["-created"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or super().has_delete_permission(request, obj)
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["delete"])
+    def revoke(self, request, queryset) -> None:
+        count, _deleted = queryset.delete()
+        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count}, messages.SUCCESS)

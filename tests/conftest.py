@@ -25,6 +25,9 @@ def pytest_configure(config) -> None:
 
     # The real hasher is slow on purpose; personas are made in nearly every test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Personas log in with force_login, which has no second factor; the two-factor tests
+    # (tests/web/test_auth_twofactor.py) put the production default back.
+    settings.OTP_REQUIRED_ROLES = []
 
 
 def seed_everything() -> None:

@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 
 from hotline.events import AGENTS_GROUP, CENTER_GROUP, agent_group, unit_group
 from hotline.models import Role
+from web import twofactor
 from web.signals import session_group, user_group
 from web.views import snapshots as snap
 
@@ -101,9 +102,12 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if not self.allowed(user):
             await self.close()
             return
+        session = self.scope.get("session")
+        if not await database_sync_to_async(twofactor.session_passes)(user, session):
+            await self.close()  # a session opened without the second factor its user now needs
+            return
         self.user = user
         self.joined = [user_group(user.pk), *self.groups_for(user)]
-        session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         if self.session_key:
             self.joined.append(session_group(self.session_key))

@@ -7,6 +7,7 @@ would have produced. The same seed gives the same data.
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,11 +17,13 @@ import time_machine
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.errors import DomainError
 from hotline.models import Area, Category, Role, Ticket, Topic, Unit, User
 from hotline.services import assignments, dispatch, extensions, tickets
 from routing.suggest import suggest_for_ticket
+from web.twofactor import otp_required
 
 DEMO_PASSWORD = "lianxin12345"
 
@@ -72,6 +75,26 @@ def seed_users() -> list[DemoUser]:
             user.save()
         made.append(DemoUser(user.username, Role.UNIT_HANDLER, unit.name, created))
     return made
+
+
+def seed_second_factors() -> list[tuple[str, str]]:
+    """DEMO ONLY: a confirmed TOTP device for each demo account whose role must use one.
+
+    Returns (username, base32 secret) for seed_demo to print, so the demo's admin and supervisor
+    can add the account to an authenticator app (or compute codes with `oathtool`). The secrets
+    are random, kept only in the database, and never logged; a real deployment enrols each person
+    at their first login instead (docs/security.md).
+    """
+    secrets = []
+    for username, *_ in CENTER_STAFF:
+        user = User.objects.get(username=username)
+        if not otp_required(user):
+            continue
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+        secrets.append((username, base64.b32encode(device.bin_key).decode()))
+    return secrets
 
 
 CONTENTS = {

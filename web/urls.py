@@ -1,17 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, center, dashboard, home, public, unit
+from web.views import agent, auth, center, dashboard, home, public, unit
 
 app_name = "web"
 
 urlpatterns = [
     path("", home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/verify/", auth.verify, name="login-verify"),
+    path("login/enrol/", auth.enrol, name="login-enrol"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # 话务台
     path("agent/", agent.console, name="agent"),

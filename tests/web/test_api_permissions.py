@@ -55,7 +55,7 @@ def test_center_or_unit_handler_refuses_a_handler_without_a_unit(seeded):
 )
 def test_the_endpoints_use_them(client, supervisor, yuhu, url, center, handler):
     """Mounted as the project mounts them: the classes are the ones the views check."""
-    assert client.get(url).status_code == 403  # anonymous (session authentication answers 403)
+    assert client.get(url).status_code == 401  # anonymous: knox answers first, with WWW-Authenticate: Token
     client.force_login(supervisor)
     assert client.get(url).status_code == center
     client.force_login(yuhu)

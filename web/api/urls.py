@@ -1,10 +1,9 @@
 """Every REST endpoint, mounted under /api/v1/ by config/urls.py."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from web.api import callbacks, calls, metrics, public, views
+from web.api import auth, callbacks, calls, metrics, public, views
 from web.api.attachments import AttachmentFileView
 
 router = DefaultRouter()
@@ -22,7 +21,9 @@ router.register("revisits", callbacks.RevisitViewSet, basename="revisit")
 router.register("revisit-appeals", callbacks.AppealViewSet, basename="revisit-appeal")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", auth.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="api-logout"),
+    path("auth/logoutall/", auth.LogoutAllView.as_view(), name="api-logoutall"),
     path("agent-state/", callbacks.AgentStateView.as_view(), name="agent-state"),
     path("sms/inbound/", callbacks.SmsInboundView.as_view(), name="sms-inbound"),
     path("sms/status/", callbacks.SmsStatusView.as_view(), name="sms-status"),

@@ -41,3 +41,14 @@ class Command(BaseCommand):
             if user.role != "unit_handler" or user.username in ("unit_yh", "unit_yh01", "unit_yt", "unit_zjj"):
                 self.stdout.write(f"  {user.username:<12} {user.role:<13} {user.unit}")
         self.stdout.write("  unit_<code>  unit_handler  every other unit (e.g. unit_cgj, unit_xtx01)")
+        secrets = demo.seed_second_factors()
+        if secrets:
+            self.stdout.write(
+                self.style.WARNING(
+                    "DEMO ONLY - two-factor secrets (TOTP, 6 digits, 30 s) of the accounts whose role must use a "
+                    "second factor (OTP_REQUIRED_ROLES). Add them to an authenticator app, or run "
+                    "`oathtool --totp -b SECRET`. A real deployment never prints these: people enrol at first login."
+                )
+            )
+            for username, secret in secrets:
+                self.stdout.write(f"  {username:<12} {secret}")

@@ -32,6 +32,13 @@
       window.location.href = document.body.getAttribute("data-login-url");
     }
   });
+  // The knowledge base's "use this answer" (agent console): the article's text into the resolution field.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-testid=kb-use][data-answer]");
+    if (!button) { return; }
+    var field = document.querySelector("#work [name=resolution]");
+    if (field) { field.value = button.getAttribute("data-answer"); field.focus(); }
+  });
   document.addEventListener("htmx:afterSwap", tick);
   document.addEventListener("htmx:oobAfterSwap", tick);
 })();

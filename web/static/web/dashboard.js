@@ -11,6 +11,7 @@
     chart.setOption({
       tooltip: {
         trigger: "axis",
+        renderMode: "richText", // drawn on the canvas: the HTML tooltip would need inline style attributes (CSP)
         valueFormatter: function (v) { return v === null || v === undefined ? trend.no_data : v + "%"; }
       },
       legend: { top: 0, type: "scroll" },
