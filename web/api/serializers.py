@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hotline.access import sees_full_phone
+from hotline.access import caller_view
 from hotline.deadlines import warning_level
 from hotline.models import (
     Area,
@@ -99,9 +99,7 @@ class CallerField(serializers.Field):
 
     def to_representation(self, ticket: Ticket) -> dict:
         request = self.context.get("request")
-        full = request is not None and sees_full_phone(request.user)
-        caller = ticket.caller
-        return {"phone": caller.phone if full else caller.masked_phone, "name": caller.name if full else ""}
+        return caller_view(request.user if request is not None else None, ticket)
 
 
 class TicketSerializer(serializers.ModelSerializer):

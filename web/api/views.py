@@ -7,6 +7,7 @@ the ticket as it is afterwards. Errors come back as JSON (see errors.py).
 from __future__ import annotations
 
 import django_filters
+from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,8 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 
-from hotline.access import check_can_view, is_center_staff, visible_tickets
+from hotline.access import check_can_view, is_center_staff, may_search_by_phone, visible_tickets
 from hotline.errors import NotAllowed
 from hotline.models import (
     Area,
@@ -46,7 +48,9 @@ class TicketFilter(django_filters.FilterSet):
     created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     q = django_filters.CharFilter(method="filter_q", label="search number, title, content or address")
-    phone = django_filters.CharFilter(field_name="caller__phone", label="caller phone (E.164)")
+    phone = django_filters.CharFilter(
+        method="filter_phone", label="caller phone (E.164); center staff only: a unit sees numbers masked"
+    )
 
     class Meta:
         model = Ticket
@@ -55,10 +59,30 @@ class TicketFilter(django_filters.FilterSet):
     def filter_unit(self, qs, name, value):
         return qs.filter(assignments__unit_id=value).exclude(assignments__status=AssignmentStatus.WITHDRAWN).distinct()
 
+    def filter_phone(self, qs, name, value):
+        # A masked viewer must not learn whether a guessed full number is the caller's (issue 11, hole 4).
+        if not may_search_by_phone(self.request.user):
+            raise NotAllowed(_("only the center may search tickets by the caller's phone number"), field="phone")
+        return qs.filter(caller__phone=value)
+
     def filter_q(self, qs, name, value):
         return qs.filter(
             Q(number=value) | Q(title__icontains=value) | Q(content__icontains=value) | Q(address__icontains=value)
         )
+
+
+class TicketSearchThrottle(UserRateThrottle):
+    """Searching the ticket list (any filter) is rate-limited per user: setting API_TICKET_SEARCH_RATE."""
+
+    scope = "ticket_search"
+
+    def get_rate(self) -> str:
+        return settings.API_TICKET_SEARCH_RATE
+
+    def allow_request(self, request, view) -> bool:
+        if getattr(view, "action", None) != "list" or not request.query_params.keys() - {"page", "page_size"}:
+            return True  # reading a page of the list is no search
+        return super().allow_request(request, view)
 
 
 TICKET_KEY = "The ticket's numeric id or its 13-digit ticket number."
@@ -110,6 +134,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Tickets (工单). ``{id}`` is the numeric id or the ticket number."""
 
     filterset_class = TicketFilter
+    throttle_classes = [TicketSearchThrottle]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
