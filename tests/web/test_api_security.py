@@ -56,3 +56,39 @@ def test_the_unit_ticket_page_and_the_api_show_the_caller_alike(agent, yuhu):
     assert "133****3071" in html
     assert "李秀英" not in html
     assert api_as(agent).get(f"/api/v1/tickets/{ticket.pk}/").json()["caller"] == {"phone": PHONE, "name": "李秀英"}
+
+
+def test_a_revisit_result_is_refused_before_it_is_due_like_its_claim(agent, dispatcher, yuhu):
+    from datetime import timedelta
+
+    import time_machine
+
+    from callback import revisits
+    from callback.models import Revisit
+    from hotline.models import Ticket
+    from tests.callback.conftest import revisit_pending_ticket
+
+    ticket = revisit_pending_ticket(agent, dispatcher, yuhu)
+    revisit = revisits.schedule_revisit(ticket, channel="phone")
+    client = api_as(agent)
+    with time_machine.travel(revisit.scheduled_for - timedelta(hours=1), tick=False):
+        claim = client.post(f"/api/v1/revisits/{revisit.pk}/claim/")
+        early = client.post(f"/api/v1/revisits/{revisit.pk}/result/", {"rating": "satisfied"}, format="json")
+    assert (claim.status_code, early.status_code) == (409, 409)
+    assert "not due" in early.json()["message"]
+    assert Revisit.objects.get(pk=revisit.pk).status == "scheduled"
+    assert Ticket.objects.get(pk=ticket.pk).status == "revisit_pending"
+    with time_machine.travel(revisit.scheduled_for, tick=False):
+        done = client.post(f"/api/v1/revisits/{revisit.pk}/result/", {"rating": "satisfied"}, format="json")
+    assert done.status_code == 200 and done.json()["status"] == "done"
+
+
+def test_the_citizens_own_answer_counts_whenever_it_comes(agent, dispatcher, yuhu):
+    from callback import revisits
+    from hotline.models import Ticket
+    from tests.callback.conftest import revisit_pending_ticket
+
+    ticket = revisit_pending_ticket(agent, dispatcher, yuhu)
+    revisit = revisits.schedule_revisit(ticket, channel="sms")  # due tomorrow; the citizen answers today
+    revisits.record_digit(revisit, "1", channel="sms")  # what an SMS reply or a survey link records (by=None)
+    assert Ticket.objects.get(pk=ticket.pk).status == "closed"

@@ -168,14 +168,27 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.TicketDetailSerializer})
+    @extend_schema(
+        request=s.RegisterInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Your key for this registration (at most 64 characters): sending it again, even "
+                "at the same time, returns the ticket made the first time (200) instead of a new one.",
+            )
+        ],
+        responses={201: s.TicketDetailSerializer, 200: s.TicketDetailSerializer},
+    )
     def create(self, request: Request) -> Response:
         """受理登记: register a ticket."""
         if not is_center_staff(request.user):
             raise NotAllowed(_("only the center registers tickets"))
         data = self._input(s.RegisterInput)
-        ticket = tickets.register_ticket(by=request.user, **data)
-        return self._done(ticket, status.HTTP_201_CREATED)
+        key = request.headers.get("Idempotency-Key", "")
+        ticket, created = tickets.register_ticket_once(idempotency_key=key, by=request.user, **data)
+        return self._done(ticket, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=s.TextInput, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"])
