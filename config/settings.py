@@ -354,3 +354,9 @@ API_TICKET_SEARCH_RATE = env_str("API_TICKET_SEARCH_RATE", "30/minute")
 ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000)
 # JSON bodies nested deeper than this get a 400 (the API's parser).
 API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+# The API's parsers bound a body's size (DATA_UPLOAD_MAX_MEMORY_SIZE) and a JSON body's depth.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "web.api.parsers.JSONParser",
+    "web.api.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -39,6 +40,7 @@ from hotline.services import attachments, disputes, extensions, knowledge, ticke
 from hotline.services import dispatch as dispatching
 from routing.suggest import suggest_for_ticket
 from web.api import serializers as s
+from web.api.parsers import FormParser, JSONParser
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -57,6 +59,8 @@ class TicketFilter(django_filters.FilterSet):
         fields = ["status", "category", "topic", "area", "urgency", "channel"]
 
     def filter_unit(self, qs, name, value):
+        if not is_id(value):
+            return qs.none()  # no unit has that id
         return qs.filter(assignments__unit_id=value).exclude(assignments__status=AssignmentStatus.WITHDRAWN).distinct()
 
     def filter_phone(self, qs, name, value):
@@ -83,6 +87,14 @@ class TicketSearchThrottle(UserRateThrottle):
         if getattr(view, "action", None) != "list" or not request.query_params.keys() - {"page", "page_size"}:
             return True  # reading a page of the list is no search
         return super().allow_request(request, view)
+
+
+def is_id(value) -> bool:
+    """A database id: ASCII digits (not "³" or "٣", which str.isdigit accepts) within 64 bits."""
+    text = str(value)
+    if text.endswith(".0"):  # a NumberFilter hands over a Decimal
+        text = text[:-2]
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**63
 
 
 TICKET_KEY = "The ticket's numeric id or its 13-digit ticket number."
@@ -151,11 +163,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_object(self) -> Ticket:
         key = self.kwargs["pk"]
-        lookup = Q(number=key) | (Q(pk=int(key)) if key.isdigit() and len(key) < 12 else Q())
+        lookup = Q(number=key) | (Q(pk=int(key)) if is_id(key) else Q())
         ticket = Ticket.objects.filter(lookup).first()
         if ticket is None:
-            from django.http import Http404
-
             raise Http404
         check_can_view(self.request.user, ticket)  # 403, not 404: the number is no secret to a unit
         return self.get_queryset().get(pk=ticket.pk)
@@ -319,10 +329,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return qs
 
     def get_object(self) -> Assignment:
-        assignment = Assignment.objects.select_related("ticket", "unit").filter(pk=self.kwargs["pk"]).first()
+        key = self.kwargs["pk"]
+        assignment = Assignment.objects.select_related("ticket", "unit").filter(pk=key).first() if is_id(key) else None
         if assignment is None:
-            from django.http import Http404
-
             raise Http404
         check_can_view(self.request.user, assignment.ticket)
         user = self.request.user
