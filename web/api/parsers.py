@@ -46,6 +46,8 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(_("JSON parse error - the body is nested too deeply")) from None
         except ValueError as exc:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
+        if not isinstance(data, dict):  # every body of this API is an object; views read it with .get
+            raise ParseError(_("JSON parse error - the body must be a JSON object"))
         if depth_of(data) > settings.API_MAX_JSON_DEPTH:
             raise ParseError(
                 _("JSON parse error - nested deeper than %(max)s levels") % {"max": settings.API_MAX_JSON_DEPTH}

@@ -306,7 +306,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(s.AttachmentSerializer(made, context=self.get_serializer_context()).data, status=201)
 
     @extend_schema(request=None, responses=s.SuggestionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a short ranked list, never paged
     def suggestions(self, request, pk=None):
         """Ranked dispatch suggestions from the dispatch catalogue, with reasons."""
         return Response(s.SuggestionSerializer(suggest_for_ticket(self.get_object()), many=True).data)
@@ -470,6 +470,7 @@ class KnowledgeSearchView(generics.GenericAPIView):
 
     serializer_class = s.KnowledgeHitSerializer
     queryset = KnowledgeArticle.objects.none()  # ranked in Python by the knowledge service, not a queryset
+    pagination_class = None  # the best answers, as a plain list
 
     @extend_schema(
         parameters=[
