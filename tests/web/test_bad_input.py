@@ -196,3 +196,12 @@ def test_an_image_within_the_pixel_limit_is_accepted(agent, settings):
     assert ok.status_code == 201
     over = client.post(f"/api/v1/tickets/{ticket.pk}/attachments/", {"file": png(100, 101)}, format="multipart")
     assert over.status_code == 400
+
+
+def test_an_image_past_pillows_own_bomb_limit_is_refused_too(agent, settings):
+    settings.ATTACHMENT_MAX_PIXELS = 10**12  # even with our limit set very high
+    ticket = new_ticket(agent)
+    huge = png(20_000, 20_000)  # 400 million pixels: Pillow refuses to open it at all
+    response = api_as(agent).post(f"/api/v1/tickets/{ticket.pk}/attachments/", {"file": huge}, format="multipart")
+    assert is_json_error(response, 400)
+    assert "pixels" in response.json()["message"]
