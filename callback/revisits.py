@@ -263,6 +263,13 @@ def record_result(
             raise IllegalTransition(
                 gettext("this revisit is already %(status)s") % {"status": revisit.get_status_display()}
             )
+        if by is not None and revisit.status == R.SCHEDULED and revisit.scheduled_for > now:
+            # The one rule with claim_revisit: staff take a revisit when it is due, not before. The
+            # citizen's own answers (SMS reply, IVR key, survey link: by=None) count whenever they come.
+            raise IllegalTransition(
+                gettext("this revisit is not due until %(when)s")
+                % {"when": timezone.localtime(revisit.scheduled_for).strftime("%Y-%m-%d %H:%M")}
+            )
         held = revisit.status == R.IN_PROGRESS and revisit.lease_until is not None and revisit.lease_until > now
         if by is not None and held and revisit.agent_id not in (None, by.pk):
             raise IllegalTransition(gettext("another agent is doing this revisit"))

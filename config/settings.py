@@ -441,3 +441,17 @@ else:
 
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Bad input, search and idempotency (docs/security.md, issue 11 holes 4, 7, 8) ----------------------
+# Searching the ticket list (any filter) per user: "<count>/<second|minute|hour|day>".
+API_TICKET_SEARCH_RATE = env_str("API_TICKET_SEARCH_RATE", "30/minute")
+# Images with more pixels than this (width × height) are refused, whatever their size in bytes.
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000)
+# JSON bodies nested deeper than this get a 400 (the API's parser).
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+# The API's parsers bound a body's size (DATA_UPLOAD_MAX_MEMORY_SIZE) and a JSON body's depth.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "web.api.parsers.JSONParser",
+    "web.api.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

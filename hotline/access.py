@@ -49,3 +49,22 @@ def check_own_unit(user: User | None, assignment: Assignment) -> None:
 def sees_full_phone(user: User) -> bool:
     """Center staff call citizens back; units see masked numbers (DESIGN §10)."""
     return is_center_staff(user)
+
+
+def sees_caller_name(user: User | None) -> bool:
+    """The one rule for the caller's name: only the center, which talks to citizens, sees it."""
+    return is_center_staff(user)
+
+
+def may_search_by_phone(user: User | None) -> bool:
+    """Searching by a full number would tell a masked viewer whether a guess is right: center only."""
+    return sees_full_phone(user)
+
+
+def caller_view(user: User | None, ticket: Ticket) -> dict[str, str]:
+    """The caller as ``user`` may see them, for the API and the pages alike: phone and name."""
+    caller = ticket.caller
+    return {
+        "phone": caller.phone if sees_full_phone(user) else caller.masked_phone,
+        "name": caller.name if sees_caller_name(user) else "",
+    }

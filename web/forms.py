@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +39,10 @@ class RegisterForm(forms.Form):
         label=_("Answer given on the call"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     call_linkedid = forms.CharField(widget=forms.HiddenInput, required=False)
+    # One token per form shown: a double click or a resent POST registers one ticket (idempotency key).
+    form_token = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=64, initial=lambda: secrets.token_urlsafe(24)
+    )
 
 
 class TransferForm(forms.Form):

@@ -1,6 +1,7 @@
 """The core domain: the network, people, callers, tickets and the calendar."""
 
 from hotline.models.calendar import CalendarDay, CalendarYear
+from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
 from hotline.models.network import Area, Role, Unit, UnitKind, User
 from hotline.models.tickets import (
@@ -40,6 +41,7 @@ __all__ = [
     "DisputeStatus",
     "Extension",
     "ExtensionStatus",
+    "IdempotencyKey",
     "KnowledgeArticle",
     "Referral",
     "Role",

@@ -35,9 +35,14 @@ def _verify_image(upload: UploadedFile) -> str:
     try:
         upload.seek(0)
         with Image.open(upload) as image:
-            fmt = image.format
+            fmt, (width, height) = image.format, image.size
+            _check_pixels(width, height)  # from the header, before anything is decoded
             image.verify()  # checks the whole file's structure without decoding pixels
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # past Pillow's own limit: it does not even say the size
+        raise InvalidInput(
+            _("the image has more than %(limit)s pixels") % {"limit": settings.ATTACHMENT_MAX_PIXELS}, field="file"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidInput(_("the file is not an image (JPEG, PNG, GIF or WebP)"), field="file") from None
     finally:
         upload.seek(0)
@@ -46,6 +51,17 @@ def _verify_image(upload: UploadedFile) -> str:
             _("%(format)s images are not accepted; use JPEG, PNG, GIF or WebP") % {"format": fmt}, field="file"
         )
     return ALLOWED_FORMATS[fmt]
+
+
+def _check_pixels(width: int, height: int) -> None:
+    """A small file may still decode to a huge image (12,000 × 12,000 PNG in 17 KB): refuse it by its pixels."""
+    limit = settings.ATTACHMENT_MAX_PIXELS
+    if width * height > limit:
+        raise InvalidInput(
+            _("the image is %(width)s × %(height)s pixels; at most %(limit)s pixels are accepted")
+            % {"width": width, "height": height, "limit": limit},
+            field="file",
+        )
 
 
 def _write_file(attachment: Attachment, content: ContentFile) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,8 +88,30 @@ FIELD_NAMES = {
 }
 
 
+# Characters that show nothing on their own: spaces of every kind (U+3000, no-break), line and
+# paragraph separators, controls, format characters (zero-width space and joiners, U+2060, BOM,
+# U+180E) and the Hangul and Braille blanks that fonts draw empty.
+_BLANK_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf"}
+_BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def is_invisible(char: str) -> bool:
+    return char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) in _BLANK_CATEGORIES
+
+
+def strip_invisible(value: str) -> str:
+    """The text without invisible characters at either end (inside, they stay: joiners, spaces)."""
+    start, end = 0, len(value)
+    while start < end and is_invisible(value[start]):
+        start += 1
+    while end > start and is_invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
 def clean_text(value: str, field: str, *, max_chars: int, required: bool = True) -> str:
-    text = (value or "").strip()
+    """A citizen's or a handler's text, trimmed; text made only of invisible characters counts as empty."""
+    text = strip_invisible(value or "")
     name = FIELD_NAMES.get(field, field)
     if required and not text:
         raise InvalidInput(_("%(field)s must not be empty") % {"field": name}, field=field)

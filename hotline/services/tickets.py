@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from datetime import date
 
@@ -20,6 +22,7 @@ from hotline.models import (
     Caller,
     Category,
     Channel,
+    IdempotencyKey,
     Referral,
     Ticket,
     TicketCounter,
@@ -140,6 +143,58 @@ def register_ticket(
         if resolve_with is not None:
             _resolve_locked(ticket, by, resolve_with)
     return ticket
+
+
+IDEMPOTENCY_KEY_MAX = 64
+
+
+def register_ticket_once(*, idempotency_key: str, by: User | None, **fields) -> tuple[Ticket, bool]:
+    """受理登记 that a repeat with the same key does not repeat: a retry, a double click, three sent at once.
+
+    Returns the ticket and whether it was made now. A repeat of a key (per user) gets the first's
+    ticket; the same key with other content is a conflict. Without a key (or a user) it is
+    ``register_ticket``. The key's row is inserted first, under a unique constraint: a concurrent
+    repeat waits on it until the first commits, then reads the first's ticket.
+    """
+    key = (idempotency_key or "").strip()
+    if not key or by is None:
+        return register_ticket(by=by, **fields), True
+    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise InvalidInput(
+            _("the idempotency key must be 1 to %(max)s printable characters") % {"max": IDEMPOTENCY_KEY_MAX},
+            field="idempotency_key",
+        )
+    fingerprint = _fingerprint(fields)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = IdempotencyKey.objects.create(user=by, key=key, fingerprint=fingerprint)
+        except IntegrityError:
+            earlier = IdempotencyKey.objects.select_related("ticket").get(user=by, key=key)
+            if earlier.fingerprint != fingerprint:
+                raise Conflict(
+                    _("this idempotency key was used for another registration (ticket %(number)s)")
+                    % {"number": earlier.ticket.number},
+                    ticket=earlier.ticket.number,
+                ) from None
+            return earlier.ticket, False
+        ticket = register_ticket(by=by, **fields)
+        claim.ticket = ticket
+        claim.save(update_fields=["ticket"])
+    return ticket, True
+
+
+def _fingerprint(fields: dict) -> str:
+    """A digest of what a registration says, as the service will read it."""
+    plain = {}
+    for name, value in sorted(fields.items()):
+        if name == "phone":
+            try:
+                value = normalize_phone(value)
+            except InvalidPhone:
+                pass
+        plain[name] = value.pk if hasattr(value, "pk") else value.strip() if isinstance(value, str) else value
+    return hashlib.sha256(json.dumps(plain, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
 def _revisit_or_close(ticket: Ticket) -> str:

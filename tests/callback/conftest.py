@@ -142,3 +142,14 @@ def fake_twilio(settings):
     settings.TWILIO_TIMEOUT = 5
     yield fake
     fake.close()
+
+
+def due_revisit(ticket: Ticket, channel: str | None = None):
+    """The ticket's revisit, scheduled a month ago: due now, so staff may record its answer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from callback import revisits
+
+    return revisits.schedule_revisit(ticket, channel=channel, now=timezone.now() - timedelta(days=30))

@@ -13,7 +13,7 @@ from callback import callbacks, revisits
 from callback.models import Revisit, SmsMessage
 from hotline.models import Ticket
 from telephony import control
-from tests.callback.conftest import MORNING, missed_call
+from tests.callback.conftest import MORNING, due_revisit, missed_call
 from tests.conftest import api_as
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_an_agent_records_a_revisit_in_one_step(pending_ticket, agent) -> None:
 
 
 def test_appeal_and_decision_over_http(pending_ticket, agent, yuhu, dispatcher) -> None:
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="unsatisfied", comment="没人来处理")
     seen = api_as(yuhu).get(f"/api/v1/revisits/{revisit.pk}/").json()
     assert seen["phone"] == "138****8000" and seen["rating"] == "unsatisfied"

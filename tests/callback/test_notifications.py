@@ -14,7 +14,7 @@ from callback.sms import services as sms
 from hotline import jobs
 from hotline.models import Assignment, Ticket
 from hotline.services import dispatch, tickets
-from tests.callback.conftest import FakeTwilio
+from tests.callback.conftest import FakeTwilio, due_revisit
 from tests.factories import new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_an_approved_reply_is_announced_once_per_round(pending_ticket, agent, di
     first = SmsMessage.objects.get(purpose="reply_available")
     assert pending_ticket.number in first.body and pending_ticket.query_code in first.body
     # The caller is not satisfied: the unit redoes it, the center approves the new reply.
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="unsatisfied", comment="还是很吵")
     assert notifications.notify_replies() == 0  # in progress again: nothing to tell
     redo = Assignment.objects.filter(ticket=pending_ticket).latest("pk")

@@ -14,7 +14,7 @@ from hotline import jobs
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import Assignment, Ticket, TimelineEntry
 from hotline.services import tickets
-from tests.callback.conftest import revisit_pending_ticket
+from tests.callback.conftest import due_revisit, revisit_pending_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_a_friday_revisit_is_scheduled_for_monday_morning(agent, dispatcher, yuh
 
 
 def test_a_satisfied_answer_closes_the_ticket(pending_ticket, agent) -> None:
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="satisfied", solved=True, comment="处理得很及时")
     revisit.refresh_from_db()
     pending_ticket.refresh_from_db()
@@ -56,7 +56,7 @@ def test_a_close_that_fails_leaves_the_answer_unrecorded(pending_ticket, agent, 
         raise IllegalTransition("the close failed")
 
     monkeypatch.setattr(revisits, "close_ticket", refuse)
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     with pytest.raises(IllegalTransition):
         revisits.record_result(revisit, agent, rating="satisfied", solved=True)
     revisit.refresh_from_db()
@@ -65,13 +65,13 @@ def test_a_close_that_fails_leaves_the_answer_unrecorded(pending_ticket, agent, 
 
 
 def test_a_dispatcher_who_records_an_unsatisfied_answer_is_the_one_who_reopened(pending_ticket, dispatcher) -> None:
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     revisits.record_result(revisit, dispatcher, rating="unsatisfied", solved=False)
     assert TimelineEntry.objects.get(ticket=pending_ticket, action="ticket.reopened").actor == dispatcher
 
 
 def test_an_unsatisfied_answer_reopens_at_the_same_unit_with_the_callers_words(pending_ticket, agent) -> None:
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="very_unsatisfied", solved=False, comment="晚上还是很吵")
     pending_ticket.refresh_from_db()
     assert pending_ticket.status == "in_progress" and pending_ticket.reopen_count == 1
@@ -91,12 +91,14 @@ def test_an_agent_may_reopen_only_through_a_revisit(pending_ticket, agent) -> No
 
 
 def test_a_caller_not_reached_three_times_is_unreachable_and_the_ticket_closes(pending_ticket, agent) -> None:
-    revisit = revisits.schedule_revisit(pending_ticket)
-    for _ in range(2):
-        revisits.record_result(revisit, agent, reached=False)
-        revisit.refresh_from_db()
-        assert revisit.status == "scheduled"
-    revisits.record_result(revisit, agent, reached=False)
+    revisit = due_revisit(pending_ticket)
+    for _ in range(3):
+        with time_machine.travel(max(revisit.scheduled_for, datetime.now(UTC)), tick=False):
+            revisits.record_result(revisit, agent, reached=False)
+            revisit.refresh_from_db()
+            if revisit.status == "scheduled":
+                with pytest.raises(IllegalTransition, match="not due"):  # the next try is hours later
+                    revisits.record_result(revisit, agent, reached=False)
     revisit.refresh_from_db()
     pending_ticket.refresh_from_db()
     assert (revisit.status, revisit.attempts, revisit.rating) == ("unreachable", 3, "")
@@ -105,7 +107,7 @@ def test_a_caller_not_reached_three_times_is_unreachable_and_the_ticket_closes(p
 
 
 def test_the_revisit_of_a_ticket_reopened_meanwhile_is_cancelled_with_a_note(pending_ticket, agent, dispatcher) -> None:
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     tickets.reopen_ticket(Ticket.objects.get(pk=pending_ticket.pk), dispatcher, "市民再次来电反映未解决")
     with pytest.raises(IllegalTransition, match="reopened or closed meanwhile"):
         revisits.record_result(revisit, agent, rating="satisfied")
@@ -221,7 +223,7 @@ def test_the_bridge_hands_back_an_ivr_survey_result_once(pending_ticket) -> None
 
 
 def test_the_rated_unit_appeals_and_a_granted_appeal_leaves_the_kpi(pending_ticket, agent, yuhu, yuetang, dispatcher):
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="unsatisfied", comment="态度不好")
     revisit.refresh_from_db()
     with pytest.raises(NotAllowed):
@@ -239,7 +241,7 @@ def test_the_rated_unit_appeals_and_a_granted_appeal_leaves_the_kpi(pending_tick
 
 
 def test_a_satisfied_rating_cannot_be_appealed(pending_ticket, agent, yuhu) -> None:
-    revisit = revisits.schedule_revisit(pending_ticket)
+    revisit = due_revisit(pending_ticket)
     revisits.record_result(revisit, agent, rating="satisfied")
     with pytest.raises(IllegalTransition):
         revisits.raise_appeal(Revisit.objects.get(), yuhu, "无")

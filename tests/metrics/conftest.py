@@ -190,11 +190,13 @@ def rated_december(agent, dispatcher, zhujian) -> dict[str, object]:
         with travel(at(12, day, 16)):
             tickets.review_reply(Ticket.objects.get(pk=ticket.pk), dispatcher, approve=True)
             revisit = revisits.schedule_revisit(Ticket.objects.get(pk=ticket.pk))
-        with travel(at(12, day + 1, 10)):
-            if rating is None:
-                while revisit.status != "unreachable":
+        # Each answer is taken when the revisit is due (a weekend puts it off to Monday), never before.
+        if rating is None:
+            while revisit.status != "unreachable":
+                with travel(max(at(12, day + 1, 10), revisit.scheduled_for)):
                     revisit = revisits.record_result(revisit, agent, reached=False)
-            else:
+        else:
+            with travel(max(at(12, day + 1, 10), revisit.scheduled_for)):
                 revisit = revisits.record_result(revisit, agent, rating=rating, solved=rating != "unsatisfied")
         made[rating or "unreachable"] = revisit
     with travel(at(12, 10, 10)):

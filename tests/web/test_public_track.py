@@ -19,6 +19,7 @@ from callback.models import SmsMessage
 from hotline.models import Assignment, Ticket, TicketStatus, Unit
 from hotline.public import citizen_view, track_path
 from hotline.services import dispatch, tickets
+from tests.callback.conftest import due_revisit
 from tests.factories import dispatched_ticket, lead_assignment, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_each_step_of_a_ticket_in_plain_words_and_the_reply_only_after_approval(
     page = text(open_link(ticket))
     assert "回访中" in page and "街道已约谈组织者" in page
 
-    revisit = revisits.schedule_revisit(Ticket.objects.get(pk=ticket.pk))
+    revisit = due_revisit(Ticket.objects.get(pk=ticket.pk))
     revisits.record_result(revisit, agent, rating="satisfied", comment="谢谢")
     page = text(open_link(ticket))
     assert "已办结" in page and "满意" in page and "街道已约谈组织者" in page
@@ -94,7 +95,7 @@ def test_each_step_of_a_ticket_in_plain_words_and_the_reply_only_after_approval(
 def test_an_unsatisfied_revisit_shows_the_ticket_back_in_hand_without_the_old_reply(agent, dispatcher, yuhu) -> None:
     ticket = replied(agent, yuhu)
     tickets.review_reply(ticket, dispatcher, approve=True)
-    revisit = revisits.schedule_revisit(Ticket.objects.get(pk=ticket.pk))
+    revisit = due_revisit(Ticket.objects.get(pk=ticket.pk))
     revisits.record_result(revisit, agent, rating="unsatisfied", comment="还是很吵")
     view = citizen_view(ticket)
     assert view.stage.key == "in_progress"

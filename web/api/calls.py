@@ -15,6 +15,9 @@ class CallSerializer(serializers.ModelSerializer):
     agent = serializers.CharField(source="agent_interface", read_only=True)
     agent_user = serializers.IntegerField(source="agent_id", read_only=True, allow_null=True)
     ticket = serializers.IntegerField(source="ticket_id", read_only=True, allow_null=True)
+    # Empty while the call rings or for an inbound call: the schema says so ("" is no enum value).
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    purpose = serializers.ChoiceField(choices=Purpose.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Call

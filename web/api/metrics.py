@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -26,6 +27,9 @@ from metrics.staffing import staffing
 from web.api.permissions import IsCenterOrUnitHandler, IsCenterStaff
 
 # --- input ----------------------------------------------------------------------------
+
+# The days a period may name: a period, its neighbours and its trend stay far from date.min / date.max.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 
 
 class PeriodQuery(serializers.Serializer):
@@ -45,6 +49,11 @@ class PeriodQuery(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         first, last = attrs.get("from"), attrs.get("to")
+        for day in (first, last, attrs.get("date")):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:  # 0001-01-01 / 9999-12-31 overflow later
+                raise serializers.ValidationError(
+                    _("dates must be between %(first)s and %(last)s") % {"first": FIRST_DAY, "last": LAST_DAY}
+                )
         try:
             if first or last:
                 if not (first and last):

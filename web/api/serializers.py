@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hotline.access import sees_full_phone
+from hotline.access import caller_view
 from hotline.deadlines import warning_level
 from hotline.models import (
     Area,
@@ -61,8 +61,8 @@ class TopicSerializer(serializers.ModelSerializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
-    actor_unit = serializers.CharField(source="actor_unit.name", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
+    actor_unit = serializers.CharField(source="actor_unit.name", default=None, allow_null=True)
 
     class Meta:
         model = TimelineEntry
@@ -99,9 +99,7 @@ class CallerField(serializers.Field):
 
     def to_representation(self, ticket: Ticket) -> dict:
         request = self.context.get("request")
-        full = request is not None and sees_full_phone(request.user)
-        caller = ticket.caller
-        return {"phone": caller.phone if full else caller.masked_phone, "name": caller.name if full else ""}
+        return caller_view(request.user if request is not None else None, ticket)
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -109,8 +107,8 @@ class TicketSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     topic = serializers.SlugRelatedField(slug_field="code", read_only=True)
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    topic_name = serializers.CharField(source="topic.__str__", default=None, read_only=True)
-    area_name = serializers.CharField(source="area.__str__", default=None, read_only=True)
+    topic_name = serializers.CharField(source="topic.__str__", default=None, allow_null=True, read_only=True)
+    area_name = serializers.CharField(source="area.__str__", default=None, allow_null=True, read_only=True)
     merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
 
     class Meta:
@@ -275,8 +273,8 @@ class KnowledgeHitSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="article.pk")
     title = serializers.CharField(source="article.title")
     body = serializers.CharField(source="article.body")
-    topic = serializers.CharField(source="article.topic.code", default=None)
-    source_unit = serializers.CharField(source="article.source_unit.name", default=None)
+    topic = serializers.CharField(source="article.topic.code", default=None, allow_null=True)
+    source_unit = serializers.CharField(source="article.source_unit.name", default=None, allow_null=True)
     reviewed_at = serializers.DateField(source="article.reviewed_at")
     score = serializers.IntegerField()
     matched = serializers.ListField(child=serializers.CharField())

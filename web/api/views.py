@@ -7,16 +7,19 @@ the ticket as it is afterwards. Errors come back as JSON (see errors.py).
 from __future__ import annotations
 
 import django_filters
+from django.conf import settings
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 
-from hotline.access import check_can_view, is_center_staff, visible_tickets
+from hotline.access import check_can_view, is_center_staff, may_search_by_phone, visible_tickets
 from hotline.errors import NotAllowed
 from hotline.models import (
     Area,
@@ -37,6 +40,7 @@ from hotline.services import attachments, disputes, extensions, knowledge, ticke
 from hotline.services import dispatch as dispatching
 from routing.suggest import suggest_for_ticket
 from web.api import serializers as s
+from web.api.parsers import FormParser, JSONParser
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -46,19 +50,51 @@ class TicketFilter(django_filters.FilterSet):
     created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     q = django_filters.CharFilter(method="filter_q", label="search number, title, content or address")
-    phone = django_filters.CharFilter(field_name="caller__phone", label="caller phone (E.164)")
+    phone = django_filters.CharFilter(
+        method="filter_phone", label="caller phone (E.164); center staff only: a unit sees numbers masked"
+    )
 
     class Meta:
         model = Ticket
         fields = ["status", "category", "topic", "area", "urgency", "channel"]
 
     def filter_unit(self, qs, name, value):
+        if not is_id(value):
+            return qs.none()  # no unit has that id
         return qs.filter(assignments__unit_id=value).exclude(assignments__status=AssignmentStatus.WITHDRAWN).distinct()
+
+    def filter_phone(self, qs, name, value):
+        # A masked viewer must not learn whether a guessed full number is the caller's (issue 11, hole 4).
+        if not may_search_by_phone(self.request.user):
+            raise NotAllowed(_("only the center may search tickets by the caller's phone number"), field="phone")
+        return qs.filter(caller__phone=value)
 
     def filter_q(self, qs, name, value):
         return qs.filter(
             Q(number=value) | Q(title__icontains=value) | Q(content__icontains=value) | Q(address__icontains=value)
         )
+
+
+class TicketSearchThrottle(UserRateThrottle):
+    """Searching the ticket list (any filter) is rate-limited per user: setting API_TICKET_SEARCH_RATE."""
+
+    scope = "ticket_search"
+
+    def get_rate(self) -> str:
+        return settings.API_TICKET_SEARCH_RATE
+
+    def allow_request(self, request, view) -> bool:
+        if getattr(view, "action", None) != "list" or not request.query_params.keys() - {"page", "page_size"}:
+            return True  # reading a page of the list is no search
+        return super().allow_request(request, view)
+
+
+def is_id(value) -> bool:
+    """A database id: ASCII digits (not "³" or "٣", which str.isdigit accepts) within 64 bits."""
+    text = str(value)
+    if text.endswith(".0"):  # a NumberFilter hands over a Decimal
+        text = text[:-2]
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**63
 
 
 TICKET_KEY = "The ticket's numeric id or its 13-digit ticket number."
@@ -110,6 +146,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Tickets (工单). ``{id}`` is the numeric id or the ticket number."""
 
     filterset_class = TicketFilter
+    throttle_classes = [TicketSearchThrottle]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -126,11 +163,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_object(self) -> Ticket:
         key = self.kwargs["pk"]
-        lookup = Q(number=key) | (Q(pk=int(key)) if key.isdigit() and len(key) < 12 else Q())
+        lookup = Q(number=key) | (Q(pk=int(key)) if is_id(key) else Q())
         ticket = Ticket.objects.filter(lookup).first()
         if ticket is None:
-            from django.http import Http404
-
             raise Http404
         check_can_view(self.request.user, ticket)  # 403, not 404: the number is no secret to a unit
         return self.get_queryset().get(pk=ticket.pk)
@@ -143,14 +178,27 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.TicketDetailSerializer})
+    @extend_schema(
+        request=s.RegisterInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Your key for this registration (at most 64 characters): sending it again, even "
+                "at the same time, returns the ticket made the first time (200) instead of a new one.",
+            )
+        ],
+        responses={201: s.TicketDetailSerializer, 200: s.TicketDetailSerializer},
+    )
     def create(self, request: Request) -> Response:
         """受理登记: register a ticket."""
         if not is_center_staff(request.user):
             raise NotAllowed(_("only the center registers tickets"))
         data = self._input(s.RegisterInput)
-        ticket = tickets.register_ticket(by=request.user, **data)
-        return self._done(ticket, status.HTTP_201_CREATED)
+        key = request.headers.get("Idempotency-Key", "")
+        ticket, created = tickets.register_ticket_once(idempotency_key=key, by=request.user, **data)
+        return self._done(ticket, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=s.TextInput, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -258,7 +306,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(s.AttachmentSerializer(made, context=self.get_serializer_context()).data, status=201)
 
     @extend_schema(request=None, responses=s.SuggestionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a short ranked list, never paged
     def suggestions(self, request, pk=None):
         """Ranked dispatch suggestions from the dispatch catalogue, with reasons."""
         return Response(s.SuggestionSerializer(suggest_for_ticket(self.get_object()), many=True).data)
@@ -281,10 +329,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return qs
 
     def get_object(self) -> Assignment:
-        assignment = Assignment.objects.select_related("ticket", "unit").filter(pk=self.kwargs["pk"]).first()
+        key = self.kwargs["pk"]
+        assignment = Assignment.objects.select_related("ticket", "unit").filter(pk=key).first() if is_id(key) else None
         if assignment is None:
-            from django.http import Http404
-
             raise Http404
         check_can_view(self.request.user, assignment.ticket)
         user = self.request.user
@@ -423,6 +470,7 @@ class KnowledgeSearchView(generics.GenericAPIView):
 
     serializer_class = s.KnowledgeHitSerializer
     queryset = KnowledgeArticle.objects.none()  # ranked in Python by the knowledge service, not a queryset
+    pagination_class = None  # the best answers, as a plain list
 
     @extend_schema(
         parameters=[

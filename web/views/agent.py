@@ -112,7 +112,8 @@ def register(request: HttpRequest) -> HttpResponse:
         form.add_error("resolution", _("Write the answer you gave before resolving on the call."))
         return render(request, "web/agent/_work.html", {"form": form})
     try:
-        ticket = tickets.register_ticket(
+        ticket, _new = tickets.register_ticket_once(
+            idempotency_key=data["form_token"],
             by=request.user,
             phone=data["phone"],
             caller_name=data["caller_name"],

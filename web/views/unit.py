@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hotline.access import check_can_view, sees_full_phone
+from hotline.access import caller_view, check_can_view
 from hotline.errors import DomainError, NotAllowed
 from hotline.models import Assignment, AssignmentStatus, Role, Ticket
 from hotline.services import attachments, dispatch, extensions
@@ -53,7 +53,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     ctx = {
         "ticket": ticket,
-        "phone": ticket.caller.phone if sees_full_phone(request.user) else ticket.caller.masked_phone,
+        "caller": caller_view(request.user, ticket),
         "mine": mine,
         "assignments": ticket.assignments.select_related("unit").order_by("pk"),
         "timeline": ticket.timeline.select_related("actor").order_by("at", "pk"),
