@@ -50,9 +50,11 @@ rate (10) is the center's and units have no data; 0.5 per overdue assignment, 1 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from hotline.models import Assignment, AssignmentStatus, Ticket, Unit
 from hotline.services import assignments, dispatch, disputes, tickets
@@ -224,3 +226,22 @@ def test_an_unknown_scheme_or_one_not_yet_valid_is_refused(seeded):
         scores.find_scheme("nope", DECEMBER)
     with pytest.raises(scores.SchemeNotFound):
         scores.find_scheme("jiesu-jiban", Period.of("month", datetime(2019, 12, 1).date()))
+
+
+def test_the_kpis_command_prints_the_ranking(december, capsys):
+
+    call_command("kpis", "--from", "2026-12-01", "--to", "2026-12-31", "--scheme", "jiesu-jiban")
+    out = capsys.readouterr().out
+    assert "接诉即办 three rates" in out
+    lines = [line for line in out.splitlines() if ". " in line]
+    # Departments first, then districts, each ranked by score.
+    assert [line.split()[:3] for line in lines[:2]] == [
+        ["1.", "市住房和城乡建设局", "96.00"],
+        ["2.", "市城市管理和综合执法局", "95.00"],
+    ]
+    assert ["1.", "雨湖区", "68.00"] in [line.split()[:3] for line in lines]
+    call_command("kpis", "--from", "2026-12-01", "--to", "2026-12-31", "--scheme", "xiangtan-five", "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert {s["unit_name"]: s["score"] for s in data["scores"]}["市城市管理和综合执法局"] == 99.0
+    with pytest.raises(CommandError, match="no evaluation scheme"):
+        call_command("kpis", "--from", "2026-12-01", "--to", "2026-12-31", "--scheme", "nope")
