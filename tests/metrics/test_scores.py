@@ -55,13 +55,14 @@ from datetime import datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from drf_spectacular.generators import SchemaGenerator
 
 from hotline.models import Assignment, AssignmentStatus, Ticket, Unit
 from hotline.services import assignments, dispatch, disputes, tickets
 from metrics import scores
 from metrics.kpis import Figure
 from metrics.periods import Period
-from tests.conftest import make_user
+from tests.conftest import api_as, make_user
 
 from .conftest import SH, at, register, travel
 
@@ -245,3 +246,27 @@ def test_the_kpis_command_prints_the_ranking(december, capsys):
     assert {s["unit_name"]: s["score"] for s in data["scores"]}["市城市管理和综合执法局"] == 99.0
     with pytest.raises(CommandError, match="no evaluation scheme"):
         call_command("kpis", "--from", "2026-12-01", "--to", "2026-12-31", "--scheme", "nope")
+
+
+DEC = {"period": "month", "date": "2026-12-15"}
+
+
+def test_the_rest_endpoint_gives_the_scores_in_the_schema(december, supervisor, yuhu):
+    response = api_as(supervisor).get("/api/v1/metrics/scores/", {**DEC, "scheme": "jiesu-jiban"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["scheme"]["code"] == "jiesu-jiban" and body["previous_period"]["first"] == "2026-11-01"
+    rows = {row["unit_name"]: row for row in body["units"]}
+    assert (rows["雨湖区"]["score"], rows["雨湖区"]["rank"], rows["雨湖区"]["group"]) == (68.0, 1, "district")
+    solved = next(p for p in rows["雨湖区"]["parts"] if p["indicator"] == "solved_rate")
+    assert solved["figure"] == {"numerator": 1, "denominator": 2, "value": 0.5} and solved["contribution"] == 25.0
+    # A unit handler sees its own subtree only.
+    mine = api_as(yuhu).get("/api/v1/metrics/scores/", {**DEC, "scheme": "jiesu-jiban"}).json()
+    subtree = set(Unit.objects.filter(pk__in=yuhu.unit.subtree_ids()).values_list("name", flat=True))
+    assert {row["unit_name"] for row in mine["units"]} <= subtree
+    assert "雨湖区" in {row["unit_name"] for row in mine["units"]}
+    # Bad input: no scheme, an unknown one.
+    assert api_as(supervisor).get("/api/v1/metrics/scores/", DEC).status_code == 400
+    bad = api_as(supervisor).get("/api/v1/metrics/scores/", {**DEC, "scheme": "nope"})
+    assert bad.status_code == 400 and "no evaluation scheme" in str(bad.json())
+    assert "/api/v1/metrics/scores/" in SchemaGenerator().get_schema(request=None, public=True)["paths"]
