@@ -55,6 +55,7 @@ from datetime import datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from hotline.models import Assignment, AssignmentStatus, Ticket, Unit
@@ -270,3 +271,45 @@ def test_the_rest_endpoint_gives_the_scores_in_the_schema(december, supervisor, 
     bad = api_as(supervisor).get("/api/v1/metrics/scores/", {**DEC, "scheme": "nope"})
     assert bad.status_code == 400 and "no evaluation scheme" in str(bad.json())
     assert "/api/v1/metrics/scores/" in SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+
+def _drilled(client, url: str) -> int:
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    assert response.context["page"].paginator.count == response.content.decode().count('data-testid="drill-row"')
+    return response.context["page"].paginator.count
+
+
+def test_the_dashboard_ranks_by_score_and_drills_into_every_part(december, supervisor):
+    client = Client()
+    with travel(NOW):
+        client.force_login(supervisor)
+        response = client.get("/dashboard/?period=month&date=2026-12-05&scheme=xiangtan-five")
+        assert response.status_code == 200
+        ranking = response.context["ranking"]
+        # Departments first (by score: CGJ 99, ZJJ 79.5, then the others without data), then districts.
+        codes = [row["unit"].code for row in ranking]
+        assert codes.index("CGJ") < codes.index("ZJJ") < codes.index("YH") < codes.index("YT")
+        assert codes.index("XTX") < codes.index("YT")  # 100.0 ranks before 49.83
+        html = response.content.decode()
+        assert 'data-testid="score-ZJJ"' in html and "79.50" in html
+        zjj = next(row for row in ranking if row["unit"].code == "ZJJ")["score"]
+        for view in zjj["parts"]:
+            figure = view["cell"].figure
+            if view["part"].kpi == "answer_rate":
+                continue  # a center KPI: the unit has no rows
+            assert _drilled(client, view["cell"].numerator_url) == figure.numerator, view["part"].indicator
+            assert _drilled(client, view["cell"].denominator_url) == figure.denominator, view["part"].indicator
+        for cut in zjj["deductions"]:
+            assert _drilled(client, cut["url"]) == cut["deduction"].count, cut["deduction"].rule
+        cgj = next(row for row in ranking if row["unit"].code == "CGJ")["score"]
+        dispute = next(c for c in cgj["deductions"] if c["deduction"].rule == "dispute_rejected")
+        assert _drilled(client, dispute["url"]) == 1
+        # The three rates drill into their rows too.
+        three = client.get("/dashboard/?period=month&date=2026-12-05&scheme=jiesu-jiban").context["ranking"]
+        yh = next(row for row in three if row["unit"].code == "YH")["score"]
+        for view in yh["parts"]:
+            assert _drilled(client, view["cell"].numerator_url) == view["cell"].figure.numerator
+            assert _drilled(client, view["cell"].denominator_url) == view["cell"].figure.denominator
+        assert client.get("/dashboard/?period=month&date=2026-12-05&scheme=nope").status_code == 400
+        assert client.get("/dashboard/drill/solved_rate/?period=month&date=2026-12-05&part=late").status_code == 400
