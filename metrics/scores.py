@@ -147,6 +147,20 @@ def find_scheme(name: str, period: Period) -> EvaluationScheme:
     return scheme
 
 
+def valid_schemes(period: Period) -> list[EvaluationScheme]:
+    """The active scheme versions valid on the period's first day, one per code."""
+    versions = (
+        EvaluationScheme.objects.filter(is_active=True, valid_from__lte=period.first)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=period.first))
+        .prefetch_related("indicators", "deductions")
+        .order_by("code", "-valid_from")
+    )
+    chosen: dict[str, EvaluationScheme] = {}
+    for version in versions:
+        chosen.setdefault(version.code, version)
+    return list(chosen.values())
+
+
 def _value(indicator: str, figures: dict[str, Figure], basic_weight: float) -> float | None:
     if indicator == Indicator.SATISFIED_RATE:
         good, basic = figures["satisfied_rate"], figures["basically_satisfied"]

@@ -63,6 +63,7 @@ from hotline.services import assignments, dispatch, disputes, tickets
 from metrics import scores
 from metrics.kpis import Figure
 from metrics.periods import Period
+from metrics.reports import build_report
 from tests.conftest import api_as, make_user
 
 from .conftest import SH, at, register, travel
@@ -313,3 +314,24 @@ def test_the_dashboard_ranks_by_score_and_drills_into_every_part(december, super
             assert _drilled(client, view["cell"].denominator_url) == view["cell"].figure.denominator
         assert client.get("/dashboard/?period=month&date=2026-12-05&scheme=nope").status_code == 400
         assert client.get("/dashboard/drill/solved_rate/?period=month&date=2026-12-05&part=late").status_code == 400
+
+
+def test_the_excel_report_ranks_by_score_with_the_change_from_the_previous_period(december):
+    january = Period.of("month", datetime(2027, 1, 1).date())
+    with travel(NOW):
+        wb = build_report(DECEMBER, now=NOW)
+        later = build_report(january, now=NOW)
+    ws = wb["考评-xiangtan-five"]
+    header = [c.value for c in ws[1]]
+    assert header[:5] == ["类别", "排名", "单位代码", "单位", "得分"] and header[5].startswith("上期得分")
+    assert header[6:8] == ["变化", "上期排名"]
+    rows = {r[2]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[2]}
+    assert rows["CGJ"][1] == 1 and rows["CGJ"][4] == 99.0
+    assert rows["ZJJ"][1] == 2 and rows["ZJJ"][4] == 79.5
+    assert rows["YT"][1] == 3 and rows["YT"][4] == 49.83
+    # In the ranking order: within a kind, by rank.
+    order = [r[2] for r in ws.iter_rows(min_row=2, values_only=True) if r[2] in ("CGJ", "ZJJ")]
+    assert order == ["CGJ", "ZJJ"]
+    # January carries December's scores as the previous period.
+    jan = {r[2]: r for r in later["考评-jiesu-jiban"].iter_rows(min_row=2, values_only=True) if r[2]}
+    assert jan["YH"][4] is None and jan["YH"][5] == 68.0 and jan["YH"][7] == 1

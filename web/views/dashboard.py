@@ -155,18 +155,6 @@ def cells(figures: dict[str, Figure], keys, period: Period, unit: Unit | None) -
     ]
 
 
-def valid_schemes(period: Period) -> list[EvaluationScheme]:
-    """The active scheme versions valid on the period's first day, one per code."""
-    versions = EvaluationScheme.objects.filter(is_active=True, valid_from__lte=period.first).order_by(
-        "code", "-valid_from"
-    )
-    chosen: dict[str, EvaluationScheme] = {}
-    for version in versions:
-        if version.valid_until is None or version.valid_until >= period.first:
-            chosen.setdefault(version.code, version)
-    return list(chosen.values())
-
-
 def read_scheme(request: HttpRequest, period: Period) -> EvaluationScheme | None:
     """``?scheme=CODE`` (default: the first valid scheme); an unknown code is a bad request."""
     code = request.GET.get("scheme", "")
@@ -175,7 +163,7 @@ def read_scheme(request: HttpRequest, period: Period) -> EvaluationScheme | None
             return scores.find_scheme(code, period)
         except scores.SchemeNotFound as exc:
             raise BadRequest(f"scheme: {exc}") from exc
-    valid = valid_schemes(period)
+    valid = scores.valid_schemes(period)
     return valid[0] if valid else None
 
 
@@ -288,7 +276,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "ranked": [(key, LABELS[key], key in LOWER_IS_BETTER) for key in RANKED],
         "ranking": ranking(period, scope, now, scheme),
         "scheme": scheme,
-        "schemes": valid_schemes(period),
+        "schemes": scores.valid_schemes(period),
         "trend": chart,
         "trend_rows": list(zip(chart["labels"], *[s["data"] for s in chart["series"]], strict=True)),
         "excel_url": f"{reverse('web:dashboard-excel')}?{urlencode(period_params(period))}",

@@ -57,7 +57,6 @@ class Command(BaseCommand):
             label = f"{key} {definitions[key].label}"
             self.stdout.write(f"  {label:<28} {value:>8}   {figure.numerator} / {figure.denominator}")
 
-
     def _scores(self, name: str, period: Period, as_json: bool) -> None:
         try:
             scheme = scores.find_scheme(name, period)
