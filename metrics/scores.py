@@ -17,7 +17,7 @@ ranked by score within their kind (departments with departments, districts with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -105,7 +105,6 @@ class Score:
     rank: int | None = None
     previous: float | None = None
     previous_rank: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def change(self) -> float | None:
