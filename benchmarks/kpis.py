@@ -480,6 +480,21 @@ def main() -> None:
             "per_kpi_year_s": per_kpi(year),
         }
         print(label, json.dumps(results["timings"][label]), flush=True)
+    # Scores under every seeded evaluation scheme (metrics.scores), with the indexes; with the change
+    # from the previous period, as the dashboard and the reports compute them.
+    from metrics import scores
+
+    results["scores"] = {
+        scheme.code: {
+            "month_s": guarded(lambda s=scheme: timed(lambda: scores.compute_scores(s, month, now=now), args.runs)[0]),
+            "year_s": guarded(lambda s=scheme: timed(lambda: scores.compute_scores(s, year, now=now), args.runs)[0]),
+            "month_with_change_s": guarded(
+                lambda s=scheme: timed(lambda: scores.scores_with_change(s, month, now=now), args.runs)[0]
+            ),
+        }
+        for scheme in scores.valid_schemes(month)
+    }
+    print("scores", json.dumps(results["scores"]), flush=True)
     # Equality and speed ratio against the per-row computation, on the month.
     sql_time, table = timed(run_all(month), 1)
     py_time, python = timed(lambda: python_kpis(month, now), 1)

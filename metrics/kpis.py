@@ -20,7 +20,16 @@ from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
 
 from callback.models import Rating, Revisit, RevisitStatus
-from hotline.models import Assignment, AssignmentRole, AssignmentStatus, Ticket, TicketStatus, Unit
+from hotline.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Dispute,
+    DisputeStatus,
+    Ticket,
+    TicketStatus,
+    Unit,
+)
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from metrics.periods import Period
 from telephony.models import Call, Outcome
@@ -361,6 +370,82 @@ class RatingRate(Kpi):
         finished = (RevisitStatus.DONE, RevisitStatus.UNREACHABLE)
         rows = Revisit.objects.filter(status__in=finished, **period.range("completed_at"))
         return Parts(rows, Q(status=RevisitStatus.DONE) & ~Q(rating=Rating.NONE))
+
+
+# --- indicators of the evaluation schemes (metrics.scores) ---------------------------------
+
+
+class ResponseRate(Kpi):
+    """响应率: lead replies in which the unit says it contacted the caller ÷ lead replies, by ``replied_at``.
+
+    Lead assignments (top-level or sub-dispatched, redos included) replied in the period; an
+    assisting unit answers the lead, not the caller, and is left out.
+    """
+
+    key, label = "response_rate", "响应率"
+
+    def parts(self, period: Period, now: datetime) -> Parts:
+        rows = Assignment.objects.filter(
+            role=AssignmentRole.LEAD, status=AssignmentStatus.REPLIED, **period.range("replied_at")
+        )
+        return Parts(rows, Q(contacted_caller=True))
+
+
+def _judged_revisits(period: Period) -> QuerySet:
+    return Revisit.objects.filter(status=RevisitStatus.DONE, excluded_from_kpi=False, **period.range("completed_at"))
+
+
+class SolvedRate(Kpi):
+    """解决率: revisits in which the caller said the problem was solved ÷ revisits that asked (``solved`` set).
+
+    By ``completed_at``, charged to the lead unit judged; a granted appeal (``excluded_from_kpi``) takes it out.
+    """
+
+    key, label = "solved_rate", "解决率"
+
+    def parts(self, period: Period, now: datetime) -> Parts:
+        return Parts(_judged_revisits(period).filter(solved__isnull=False), Q(solved=True))
+
+
+class SatisfiedRate(Kpi):
+    """满意率's counts: revisits rated very satisfied, satisfied or basically satisfied ÷ revisits with a rating.
+
+    A scheme weighs the basically satisfied ones (``BasicallySatisfied``) with its own factor.
+    """
+
+    key, label = "satisfied_rate", "满意率"
+
+    def parts(self, period: Period, now: datetime) -> Parts:
+        good = (*SATISFIED, Rating.BASICALLY_SATISFIED)
+        return Parts(_judged_revisits(period).exclude(rating=Rating.NONE), Q(rating__in=good))
+
+
+class BasicallySatisfied(SatisfiedRate):
+    key, label = "basically_satisfied", "基本满意"
+
+    def parts(self, period: Period, now: datetime) -> Parts:
+        rated = super().parts(period, now)
+        return Parts(rated.rows, Q(rating=Rating.BASICALLY_SATISFIED))
+
+
+class DisputesAgainst(Kpi):
+    """Disputes decided in the period (``decided_at``) where the dispatch stands (the unit's objection failed).
+
+    Charged to the disputing assignment's unit; the numerator is the count a deduction uses.
+    """
+
+    key, label = "dispute_rejected", "异议不成立"
+    unit_field = "assignment__unit"
+
+    def parts(self, period: Period, now: datetime) -> Parts:
+        rows = Dispute.objects.filter(**period.range("decided_at")).exclude(status=DisputeStatus.PENDING)
+        return Parts(rows, Q(status=DisputeStatus.DISPATCH_STANDS))
+
+
+def scoring_definitions() -> dict[str, Kpi]:
+    """The counts the evaluation schemes use besides the five KPIs (not shown as KPIs themselves)."""
+    kpis: list[Kpi] = [ResponseRate(), SolvedRate(), SatisfiedRate(), BasicallySatisfied(), DisputesAgainst()]
+    return {k.key: k for k in kpis}
 
 
 # --- the set -----------------------------------------------------------------------------

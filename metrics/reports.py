@@ -1,8 +1,10 @@
 """Weekly, monthly, quarterly and annual KPI reports as Excel workbooks (openpyxl).
 
-Three sheets: the KPIs of the city and of every unit (rolled up), the overdue list, and the
-hot topics. Text that came from people (ticket titles, unit and topic names) is written as
-a string cell, never as a formula: a title "=HYPERLINK(...)" stays text (formula injection).
+Sheets: the KPIs of the city and of every unit (rolled up), one ranking per evaluation scheme
+valid in the period (score, parts, deductions, rank within the kind of unit, and the change from the
+previous period), the overdue list, and the hot topics. Text that came from people (ticket titles,
+unit and topic names) is written as a string cell, never as a formula: a title "=HYPERLINK(...)"
+stays text (formula injection).
 
 ``run_due_reports(now)`` is the step the job system calls: it writes each finished period's
 report once into ``METRICS_REPORT_DIR`` (nothing when that setting is empty).
@@ -25,7 +27,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hotline.models import Assignment, AssignmentStatus, Ticket, TicketStatus
-from metrics import kpis
+from metrics import kpis, scores
 from metrics.kpis import WITHDRAWN_OVERDUE, Figure
 from metrics.periods import Period, local_tz
 
@@ -85,9 +87,45 @@ def build_report(period: Period, now: datetime | None = None) -> Workbook:
         put(ws, row, 2, unit.name)
         put(ws, row, 3, unit.level)
         _kpi_cells(ws, row, 4, entry["rollup"])
+    for scheme in scores.valid_schemes(period):
+        _scores_sheet(wb.create_sheet(f"考评-{scheme.code}"[:31]), scheme, period, now)
     _overdue_sheet(wb.create_sheet("超期"), period, now)
     _topics_sheet(wb.create_sheet("热点"), period)
     return wb
+
+
+def _scores_sheet(ws: Worksheet, scheme, period: Period, now: datetime) -> None:
+    """One scheme's ranking: by kind of unit, then rank; the parts and deductions of every score beside it."""
+    ranked = scores.scores_with_change(scheme, period, now=now)
+    previous = scores.previous_period(period)
+    titles = ["类别", "排名", "单位代码", "单位", "得分", f"上期得分（{previous}）", "变化", "上期排名"]
+    indicators = list(scheme.indicators.all())
+    deductions = list(scheme.deductions.all())
+    for si in indicators:
+        titles += [si.get_indicator_display(), "分子", "分母", f"权重 {si.weight:g}", "得分"]
+    for rule in deductions:
+        titles += [f"{rule.get_rule_display()}（次）", "扣分"]
+    _header(ws, titles)
+    for row, score in enumerate(ranked, start=2):
+        values = [
+            score.unit.get_kind_display(),
+            score.rank,
+            score.unit.code,
+            score.unit.name,
+            score.score,
+            score.previous,
+            score.change,
+            score.previous_rank,
+        ]
+        for part in score.parts:
+            values += [part.value, part.figure.numerator, part.figure.denominator, part.weight, part.contribution]
+        for cut in score.deductions:
+            values += [cut.count, cut.points]
+        for column, value in enumerate(values, start=1):
+            cell = put(ws, row, column, value)
+            if column > 8 and (column - 9) % 5 == 0 and column < 9 + 5 * len(indicators):
+                cell.number_format = "0.00%"
+    put(ws, len(ranked) + 3, 1, f"{scheme}: {scheme.basis}")
 
 
 def overdue_assignments(period: Period, now: datetime):

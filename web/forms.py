@@ -68,6 +68,7 @@ class SubDispatchForm(forms.Form):
 class ReplyForm(forms.Form):
     text = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}))
     file = forms.FileField(label=_("Attachment (image)"), required=False)
+    contacted_caller = forms.BooleanField(label=_("We contacted the caller"), required=False)
 
 
 class ExtensionForm(forms.Form):

@@ -262,6 +262,8 @@ class Assignment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reply_text = models.TextField(_("reply"), blank=True)
+    # The unit says on its reply that it contacted the caller (响应: the response rate of an evaluation scheme).
+    contacted_caller = models.BooleanField(_("contacted the caller"), default=False)
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     return_reason = models.TextField(_("return reason"), blank=True)
     # An assignment withdrawn after its deadline passed still counts, late (docs/metrics.md).

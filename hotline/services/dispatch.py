@@ -277,8 +277,15 @@ def sub_dispatch(
     return child
 
 
-def reply_assignment(assignment: Assignment, by: User, text: str, expected_version: int | None = None) -> Assignment:
-    """答复: the unit reports what it did; the reply travels up to the dispatching level."""
+def reply_assignment(
+    assignment: Assignment,
+    by: User,
+    text: str,
+    expected_version: int | None = None,
+    *,
+    contacted_caller: bool = False,
+) -> Assignment:
+    """答复: the unit reports what it did (and whether it contacted the caller); the reply travels up."""
     text = clean_text(text, "reply", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     with transaction.atomic():
         ticket, assignment = check_unit_action("reply", assignment, by, expected_version, {A.ACCEPTED})
@@ -289,8 +296,8 @@ def reply_assignment(assignment: Assignment, by: User, text: str, expected_versi
                 _("wait for the replies of the units you sub-dispatched to: %(units)s") % {"units": names}
             )
         assignment.status, assignment.replied_at, assignment.replied_by = A.REPLIED, timezone.now(), by
-        assignment.reply_text = text
-        assignment.save(update_fields=["status", "replied_at", "replied_by", "reply_text"])
+        assignment.reply_text, assignment.contacted_caller = text, bool(contacted_caller)
+        assignment.save(update_fields=["status", "replied_at", "replied_by", "reply_text", "contacted_caller"])
         if _is_top_lead(assignment):
             old = move(ticket, "reply", S.REPLIED)
         else:
@@ -304,7 +311,11 @@ def reply_assignment(assignment: Assignment, by: User, text: str, expected_versi
             to_status=ticket.status,
             assignment=assignment,
             note=text,
-            data={"on_time": assignment.replied_at <= assignment.reply_by, "to": _reply_target(assignment)},
+            data={
+                "on_time": assignment.replied_at <= assignment.reply_by,
+                "to": _reply_target(assignment),
+                "contacted_caller": assignment.contacted_caller,
+            },
         )
         notify(ticket, "replied", extra_units=(assignment.parent.unit_id,) if assignment.parent_id else ())
     return assignment

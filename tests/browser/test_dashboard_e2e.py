@@ -71,7 +71,7 @@ def test_the_supervisor_reads_sorts_drills_down_and_downloads(browser, server, t
 
     # Sort the ranking by the on-time rate: ascending by a click, descending by the keyboard.
     header = page.locator("[data-testid=sort-on_time_rate]")
-    column = 1  # the first KPI column
+    column = 3  # the first KPI column, after the rank and the score
     before = page.eval_on_selector_all("[data-testid=ranking] tbody tr", "rows => rows.map(r => r.dataset.testid)")
     header.click()
     assert page.get_attribute("th:has([data-testid=sort-on_time_rate])", "aria-sort") == "ascending"

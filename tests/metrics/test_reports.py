@@ -26,7 +26,7 @@ def test_monthly_report_has_kpis_overdue_and_hot_topics(november, tmp_path, caps
         mp.setattr("django.utils.timezone.now", lambda: NOW)
         call_command("kpi_report", "--period", "month", "--date", "2026-11-05", "--out", str(out))
     wb = load_workbook(out)
-    assert wb.sheetnames == ["KPIs", "超期", "热点"]
+    assert wb.sheetnames == ["KPIs", "考评-jiesu-jiban", "考评-xiangtan-five", "超期", "热点"]
     kpi = wb["KPIs"]
     header = [c.value for c in kpi[1]]
     assert header[:6] == ["单位代码", "单位", "级别", "来电接听率", "分子", "分母"]

@@ -1,4 +1,4 @@
-"""REST: the KPIs, the unit ranking, call-center statistics and staffing (GET only).
+"""REST: the KPIs, the unit ranking, evaluation scores, call-center statistics and staffing (GET only).
 
 Center staff see every unit and the call center; a unit handler sees the KPIs of its own
 unit and the units below it (another unit is 403) and no call-center figures.
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from hotline.access import is_center_staff
 from hotline.models import Unit
-from metrics import callcenter, kpis
+from metrics import callcenter, kpis, scores
 from metrics.periods import KINDS, Period
 from metrics.staffing import staffing
 from web.api.permissions import IsCenterOrUnitHandler, IsCenterStaff
@@ -71,6 +71,10 @@ class PeriodQuery(serializers.Serializer):
 class KpiQuery(PeriodQuery):
     unit = serializers.IntegerField(required=False, help_text="Unit id; default: the city (center) or your unit.")
     own = serializers.BooleanField(required=False, default=False, help_text="The unit's own work, not its subtree.")
+
+
+class ScoreQuery(PeriodQuery):
+    scheme = serializers.CharField(max_length=100, help_text="An evaluation scheme: its code or name.")
 
 
 class CallQuery(PeriodQuery):
@@ -147,6 +151,56 @@ class RankingRowSerializer(serializers.Serializer):
 class RankingSerializer(serializers.Serializer):
     period = PeriodSerializer()
     units = RankingRowSerializer(many=True)
+
+
+class ScorePartSerializer(serializers.Serializer):
+    indicator = serializers.CharField()
+    label = serializers.CharField()
+    figure = FigureSerializer()
+    value = serializers.FloatField(
+        allow_null=True, help_text="0..1 (1 − rate for a lower-is-better rate); null = no data"
+    )
+    weight = serializers.FloatField()
+    effective_weight = serializers.FloatField(help_text="points out of 100 after renormalising; 0 without data")
+    contribution = serializers.FloatField(allow_null=True, help_text="effective_weight × value")
+
+
+class ScoreDeductionSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    points_each = serializers.FloatField()
+    cap = serializers.FloatField(allow_null=True)
+    points = serializers.FloatField()
+
+
+class ScoreRowSerializer(serializers.Serializer):
+    unit = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    group = serializers.CharField(help_text="the unit kind; ranks are within it")
+    rank = serializers.IntegerField(allow_null=True)
+    score = serializers.FloatField(allow_null=True, help_text="null: no data for any indicator")
+    base = serializers.FloatField(allow_null=True, help_text="the weighted indicators before deductions")
+    previous = serializers.FloatField(allow_null=True, help_text="the score in the previous period")
+    previous_rank = serializers.IntegerField(allow_null=True)
+    change = serializers.FloatField(allow_null=True)
+    parts = ScorePartSerializer(many=True)
+    deductions = ScoreDeductionSerializer(many=True)
+
+
+class SchemeBriefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    basically_satisfied_weight = serializers.FloatField()
+
+
+class ScoresSerializer(serializers.Serializer):
+    period = PeriodSerializer()
+    previous_period = PeriodSerializer()
+    scheme = SchemeBriefSerializer()
+    units = ScoreRowSerializer(many=True)
 
 
 class HourRowSerializer(serializers.Serializer):
@@ -278,6 +332,38 @@ class KpiRankingView(APIView):
             rows = [row for row in rows if row["unit"].pk in mine]
         units = [{"unit": r["unit"], "own": _figures(r["own"]), "rollup": _figures(r["rollup"])} for r in rows]
         return Response(RankingSerializer({"period": _period(query["period_obj"]), "units": units}).data)
+
+
+class ScoreView(APIView):
+    permission_classes = [IsCenterOrUnitHandler]
+
+    @extend_schema(
+        parameters=[
+            *PERIOD_PARAMS,
+            OpenApiParameter("scheme", str, required=True, description="evaluation scheme code or name"),
+        ],
+        responses=ScoresSerializer,
+        summary="Every unit's score under an evaluation scheme, its parts, its rank within its kind and its change",
+        tags=["metrics"],
+    )
+    def get(self, request: Request) -> Response:
+        query = _query(ScoreQuery, request)
+        period = query["period_obj"]
+        try:
+            scheme = scores.find_scheme(query["scheme"], period)
+        except scores.SchemeNotFound as exc:
+            raise serializers.ValidationError({"scheme": str(exc)}) from exc
+        rows = scores.scores_with_change(scheme, period)
+        if not is_center_staff(request.user):
+            mine = set(request.user.unit.subtree_ids())
+            rows = [row for row in rows if row.unit.pk in mine]
+        data = {
+            "period": _period(period),
+            "previous_period": _period(scores.previous_period(period)),
+            "scheme": scheme,
+            "units": [row.as_dict() for row in rows],
+        }
+        return Response(ScoresSerializer(data).data)
 
 
 class CallCenterView(APIView):

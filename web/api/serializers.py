@@ -79,7 +79,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         fields = [
             "id", "ticket", "unit", "unit_name", "unit_level", "role", "parent", "reopen_of", "status",
             "instructions", "dispatched_at", "accept_by", "reply_by", "original_reply_by", "deadline_provisional",
-            "accepted_at", "replied_at", "reply_text", "returned_at", "return_reason", "warning",
+            "accepted_at", "replied_at", "reply_text", "contacted_caller", "returned_at", "return_reason", "warning",
         ]  # fmt: skip
 
     def get_warning(self, obj: Assignment) -> str:
@@ -198,6 +198,12 @@ class RegisterInput(serializers.Serializer):
 
 class TextInput(Versioned):
     text = serializers.CharField(max_length=settings.HOTLINE_MAX_CONTENT_CHARS)
+
+
+class ReplyInput(TextInput):
+    contacted_caller = serializers.BooleanField(
+        required=False, default=False, help_text="The unit contacted the caller (counts for the response rate)."
+    )
 
 
 class ReasonInput(Versioned):

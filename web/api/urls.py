@@ -30,6 +30,7 @@ urlpatterns = [
     path("survey/<str:token>/", callbacks.SurveyView.as_view(), name="revisit-survey"),
     path("metrics/kpis/", metrics.KpiView.as_view(), name="metrics-kpis"),
     path("metrics/kpis/units/", metrics.KpiRankingView.as_view(), name="metrics-kpi-ranking"),
+    path("metrics/scores/", metrics.ScoreView.as_view(), name="metrics-scores"),
     path("metrics/callcenter/", metrics.CallCenterView.as_view(), name="metrics-callcenter"),
     path("metrics/staffing/", metrics.StaffingView.as_view(), name="metrics-staffing"),
     path("public/tickets/<str:number>/", public.PublicTicketView.as_view(), name="public-ticket"),

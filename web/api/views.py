@@ -378,12 +378,16 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
         return self._done(child, 201)
 
-    @extend_schema(request=s.TextInput, responses=s.TicketDetailSerializer)
+    @extend_schema(request=s.ReplyInput, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
-        """答复: report what was done."""
-        data = self._input(s.TextInput)
-        return self._done(dispatching.reply_assignment(self.get_object(), request.user, data["text"], _version(data)))
+        """答复: report what was done (and whether the caller was contacted)."""
+        data = self._input(s.ReplyInput)
+        return self._done(
+            dispatching.reply_assignment(
+                self.get_object(), request.user, data["text"], _version(data), contacted_caller=data["contacted_caller"]
+            )
+        )
 
     @extend_schema(request=s.ExtensionInput, responses={201: s.ExtensionSerializer})
     @action(detail=True, methods=["post"])

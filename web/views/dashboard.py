@@ -1,4 +1,7 @@
-"""KPI dashboard (考核看板): the KPIs of a period, the unit ranking, the trend, and what is behind every number.
+"""KPI dashboard (考核看板): the KPIs of a period, the ranking by score, the trend, and what is behind every number.
+
+The ranking orders units by their score under an evaluation scheme (``metrics.scores``; ``?scheme=``,
+default the first scheme valid for the period), within their kind, and shows each score's parts.
 
 Center staff (supervisors, dispatchers, administrators) see the city and may open any unit;
 a unit handler sees its own unit rolled up over its subtree and the units below it, and is
@@ -29,8 +32,9 @@ from hotline.access import is_center_staff, sees_full_phone
 from hotline.lib.phones import mask_phone
 from hotline.models import Role, Ticket, Unit
 from hotline.models.network import REVIEWING_ROLES
-from metrics import kpis, reports
+from metrics import kpis, reports, scores
 from metrics.kpis import FIVE, Figure
+from metrics.models import EvaluationScheme
 from metrics.periods import Period
 from web.api.metrics import PeriodQuery
 from web.views import forbidden, role_required
@@ -43,6 +47,10 @@ LABELS = {
     **KPI_LABELS,
     "acceptance_rate": gettext_lazy("On-time acceptance rate"),
     "rating_rate": gettext_lazy("Rating rate"),
+    "response_rate": gettext_lazy("Response rate"),
+    "solved_rate": gettext_lazy("Solved rate"),
+    "satisfied_rate": gettext_lazy("Satisfied rate"),
+    "dispute_rejected": gettext_lazy("Disputes decided against the unit"),
 }
 SHOWN = (*FIVE, "acceptance_rate", "rating_rate")
 # The ranking: the KPIs a unit is assessed on (the answer rate belongs to the center alone).
@@ -54,7 +62,7 @@ PICKER_KINDS = {
     "quarter": gettext_lazy("Quarter"),
     "year": gettext_lazy("Year"),
 }
-PARTS = ("numerator", "denominator")
+PARTS = ("numerator", "denominator", "late")
 TREND_POINTS = 12
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -100,8 +108,10 @@ def period_params(period: Period) -> dict[str, str]:
     return {"period": period.kind, "date": period.first.isoformat()}
 
 
-def dashboard_url(period: Period, unit: Unit | None) -> str:
-    params = period_params(period) | ({"unit": str(unit.pk)} if unit else {})
+def dashboard_url(period: Period, unit: Unit | None, scheme: EvaluationScheme | None = None) -> str:
+    params = (
+        period_params(period) | ({"unit": str(unit.pk)} if unit else {}) | ({"scheme": scheme.code} if scheme else {})
+    )
     return f"{reverse('web:dashboard')}?{urlencode(params)}"
 
 
@@ -145,21 +155,71 @@ def cells(figures: dict[str, Figure], keys, period: Period, unit: Unit | None) -
     ]
 
 
-def ranking(period: Period, scope: Unit | None, now: datetime) -> list[dict[str, Any]]:
-    """Level-2 units for the city; the unit and its children for a unit (each rolled up)."""
+def read_scheme(request: HttpRequest, period: Period) -> EvaluationScheme | None:
+    """``?scheme=CODE`` (default: the first valid scheme); an unknown code is a bad request."""
+    code = request.GET.get("scheme", "")
+    if code:
+        try:
+            return scores.find_scheme(code, period)
+        except scores.SchemeNotFound as exc:
+            raise BadRequest(f"scheme: {exc}") from exc
+    valid = scores.valid_schemes(period)
+    return valid[0] if valid else None
+
+
+def score_view(score: scores.Score | None, period: Period) -> dict[str, Any] | None:
+    """A score with a drill-down link behind every number of its parts and deductions."""
+    if score is None:
+        return None
+    unit = score.unit
+    parts = [
+        {
+            "part": part,
+            "percent": None if part.value is None else round(part.value * 100, 1),
+            "cell": Cell(part.kpi, part.label, part.figure, *(drill_url(part.kpi, period, unit, p) for p in PARTS[:2])),
+        }
+        for part in score.parts
+    ]
+    deductions = [
+        {
+            "deduction": cut,
+            "url": drill_url(cut.kpi, period, unit, "late" if cut.rule == "overdue" else "numerator"),
+        }
+        for cut in score.deductions
+    ]
+    return {"score": score, "parts": parts, "deductions": deductions}
+
+
+def ranking(
+    period: Period, scope: Unit | None, now: datetime, scheme: EvaluationScheme | None = None
+) -> list[dict[str, Any]]:
+    """Level-2 units for the city; the unit and its children for a unit (each rolled up).
+
+    With a scheme the rows are ordered by kind, then by score (rank across the whole city within
+    the kind); units the scheme does not judge, or without a score, come last in their kind.
+    """
     rows = kpis.kpis_for_all_units(period, now=now)
     if scope is None:
         rows = [row for row in rows if row["unit"].level == 2]
     else:
         rows = [row for row in rows if row["unit"].pk == scope.pk or row["unit"].parent_id == scope.pk]
-    return [
+    judged = {s.unit.pk: s for s in scores.scores_with_change(scheme, period, now=now)} if scheme else {}
+    result = [
         {
             "unit": row["unit"],
-            "url": dashboard_url(period, row["unit"]),
+            "url": dashboard_url(period, row["unit"], scheme),
             "cells": cells(row["rollup"], RANKED, period, row["unit"]),
+            "score": score_view(judged.get(row["unit"].pk), period),
         }
         for row in rows
     ]
+
+    def order(row: dict[str, Any]) -> tuple:
+        score = row["score"]["score"] if row["score"] else None
+        rank = score.rank if score else None
+        return (row["unit"].level, row["unit"].kind, rank is None, rank or 0, row["unit"].code)
+
+    return sorted(result, key=order)
 
 
 def trend_periods(period: Period) -> tuple[str, list[Period]]:
@@ -199,6 +259,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except Refused:
         return forbidden(request, _("You see only your own unit and the units under it."))
     period = read_period(request)
+    scheme = read_scheme(request, period)
     now = timezone.now()
     figures = kpis.compute_kpis(period, scope, now=now)
     kind = period.kind if period.kind in PICKER_KINDS else "month"
@@ -213,18 +274,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "main": cells(figures, FIVE, period, scope),
         "extra": cells(figures, ("acceptance_rate", "rating_rate"), period, scope),
         "ranked": [(key, LABELS[key], key in LOWER_IS_BETTER) for key in RANKED],
-        "ranking": ranking(period, scope, now),
+        "ranking": ranking(period, scope, now, scheme),
+        "scheme": scheme,
+        "schemes": scores.valid_schemes(period),
         "trend": chart,
         "trend_rows": list(zip(chart["labels"], *[s["data"] for s in chart["series"]], strict=True)),
         "excel_url": f"{reverse('web:dashboard-excel')}?{urlencode(period_params(period))}",
-        "city_url": dashboard_url(period, None),
-        "parent_url": dashboard_url(period, scope.parent)
+        "city_url": dashboard_url(period, None, scheme),
+        "parent_url": dashboard_url(period, scope.parent, scheme)
         if scope and scope.parent and scope.parent.level > 1 and _may_see(request, scope.parent)
         else "",
     }
     if period.kind in PICKER_KINDS:
-        context["previous_url"] = dashboard_url(Period.of(period.kind, period.first - timedelta(days=1)), scope)
-        context["next_url"] = dashboard_url(Period.of(period.kind, period.last + timedelta(days=1)), scope)
+        # The scheme goes along only while it is the one chosen (another period may have another version).
+        chosen = scheme if request.GET.get("scheme") else None
+        context["previous_url"] = dashboard_url(Period.of(period.kind, period.first - timedelta(days=1)), scope, chosen)
+        context["next_url"] = dashboard_url(Period.of(period.kind, period.last + timedelta(days=1)), scope, chosen)
     return render(request, "web/dashboard/dashboard.html", context)
 
 
@@ -247,7 +312,7 @@ def behind(key: str, period: Period, unit: Unit | None, now: datetime, part: str
     Mirrors ``Kpi.compute``: the city (or the center rolled up) counts ``city_parts``; a
     center-only KPI has no rows for a unit; a unit counts the rows charged to its subtree.
     """
-    kpi = kpis.definitions()[key]
+    kpi = {**kpis.definitions(), **kpis.scoring_definitions()}[key]
     if unit is None or unit.level == 1:
         parts = kpi.city_parts(period, now)
         rows = parts.rows
@@ -256,6 +321,8 @@ def behind(key: str, period: Period, unit: Unit | None, now: datetime, part: str
         if kpi.unit_field is None:
             return parts.rows.none()
         rows = parts.rows.filter(**{f"{kpi.unit_field}_id__in": unit.subtree_ids()})
+    if part == "late":  # counted, not in the numerator: the overdue deduction's rows
+        return rows.filter(parts.denominator).exclude(parts.numerator)
     return rows.filter(parts.numerator if part == "numerator" else parts.denominator)
 
 
@@ -307,6 +374,33 @@ def rating_rate_rows(period, unit, now, part) -> QuerySet:
     )
 
 
+def response_rate_rows(period, unit, now, part) -> QuerySet:
+    """Lead replies submitted in the period (those that say the caller was contacted for the numerator)."""
+    return _assignments(behind("response_rate", period, unit, now, part)).order_by("replied_at", "pk")
+
+
+def solved_rate_rows(period, unit, now, part) -> QuerySet:
+    """Revisits done in the period that asked whether the problem was solved (solved ones for the numerator)."""
+    return (
+        behind("solved_rate", period, unit, now, part).select_related("ticket", "unit").order_by("completed_at", "pk")
+    )
+
+
+def satisfied_rate_rows(period, unit, now, part) -> QuerySet:
+    """Revisits done with a rating (very satisfied, satisfied or basically satisfied for the numerator)."""
+    return (
+        behind("satisfied_rate", period, unit, now, part)
+        .select_related("ticket", "unit")
+        .order_by("completed_at", "pk")
+    )
+
+
+def dispute_rows(period, unit, now, part) -> QuerySet:
+    """Disputes decided in the period (those where the dispatch stands for the numerator)."""
+    rows = behind("dispute_rejected", period, unit, now, part)
+    return rows.select_related("assignment__ticket", "assignment__unit").order_by("decided_at", "pk")
+
+
 @dataclass(frozen=True)
 class Drill:
     rows: Callable[[Period, Unit | None, datetime, str], QuerySet]
@@ -323,6 +417,10 @@ DRILLS = {
     "repeat_rate": Drill(repeat_rate_rows, "tickets"),
     "satisfaction_rate": Drill(satisfaction_rate_rows, "revisits"),
     "rating_rate": Drill(rating_rate_rows, "revisits"),
+    "response_rate": Drill(response_rate_rows, "assignments", ("reply_by", "replied_at")),
+    "solved_rate": Drill(solved_rate_rows, "revisits"),
+    "satisfied_rate": Drill(satisfied_rate_rows, "revisits"),
+    "dispute_rejected": Drill(dispute_rows, "disputes"),
 }
 # What each part counts, in the words of docs/metrics.md.
 MEANINGS = {
@@ -352,7 +450,26 @@ MEANINGS = {
     ),
     ("rating_rate", "numerator"): gettext_lazy("Revisits done in the period with a rating."),
     ("rating_rate", "denominator"): gettext_lazy("Revisits finished in the period (done or unreachable)."),
+    ("response_rate", "numerator"): gettext_lazy(
+        "Lead replies submitted in the period that say the caller was contacted."
+    ),
+    ("response_rate", "denominator"): gettext_lazy("Lead replies submitted in the period."),
+    ("solved_rate", "numerator"): gettext_lazy("Revisits done in the period in which the caller said it was solved."),
+    ("solved_rate", "denominator"): gettext_lazy(
+        "Revisits done in the period that asked whether it was solved (granted appeals left out)."
+    ),
+    ("satisfied_rate", "numerator"): gettext_lazy(
+        "Revisits done in the period rated (very) satisfied or basically satisfied (the scheme weighs the last)."
+    ),
+    ("satisfied_rate", "denominator"): gettext_lazy(
+        "Revisits done in the period with a rating (ratings removed by a granted appeal left out)."
+    ),
+    ("dispute_rejected", "numerator"): gettext_lazy("Disputes decided in the period where the dispatch stands."),
+    ("dispute_rejected", "denominator"): gettext_lazy("Disputes decided in the period."),
 }
+LATE_MEANING = gettext_lazy(
+    "Counted and not in the numerator: replied late, still open past the deadline, or withdrawn overdue."
+)
 TIME_LABELS = {
     "reply_by": gettext_lazy("Reply by"),
     "replied_at": gettext_lazy("Replied at"),
@@ -380,7 +497,9 @@ def drill(request: HttpRequest, kpi: str) -> HttpResponse:
         raise Http404("no such KPI")
     part = request.GET.get("part", "")
     if part not in PARTS:
-        raise BadRequest("part: numerator or denominator")
+        raise BadRequest("part: numerator, denominator or late")
+    if part == "late" and kpi != "on_time_rate":
+        raise BadRequest("part: late is the on-time rate's (the overdue deduction)")
     try:
         scope = read_scope(request)
     except Refused:
@@ -391,13 +510,13 @@ def drill(request: HttpRequest, kpi: str) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     full_phone = sees_full_phone(request.user)
     base = drill_url(kpi, period, scope, part)
-    figure = kpis.definitions()[kpi].compute(period, scope, now=now)
+    figure = {**kpis.definitions(), **kpis.scoring_definitions()}[kpi].compute(period, scope, now=now)
     context = {
         "kpi": kpi,
         "label": LABELS[kpi],
         "part": part,
-        "part_label": _("numerator") if part == "numerator" else _("denominator"),
-        "meaning": MEANINGS[kpi, part],
+        "part_label": {"numerator": _("numerator"), "denominator": _("denominator"), "late": _("late")}[part],
+        "meaning": LATE_MEANING if part == "late" else MEANINGS[kpi, part],
         "kind": spec.kind,
         "time_labels": [TIME_LABELS[name] for name in spec.times if name],
         "period": period,

@@ -146,7 +146,12 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
                 attachments.add_attachment(
                     assignment.ticket, request.user, form.cleaned_data["file"], assignment=assignment
                 )
-            dispatch.reply_assignment(assignment, request.user, form.cleaned_data["text"])
+            dispatch.reply_assignment(
+                assignment,
+                request.user,
+                form.cleaned_data["text"],
+                contacted_caller=form.cleaned_data["contacted_caller"],
+            )
     except DomainError as exc:
         return _failed(request, assignment, exc.message)
     return _done(request, assignment, _("Reply sent."))

@@ -1,4 +1,5 @@
-"""Print the five KPIs of a period, for the city or one unit, with numerators and denominators."""
+"""Print the five KPIs of a period, for the city or one unit, with numerators and denominators;
+or, with ``--scheme``, every unit's score under an evaluation scheme, ranked within its kind."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from hotline.models import Unit
-from metrics import kpis
+from metrics import kpis, scores
 from metrics.periods import Period
 
 
@@ -28,12 +29,16 @@ class Command(BaseCommand):
         parser.add_argument("--unit", type=int, help="unit id (default: the whole city)")
         parser.add_argument("--own", action="store_true", help="the unit's own work only, not its subtree")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--scheme", help="an evaluation scheme (code or name): print the units' scores instead")
 
     def handle(self, *args, first: str, last: str, unit: int | None, own: bool, json: bool, **options) -> None:
         try:
             period = Period(_date(first), _date(last))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if options.get("scheme"):
+            self._scores(options["scheme"], period, json)
+            return
         target = None
         if unit is not None:
             target = Unit.objects.filter(pk=unit).first()
@@ -51,6 +56,32 @@ class Command(BaseCommand):
             value = "no data" if figure.value is None else f"{figure.value:.2%}"
             label = f"{key} {definitions[key].label}"
             self.stdout.write(f"  {label:<28} {value:>8}   {figure.numerator} / {figure.denominator}")
+
+    def _scores(self, name: str, period: Period, as_json: bool) -> None:
+        try:
+            scheme = scores.find_scheme(name, period)
+        except scores.SchemeNotFound as exc:
+            raise CommandError(str(exc)) from exc
+        ranked = scores.scores_with_change(scheme, period)
+        if as_json:
+            self.stdout.write(_dumps({"scheme": scheme.code, "scores": [s.as_dict() for s in ranked]}))
+            return
+        self.stdout.write(f"{scheme} · {period}")
+        group = None
+        for s in ranked:
+            if s.group != group:
+                group = s.group
+                self.stdout.write(f"  [{s.unit.get_kind_display()}]")
+            score = "no data" if s.score is None else f"{s.score:.2f}"
+            change = "" if s.change is None else f" ({s.change:+.2f})"
+            rank = "-" if s.rank is None else str(s.rank)
+            parts = ", ".join(
+                f"{p.indicator} {'—' if p.value is None else f'{p.value:.2%}'}"
+                f" {p.figure.numerator}/{p.figure.denominator}"
+                for p in s.parts
+            )
+            cuts = "".join(f", −{d.points:g} {d.rule} ×{d.count}" for d in s.deductions if d.points)
+            self.stdout.write(f"  {rank:>3}. {s.unit.name:<20} {score:>8}{change}   {parts}{cuts}")
 
 
 def _dumps(data: dict) -> str:

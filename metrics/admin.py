@@ -1,0 +1,56 @@
+"""Admin for the evaluation schemes: a scheme is data, edited here and versioned by its validity."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from hotline.models.network import UnitKind
+from metrics.models import SCORED_KINDS, EvaluationScheme, SchemeDeduction, SchemeIndicator
+
+
+class SchemeForm(forms.ModelForm):
+    unit_kinds = forms.MultipleChoiceField(
+        label=_("unit kinds"),
+        choices=[(kind.value, kind.label) for kind in UnitKind if kind in SCORED_KINDS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The kinds of unit judged; none ticked: every kind."),
+    )
+
+    class Meta:
+        model = EvaluationScheme
+        fields = [
+            "code",
+            "name",
+            "valid_from",
+            "valid_until",
+            "unit_kinds",
+            "basically_satisfied_weight",
+            "basis",
+            "is_active",
+        ]
+
+
+class IndicatorInline(admin.TabularInline):
+    model = SchemeIndicator
+    extra = 0
+
+
+class DeductionInline(admin.TabularInline):
+    model = SchemeDeduction
+    extra = 0
+
+
+@admin.register(EvaluationScheme)
+class EvaluationSchemeAdmin(admin.ModelAdmin):
+    form = SchemeForm
+    list_display = ["name", "code", "valid_from", "valid_until", "is_active"]
+    list_filter = ["is_active", "code"]
+    search_fields = ["name", "code"]
+    inlines = [IndicatorInline, DeductionInline]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """A scheme that judged a period stays on record: end it (valid until) or deactivate it instead."""
+        return False
