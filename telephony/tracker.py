@@ -310,19 +310,7 @@ class CallTracker:
             state.ringing.clear()
             if state.interface:
                 self._awaiting_complete.setdefault(state.interface, deque(maxlen=8)).append(state.linkedid)
-            out.append(
-                CallAnswered(
-                    linkedid=state.linkedid,
-                    pbx_epoch=state.pbx_epoch,
-                    at=state.answered_at,
-                    queue=state.queue,
-                    interface=state.interface,
-                    member_name=state.member_name,
-                    caller_number=state.caller_number,
-                    wait_seconds=state.wait_seconds,
-                    ring_seconds=None,
-                )
-            )
+            out.append(_answered(state))
         if live.at_110 and not state.reached_110:
             out.extend(self._mark_110(state, live.at_110, "redirect" if state.answered else "ivr", at))
         return out
@@ -467,19 +455,7 @@ class CallTracker:
             self._ring_stopped(state, other, "answered_elsewhere", at) for other in sorted(state.ringing - {interface})
         ]
         state.ringing.clear()
-        out.append(
-            CallAnswered(
-                linkedid=linkedid,
-                pbx_epoch=state.pbx_epoch,
-                at=at,
-                queue=state.queue,
-                interface=interface,
-                member_name=state.member_name,
-                caller_number=state.caller_number,
-                wait_seconds=state.wait_seconds,
-                ring_seconds=_int(_first(event, "RingTime")),
-            )
-        )
+        out.append(_answered(state, ring_seconds=_int(_first(event, "RingTime"))))
         if state.ended:
             # Out of order: the caller's Hangup overtook AgentConnect. The answer is the truth.
             out.append(self._summary(state, self._outcome(state)))
@@ -535,19 +511,7 @@ class CallTracker:
         if hold is not None:
             state.wait_seconds = hold
         state.ringing.clear()
-        return [
-            CallAnswered(
-                linkedid=state.linkedid,
-                pbx_epoch=state.pbx_epoch,
-                at=state.answered_at,
-                queue=state.queue,
-                interface=state.interface,
-                member_name=state.member_name,
-                caller_number=state.caller_number,
-                wait_seconds=state.wait_seconds,
-                ring_seconds=None,
-            )
-        ]
+        return [_answered(state)]
 
     def _correlate_complete(self, interface: str, hold: str) -> str:
         pending = self._awaiting_complete.get(interface)
@@ -960,6 +924,21 @@ class CallTracker:
             talk_seconds=state.talk_seconds,
             ivr_choice=state.ivr_choice,
         )
+
+
+def _answered(state: CallState, ring_seconds: int | None = None) -> CallAnswered:
+    """The answer as the state now holds it (agent, time, wait), however it was learnt."""
+    return CallAnswered(
+        linkedid=state.linkedid,
+        pbx_epoch=state.pbx_epoch,
+        at=state.answered_at,
+        queue=state.queue,
+        interface=state.interface,
+        member_name=state.member_name,
+        caller_number=state.caller_number,
+        wait_seconds=state.wait_seconds,
+        ring_seconds=ring_seconds,
+    )
 
 
 def _dialled_number(channel: str) -> str:
