@@ -287,17 +287,7 @@ class CallTracker:
             state.caller_number = state.caller_number or live.caller_number
             state.caller_name = state.caller_name or live.caller_name
             state.offered_at = state.offered_at or live.offered_at
-            out.append(
-                CallOffered(
-                    linkedid=state.linkedid,
-                    pbx_epoch=state.pbx_epoch,
-                    at=state.offered_at,
-                    queue=state.queue,
-                    caller_number=state.caller_number,
-                    caller_name=state.caller_name,
-                    caller_uniqueid=state.caller_uniqueid,
-                )
-            )
+            out.append(_offered(state, state.offered_at))
         state.caller_uniqueid = state.caller_uniqueid or live.caller_uniqueid
         if live.answered and not state.answered:
             state.answered = True
@@ -393,17 +383,7 @@ class CallTracker:
         if name not in _NO_VALUE and name != number:
             state.caller_name = name
         state.offered_at = at
-        return [
-            CallOffered(
-                linkedid=linkedid,
-                pbx_epoch=state.pbx_epoch,
-                at=at,
-                queue=queue,
-                caller_number=state.caller_number,
-                caller_name=state.caller_name,
-                caller_uniqueid=state.caller_uniqueid,
-            )
-        ]
+        return [_offered(state, at)]
 
     def _on_agent_called(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
         state = self._live(event)
@@ -608,17 +588,7 @@ class CallTracker:
             if name not in _NO_VALUE and name != number:
                 state.caller_name = name
             state.offered_at = state.offered_at or at
-            out.append(
-                CallOffered(
-                    linkedid=linkedid,
-                    pbx_epoch=state.pbx_epoch,
-                    at=at,
-                    queue=queue,
-                    caller_number=state.caller_number,
-                    caller_name=state.caller_name,
-                    caller_uniqueid=state.caller_uniqueid,
-                )
-            )
+            out.append(_offered(state, at))
         if state.answered or state.timed_out or state.refused:
             return out
         state.refused = value
@@ -924,6 +894,19 @@ class CallTracker:
             talk_seconds=state.talk_seconds,
             ivr_choice=state.ivr_choice,
         )
+
+
+def _offered(state: CallState, at: float | None) -> CallOffered:
+    """The caller as the state now knows them, offered to its queue at ``at``."""
+    return CallOffered(
+        linkedid=state.linkedid,
+        pbx_epoch=state.pbx_epoch,
+        at=at,
+        queue=state.queue,
+        caller_number=state.caller_number,
+        caller_name=state.caller_name,
+        caller_uniqueid=state.caller_uniqueid,
+    )
 
 
 def _answered(state: CallState, ring_seconds: int | None = None) -> CallAnswered:
