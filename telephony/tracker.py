@@ -358,6 +358,17 @@ class CallTracker:
 
     # --- handlers -----------------------------------------------------------------
 
+    def _before_queue(self, linkedid: str, event: Mapping[str, Any], at: float | None) -> CallState:
+        """The call's state, begun from this event when the caller has not reached a queue yet."""
+        state = self.calls.get(linkedid)
+        if state is None:
+            state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch)
+            state.caller_uniqueid = _first(event, "Uniqueid")
+            number = _first(event, "CallerIDNum")
+            state.caller_number = "" if number in _NO_VALUE else number
+            state.offered_at = at
+        return state
+
     def _live(self, event: Mapping[str, Any]) -> CallState | None:
         return self.calls.get(_first(event, "Linkedid"))
 
@@ -546,13 +557,7 @@ class CallTracker:
             choice = _first(event, "Value")
             if not linkedid or not choice or linkedid in self._recent:
                 return []
-            state = self.calls.get(linkedid)
-            if state is None:
-                state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch)
-                state.caller_uniqueid = _first(event, "Uniqueid")
-                number = _first(event, "CallerIDNum")
-                state.caller_number = "" if number in _NO_VALUE else number
-                state.offered_at = at
+            state = self._before_queue(linkedid, event, at)
             if state.ivr_choice == choice:
                 return []
             state.ivr_choice = choice
@@ -681,14 +686,8 @@ class CallTracker:
         linkedid = _first(event, "Linkedid")
         if not linkedid or linkedid in self._recent:
             return []
-        state = self.calls.get(linkedid)
-        if state is None:
-            # Sent to 110 before reaching a queue, by an IVR that set no variable.
-            state = self.calls[linkedid] = CallState(linkedid=linkedid, pbx_epoch=self.pbx_epoch)
-            state.caller_uniqueid = _first(event, "Uniqueid")
-            number = _first(event, "CallerIDNum")
-            state.caller_number = "" if number in _NO_VALUE else number
-            state.offered_at = at
+        # Sent to 110 before reaching a queue, by an IVR that set no variable: a call of its own.
+        state = self._before_queue(linkedid, event, at)
         if state.reached_110:
             return []
         return self._mark_110(state, target, "redirect" if state.answered else "ivr", at)
