@@ -29,6 +29,15 @@ def test_seed_demo_covers_every_state_with_consistent_timelines(demo_history):
         assert all(a.at <= b.at for a, b in itertools.pairwise(entries))
 
 
+def test_seeded_units_mostly_contact_the_caller_before_replying(demo_history):
+    # The 接诉即办 scheme weighs the response rate (响应率); a demo where no unit ever called the
+    # citizen ranked every unit on 0 % of it.
+    lead_replies = Assignment.objects.filter(role="lead", status="replied")
+    contacted = lead_replies.filter(contacted_caller=True).count()
+    assert lead_replies.count() > 20
+    assert 0.7 < contacted / lead_replies.count() < 1
+
+
 def test_seed_demo_is_idempotent(seeded, capsys):
     call_command("seed_demo", tickets=20, days=10)
     counts = (Ticket.objects.count(), User.objects.count(), Assignment.objects.count())
