@@ -22,7 +22,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -319,7 +319,9 @@ class DispatchConsumer(ConsoleConsumer):
         return [CENTER_GROUP]
 
     def fragments(self, part, message=None):
-        return [("web/center/_dispatch.html", snap.dispatch_queue())]
+        # The page opened the socket with its own filter and page: re-render that list.
+        params = QueryDict(self.scope.get("query_string", b"").decode("latin-1"))
+        return [("web/center/_dispatch.html", snap.dispatch_queue(params))]
 
     async def ticket_updated(self, message: dict[str, Any]) -> None:
         await self.refresh("queue")

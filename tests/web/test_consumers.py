@@ -29,7 +29,14 @@ class WebsocketCommunicator(ApplicationCommunicator):
     """The WebSocket side of an ASGI app, as channels.testing's (which needs daphne installed)."""
 
     def __init__(self, app, path: str, headers: list[tuple[bytes, bytes]]) -> None:
-        scope = {"type": "websocket", "path": path, "query_string": b"", "headers": headers, "subprotocols": []}
+        path, _, query = path.partition("?")
+        scope = {
+            "type": "websocket",
+            "path": path,
+            "query_string": query.encode(),
+            "headers": headers,
+            "subprotocols": [],
+        }
         super().__init__(app, scope)
 
     async def connect(self, timeout: float = 1):

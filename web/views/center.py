@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,7 @@ supervisors = role_required([Role.SUPERVISOR])
 
 @dispatchers
 def dispatch_queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/center/dispatch.html", snap.dispatch_queue())
+    return render(request, "web/center/dispatch.html", snap.dispatch_queue(request.GET))
 
 
 def _back(request: HttpRequest, ok: str = "", error: str = "") -> HttpResponse:
@@ -29,7 +30,9 @@ def _back(request: HttpRequest, ok: str = "", error: str = "") -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, ok)
-    return redirect("web:dispatch")
+    # Back to the list the dispatcher was looking at: only the filter's own parameters are kept.
+    query = snap.dispatch_query(QueryDict(request.POST.get("back", "")), keep_page=True)
+    return redirect(reverse("web:dispatch") + (f"?{query}" if query else ""))
 
 
 @dispatchers

@@ -12,14 +12,16 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from callback.callbacks import callbacks_for_agent
 from callback.revisits import revisits_for_agent
-from hotline.deadlines import RED, YELLOW, warning_level
-from hotline.models import Assignment, Extension, ExtensionStatus, Ticket, TicketStatus, Unit, User
+from hotline.deadlines import RED, WAITING_FOR_DISPATCH, YELLOW, dispatch_by, warning_level
+from hotline.models import Assignment, Extension, ExtensionStatus, Ticket, TicketStatus, Unit, Urgency, User
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
 from hotline.services.calendar import load_calendar
 from metrics.callcenter import call_stats
@@ -28,6 +30,7 @@ from metrics.periods import Period
 from routing.suggest import suggest_for_tickets
 from telephony.models import AgentState, AgentStatus, Call
 from telephony.pop import call_pop
+from web import dispatch_filter
 
 # A call older than this is no longer shown as the agent's current one.
 CURRENT_CALL_WINDOW = timedelta(hours=1)
@@ -183,23 +186,33 @@ def unit_inbox(unit: Unit, now=None) -> dict[str, Any]:
 # --- dispatch queue ----------------------------------------------------------------------------
 
 
-def dispatch_queue(limit: int = 25) -> dict[str, Any]:
-    waiting = list(
-        Ticket.objects.filter(status__in=[TicketStatus.REGISTERED, TicketStatus.RETURNED])
-        .select_related("category", "topic", "area__parent", "caller")
-        .order_by("created_at")[:limit]
-    )
+def dispatch_queue(params=None, limit: int = 25, now=None) -> dict[str, Any]:
+    """The dispatcher's day: every waiting ticket, filtered and paged by ``params`` (the page's
+    GET parameters, ``web.dispatch_filter``), with age, 当日转办 and the suggestions; then the
+    replies to review and the extension requests."""
+    now = now or timezone.now()
+    form = dispatch_filter.read_filter(params)
+    rows = dispatch_filter.waiting_tickets(form, now).select_related("category", "topic", "area__parent", "caller")
+    page = Paginator(rows, dispatch_filter.PAGE_SIZE).get_page((params or {}).get("page"))
+    waiting = list(page.object_list)
     suggestions = suggest_for_tickets(waiting, limit=3)
+    returns = dispatch_filter.last_returns(waiting)
+    # The calendar (two queries) only matters for urgent tickets: 当日转办.
+    calendar = load_calendar() if any(t.urgency == Urgency.URGENT for t in waiting) else None
     for ticket in waiting:
         ticket.suggestions = suggestions[ticket.pk]
+        ticket.last_return = returns.get(ticket.pk)
+        ticket.dispatch_by = dispatch_by(ticket, calendar)
+        ticket.dispatch_late = ticket.dispatch_by is not None and now > ticket.dispatch_by
+    query = dispatch_query(params)
+    pending = Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__parent__isnull=True)
     extensions = list(
-        Extension.objects.filter(status=ExtensionStatus.PENDING, assignment__parent__isnull=True)
-        .select_related("assignment__ticket", "assignment__unit", "requested_by")
-        .order_by("requested_at")[:limit]
+        pending.select_related("assignment__ticket", "assignment__unit", "requested_by").order_by("requested_at")[
+            :limit
+        ]
     )
-    replied = list(
-        Ticket.objects.filter(status=TicketStatus.REPLIED).select_related("category").order_by("updated_at")[:limit]
-    )
+    to_review = Ticket.objects.filter(status=TicketStatus.REPLIED)
+    replied = list(to_review.select_related("category").order_by("updated_at")[:limit])
     leads = {
         a.ticket_id: a
         for a in Assignment.objects.filter(ticket__in=replied, parent__isnull=True, status="replied")
@@ -208,7 +221,31 @@ def dispatch_queue(limit: int = 25) -> dict[str, Any]:
     }
     for ticket in replied:
         ticket.lead = leads.get(ticket.pk)
-    return {"waiting": waiting, "extensions": extensions, "replied": replied}
+    return {
+        "waiting": waiting,
+        "page": page,
+        "filter": form,
+        "query": query,
+        "all_waiting": (
+            Ticket.objects.filter(status__in=list(WAITING_FOR_DISPATCH)).count() if query else page.paginator.count
+        ),
+        "extensions": extensions,
+        "extension_count": pending.count() if len(extensions) == limit else len(extensions),
+        "replied": replied,
+        "replied_count": to_review.count() if len(replied) == limit else len(replied),
+    }
+
+
+def dispatch_query(params, keep_page: bool = False) -> str:
+    """The dispatch queue's filter as a query string (no page): for the pager's links, the
+    socket's URL and the forms' way back."""
+    if not params:
+        return ""
+    query = QueryDict(mutable=True)
+    for key in [*dispatch_filter.DispatchQueueFilter.base_fields, *(["page"] if keep_page else [])]:
+        if params.get(key):
+            query[key] = params.get(key)
+    return query.urlencode()
 
 
 # --- wallboard -------------------------------------------------------------------------------
