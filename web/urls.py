@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, auth, center, dashboard, home, public, unit
+from web.views import agent, auth, center, dashboard, home, public, ticket, unit
 
 app_name = "web"
 
@@ -39,6 +39,14 @@ urlpatterns = [
     path("dispatch/tickets/<int:pk>/review/", center.review, name="center-review"),
     path("dispatch/extensions/<int:pk>/decide/", center.decide_extension, name="center-extension"),
     path("wallboard/", center.wallboard, name="wallboard"),
+    path("tickets/<int:pk>/", ticket.ticket_page, name="ticket"),
+    path("tickets/<int:pk>/dispatch/", ticket.hand_dispatch, name="ticket-dispatch"),
+    path("tickets/<int:pk>/reassign/", ticket.reassign, name="ticket-reassign"),
+    path("tickets/<int:pk>/close/", ticket.close, name="ticket-close"),
+    path("tickets/<int:pk>/reopen/", ticket.reopen, name="ticket-reopen"),
+    path("tickets/<int:pk>/merge/", ticket.merge, name="ticket-merge"),
+    path("tickets/<int:pk>/discard/", ticket.discard, name="ticket-discard"),
+    path("tickets/<int:pk>/restore/", ticket.restore, name="ticket-restore"),
     # 市民: progress by ticket number and query code (no login)
     path("track/", public.track, name="track"),
     path("track/forgot/", public.forgot_code, name="track-forgot"),

@@ -22,7 +22,7 @@ URL = reverse("web:dispatch")
 
 
 def numbers(html: str) -> list[str]:
-    return re.findall(r'data-testid="waiting-row"[^>]*><td><strong>(\d+)</strong>', html)
+    return re.findall(r'data-testid="waiting-row"[^>]*><td><a href="[^"]*"><strong>(\d+)</strong></a>', html)
 
 
 def page(client: Client, **params) -> str:

@@ -17,6 +17,7 @@ from hotline.errors import DomainError, NotAllowed
 from hotline.models import Assignment, AssignmentStatus, Role, Ticket
 from hotline.services import attachments, dispatch, extensions
 from web.forms import ExtensionForm, ReasonForm, ReplyForm, SubDispatchForm
+from web.timeline_text import describe, timeline_entries
 from web.views import forbidden, role_required
 from web.views import snapshots as snap
 
@@ -56,7 +57,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "caller": caller_view(request.user, ticket),
         "mine": mine,
         "assignments": ticket.assignments.select_related("unit").order_by("pk"),
-        "timeline": ticket.timeline.select_related("actor").order_by("at", "pk"),
+        "lines": describe(timeline_entries(ticket)),
         "attachments": ticket.attachments.order_by("pk"),
         "return_form": ReasonForm(),
         "sub_form": SubDispatchForm(unit=unit) if unit.level == 2 else None,

@@ -1,0 +1,168 @@
+"""工单详情 for the center: the whole ticket in words, and the center's hand on it.
+
+Agents, dispatchers and supervisors open any ticket here (units have their own page in
+``web.views.unit``). Each action is one service call, so one transaction and one timeline
+entry; a refusal comes back as a message on the same page, the form's input kept in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from callback.models import SmsMessage
+from hotline.access import caller_view
+from hotline.deadlines import dispatch_by, warning_level
+from hotline.errors import DomainError, InvalidInput
+from hotline.models import Ticket
+from hotline.models.network import CENTER_ROLES
+from hotline.services import dispatch, tickets
+from hotline.services.calendar import load_calendar
+from hotline.workflow import TRANSITIONS
+from web import ticket_forms as tf
+from web.forms import ReasonForm
+from web.timeline_text import describe, timeline_entries
+from web.views import role_required
+
+center_staff = role_required(CENTER_ROLES)
+
+
+def _may(user, action: str, ticket: Ticket) -> bool:
+    transition = TRANSITIONS[action]
+    return ticket.status in transition.sources and (user.is_superuser or user.role in transition.roles)
+
+
+@center_staff
+def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("caller", "category", "topic", "area__parent", "merged_into", "repeat_of"),
+        pk=pk,
+    )
+    now = timezone.now()
+    calendar = load_calendar()
+    assignments = list(ticket.assignments.select_related("unit", "parent__unit").order_by("pk"))
+    for a in assignments:
+        a.warning = warning_level(a, now, calendar)
+    user = request.user
+    actions = {name: _may(user, name, ticket) for name in ("dispatch", "reassign", "close", "reopen", "merge")}
+    actions.update(discard=_may(user, "discard", ticket), restore=_may(user, "restore", ticket))
+    ctx = {
+        "ticket": ticket,
+        "caller": caller_view(user, ticket),
+        "assignments": assignments,
+        "lines": describe(timeline_entries(ticket)),
+        "calls": ticket.calls.select_related("agent").order_by("offered_at", "pk"),
+        "sms": SmsMessage.objects.filter(ticket=ticket).order_by("created_at", "pk"),
+        "revisits": ticket.revisits.select_related("unit", "agent").order_by("scheduled_for", "pk"),
+        "referrals": ticket.referrals.select_related("referred_by").order_by("referred_at"),
+        "attachments": ticket.attachments.order_by("pk"),
+        "merged_here": Ticket.objects.filter(merged_into=ticket).order_by("pk"),
+        "repeats": Ticket.objects.filter(repeat_of=ticket).order_by("pk"),
+        "dispatch_by": dispatch_by(ticket, calendar),
+        "actions": actions,
+        "dispatch_form": tf.HandDispatchForm(),
+        "reassign_form": tf.ReassignForm(),
+        "merge_form": tf.MergeForm(),
+        "note_form": tf.NoteForm(),
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "web/ticket/page.html", ctx)
+
+
+def _act(request: HttpRequest, pk: int, form_class, do: Callable, ok: str) -> HttpResponse:
+    ticket = get_object_or_404(Ticket, pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        errors = "；".join(
+            f"{form.fields[k].label if k in form.fields else k}：{' '.join(v)}" for k, v in form.errors.items()
+        )
+        messages.error(request, errors)
+        return redirect("web:ticket", pk=pk)
+    try:
+        do(ticket, form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, f"{ticket.number}: {exc.message}")
+        return redirect("web:ticket", pk=pk)
+    messages.success(request, ok % {"number": ticket.number})
+    return redirect("web:ticket", pk=pk)
+
+
+@center_staff
+@require_POST
+def hand_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+    def do(ticket, data):
+        assisting = [u for u in data["assisting"] if u != data["lead"]]
+        dispatch.dispatch_ticket(ticket, request.user, data["lead"], assisting, instructions=data["instructions"])
+
+    return _act(request, pk, tf.HandDispatchForm, do, _("%(number)s dispatched."))
+
+
+@center_staff
+@require_POST
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    def do(ticket, data):
+        dispatch.reassign_ticket(ticket, request.user, data["to_unit"], data["reason"])
+
+    return _act(request, pk, tf.ReassignForm, do, _("%(number)s reassigned."))
+
+
+@center_staff
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request, pk, tf.NoteForm, lambda t, d: tickets.close_ticket(t, request.user, d["note"]), _("%(number)s closed.")
+    )
+
+
+@center_staff
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        ReasonForm,
+        lambda t, d: tickets.reopen_ticket(t, request.user, d["reason"]),
+        _("%(number)s reopened."),
+    )
+
+
+@center_staff
+@require_POST
+def merge(request: HttpRequest, pk: int) -> HttpResponse:
+    def do(ticket, data):
+        into = Ticket.objects.filter(number=data["into"].strip()).first()
+        if into is None:
+            raise InvalidInput(_("no ticket has the number %(number)s") % {"number": data["into"].strip()})
+        tickets.merge_ticket(ticket, into, request.user, data["note"])
+
+    return _act(request, pk, tf.MergeForm, do, _("%(number)s merged."))
+
+
+@center_staff
+@require_POST
+def discard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        ReasonForm,
+        lambda t, d: tickets.discard_ticket(t, request.user, d["reason"]),
+        _("%(number)s moved to the recycle bin."),
+    )
+
+
+@center_staff
+@require_POST
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        tf.NoteForm,
+        lambda t, d: tickets.restore_ticket(t, request.user, d["note"]),
+        _("%(number)s restored."),
+    )
