@@ -24,8 +24,9 @@ ticket number and the sender, with the page's limits and buckets (:mod:`callback
 either is full even the right code is refused. A merged ticket answers with the ticket it went
 into; a discarded one says 已撤销, as the page does.
 
-:func:`reply_to_sms` is the inbound SMS's whole answer: the query, else the revisit survey's
-answer (``callback.revisits.answer_survey``), else the help text — at most
+:func:`reply_to_sms` is the inbound SMS's whole answer: an opt-out (TD/退订,
+``callback.notifications.opt_out``) is confirmed, else the query is answered, else the revisit
+survey's answer (``callback.revisits.answer_survey``), else the help text — at most
 ``SMS_REPLIES_PER_SENDER_HOUR`` replies an hour to one number.
 """
 
@@ -40,8 +41,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import translation
 
-from callback import revisits
-from callback.models import SmsPurpose
+from callback import notifications, revisits
+from callback.models import SmsMessage, SmsPurpose
 from callback.sms.services import store_inbound
 from callback.throttle import DAY, Bucket, Throttled, check, count
 from hotline import public
@@ -186,8 +187,10 @@ def reply_to_sms(sender: str, body: str) -> SmsReply | None:
     are still stored (and a survey answer still recorded) but nothing more is sent to it.
     """
     body = body if isinstance(body, str) else ""
-    store_inbound(sender, body)
+    inbound = store_inbound(sender, body)
     reply = _reply(sender, body)
+    if reply.ticket is not None:  # the citizen's words show on the ticket beside our answer
+        SmsMessage.objects.filter(pk=inbound.pk).update(ticket=reply.ticket)
     limit = [Bucket("sender", sender, settings.SMS_REPLIES_PER_SENDER_HOUR)]
     try:
         check("sms-reply", limit)
@@ -199,6 +202,10 @@ def reply_to_sms(sender: str, body: str) -> SmsReply | None:
 
 
 def _reply(sender: str, body: str) -> SmsReply:
+    if notifications.is_opt_out(body):
+        notifications.opt_out(sender)
+        log.info("SMS opt-out (sender=%s)", _shown(sender))
+        return SmsReply(notifications.OPTED_OUT_TEXT, SmsPurpose.OPTED_OUT)
     answered = _answer(body, sender, "")
     if answered is not None:
         return SmsReply(answered[0], SmsPurpose.QUERY_ANSWER, answered[1])
