@@ -52,6 +52,7 @@ from callback.models import (
 from callback.sms import services as sms
 from hotline.models import Caller, Ticket, TicketStatus, TimelineEntry
 from hotline.public import track_link
+from hotline.services.tickets import find_or_create_caller
 
 # A ticket in one of these was withdrawn before the step saw it: no "registered" message.
 NOT_REGISTERED = (TicketStatus.DISCARDED, TicketStatus.MERGED, TicketStatus.TRANSFERRED_110)
@@ -199,7 +200,8 @@ def is_opt_out(text: str) -> bool:
 
 def opt_out(phone: str) -> Caller:
     """退订: no more notifications to this number (E.164); what is still queued for it is not sent."""
-    caller, _ = Caller.objects.update_or_create(phone=phone, defaults={"no_messages": True})
+    caller = find_or_create_caller(phone)  # a number never seen gets a caller, so its first ticket is quiet too
+    Caller.objects.filter(pk=caller.pk).update(no_messages=True)
     SmsMessage.objects.filter(to=phone, status=SmsStatus.QUEUED, purpose__in=NOTIFICATIONS).update(
         status=SmsStatus.FAILED, error="opted out (退订)", error_code="opted_out"
     )

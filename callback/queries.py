@@ -13,7 +13,8 @@ or None when the text is not a query — the channel answers that its own way (S
 answer, else :data:`HELP_TEXT`).
 
 Queries understood (docs/callbacks.md, "Queries by SMS"), full-width digits, letters and spaces
-folded first, any spaces or punctuation between the parts:
+folded first, any spaces, punctuation or words between the parts after 查询/CX (spaces,
+punctuation and the labels 工单号/查询码 only, without it):
 
 - ``查询 <工单号> <查询码>``, ``CX <工单号> <查询码>`` (any case), or the two numbers alone;
 - ``查询 <工单号>``, ``CX <工单号>`` or the number alone: answered only to the ticket's own phone.
@@ -60,6 +61,8 @@ THROTTLED_TEXT = "【12345】查询失败次数过多，请稍后再试，或拨
 MAX_QUERY_CHARS = 120
 _COMMAND = re.compile(r"\s*(查询|CX)", re.IGNORECASE)
 _DIGITS = re.compile(r"[0-9]+")
+# The words around the numbers when the registration SMS is copied back: 工单号…，查询码….
+_LABELS = re.compile(r"工单号?|查询码|编号")
 # Compared against when the number is unknown (an E.164 mobile is 14 long).
 _NO_PHONE = "\x00" * 14
 
@@ -81,9 +84,13 @@ def parse(text: str) -> Query | None:
     rest = folded[match.end() :] if match else folded
     if match and match.group(1).upper() == "CX" and rest[:1].isalpha():
         return None  # a word that happens to begin with "cx"
-    # Only digits, spaces and punctuation (emoji included) may follow: "查询进度" is not a number.
-    readable = not any(ch.isalnum() and not ("0" <= ch <= "9") for ch in rest)
-    parts = _split(_DIGITS.findall(rest)) if readable else None
+    if not match:
+        # Without the command word only the numbers (and their labels) may be there: "3 还是很吵"
+        # is a survey answer, not a query.
+        bare = _LABELS.sub(" ", rest)
+        if any(ch.isalnum() and not ("0" <= ch <= "9") for ch in bare):
+            return None
+    parts = _split(_DIGITS.findall(rest))
     if parts is None:
         return Query(None) if match else None
     return Query(*parts)
