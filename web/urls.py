@@ -33,6 +33,8 @@ urlpatterns = [
     path("unit/assignments/<int:pk>/sub-dispatch/", unit.sub_dispatch, name="unit-sub-dispatch"),
     path("unit/assignments/<int:pk>/reply/", unit.reply, name="unit-reply"),
     path("unit/assignments/<int:pk>/extension/", unit.request_extension, name="unit-extension"),
+    path("unit/assignments/<int:pk>/dispute/", unit.dispute, name="unit-dispute"),
+    path("dispatch/disputes/<int:pk>/decide/", center.decide_dispute, name="center-dispute"),
     # 派单 and 监控大屏
     path("dispatch/", center.dispatch_queue, name="dispatch"),
     path("dispatch/tickets/<int:pk>/dispatch/", center.dispatch_ticket, name="center-dispatch"),

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hotline.errors import DomainError
-from hotline.models import Extension, Role, Ticket, Unit
-from hotline.services import dispatch, extensions, tickets
+from hotline.models import Dispute, Extension, Role, Ticket, Unit
+from hotline.services import dispatch, disputes, extensions, tickets
 from web.forms import DecisionForm
 from web.views import role_required
 from web.views import snapshots as snap
@@ -59,6 +59,23 @@ def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return _back(request, error=exc.message)
     return _back(request, _("Extension approved.") if approve else _("Extension rejected."))
+
+
+@dispatchers
+@require_POST
+def decide_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    """派单异议: the dispatch stands (no unit chosen) or the ticket goes to the chosen level-2 unit."""
+    dispute = get_object_or_404(Dispute.objects.select_related("assignment__ticket"), pk=pk)
+    number = dispute.assignment.ticket.number
+    unit_id = request.POST.get("reassign_to") or ""
+    reassign_to = get_object_or_404(Unit, pk=unit_id) if unit_id.isdigit() else None
+    try:
+        disputes.decide_dispute(dispute, request.user, reassign_to=reassign_to, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        return _back(request, error=f"{number}: {exc.message}")
+    if reassign_to is None:
+        return _back(request, _("%(number)s: the dispatch stands.") % {"number": number})
+    return _back(request, _("%(number)s reassigned to %(unit)s.") % {"number": number, "unit": reassign_to.name})
 
 
 @dispatchers

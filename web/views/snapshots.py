@@ -21,7 +21,19 @@ from django.utils.translation import gettext_lazy as _
 from callback.callbacks import callbacks_for_agent
 from callback.revisits import revisits_for_agent
 from hotline.deadlines import RED, WAITING_FOR_DISPATCH, YELLOW, dispatch_by, warning_level
-from hotline.models import Assignment, Extension, ExtensionStatus, Ticket, TicketStatus, Unit, Urgency, User
+from hotline.models import (
+    Assignment,
+    AssignmentStatus,
+    Dispute,
+    DisputeStatus,
+    Extension,
+    ExtensionStatus,
+    Ticket,
+    TicketStatus,
+    Unit,
+    Urgency,
+    User,
+)
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
 from hotline.services.calendar import load_calendar
 from metrics.callcenter import call_stats
@@ -169,8 +181,19 @@ def unit_inbox(unit: Unit, now=None) -> dict[str, Any]:
         .select_related("ticket", "ticket__category", "ticket__topic")
         .order_by("reply_by", "pk")
     )
+    # A level-2 unit follows the streets it sub-dispatched to: "城正街街道 已答复" on its own row.
+    children: dict[int, list[Assignment]] = {}
+    if unit.level == 2 and rows:
+        for child in (
+            Assignment.objects.filter(parent__in=rows)
+            .exclude(status=AssignmentStatus.WITHDRAWN)
+            .select_related("unit")
+            .order_by("pk")
+        ):
+            children.setdefault(child.parent_id, []).append(child)
     for row in rows:
         row.warning = warning_level(row, now, calendar)
+        row.street_parts = children.get(row.pk, [])
     counts = Counter(row.status for row in rows)
     warnings = Counter(row.warning for row in rows)
     return {
@@ -211,6 +234,11 @@ def dispatch_queue(params=None, limit: int = 25, now=None) -> dict[str, Any]:
             :limit
         ]
     )
+    waiting_disputes = list(
+        Dispute.objects.filter(status=DisputeStatus.PENDING)
+        .select_related("assignment__ticket", "assignment__unit", "raised_by")
+        .order_by("raised_at", "pk")
+    )
     to_review = Ticket.objects.filter(status=TicketStatus.REPLIED)
     replied = list(to_review.select_related("category").order_by("updated_at")[:limit])
     leads = {
@@ -229,6 +257,10 @@ def dispatch_queue(params=None, limit: int = 25, now=None) -> dict[str, Any]:
         "all_waiting": (
             Ticket.objects.filter(status__in=list(WAITING_FOR_DISPATCH)).count() if query else page.paginator.count
         ),
+        "disputes": waiting_disputes,
+        "level2_units": list(Unit.objects.filter(level=2, is_active=True).order_by("kind", "code"))
+        if waiting_disputes
+        else [],
         "extensions": extensions,
         "extension_count": pending.count() if len(extensions) == limit else len(extensions),
         "replied": replied,

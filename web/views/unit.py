@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from hotline.access import caller_view, check_can_view
 from hotline.errors import DomainError, NotAllowed
-from hotline.models import Assignment, AssignmentStatus, Role, Ticket
-from hotline.services import attachments, dispatch, extensions
+from hotline.models import Assignment, AssignmentStatus, DisputeStatus, Role, Ticket
+from hotline.services import attachments, dispatch, disputes, extensions
 from web.forms import ExtensionForm, ReasonForm, ReplyForm, SubDispatchForm
 from web.timeline_text import describe, timeline_entries
 from web.views import forbidden, role_required
@@ -63,6 +63,13 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sub_form": SubDispatchForm(unit=unit) if unit.level == 2 else None,
         "reply_form": ReplyForm(),
         "extension_form": ExtensionForm(),
+        # 派单异议: a unit the center dispatched to (not a street a level-2 unit sub-dispatched to)
+        # may dispute while it holds the assignment; one dispute waits at a time.
+        "may_dispute": bool(
+            mine and mine.parent_id is None and mine.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED)
+        ),
+        "pending_dispute": mine.disputes.filter(status=DisputeStatus.PENDING).first() if mine else None,
+        "dispute_form": ReasonForm(),
     }
     return render(request, "web/unit/ticket.html", ctx)
 
@@ -172,3 +179,17 @@ def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return _failed(request, assignment, exc.message)
     return _done(request, assignment, _("Extension requested."))
+
+
+@unit_only
+@require_POST
+def dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, assignment, _form_error(form))
+    try:
+        disputes.raise_dispute(assignment, request.user, form.cleaned_data["reason"])
+    except DomainError as exc:
+        return _failed(request, assignment, exc.message)
+    return _done(request, assignment, _("Dispute raised: the center will decide."))
