@@ -23,7 +23,10 @@ class TopicChoiceField(forms.ModelChoiceField):
 
 
 class RegisterForm(forms.Form):
-    phone = forms.CharField(label=_("Phone"), max_length=32)
+    # Alt+Shift+T (the browser's accesskey chord) jumps to the number from anywhere on the console.
+    phone = forms.CharField(
+        label=_("Phone"), max_length=32, widget=forms.TextInput(attrs={"accesskey": "t", "inputmode": "tel"})
+    )
     caller_name = forms.CharField(label=_("Caller name"), max_length=50, required=False)
     # 退订: the caller asked for no SMS notifications (Caller.no_messages); unticking does not lift it.
     no_messages = forms.BooleanField(label=_("No SMS notifications (caller asked)"), required=False)

@@ -85,6 +85,11 @@ def test_a_call_becomes_a_ticket_that_travels_the_network_and_back(browser, serv
         agent.click("[data-testid=register]")
     agent.wait_for_selector("[data-testid=ticket-number]")
     ticket_number = agent.inner_text("[data-testid=ticket-number]").strip()
+    # The result card has what the agent tells the caller, and the keyboard is on it.
+    told = agent.inner_text("[data-testid=told-to-caller]")
+    code = query(server, "select query_code from hotline_ticket where number=?", ticket_number)[0][0]
+    assert code in told and datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-") in told
+    assert agent.evaluate("document.activeElement.id") == "work-h"
     # The ticket is linked to the call it was registered from, and the caller is that call's number.
     linked = query(
         server,
@@ -127,6 +132,14 @@ def test_a_call_becomes_a_ticket_that_travels_the_network_and_back(browser, serv
     shot(dispatcher, "dispatch-queue")
     dispatcher.click(f"[data-testid=approve-{ticket_number}]")
     succeeded(dispatcher)
+    # The number opens the center's ticket page, whose timeline reads as sentences.
+    dispatcher.goto(
+        server["base"]
+        + f"/tickets/{query(server, 'select id from hotline_ticket where number=?', ticket_number)[0][0]}/"
+    )
+    timeline = dispatcher.inner_text("[data-testid=timeline]")
+    assert "受理登记" in timeline and "城正街街道" in timeline and "ticket." not in timeline
+    shot(dispatcher, "ticket-page")
     status = query(server, "select status from hotline_ticket where number=?", ticket_number)
     assert status[0][0] in ("revisit_pending", "closed")
 
@@ -184,3 +197,34 @@ def test_a_unit_cannot_open_another_units_ticket_nor_connect_from_a_foreign_orig
     # The same socket from our own page opens.
     yt.goto(server["base"] + "/unit/")
     wait_live(yt)
+
+
+def test_a_new_pop_moves_an_untouched_register_form_to_the_new_caller(browser, server):
+    """The register form never keeps the last caller's name for the next call (issue 14, point 8)."""
+    agent = login(browser, server, "agent2")
+    wait_live(agent)
+    agent.fill("#work input[name=phone]", "13900000001")
+    agent.fill("#work input[name=caller_name]", "上一位来电人")
+
+    def pop(linkedid: str, phone: str, name: str) -> None:
+        # What the bridge's pop does to the page: the #pop panel swapped in with the new call.
+        agent.evaluate(
+            """([linkedid, phone, name]) => {
+                const pop = document.getElementById("pop");
+                pop.setAttribute("data-linkedid", linkedid);
+                pop.setAttribute("data-phone", phone);
+                pop.setAttribute("data-caller-name", name);
+                document.body.dispatchEvent(new CustomEvent("htmx:oobAfterSwap", {bubbles: true}));
+            }""",
+            [linkedid, phone, name],
+        )
+
+    pop("call-2", "13800000002", "")
+    assert agent.input_value("#work input[name=phone]") == "13800000002"
+    assert agent.input_value("#work input[name=caller_name]") == ""
+    assert agent.input_value("#work input[name=call_linkedid]") == "call-2"
+
+    agent.fill("#work textarea[name=content]", "正在记录的诉求")
+    pop("call-3", "13800000003", "王女士")
+    assert agent.input_value("#work input[name=phone]") == "13800000002"  # kept: the agent was writing
+    assert agent.is_visible("[data-testid=stale-form]")

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import callbacks, notifications, revisits
 from callback.models import CallbackTask, Rating, Revisit
 from hotline.errors import DomainError
-from hotline.models import Role, Ticket, Unit
+from hotline.models import Role, Ticket, TicketStatus, Unit
 from hotline.services import dispatch, tickets
 from hotline.services import knowledge as knowledge_base
+from hotline.services.assignments import current_lead, sla_for
+from hotline.services.calendar import load_calendar
 from routing.suggest import suggest_for_ticket
 from telephony import control, presence
 from telephony.models import Call
@@ -89,9 +92,25 @@ def knowledge(request: HttpRequest) -> HttpResponse:
     return render(request, "web/agent/_knowledge.html", {"query": query, "hits": knowledge_base.search(query)})
 
 
+def told_to_caller(ticket: Ticket) -> dict:
+    """What the agent reads out before hanging up: the query code and when the answer is due.
+
+    Before dispatch the due date is the category's SLA counted from now (the deadline the unit
+    will get); once dispatched it is the lead unit's reply-by.
+    """
+    lead = current_lead(ticket)
+    if lead is not None:
+        return {"reply_days": lead.reply_days or None, "reply_by": lead.reply_by}
+    if not ticket.is_open or ticket.status == TicketStatus.REVISIT_PENDING:
+        return {}
+    _accept_hours, reply_days = sla_for(ticket)
+    return {"reply_days": reply_days, "reply_by": load_calendar().days_deadline(timezone.now(), reply_days).at}
+
+
 def _ticket_panel(request: HttpRequest, ticket: Ticket, message: str = "", error: str = "") -> HttpResponse:
     ctx = {
         "ticket": ticket,
+        "told": told_to_caller(ticket),
         "suggestions": suggest_for_ticket(ticket) if ticket.status in ("registered", "returned") else [],
         "duplicates": snap.duplicates_of(ticket) if ticket.is_open else [],
         "sms_messages": notifications.messages_of(ticket),

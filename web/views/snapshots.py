@@ -127,7 +127,12 @@ def pop_context(pop: dict[str, Any] | None) -> dict[str, Any]:
     if not pop:
         return {"pop": None}
     previous = pop.get("previous_tickets") or []
-    return {"pop": pop, "repeat_caller": len(previous) > 0, "open_tickets": pop.get("open_tickets") or []}
+    open_tickets = pop.get("open_tickets") or []
+    # The pop travels as JSON with status codes; the agent reads words.
+    labels = dict(TicketStatus.choices)
+    for row in (*previous, *open_tickets):
+        row["status_label"] = labels.get(row.get("status"), row.get("status", ""))
+    return {"pop": pop, "repeat_caller": len(previous) > 0, "open_tickets": open_tickets}
 
 
 def agent_call_context(user: User) -> dict[str, Any]:

@@ -39,6 +39,47 @@
     var field = document.querySelector("#work [name=resolution]");
     if (field) { field.value = button.getAttribute("data-answer"); field.focus(); }
   });
+  // A new call popped while the register form holds another call's caller. An untouched form is
+  // moved to the new call in place (its number, its name or none — never the last caller's); one
+  // with a demand typed in is kept, with a warning, so nothing the agent wrote is lost. In place,
+  // not re-fetched: a fetch racing the agent's own click would wipe what they chose meanwhile.
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var pop = document.getElementById("pop");
+    var work = document.getElementById("work");
+    var linkedid = pop && pop.getAttribute("data-linkedid");
+    if (!linkedid || !work) { return; }
+    var linked = work.querySelector("[name=call_linkedid]");
+    if (!linked || linked.value === linkedid) { return; }
+    var content = work.querySelector("[name=content]");
+    if (content && content.value.trim()) {
+      var hint = work.querySelector("[data-testid=stale-form]");
+      if (hint) { hint.hidden = false; }
+      return;
+    }
+    var set = function (name, value) {
+      var field = work.querySelector("[name=" + name + "]");
+      if (field) { field.value = value; }
+    };
+    set("phone", pop.getAttribute("data-phone") || "");
+    set("caller_name", pop.getAttribute("data-caller-name") || "");
+    var optOut = work.querySelector("[name=no_messages]");
+    if (optOut) { optOut.checked = false; }  // the last caller's choice; the new one's is kept on record
+    linked.value = linkedid;
+  });
   document.addEventListener("htmx:afterSwap", tick);
+  // The work panel (register form / result card) was swapped: put the keyboard where the agent
+  // goes next — the first field with an error, the result's heading, an empty phone, or the demand.
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    if (!evt.detail || !evt.detail.target || evt.detail.target.id !== "work") { return; }
+    var work = document.getElementById("work");
+    if (!work) { return; }
+    var error = work.querySelector(".field .error");
+    var target = error ? error.parentNode.querySelector("input, select, textarea") : work.querySelector("[data-focus]");
+    if (!target) {
+      var phone = work.querySelector("[name=phone]");
+      target = phone && !phone.value ? phone : work.querySelector("[name=content]");
+    }
+    if (target) { target.focus(); }
+  });
   document.addEventListener("htmx:oobAfterSwap", tick);
 })();
