@@ -32,8 +32,8 @@ LEADS = ["YH", "YT", "ZJJ"]
 DISPATCH_QUEUE = 5  # waiting + one read of the dispatch rules, extensions, replies, their leads
 UNIT_INBOX = 3  # the calendar (days, years), the assignments
 WALLBOARD = 10  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit
-AGENT_CONSOLE = 9  # the current call (answered: "on a call" needs no state row), caller history (2),
-# callbacks (mine, due, count), revisits (mine, due, count)
+AGENT_CONSOLE = 11  # the current call (answered: "on a call" needs no state row), caller history (2),
+# callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects
 
 
 @pytest.fixture(autouse=True)
