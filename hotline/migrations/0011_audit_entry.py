@@ -86,12 +86,12 @@ DROP FUNCTION IF EXISTS hotline_audit_append_only();
 
 def add_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_SQL)
+        schema_editor.execute(APPEND_ONLY_SQL, params=None)  # None: the % of RAISE are no placeholders
 
 
 def drop_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_SQL)
+        schema_editor.execute(DROP_SQL, params=None)
 
 
 Migration.operations.append(migrations.RunPython(add_trigger, drop_trigger))

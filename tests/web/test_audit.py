@@ -211,3 +211,22 @@ def test_the_auditor_page_filters_pages_and_exports_and_nobody_else_sees_it(agen
     book = load_workbook(io.BytesIO(client.get("/audit/", {"ticket": other.number, "format": "xlsx"}).content))
     assert book.active.cell(row=2, column=2).value == supervisor.username
     assert entries(AuditAction.EXPORT).filter(user=auditor, reason="audit log").count() == 2
+
+
+@pytest.mark.postgres
+def test_postgresql_itself_refuses_to_change_or_delete_an_audit_row(agent):
+    """Past the application: a raw UPDATE or DELETE (a shell, a script) is refused by the trigger."""
+    from django.db import DatabaseError, connection, transaction
+
+    entry = audit.record(AuditAction.EXPORT, user=agent, reason="test", subjects=[(None, audit.phone_token(CALLER))])
+    statements = [
+        ("UPDATE hotline_auditentry SET reason = 'covered up' WHERE id = %s", entry.pk),
+        ("DELETE FROM hotline_auditentry WHERE id = %s", entry.pk),
+        ("UPDATE hotline_auditsubject SET phone_token = '' WHERE entry_id = %s", entry.pk),
+        ("DELETE FROM hotline_auditsubject WHERE entry_id = %s", entry.pk),
+    ]
+    for sql, pk in statements:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
+    assert AuditEntry.objects.get(pk=entry.pk).reason == "test"
+    assert entry.subjects.count() == 1
