@@ -94,6 +94,21 @@ def test_logins_failed_logins_and_logouts_are_audited(agent):
     assert entries(AuditAction.LOGOUT).filter(user=agent).exists()
 
 
+def test_a_wrong_second_factor_code_is_a_failed_login_and_the_right_one_a_login(agent):
+    from tests.web.test_auth_twofactor import code, enrolled, password_step
+
+    device = enrolled(agent)
+    client = Client()
+    password_step(client, agent)
+    assert not entries(AuditAction.LOGIN).exists()  # the password alone is no login
+    client.post("/login/verify/", {"otp": "123456" if code(device) != "123456" else "654321"})
+    assert entries(AuditAction.LOGIN_FAILED).get().data == {"via": "console", "factor": "otp"}
+    device.refresh_from_db()
+    device.throttle_reset()  # django-otp makes the next try wait after a wrong code
+    client.post("/login/verify/", {"otp": code(device)})
+    assert entries(AuditAction.LOGIN).filter(user=agent).count() == 1
+
+
 def test_the_api_token_login_and_its_failure_are_audited(agent):
     client = Client()
     client.post("/api/v1/auth/token/", {"username": agent.username, "password": "wrong"})
