@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('path', models.CharField(blank=True, max_length=300, verbose_name='path')),
                 ('reason', models.CharField(blank=True, max_length=300, verbose_name='why')),
                 ('fields', models.CharField(blank=True, max_length=100, verbose_name='personal data')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
+                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
                 ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
                 ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],

@@ -89,7 +89,7 @@ class AuditEntry(AppendOnly):
     reason = models.CharField(_("why"), max_length=300, blank=True)
     # Which personal data was shown or changed: "phone,name,address".
     fields = models.CharField(_("personal data"), max_length=100, blank=True)
-    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
