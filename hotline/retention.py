@@ -163,11 +163,13 @@ def anonymise_due(now: datetime) -> int:
     return len(tickets) + len(citizens)
 
 
-def find_caller(phone: str) -> Caller | None:
-    """The caller of a number as typed (any form), or of its token."""
+def find_callers(phone: str) -> list[Caller]:
+    """The callers of a number as typed (any form) or of its token: the one in clear first, then
+    the anonymised one (a citizen who calls again after anonymisation is a new caller row)."""
     token = audit.phone_token(phone)
     try:
         normal = normalize_phone(phone)
     except InvalidPhone:
         normal = phone
-    return Caller.objects.filter(Q(phone=normal) | Q(phone=token)).first()
+    found = Caller.objects.filter(Q(phone=normal) | Q(phone=token))
+    return sorted(found, key=lambda c: (c.phone.startswith(TOKEN_PREFIX), c.pk))

@@ -14,18 +14,18 @@ from django.utils.translation import gettext as _
 from hotline import audit
 from hotline.errors import InvalidInput, NotAllowed
 from hotline.models import AuditAction, Caller, Role, Ticket, User
-from hotline.retention import find_caller, holders
+from hotline.retention import find_callers, holders
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_ticket
 
 CORRECTED = "caller.corrected"
 
 
-def _caller(phone: str) -> Caller:
-    caller = find_caller(phone)
-    if caller is None:
+def _callers(phone: str) -> list[Caller]:
+    callers = find_callers(phone)
+    if not callers:
         raise InvalidInput(_("no caller with this number"), field="phone")
-    return caller
+    return callers
 
 
 def _check_staff(by: User) -> None:
@@ -37,9 +37,10 @@ def export_citizen(phone: str, *, by: User, reason: str) -> dict[str, Any]:
     """Everything held about ``phone``: the caller, their tickets with timelines, and what every
     other app holds (calls, callbacks, SMS, revisits)."""
     _check_staff(by)
-    caller = _caller(phone)
+    callers = _callers(phone)
+    caller = callers[0]
     tickets = list(
-        Ticket.objects.filter(caller=caller).select_related("category", "topic", "area").order_by("created_at")
+        Ticket.objects.filter(caller__in=callers).select_related("category", "topic", "area").order_by("created_at")
     )
     held: dict[str, Any] = {
         "caller": {
@@ -67,8 +68,12 @@ def export_citizen(phone: str, *, by: User, reason: str) -> dict[str, Any]:
             for t in tickets
         ],
     }
+    if len(callers) > 1:  # the same citizen before anonymisation, under the number's token
+        held["anonymised_caller"] = {"phone": callers[1].phone, "created_at": callers[1].created_at}
     for holder in holders().values():
-        held.update(holder.export(caller.phone))
+        for one in callers:
+            for section, rows in holder.export(one.phone).items():
+                held.setdefault(section, []).extend(rows)
     audit.record(
         AuditAction.CITIZEN_EXPORT,
         user=by,
@@ -96,7 +101,7 @@ def correct_citizen(
     the timeline outlives the retention of personal data. Returns the fields changed."""
     _check_staff(by)
     reason = clean_text(reason, "reason", max_chars=300)
-    caller = _caller(phone)
+    caller = _callers(phone)[0]
     if address is not None and not ticket_number:
         raise InvalidInput(_("an address belongs to one ticket: name the ticket"), field="ticket")
     if name is None and address is None:

@@ -206,7 +206,7 @@ def test_bad_requests_are_refused_clearly_and_change_nothing(citizen, supervisor
     assert not TimelineEntry.objects.filter(action="caller.corrected").exists()
 
 
-def test_an_anonymised_citizen_is_found_by_the_number_they_give(citizen, supervisor, settings):
+def test_an_anonymised_citizen_is_found_by_the_number_they_give(citizen, agent, supervisor, settings):
     first, _ = citizen
     Ticket.objects.filter(caller=first.caller).update(status=TicketStatus.CLOSED, closed_at=story.at(1, 1))
     Caller.objects.filter(pk=first.caller_id).update(created_at=story.at(1, 1))
@@ -221,6 +221,16 @@ def test_an_anonymised_citizen_is_found_by_the_number_they_give(citizen, supervi
     held = json.loads(out.getvalue())
     assert held["caller"]["phone"] == audit.phone_token("13800138000") and held["caller"]["name"] == ""
     assert [c["linkedid"] for c in held["calls"]] == ["L1"] and len(held["sms"]) == 1
+    # The citizen calls again: a new caller row in clear; a request covers both.
+    again = new_ticket(agent, phone="13800138000", address="雨湖区城正街1号")
+    out = StringIO()
+    call_command(
+        "citizen_data", "export", "--phone", "13800138000", "--by", supervisor.username, "--reason", "r", stdout=out
+    )
+    held = json.loads(out.getvalue())
+    assert held["caller"]["phone"] == "+8613800138000"
+    assert held["anonymised_caller"]["phone"] == audit.phone_token("13800138000")
+    assert [t["number"] for t in held["tickets"]][-1] == again.number and len(held["tickets"]) == 3
     # The audit log still finds the citizen's earlier entries by the number.
     auditor = make_user("auditor_zhou", Role.AUDITOR)
     from django.test import Client

@@ -75,11 +75,35 @@ def test_a_search_by_phone_is_audited_with_the_token_of_the_number(agent, dispat
 
 
 def test_call_records_and_the_drill_down_are_audited(agent, supervisor):
-    new_ticket(agent, phone=CALLER)
-    before = entries().count()
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from telephony.models import Call
+
+    offered = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    call = Call.objects.create(
+        linkedid="L-audit",
+        caller_number=CALLER,
+        offered_at=offered,
+        answered_at=offered + timedelta(seconds=5),
+        ended_at=offered + timedelta(seconds=65),
+        wait_seconds=5,
+        talk_seconds=60,
+        outcome="answered",
+    )
+    token = audit.phone_token(CALLER)
+    assert api_as(supervisor).get("/api/v1/calls/").status_code == 200
+    listed = entries().filter(reason="call records").last()
+    assert listed.screen == "call-list" and {s.phone_token for s in listed.subjects.all()} == {token}
     api_as(supervisor).get("/api/v1/calls/", {"caller": CALLER})
-    assert entries(AuditAction.PHONE_SEARCH).filter(reason="search by phone").exists()
-    assert entries().count() >= before  # no calls stored: nothing shown, nothing noted beyond the search
+    assert entries(AuditAction.PHONE_SEARCH).last().subjects.get().phone_token == token
+    client = Client()
+    client.force_login(supervisor)
+    page = client.get("/dashboard/drill/answer_rate/?period=month&date=2026-11-05&part=numerator")
+    assert page.status_code == 200 and CALLER in page.content.decode()
+    drill = entries().filter(reason="KPI drill-down").last()
+    assert drill.screen == "web:dashboard-drill" and drill.subjects.get().phone_token == token
+    assert call.pk  # the row shown
 
 
 def test_logins_failed_logins_and_logouts_are_audited(agent):
