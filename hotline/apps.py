@@ -8,11 +8,11 @@ class HotlineConfig(AppConfig):
     verbose_name = _("Hotline")
 
     def ready(self) -> None:
+        from hotline import retention
         from hotline.jobs import register_step
-        from hotline.retention import anonymise_due
 
         # Personal data of tickets finished PERSONAL_DATA_RETENTION_DAYS ago (docs/security.md §10).
-        register_step("retention.anonymise", anonymise_due)
+        register_step("retention.anonymise", retention.step)
 
 
 class HotlineAdminConfig(admin_apps.AdminConfig):

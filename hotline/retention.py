@@ -37,6 +37,10 @@ ANONYMISED = "ticket.anonymised"
 RULE = "PERSONAL_DATA_RETENTION_DAYS"
 FINISHED = (TicketStatus.CLOSED, TicketStatus.MERGED, TicketStatus.DISCARDED, TicketStatus.TRANSFERRED_110)
 BATCH = 500  # tickets (and callers) a round: a backlog never holds a long lock
+# Looking for due tickets scans the finished ones: once an hour is enough for a rule counted in
+# years, unless the last look found a full batch (a backlog: go on next round).
+CHECK_EVERY = timedelta(hours=1)
+_next_check: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -145,10 +149,14 @@ def anonymise_callers(callers: list[Caller], since: datetime) -> list[Citizen]:
 
 
 def anonymise_due(now: datetime) -> int:
-    """The job step ``retention.anonymise``: tickets past retention, then their callers."""
+    """Tickets past retention, then their callers (at most ``BATCH`` of each); how many."""
+    return sum(_anonymise(now))
+
+
+def _anonymise(now: datetime) -> tuple[int, int]:
     cut = cutoff(now)
     if cut is None:
-        return 0
+        return 0, 0
     days = settings.PERSONAL_DATA_RETENTION_DAYS
     tickets = [pk for pk in due_tickets(cut).values_list("pk", flat=True)[:BATCH] if anonymise_ticket(pk, days)]
     citizens = anonymise_callers(list(due_callers(cut)[:BATCH]), cut)
@@ -160,7 +168,17 @@ def anonymise_due(now: datetime) -> int:
             subjects=[(pk, "") for pk in tickets] + [(None, c.token) for c in citizens],
             data={"tickets": len(tickets), "callers": len(citizens)},
         )
-    return len(tickets) + len(citizens)
+    return len(tickets), len(citizens)
+
+
+def step(now: datetime) -> int:
+    """The registered job step: ``anonymise_due`` at most once per ``CHECK_EVERY`` in this process."""
+    global _next_check
+    if _next_check is not None and now < _next_check:
+        return 0
+    tickets, callers = _anonymise(now)
+    _next_check = None if BATCH in (tickets, callers) else now + CHECK_EVERY
+    return tickets + callers
 
 
 def find_callers(phone: str) -> list[Caller]:

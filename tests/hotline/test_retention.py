@@ -128,6 +128,24 @@ def test_the_step_is_registered_runs_once_and_waits_for_open_tickets_and_recent_
     assert retention.anonymise_due(later) == 0  # 0 turns it off
 
 
+def test_the_registered_step_looks_once_an_hour_unless_a_backlog_waits(agent, settings, monkeypatch):
+    settings.PERSONAL_DATA_RETENTION_DAYS = 30
+    monkeypatch.setattr(retention, "_next_check", None)
+    monkeypatch.setattr(retention, "BATCH", 2)
+    with time_machine.travel(story.at(1, 5), tick=False):
+        for n in range(3):
+            answered(agent, f"1380013810{n}")
+    later = story.at(6, 10)
+    step = dict(jobs.steps())["retention.anonymise"]
+    assert step(later) == 2 + 2  # a full batch of tickets (and their callers): more may wait
+    assert step(later) == 1 + 1  # so the next round looks again, and finds the rest
+    answered(agent, "13800138199")
+    Ticket.objects.filter(status=TicketStatus.CLOSED, address__gt="").update(closed_at=story.at(1, 6))
+    Caller.objects.filter(phone="+8613800138199").update(created_at=story.at(1, 6))
+    assert step(later + timedelta(minutes=5)) == 0  # not looked for within the hour
+    assert step(later + timedelta(hours=1)) == 2
+
+
 def answered(agent, phone: str) -> Ticket:
     """A praise, answered on the call: closed at once (no revisit)."""
     return tickets.resolve_on_call(new_ticket(agent, phone=phone, category="praise"), agent, "已转达")
