@@ -207,8 +207,10 @@ class RevisitSerializer(serializers.ModelSerializer):
 
     def get_phone(self, revisit: Revisit) -> str:
         phone, user = revisit.ticket.caller.phone, self.context["request"].user
-        audit.note_ticket(user, revisit.ticket, full_phone=sees_full_phone(user), name=False, reason="revisits")
-        return phone if sees_full_phone(user) else mask_phone(phone)
+        if not sees_full_phone(user):
+            return mask_phone(phone)
+        audit.note_read(user, fields=["phone"], ticket=revisit.ticket, phone=phone, reason="revisits")
+        return phone
 
 
 class ResultSerializer(serializers.Serializer):

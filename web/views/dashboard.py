@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from hotline import audit
 from hotline.access import is_center_staff, sees_full_phone
 from hotline.lib.phones import mask_phone
-from hotline.models import Role, Ticket, Unit
+from hotline.models import AuditAction, Role, Ticket, Unit
 from hotline.models.network import REVIEWING_ROLES
 from metrics import kpis, reports, scores
 from metrics.kpis import FIVE, Figure
@@ -552,7 +552,7 @@ def excel(request: HttpRequest) -> HttpResponse:
     period = read_period(request)
     buffer = BytesIO()
     reports.build_report(period).save(buffer)
-    audit.record(audit.AuditAction.EXPORT, reason="KPI report workbook", data={"period": str(period)})
+    audit.record(AuditAction.EXPORT, reason="KPI report workbook", data={"period": str(period)})
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{reports.report_name(period)}"'
     return response
