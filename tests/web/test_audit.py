@@ -106,6 +106,21 @@ def test_call_records_and_the_drill_down_are_audited(agent, supervisor):
     assert call.pk  # the row shown
 
 
+def test_the_admins_caller_and_ticket_pages_are_audited(agent):
+    ticket = new_ticket(agent, phone=CALLER, caller_name="王先生")
+    admin = make_user("admin_zhang", Role.ADMIN, is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    assert client.get(f"/admin/hotline/caller/{ticket.caller_id}/change/").status_code == 200
+    form = entries().last()
+    assert (form.screen, form.fields, form.reason) == ("admin:hotline_caller_change", "phone,name", "admin")
+    assert client.get("/admin/hotline/caller/", {"q": CALLER}).status_code == 200
+    assert entries(AuditAction.PHONE_SEARCH).last().subjects.get().phone_token == audit.phone_token(CALLER)
+    assert entries().last().fields == "name"  # the list shows names, the numbers masked
+    assert client.get(f"/admin/hotline/ticket/{ticket.pk}/change/").status_code == 200
+    assert entries().last().subjects.get().ticket_id == ticket.pk and entries().last().fields == "address"
+
+
 def test_logins_failed_logins_and_logouts_are_audited(agent):
     client = Client(REMOTE_ADDR="198.51.100.7")
     client.post("/login/", {"username": agent.username, "password": "wrong"})
