@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,10 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.lib.tokens import phone_token as _phone_token
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
+
+log = logging.getLogger(__name__)
 
 PERSONAL_FIELDS = ("phone", "name", "address")
 SEARCH = AuditAction.PHONE_SEARCH
@@ -100,9 +104,15 @@ def scope(**kwargs: Any) -> Iterator[Scope]:
     token = _current.set(opened)
     try:
         yield opened
-    finally:
+    except BaseException:
         _current.reset(token)
-        flush(opened)
+        try:
+            flush(opened)
+        except DatabaseError:  # the view's own error is the one to report; this one is logged
+            log.exception("audit entries of a failed request could not be written")
+        raise
+    _current.reset(token)
+    flush(opened)
 
 
 def note_read(
