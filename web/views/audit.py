@@ -7,6 +7,7 @@ superusers). Reading and exporting the log are audited themselves.
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date, datetime, time, timedelta
 from io import BytesIO, StringIO
 
@@ -116,7 +117,7 @@ def rows(qs: QuerySet[AuditEntry]):
             entry.ip or "",
             " ".join(s.ticket.number for s in subjects if s.ticket is not None),
             " ".join(sorted({s.phone_token for s in subjects if s.phone_token})),
-            entry.data,
+            json.dumps(entry.data, ensure_ascii=False, sort_keys=True),
         ]
 
 
