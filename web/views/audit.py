@@ -37,7 +37,9 @@ class AuditFilter(forms.Form):
     user = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
     phone = forms.CharField(label=gettext_lazy("Citizen's phone"), required=False, max_length=32)
     ticket = forms.CharField(label=gettext_lazy("Ticket number"), required=False, max_length=16)
-    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False, choices=[("", "—"), *AuditAction.choices])
+    action = forms.ChoiceField(
+        label=gettext_lazy("Action taken"), required=False, choices=[("", "—"), *AuditAction.choices]
+    )
     date_from = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
