@@ -29,3 +29,8 @@ class CallbackConfig(AppConfig):
         register_step("sms.send", sms.send_due_sms)
         # The IVR survey's key press comes back through the bridge (telephony) to the revisit it answers.
         register_survey_handler(revisits.record_ivr_result)
+        # Callbacks, SMS and revisits, for retention and a citizen's request (docs/security.md §10).
+        from callback import retention
+        from hotline.retention import register_holder
+
+        register_holder("callback", retention.HOLDER)

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # After authentication: a session of a role that must use two-factor authentication, opened
     # without a code (before the requirement, or before a promotion), goes back to the login.
     "web.middleware.TwoFactorGate",
+    # After authentication: writes one audit entry per request that showed personal data.
+    "web.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
@@ -350,6 +352,13 @@ BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 # wrapuptime must say the same; the simulator reads this); the console shows the time left.
 AGENT_WRAPUP_SECONDS = env_int("AGENT_WRAPUP_SECONDS", 30)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
+# Personal data of finished tickets (caller's name, phone, address) is anonymised this many days
+# after the ticket closed (ADR 0002: 3 years); 0 turns the job step off. docs/security.md §10.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365 + 1)
+# The key of the one-way phone tokens (retention, the audit log). Empty: derived from SECRET_KEY.
+# Keep it stable: a new key gives the same number a new token, so the audit log could no longer
+# be searched by an anonymised number's old entries.
+PERSONAL_DATA_TOKEN_KEY = env_secret("PERSONAL_DATA_TOKEN_KEY", "")
 # The PBX simulator (embedded in make demo, or `manage.py pbx_simulator`): where it listens and its traffic.
 AMI_SIMULATOR_HOST = env_str("AMI_SIMULATOR_HOST", "127.0.0.1")
 AMI_SIMULATOR_PORT = env_int("AMI_SIMULATOR_PORT", AMI_PORT)

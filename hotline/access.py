@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
+from hotline import audit
 from hotline.errors import NotAllowed
 from hotline.models import Assignment, AssignmentStatus, Role, Ticket, User
 from hotline.models.network import CENTER_ROLES, REVIEWING_ROLES
@@ -18,6 +19,11 @@ def is_center_staff(user: User | None) -> bool:
 def is_center_reviewer(user: User | None) -> bool:
     """Center staff who review, decide and correct: dispatchers, supervisors, admins (and superusers)."""
     return is_center_staff(user) and (user.is_superuser or user.role in REVIEWING_ROLES)
+
+
+def is_auditor(user: User | None) -> bool:
+    """Reads the audit log and nothing else; a superuser is not an auditor unless given the role."""
+    return bool(user is not None and user.is_authenticated and user.role == Role.AUDITOR and user.is_active)
 
 
 def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
@@ -61,10 +67,16 @@ def may_search_by_phone(user: User | None) -> bool:
     return sees_full_phone(user)
 
 
-def caller_view(user: User | None, ticket: Ticket) -> dict[str, str]:
-    """The caller as ``user`` may see them, for the API and the pages alike: phone and name."""
+def caller_view(user: User | None, ticket: Ticket, *, reason: str = audit.HANDLING) -> dict[str, str]:
+    """The caller as ``user`` may see them, for the API and the pages alike: phone and name.
+
+    The one door to a ticket's caller, so it is also where the showing is audited (the full
+    phone, the name, and the ticket's address shown beside them; docs/security.md §9).
+    """
     caller = ticket.caller
+    full_phone, name = sees_full_phone(user), sees_caller_name(user)
+    audit.note_ticket(user, ticket, full_phone=full_phone, name=name, reason=reason)
     return {
-        "phone": caller.phone if sees_full_phone(user) else caller.masked_phone,
-        "name": caller.name if sees_caller_name(user) else "",
+        "phone": caller.phone if full_phone else caller.masked_phone,
+        "name": caller.name if name else "",
     }

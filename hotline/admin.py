@@ -13,9 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from knox import admin as knox_admin  # noqa: F401  (registers knox's admin first, replaced below)
 from knox.models import AuthToken
 
+from hotline import audit
+from hotline.access import is_auditor
 from hotline.models import (
     Area,
     Assignment,
+    AuditEntry,
+    AuditSubject,
     CalendarDay,
     CalendarYear,
     Caller,
@@ -139,6 +143,27 @@ class CallerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    # The admin shows callers' names in the list and the full number on the form: audited (§9).
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            for caller in changelist.result_list:
+                audit.note_read(
+                    request.user, fields=["name" if caller.name else ""], phone=caller.phone, reason="admin"
+                )
+        if request.GET.get("q"):
+            audit.note_read(request.user, fields=["phone"], phone=request.GET["q"], reason="admin", action=audit.SEARCH)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        caller = self.get_object(request, object_id)
+        if caller is not None:
+            audit.note_read(
+                request.user, fields=["phone", "name" if caller.name else ""], phone=caller.phone, reason="admin"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records written by services only: viewable, never edited or deleted here."""
@@ -184,6 +209,12 @@ class TicketAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [AssignmentInline, TimelineInline]
     exclude = ["caller"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        if ticket is not None and ticket.address:
+            audit.note_read(request.user, fields=["address"], ticket=ticket, phone=ticket.caller.phone, reason="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Extension)
@@ -232,3 +263,48 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         count, _deleted = queryset.delete()
         self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count}, messages.SUCCESS)
+
+
+class AuditSubjectInline(admin.TabularInline):
+    model = AuditSubject
+    fields = ["ticket", "phone_token"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log: read by the auditor role only, changed by nobody (docs/security.md §9).
+
+    No add, change or delete permission for anyone, superusers included: an administrator
+    must not be able to cover their own tracks (三权分立)."""
+
+    list_display = ["at", "username", "action", "screen", "reason", "fields", "ip"]
+    list_filter = ["action"]
+    search_fields = ["username", "screen", "reason"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "user", "username", "action", "screen", "path", "reason", "fields", "ip", "data"]
+    inlines = [AuditSubjectInline]
+    actions = None
+
+    def has_module_permission(self, request) -> bool:
+        return is_auditor(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_auditor(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -7,6 +7,13 @@ class HotlineConfig(AppConfig):
     name = "hotline"
     verbose_name = _("Hotline")
 
+    def ready(self) -> None:
+        from hotline import retention
+        from hotline.jobs import register_step
+
+        # Personal data of tickets finished PERSONAL_DATA_RETENTION_DAYS ago (docs/security.md §10).
+        register_step("retention.anonymise", retention.step)
+
 
 class HotlineAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the hotline's site, named by a dotted path because the site imports models."""

@@ -11,3 +11,8 @@ class TelephonyConfig(AppConfig):
         from telephony.services import prune_call_events
 
         register_step("calls.prune_events", prune_call_events)
+        # The calls' caller numbers, for retention and a citizen's request (docs/security.md §10).
+        from hotline.retention import register_holder
+        from telephony import retention
+
+        register_holder("telephony", retention.HOLDER)

@@ -34,6 +34,7 @@ CENTER_STAFF = [
     ("agent3", Role.AGENT, "话务员小陈", "1003"),
     ("dispatcher", Role.DISPATCHER, "派单员老张", ""),
     ("supervisor", Role.SUPERVISOR, "督办科赵科长", ""),
+    ("auditor", Role.AUDITOR, "审计员周女士", ""),
 ]
 
 
@@ -61,7 +62,7 @@ def seed_users() -> list[DemoUser]:
         )
         if created:
             user.password = password
-            user.is_staff = role in (Role.ADMIN, Role.SUPERVISOR, Role.DISPATCHER)
+            user.is_staff = role in (Role.ADMIN, Role.SUPERVISOR, Role.DISPATCHER, Role.AUDITOR)
             user.is_superuser = role == Role.ADMIN
             user.save()
         made.append(DemoUser(username, role, center.name, created))

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, auth, center, dashboard, home, public, ticket, unit
+from web.views import agent, audit, auth, center, dashboard, home, public, ticket, unit
 
 app_name = "web"
 
@@ -58,4 +58,6 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/drill/<slug:kpi>/", dashboard.drill, name="dashboard-drill"),
     path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
+    # 审计日志 (the auditor role only)
+    path("audit/", audit.audit_log, name="audit"),
 ]

@@ -1,5 +1,6 @@
 """The core domain: the network, people, callers, tickets and the calendar."""
 
+from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
@@ -32,6 +33,9 @@ __all__ = [
     "AssignmentRole",
     "AssignmentStatus",
     "Attachment",
+    "AuditAction",
+    "AuditEntry",
+    "AuditSubject",
     "CalendarDay",
     "CalendarYear",
     "Caller",

@@ -95,6 +95,8 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("supervisor")
     UNIT_HANDLER = "unit_handler", _("unit handler")
     ADMIN = "admin", _("administrator")
+    # Reads the audit log, and nothing else: not center staff, sees no ticket (等保: 审计管理员).
+    AUDITOR = "auditor", _("auditor")
 
 
 CENTER_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})

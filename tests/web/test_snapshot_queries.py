@@ -32,8 +32,8 @@ LEADS = ["YH", "YT", "ZJJ"]
 DISPATCH_QUEUE = 7  # waiting (count + page), one read of the dispatch rules, disputes, extensions, replies, leads
 UNIT_INBOX = 4  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit)
 WALLBOARD = 10  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit
-AGENT_CONSOLE = 9  # the current call (answered: "on a call" needs no state row), caller history (2),
-# callbacks (mine, due, count), revisits (mine, due, count)
+AGENT_CONSOLE = 11  # the current call (answered: "on a call" needs no state row), caller history (2),
+# callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects
 
 
 @pytest.fixture(autouse=True)

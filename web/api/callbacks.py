@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from callback import callbacks, notifications, queries, revisits
 from callback.models import CallbackTask, Revisit, RevisitAppeal, SmsMessage
 from callback.sms import services as sms
+from hotline import audit
 from hotline.access import is_center_staff, sees_full_phone
 from hotline.errors import NotAllowed
 from hotline.lib.phones import InvalidPhone, mask_phone, normalize_phone
@@ -112,6 +113,10 @@ class CallbackSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
 
+    def to_representation(self, task: CallbackTask) -> dict:
+        audit.note_read(self.context["request"].user, fields=["phone"], phone=task.number, reason="callbacks")
+        return super().to_representation(task)
+
 
 class CallbackViewSet(viewsets.ReadOnlyModelViewSet):
     """The current agent's callbacks (offered/dialling first), then every due one, oldest missed first."""
@@ -203,8 +208,11 @@ class RevisitSerializer(serializers.ModelSerializer):
         ]
 
     def get_phone(self, revisit: Revisit) -> str:
-        phone = revisit.ticket.caller.phone
-        return phone if sees_full_phone(self.context["request"].user) else mask_phone(phone)
+        phone, user = revisit.ticket.caller.phone, self.context["request"].user
+        if not sees_full_phone(user):
+            return mask_phone(phone)
+        audit.note_read(user, fields=["phone"], ticket=revisit.ticket, phone=phone, reason="revisits")
+        return phone
 
 
 class ResultSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from rest_framework import serializers, viewsets
 
+from hotline import audit
 from telephony.models import Call, Outcome, Purpose
 from web.api.permissions import IsCenterStaff
 
@@ -42,6 +43,17 @@ class CallSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, call: Call) -> dict:
+        request = self.context.get("request")
+        audit.note_read(
+            getattr(request, "user", None),
+            fields=["phone"],
+            ticket=call.ticket_id,
+            phone=call.caller_number,
+            reason="call records",
+        )
+        return super().to_representation(call)
+
 
 class CallFilter(django_filters.FilterSet):
     offered_after = django_filters.IsoDateTimeFilter(field_name="offered_at", lookup_expr="gte")
@@ -62,6 +74,7 @@ class CallFilter(django_filters.FilterSet):
         # Accept the raw PBX number or a Caller id.
         if value.isdigit() and len(value) < 10:
             return queryset.filter(caller_id=int(value))
+        audit.note_read(self.request.user, fields=["phone"], phone=value, reason="search by phone", action=audit.SEARCH)
         return queryset.filter(caller_number__endswith=value.removeprefix("+86"))
 
 

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from hotline import audit
 from hotline.access import check_can_view, is_center_staff, may_search_by_phone, visible_tickets
 from hotline.errors import NotAllowed
 from hotline.models import (
@@ -67,6 +68,7 @@ class TicketFilter(django_filters.FilterSet):
         # A masked viewer must not learn whether a guessed full number is the caller's (issue 11, hole 4).
         if not may_search_by_phone(self.request.user):
             raise NotAllowed(_("only the center may search tickets by the caller's phone number"), field="phone")
+        audit.note_read(self.request.user, fields=["phone"], phone=value, reason="search by phone", action=audit.SEARCH)
         return qs.filter(caller__phone=value)
 
     def filter_q(self, qs, name, value):

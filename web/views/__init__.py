@@ -17,6 +17,7 @@ HOME_BY_ROLE = {
     Role.UNIT_HANDLER: "web:workbench",
     Role.DISPATCHER: "web:dispatch",
     Role.SUPERVISOR: "web:wallboard",
+    Role.AUDITOR: "web:audit",
 }
 
 

@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from hotline import audit
+from hotline.models import AuditAction
 from web import twofactor
 
 PENDING = "web.pending_login"  # {"user": pk, "backend": path, "at": epoch seconds, "next": url}
@@ -83,6 +85,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             return _finish_login(request, user, pending, device)
         pending["failures"] = pending.get("failures", 0) + 1
+        audit.record(AuditAction.LOGIN_FAILED, username=user.username, data={"via": "console", "factor": "otp"})
         if pending["failures"] >= MAX_CODE_FAILURES:
             request.session.pop(PENDING, None)
             messages.error(request, _("Too many wrong codes: log in again."))

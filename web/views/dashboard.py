@@ -28,9 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hotline import audit
 from hotline.access import is_center_staff, sees_full_phone
 from hotline.lib.phones import mask_phone
-from hotline.models import Role, Ticket, Unit
+from hotline.models import AuditAction, Role, Ticket, Unit
 from hotline.models.network import REVIEWING_ROLES
 from metrics import kpis, reports, scores
 from metrics.kpis import FIVE, Figure
@@ -479,11 +480,17 @@ TIME_LABELS = {
 }
 
 
-def _row(drill: Drill, obj, full_phone: bool) -> dict[str, Any]:
-    """What the list shows of one row; phone numbers masked for the units."""
+def _row(drill: Drill, obj, full_phone: bool, user=None) -> dict[str, Any]:
+    """What the list shows of one row; phone numbers masked for the units (full ones audited)."""
     if drill.kind == "calls":
+        if full_phone:
+            audit.note_read(
+                user, fields=["phone"], ticket=obj.ticket_id, phone=obj.caller_number, reason="KPI drill-down"
+            )
         return {"obj": obj, "phone": obj.caller_number if full_phone else mask_phone(obj.caller_number)}
     if drill.kind == "tickets":
+        if full_phone:
+            audit.note_read(user, fields=["phone"], ticket=obj, phone=obj.caller.phone, reason="KPI drill-down")
         return {"obj": obj, "phone": obj.caller.phone if full_phone else obj.caller.masked_phone}
     if drill.kind == "assignments":
         return {"obj": obj, "times": [getattr(obj, name) for name in drill.times]}
@@ -524,7 +531,7 @@ def drill(request: HttpRequest, kpi: str) -> HttpResponse:
         "figure": figure,
         "percent": None if figure.value is None else round(figure.value * 100, 1),
         "page": page,
-        "rows": [_row(spec, obj, full_phone) for obj in page.object_list],
+        "rows": [_row(spec, obj, full_phone, request.user) for obj in page.object_list],
         "unit_links": not is_center_staff(request.user),
         "back_url": dashboard_url(period, scope),
         "page_url": f"{base}&page=",
@@ -545,6 +552,7 @@ def excel(request: HttpRequest) -> HttpResponse:
     period = read_period(request)
     buffer = BytesIO()
     reports.build_report(period).save(buffer)
+    audit.record(AuditAction.EXPORT, reason="KPI report workbook", data={"period": str(period)})
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{reports.report_name(period)}"'
     return response

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from callback.callbacks import callbacks_for_agent
 from callback.revisits import revisits_for_agent
+from hotline import audit
 from hotline.deadlines import RED, WAITING_FOR_DISPATCH, YELLOW, dispatch_by, warning_level
 from hotline.models import (
     Assignment,
@@ -135,16 +136,29 @@ def pop_context(pop: dict[str, Any] | None) -> dict[str, Any]:
     return {"pop": pop, "repeat_caller": len(previous) > 0, "open_tickets": open_tickets}
 
 
+# The agent console shows full numbers (the current caller, missed calls, held revisits): each
+# builder notes them; one console render, page or socket push, is one audit entry (security §9).
+AGENT_CONSOLE = "agent console: the call, callbacks and revisits"
+
+
 def agent_call_context(user: User) -> dict[str, Any]:
     call = current_call(user)
     ctx = pop_context(call_pop(call) if call else None)
     ctx["call"] = call
+    if call is not None:
+        shown = ["phone", "name" if (call.caller.name if call.caller_id else call.caller_name) else ""]
+        with audit.scope(user=user, screen="agent console"):
+            audit.note_read(user, fields=shown, ticket=call.ticket_id, phone=call.caller_number, reason=AGENT_CONSOLE)
     return ctx
 
 
 def missed_calls(user: User, limit: int = 10) -> dict[str, Any]:
     mine, due = callbacks_for_agent(user)
-    return {"missed_mine": list(mine[:limit]), "missed_due": list(due[:limit]), "missed_total": due.count()}
+    ctx = {"missed_mine": list(mine[:limit]), "missed_due": list(due[:limit]), "missed_total": due.count()}
+    with audit.scope(user=user, screen="agent console"):
+        for task in ctx["missed_mine"] + ctx["missed_due"]:
+            audit.note_read(user, fields=["phone"], phone=task.number, reason=AGENT_CONSOLE)
+    return ctx
 
 
 def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Ticket]:
@@ -166,12 +180,18 @@ def revisits_due(user: User, limit: int = 8) -> dict[str, Any]:
     """The phone revisits this agent holds (with the reply to read out) and those waiting for an agent."""
     mine, due = revisits_for_agent(user)
     held = list(mine.select_related("ticket__caller", "unit", "assignment")[:limit])
+    with audit.scope(user=user, screen="agent console"):
+        for revisit in held:
+            audit.note_read(
+                user, fields=["phone"], ticket=revisit.ticket, phone=revisit.ticket.caller.phone, reason=AGENT_CONSOLE
+            )
     return {"revisits_mine": held, "revisits_due": list(due[:limit]), "revisits_total": due.count()}
 
 
 def agent_console(user: User) -> dict[str, Any]:
-    call = agent_call_context(user)
-    return {**agent_state_panel(user, call["call"]), **call, **missed_calls(user), **revisits_due(user)}
+    with audit.scope(user=user, screen="agent console"):
+        call = agent_call_context(user)
+        return {**agent_state_panel(user, call["call"]), **call, **missed_calls(user), **revisits_due(user)}
 
 
 # --- unit workbench -------------------------------------------------------------------------
