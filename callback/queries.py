@@ -21,7 +21,7 @@ punctuation and the labels 工单号/查询码 only, without it):
 
 The lookup is the /track/ page's (``hotline.public.find_for_citizen``): a wrong code, an unknown
 number and someone else's number alone get the same answer and count as one failure against the
-ticket number and the sender, with the page's limits and buckets (:mod:`callback.throttle`); while
+ticket number and the sender, with the page's limits and buckets (:mod:`hotline.throttle`); while
 either is full even the right code is refused. A merged ticket answers with the ticket it went
 into; a discarded one says 已撤销, as the page does.
 
@@ -45,10 +45,10 @@ from django.utils import translation
 from callback import notifications, revisits
 from callback.models import SmsMessage, SmsPurpose
 from callback.sms.services import store_inbound
-from callback.throttle import DAY, Bucket, Throttled, check, count
 from hotline import public
 from hotline.lib.phones import mask_phone
 from hotline.models import Ticket
+from hotline.throttle import DAY, Bucket, Throttled, check, count
 
 log = logging.getLogger("lianxin.public")
 

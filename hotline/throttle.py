@@ -1,10 +1,10 @@
 """Counts per clock window in the configured cache: how often a ticket number or a sender may fail.
 
-The same buckets and cache keys as the /track/ page and the public API (``web/public.py``:
-``Bucket``, ``check``, ``count``), so a ticket number's failed lookups count together whichever
-way they come — web, SMS or WeChat — and Redis makes every process count together.
-``callback`` may not import ``web`` (docs/architecture.md), hence this module; ``web/public.py``
-can import these three names instead of keeping its own copy.
+One module for every way a citizen looks a ticket up — the /track/ page and the public API
+(``web/public.py``), SMS and WeChat (``callback/queries.py``), the phone's self-service menu
+(``telephony/agi``) — so a ticket number's failed lookups count together whichever way they come,
+and Redis makes every process count together. It lives in ``hotline`` because every app may
+import ``hotline`` (docs/architecture.md).
 """
 
 from __future__ import annotations
