@@ -48,7 +48,7 @@ from callback.sms.services import store_inbound
 from hotline import public
 from hotline.lib.phones import mask_phone
 from hotline.models import Ticket
-from hotline.throttle import DAY, Bucket, Throttled, check, count
+from hotline.throttle import Bucket, Throttled, check, count, lookup_buckets
 
 log = logging.getLogger("lianxin.public")
 
@@ -121,7 +121,7 @@ def _answer(text: str, sender_phone: str, sender: str) -> tuple[str, Ticket | No
     if query.number is None:
         return UNREADABLE_TEXT, None
     who, number = sender or sender_phone, query.number
-    buckets = _buckets(number, who)
+    buckets = lookup_buckets(number, who)
     try:
         check("track", buckets)
     except Throttled:
@@ -133,20 +133,6 @@ def _answer(text: str, sender_phone: str, sender: str) -> tuple[str, Ticket | No
         log.info("text query failed: no ticket for this number and code (sender=%s ticket=%s)", _shown(who), number)
         return NOT_FOUND_TEXT, None
     return status_text(ticket), ticket
-
-
-def _buckets(number: str, who: str) -> list[Bucket]:
-    """The page's limits: the ticket's buckets are the page's own; the sender stands for the address."""
-    buckets = [
-        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET),
-        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET_DAY, DAY),
-    ]
-    if who:
-        buckets += [
-            Bucket("sender", who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
-            Bucket("sender", who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY, DAY),
-        ]
-    return buckets
 
 
 def _shown(who: str) -> str:

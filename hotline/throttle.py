@@ -13,6 +13,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 HOUR, DAY = 3600, 86400  # the limits count per clock hour and per (UTC) day
@@ -63,3 +64,18 @@ def count(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
             cache.incr(key)
         except ValueError:  # expired between add and incr: this is the first of a new window
             cache.set(key, 1, timeout=bucket.seconds + 60)
+
+
+def lookup_buckets(number: str, who: str) -> list[Bucket]:
+    """The limits on looking up a ticket: per ticket number and per asker (an address, a sender,
+    a calling number), each per hour and per day (PUBLIC_TRACK_FAILURES_*)."""
+    buckets = [
+        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET),
+        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET_DAY, DAY),
+    ]
+    if who:
+        buckets += [
+            Bucket("sender", who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
+            Bucket("sender", who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY, DAY),
+        ]
+    return buckets
