@@ -28,3 +28,7 @@ class CallbackConfig(AppConfig):
         register_step("sms.send", sms.send_due_sms)
         # The IVR survey's key press comes back through the bridge (telephony) to the revisit it answers.
         register_survey_handler(revisits.record_ivr_result)
+        # Citizens (docs/citizens.md): the one-time codes' SMS lose their code once it has expired.
+        from callback import otp
+
+        register_step("otp.redact", otp.redact_expired)

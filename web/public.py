@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from callback import otp
 from callback.models import SmsPurpose
 from callback.sms.services import queue_sms
 from hotline import public
@@ -168,3 +169,60 @@ def resend_code(request: HttpRequest, raw_number: object, raw_phone: object) -> 
     if matched and public.find_for_citizen(ticket.number, ticket.query_code) is not None:
         queue_sms(phone, reminder_text(ticket), SmsPurpose.TICKET_REGISTERED, ticket=ticket)
     log.info("query code resend asked (address=%s ticket=%s matched=%s)", address, number or "-", matched)
+
+
+# --- "My tickets": a phone proven by an SMS code (callback.otp; docs/citizens.md) -------------------
+
+
+class BadPhone(Exception):
+    """Not a Chinese mobile number in any format (a fixed line cannot get the SMS)."""
+
+
+def send_otp(request: HttpRequest, raw_phone: object) -> otp.Sent:
+    """Queue a one-time code to a mobile number. Raises :class:`BadPhone` or ``otp.OtpRefused``."""
+    try:
+        phone = otp.mobile(raw_phone)
+    except InvalidPhone as exc:
+        raise BadPhone() from exc
+    address = client_address(request)
+    try:
+        sent = otp.request_code(phone, address)
+    except otp.OtpRefused as exc:
+        log.warning("one-time code refused: %s (address=%s)", exc.reason, address)
+        raise
+    log.info("one-time code sent (address=%s)", address)
+    return sent
+
+
+def verify_otp(request: HttpRequest, raw_phone: object, raw_code: object) -> str:
+    """Check the code for the number and start a session. Returns its token.
+
+    Raises :class:`BadPhone`, ``otp.OtpFailed`` (each failure counted per client address), or
+    :class:`Throttled` once this address has failed ``CITIZEN_OTP_FAILURES_PER_ADDRESS`` times this hour.
+    """
+    try:
+        phone = otp.mobile(raw_phone)
+    except InvalidPhone as exc:
+        raise BadPhone() from exc
+    address = client_address(request)
+    buckets = [Bucket("address", address, settings.CITIZEN_OTP_FAILURES_PER_ADDRESS)]
+    try:
+        check("otp", buckets)
+    except Throttled:
+        log.warning("one-time code check refused: too many failures (address=%s)", address)
+        raise
+    try:
+        otp.verify_code(phone, raw_code)
+    except otp.OtpFailed as exc:
+        count("otp", buckets)
+        log.info("one-time code failed: %s (address=%s)", exc.reason, address)
+        raise
+    return otp.start_session(phone)
+
+
+def my_tickets(phone: str) -> list[public.Listed]:
+    return public.tickets_of_phone(phone)
+
+
+def my_ticket(phone: str, raw_number: object) -> Ticket | None:
+    return public.find_for_phone(public.clean_number(raw_number), phone)

@@ -49,3 +49,11 @@ urlpatterns = [
     path("dashboard/drill/<slug:kpi>/", dashboard.drill, name="dashboard-drill"),
     path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
 ]
+
+# 市民: "my tickets" after an SMS code (docs/citizens.md)
+urlpatterns += [
+    path("track/mine/", public.mine, name="track-mine"),
+    path("track/mine/verify/", public.mine_verify, name="track-mine-verify"),
+    path("track/mine/leave/", public.mine_leave, name="track-mine-leave"),
+    path("track/mine/<str:number>/", public.mine_ticket, name="track-mine-ticket"),
+]
