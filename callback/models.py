@@ -240,6 +240,9 @@ class SmsPurpose(models.TextChoices):
     REPLY_AVAILABLE = "reply_available", _("reply available")
     REVISIT_SURVEY = "revisit_survey", _("revisit survey")
     SURVEY_ANSWER = "survey_answer", _("answer to a survey reply")
+    QUERY_ANSWER = "query_answer", _("answer to a query")
+    REVISIT_DUE = "revisit_due", _("revisit coming")
+    OPTED_OUT = "opted_out", _("opt-out confirmed")
     INBOUND = "inbound", _("received")
     CITIZEN_OTP = "citizen_otp", _("one-time code for a citizen")
 

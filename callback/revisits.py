@@ -11,7 +11,9 @@ through the workflow's ``reopen_on_revisit``).
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -35,7 +37,7 @@ from callback.models import (
     RevisitStatus,
     SmsPurpose,
 )
-from callback.sms.services import queue_sms, store_inbound
+from callback.sms.services import queue_sms
 from hotline.access import is_center_reviewer, is_center_staff
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import AGENTS_GROUP, CENTER_GROUP, agent_group, publish_on_commit
@@ -49,6 +51,7 @@ R = RevisitStatus
 # The survey's digits (SMS reply and IVR keypad): 1 satisfied, 2 basically satisfied, 3 unsatisfied.
 SURVEY_DIGITS = {"1": Rating.SATISFIED, "2": Rating.BASICALLY_SATISFIED, "3": Rating.UNSATISFIED}
 SURVEY_HELP = "请回复数字：1 满意，2 基本满意，3 不满意。"
+_SURVEY_REPLY = re.compile(r"\s*([0-9])(?![0-9])[\s,.:;，。、：；]*(.*)", re.DOTALL)
 RATING_LABELS = {
     Rating.VERY_SATISFIED: "非常满意",
     Rating.SATISFIED: "满意",
@@ -442,26 +445,32 @@ def start_due_ivr_surveys(now: datetime | None = None, limit: int = 50) -> int:
     return done
 
 
-def answer_sms(sender: str, body: str) -> tuple[Revisit | None, str]:
-    """A citizen's SMS reply. Returns (the revisit answered or None, the text to send back)."""
-    store_inbound(sender, body)
+def answer_survey(sender: str, body: str) -> tuple[Revisit, str] | None:
+    """A citizen's SMS as a reply to their SMS survey: (the survey, the text to send back).
+
+    None when this number has no survey waiting for an answer (the caller answers otherwise:
+    ``callback.queries.reply_to_sms``). An unreadable reply changes nothing and says how to answer.
+    """
     revisit = (
         Revisit.objects.filter(
             channel=RevisitChannel.SMS, status=R.IN_PROGRESS, ticket__caller__phone=sender, token__gt=""
         )
+        .select_related("ticket")
         .order_by("-scheduled_for")
         .first()
     )
     if revisit is None:
-        return None, "【12345】您目前没有待评价的工单。如需反映问题请拨打12345。"
+        return None
     text = (body or "").strip()
-    digit, _, rest = text.partition(" ")
+    # Full-width digits and spaces folded; "1满意" and "1，很满意" read as 1 with a comment.
+    answer = _SURVEY_REPLY.match(unicodedata.normalize("NFKC", text[:600]))
+    digit, rest = (answer.group(1), answer.group(2)) if answer else text.partition(" ")[::2]
     try:
         record_digit(revisit, digit, channel=RevisitChannel.SMS, comment=rest.strip()[:500])
     except InvalidInput:
-        return None, f"【12345】未能识别您的回复“{text[:20]}”。{SURVEY_HELP}"
+        return revisit, f"【12345】未能识别您的回复“{text[:20]}”。{SURVEY_HELP}"
     except IllegalTransition:
-        return None, "【12345】该工单已重新办理，感谢您的反馈。"
+        return revisit, "【12345】该工单已重新办理，感谢您的反馈。"
     return revisit, "【12345】感谢您的评价！"
 
 

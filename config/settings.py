@@ -398,6 +398,8 @@ SMS_NOTIFY_WITHIN_HOURS = env_int("SMS_NOTIFY_WITHIN_HOURS", 48)
 # Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
 SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone"])
 SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
+# Replies to one number's inbound SMS (queries, help, survey answers) per clock hour; beyond, stored only.
+SMS_REPLIES_PER_SENDER_HOUR = env_int("SMS_REPLIES_PER_SENDER_HOUR", 20)
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")

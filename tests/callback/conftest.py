@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -18,6 +19,12 @@ from tests.factories import dispatched_ticket, lead_assignment, set_presence
 
 # Friday 2026-11-27, 10:00 in Shanghai: inside calling hours, on a working day.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _own_counters(settings):
+    """Each test its own throttle and reply counters: a fresh key prefix on the configured cache."""
+    settings.CACHES = {name: {**conf, "KEY_PREFIX": f"t-{uuid.uuid4().hex}"} for name, conf in settings.CACHES.items()}
 
 
 def missed_call(number: str = "13800138000", at: datetime = MORNING, outcome: str = "abandoned", **extra) -> Call:

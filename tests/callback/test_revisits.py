@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from callback import revisits
+from callback import queries, revisits
 from callback.models import Revisit, RevisitStatus, SmsMessage
 from callback.sms import services as sms
 from hotline import jobs
@@ -161,8 +161,8 @@ def test_the_sms_survey_is_sent_once_and_a_reply_of_3_reopens_the_ticket(pending
     survey = SmsMessage.objects.get(purpose="revisit_survey")
     assert survey.status == "delivered" and survey.to == pending_ticket.caller.phone
     assert "1 满意" in survey.body and pending_ticket.number in survey.body
-    answered, text = revisits.answer_sms(pending_ticket.caller.phone, "3 晚上还是很吵")
-    assert answered == revisit and "感谢" in text
+    reply = queries.reply_to_sms(pending_ticket.caller.phone, "3 晚上还是很吵")
+    assert reply.purpose == "survey_answer" and reply.ticket == pending_ticket and "感谢" in reply.text
     revisit.refresh_from_db()
     assert (revisit.status, revisit.rating, revisit.channel) == ("done", "unsatisfied", "sms")
     assert Ticket.objects.get(pk=pending_ticket.pk).status == "in_progress"
@@ -171,8 +171,8 @@ def test_the_sms_survey_is_sent_once_and_a_reply_of_3_reopens_the_ticket(pending
 @pytest.mark.parametrize("garbage", ["abc", "9", "", "12", "满意吧"])
 def test_a_garbage_sms_reply_gets_a_clear_answer_and_changes_nothing(pending_ticket, garbage: str) -> None:
     revisit = sms_revisit(pending_ticket)
-    answered, text = revisits.answer_sms(pending_ticket.caller.phone, garbage)
-    assert answered is None and "请回复数字：1 满意，2 基本满意，3 不满意" in text
+    reply = queries.reply_to_sms(pending_ticket.caller.phone, garbage)
+    assert "请回复数字：1 满意，2 基本满意，3 不满意" in reply.text
     revisit.refresh_from_db()
     assert (revisit.status, revisit.rating) == ("in_progress", "")
     assert Ticket.objects.get(pk=pending_ticket.pk).status == "revisit_pending"

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from callback import callbacks, revisits
+from callback import callbacks, queries, revisits
 from callback.models import CallbackTask, Revisit, RevisitAppeal
 from callback.sms import services as sms
 from hotline.access import is_center_staff, sees_full_phone
@@ -329,8 +329,9 @@ class SmsInboundView(APIView):
             sender = normalize_phone(str(request.data.get("From", "")))
         except InvalidPhone:
             return _twiml()  # nobody we could answer or match; nothing to do
-        _, answer = revisits.answer_sms(sender, str(request.data.get("Body", "")))
-        sms.queue_sms(sender, answer, "survey_answer")
+        reply = queries.reply_to_sms(sender, str(request.data.get("Body", "")))
+        if reply is not None:
+            sms.queue_sms(sender, reply.text, reply.purpose, ticket=reply.ticket)
         return _twiml()
 
 
