@@ -9,25 +9,23 @@ are what they are.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
-import time
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from callback import otp
 from callback.models import SmsPurpose
 from callback.sms.services import queue_sms
+
+# The throttle is callback's (SMS and WeChat queries count in the same buckets as the page).
+from callback.throttle import DAY, Bucket, Throttled, check, count
 from hotline import public
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import Ticket
 
 log = logging.getLogger("lianxin.public")
-HOUR, DAY = 3600, 86400  # the limits count per clock hour and per (UTC) day
 _NO_PHONE = "\x00" * 14  # compared against when the number is unknown (an E.164 mobile is 14 long)
 
 
@@ -41,14 +39,6 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-class Throttled(Exception):
-    """Too many failures from this address or for this ticket: try again in ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-
 class Malformed(Exception):
     """The number or the code cannot be one (not 13 or 6 digits): said plainly, nothing is looked up.
 
@@ -58,45 +48,6 @@ class Malformed(Exception):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """A count per clock window (an hour, a day) of one client address or one ticket number."""
-
-    scope: str  # "address" or "ticket"
-    value: str
-    limit: int
-    seconds: int = HOUR
-
-    def window(self, now: float) -> tuple[str, int]:
-        """This window's cache key and the seconds until the next window (the Retry-After)."""
-        number = int(now // self.seconds)
-        # Hashed: an IPv6 address or odd input makes a safe, short key, and the cache holds no numbers.
-        digest = hashlib.sha256(f"{self.scope}\x00{self.value}".encode()).hexdigest()[:32]
-        return f"{self.seconds}:{number}:{digest}", max(1, (number + 1) * self.seconds - int(now))
-
-
-def check(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
-    """Raise :class:`Throttled` if any bucket is full in its current window."""
-    now = time.time() if now is None else now
-    windows = {f"public:{kind}:{b.window(now)[0]}": (b, b.window(now)[1]) for b in buckets}
-    counts = cache.get_many(list(windows))
-    waits = [wait for key, (b, wait) in windows.items() if int(counts.get(key) or 0) >= b.limit]
-    if waits:
-        raise Throttled(max(waits))
-
-
-def count(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
-    """Add one to each bucket's count for its current window (atomic on Redis: SET NX, then INCR)."""
-    now = time.time() if now is None else now
-    for bucket in buckets:
-        key = f"public:{kind}:{bucket.window(now)[0]}"
-        cache.add(key, 0, timeout=bucket.seconds + 60)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr: this is the first of a new window
-            cache.set(key, 1, timeout=bucket.seconds + 60)
 
 
 def _lookup_buckets(address: str, number: str) -> list[Bucket]:
