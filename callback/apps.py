@@ -32,3 +32,9 @@ class CallbackConfig(AppConfig):
         from callback import otp
 
         register_step("otp.redact", otp.redact_expired)
+        # The WeChat official account's template messages (callback/wechat/notify.py); idle while WeChat is off.
+        from callback.wechat import notify as wechat
+
+        register_step("wechat.notify", wechat.queue_notifications)
+        register_step("wechat.recover", wechat.recover)
+        register_step("wechat.send", wechat.send_due)

@@ -21,6 +21,7 @@ from callback.sms.services import queue_sms
 
 # The throttle is callback's (SMS and WeChat queries count in the same buckets as the page).
 from callback.throttle import DAY, Bucket, Throttled, check, count
+from callback.wechat import accounts
 from hotline import public
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import Ticket
@@ -168,7 +169,22 @@ def verify_otp(request: HttpRequest, raw_phone: object, raw_code: object) -> str
         count("otp", buckets)
         log.info("one-time code failed: %s (address=%s)", exc.reason, address)
         raise
+    openid = pending_openid(request)
+    if openid:  # came from the WeChat menu unbound: the proven phone is now this WeChat user's
+        accounts.bind(openid, phone)
+        log.info("WeChat user bound to a phone (address=%s)", address)
     return otp.start_session(phone)
+
+
+# The openid that came through WeChat's OAuth unbound (web/views/wechat.py), waiting for the phone's
+# SMS code; signed, so it cannot be forged or swapped.
+OPENID_COOKIE = "lx_wx_openid"
+OPENID_SALT = "lianxin.wechat.openid"
+OPENID_AGE = 30 * 60
+
+
+def pending_openid(request: HttpRequest) -> str | None:
+    return request.get_signed_cookie(OPENID_COOKIE, default=None, salt=OPENID_SALT, max_age=OPENID_AGE)
 
 
 def my_tickets(phone: str) -> list[public.Listed]:

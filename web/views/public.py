@@ -20,7 +20,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from callback import otp
 from hotline.lib.phones import mask_phone
 from hotline.public import STEPS, citizen_view, clean_number, track_path
-from web.public import BadPhone, Malformed, Throttled, look_up, my_ticket, my_tickets, resend_code, send_otp, verify_otp
+from web.public import (
+    OPENID_COOKIE,
+    BadPhone,
+    Malformed,
+    Throttled,
+    look_up,
+    my_ticket,
+    my_tickets,
+    pending_openid,
+    resend_code,
+    send_otp,
+    verify_otp,
+)
 
 LARGE_COOKIE = "lx_large_text"
 MALFORMED = {
@@ -171,7 +183,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         phone = citizen_phone(request)
         if phone is None:
-            return _mine_page(request, {"stage": "phone"})
+            return _mine_page(request, {"stage": "phone", "binding": bool(pending_openid(request))})
         return _mine_page(request, {"stage": "list", "phone": mask_phone(phone), "tickets": my_tickets(phone)})
     raw = request.POST.get("phone", "")
     typed = raw[:32] if isinstance(raw, str) else ""
@@ -206,6 +218,8 @@ def mine_verify(request: HttpRequest) -> HttpResponse:
         }
         return _mine_page(request, {"stage": "code", "typed": typed, "error": error}, 429, exc.retry_after)
     response = HttpResponseRedirect(_after_proof(request))
+    if pending_openid(request):  # verify_otp bound it: nothing is waiting any more
+        response.delete_cookie(OPENID_COOKIE, samesite="Lax")
     # A browser-session cookie; the server ends the session after 30 min idle whatever the cookie says.
     response.set_cookie(CITIZEN_COOKIE, token, httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
     return response

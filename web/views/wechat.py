@@ -1,0 +1,124 @@
+"""/wechat/: the official account's server endpoint, and the menu's way into /track/mine/ through OAuth.
+
+The checks, the decryption and the parsing are ``callback.wechat.server``'s; the answers are
+``callback.wechat.commands``'. Without WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN every
+route here answers 503 with a sentence saying WeChat is off (docs/citizens.md).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from callback import otp
+from callback.wechat import accounts, api, commands, enabled, server
+from web.public import OPENID_AGE, OPENID_COOKIE, OPENID_SALT
+from web.views.public import CITIZEN_COOKIE
+
+log = logging.getLogger("lianxin.wechat")
+OFF = "WeChat is off on this server: WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN are not set.\n"
+STATE_COOKIE = "lx_wx_state"
+# The menu's click events: the account's menu may use a "click" button instead of a link.
+MY_TICKETS_KEY = "MY_TICKETS"
+
+
+def _plain(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt  # WeChat's servers sign their requests (checked below); they have no CSRF token
+@never_cache
+@require_http_methods(["GET", "POST"])
+def endpoint(request: HttpRequest) -> HttpResponse:
+    if not enabled():
+        return _plain(OFF, 503)
+    try:
+        server.verify(request.GET)
+        if request.method == "GET":  # WeChat checks the URL once, when it is saved in the back office
+            return _plain(request.GET.get("echostr", ""), 200)
+        message, box = server.read(request.body, request.GET)
+    except server.Refused as exc:
+        log.warning("WeChat request refused: %s (address=%s)", exc.reason, request.META.get("REMOTE_ADDR", ""))
+        return _plain(f"{exc.reason}\n", exc.status)
+    text = _answer(message)
+    if text is None:
+        return _plain("success", 200)  # WeChat's "received, no reply"
+    xml = server.answer(message, text, box, request.GET)
+    return HttpResponse(xml, content_type="application/xml; charset=utf-8")
+
+
+def _answer(message) -> str | None:
+    openid = message.source
+    if message.type == "text":
+        return commands.reply_to(openid, message.content)
+    if message.type == "event":
+        event = getattr(message, "event", "")
+        if event in ("subscribe", "subscribe_scan"):
+            return commands.WELCOME_TEXT
+        if event == "click" and getattr(message, "key", "") == MY_TICKETS_KEY:
+            return commands.my_tickets_text(openid)
+        return None  # unsubscribe, view, location…: nothing to say
+    return commands.HELP_TEXT  # an image, a voice message…
+
+
+def _oauth_return(request: HttpRequest) -> str:
+    path = reverse("web:wechat-oauth")
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+@never_cache
+@require_GET
+def menu(request: HttpRequest) -> HttpResponse:
+    """The menu's link: to WeChat's OAuth (snsapi_base: the citizen is asked nothing), which returns here."""
+    if not enabled():
+        return _plain(OFF, 503)
+    state = secrets.token_urlsafe(16)
+    response = HttpResponseRedirect(api.authorize_url(_oauth_return(request), state))
+    response.set_cookie(STATE_COOKIE, state, max_age=600, httponly=True, samesite="Lax")
+    return response
+
+
+@never_cache
+@require_GET
+def oauth(request: HttpRequest) -> HttpResponse:
+    """WeChat's return with ?code=…&state=…: the openid; a bound one opens /track/mine/, else it is bound next."""
+    if not enabled():
+        return _plain(OFF, 503)
+    state, expected = request.GET.get("state", ""), request.COOKIES.get(STATE_COOKIE, "")
+    code = request.GET.get("code", "")
+    if not expected or not hmac.compare_digest(state.encode(), expected.encode()) or not code or len(code) > 128:
+        return _plain(
+            "此链接已失效，请从公众号菜单重新进入。 This link has expired: open it again from the menu.\n", 400
+        )
+    try:
+        openid = api.openid_for_code(code)
+    except api.WechatError as exc:
+        log.warning("WeChat OAuth failed: %s", exc)
+        return _plain("微信暂时无法确认您的身份，请稍后再试。 WeChat could not confirm who you are; try again.\n", 502)
+    phone = accounts.phone_of(openid)
+    if phone is not None:
+        response = HttpResponseRedirect(reverse("web:track-mine"))
+        token = otp.start_session(phone)
+        response.set_cookie(CITIZEN_COOKIE, token, httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    else:
+        response = HttpResponseRedirect(reverse("web:track-mine"))
+        response.set_signed_cookie(
+            OPENID_COOKIE,
+            openid,
+            salt=OPENID_SALT,
+            max_age=OPENID_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    response.delete_cookie(STATE_COOKIE, samesite="Lax")
+    return response
