@@ -32,6 +32,7 @@ class CallbackConfig(AppConfig):
         from callback import otp
 
         register_step("otp.redact", otp.redact_expired)
+        register_step("otp.prune", otp.prune)
         # The WeChat official account's template messages (callback/wechat/notify.py); idle while WeChat is off.
         from callback.wechat import notify as wechat
 

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -110,6 +111,13 @@ def request_code(phone: str, address: str, now: datetime | None = None) -> Sent:
         here = CitizenOtp.objects.filter(address_hash=where, created_at__gt=hour)
         if here.count() >= settings.CITIZEN_OTP_PER_ADDRESS_HOUR:
             raise OtpRefused("address", _until_window_frees(here, hour, 3600))
+        # Two requests at the same moment both pass the checks above: the cache's SET NX (one key per
+        # number and resend window) lets one through. The table stays the record of the exact minute.
+        resend = settings.CITIZEN_OTP_RESEND_SECONDS
+        if resend > 0:
+            window = int(now.timestamp()) // resend
+            if not cache.add(f"otp:gate:{_key('otp-gate', phone)}:{window}", 1, timeout=resend + 5):
+                raise OtpRefused("wait", resend - int(now.timestamp()) % resend)
         # A new code ends the older ones: only the last SMS the citizen got is worth typing.
         mine.filter(used_at=None, expires_at__gt=now).update(expires_at=now)
         code = f"{secrets.randbelow(10**DIGITS):0{DIGITS}d}"
@@ -196,6 +204,20 @@ def end_session(token: object, now: datetime | None = None) -> None:
         CitizenSession.objects.filter(token_hash=_token_hash(token), ended_at=None).update(
             ended_at=now or timezone.now()
         )
+
+
+def prune(now: datetime | None = None) -> int:
+    """Job step ``otp.prune``: codes older than a day (the longest limit counts a day) and sessions ended a day ago.
+
+    Personal data kept no longer than it serves (docs/adr/0002): a phone number and when it asked.
+    """
+    now = now or timezone.now()
+    day = now - timedelta(days=1)
+    codes = CitizenOtp.objects.filter(created_at__lt=day).delete()[0]
+    idle = now - timedelta(seconds=settings.CITIZEN_SESSION_IDLE_SECONDS) - timedelta(days=1)
+    ended = CitizenSession.objects.filter(ended_at__lt=day).delete()[0]
+    stale = CitizenSession.objects.filter(ended_at=None, last_seen_at__lt=idle).delete()[0]
+    return codes + ended + stale
 
 
 def redact_expired(now: datetime | None = None) -> int:

@@ -322,3 +322,20 @@ def test_the_my_tickets_endpoints_are_in_the_schema() -> None:
     assert paths["/api/v1/public/my-tickets/"]["get"]["security"] == [{"citizenToken": []}]
     assert "/api/v1/public/my-tickets/{number}/" in paths
     assert schema["components"]["securitySchemes"]["citizenToken"]["scheme"] == "bearer"
+
+
+def test_two_requests_at_once_send_one_code(agent) -> None:
+    from callback.models import CitizenOtp as Otp
+
+    otp.request_code("+8613800138000", "203.0.113.7")
+    Otp.objects.all().delete()  # as if the second request checked the table before the first wrote to it
+    with pytest.raises(otp.OtpRefused):
+        otp.request_code("+8613800138000", "203.0.113.7")
+
+
+def test_old_codes_and_sessions_are_pruned_after_a_day(agent) -> None:
+    client = signed_in(citizen())
+    client.post("/track/mine/leave/")
+    assert otp.prune() == 0
+    assert otp.prune(timezone.now() + timedelta(days=1, minutes=1)) == 2
+    assert not CitizenOtp.objects.exists() and not CitizenSession.objects.exists()
