@@ -72,6 +72,10 @@ def test_my_tickets_with_an_sms_code_lists_the_two_tickets_of_that_phone_and_non
     page.fill("#phone", "137 0013 7001")
     page.click("[data-testid=send-otp]")
     assert "137****7001" in page.inner_text("[data-testid=sent]")
+    fits(page, viewport["width"])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    if viewport is PHONE:
+        page.screenshot(path=str(SHOTS / "citizen-mine-code.png"), full_page=True)
     page.fill("#code", last_code(server, MINE))
     page.click("[data-testid=verify]")
 
@@ -79,7 +83,6 @@ def test_my_tickets_with_an_sms_code_lists_the_two_tickets_of_that_phone_and_non
     assert numbers == [second["number"], first["number"]]  # newest first
     assert strangers["number"] not in page.content()
     fits(page, viewport["width"])
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"citizen-mine-{viewport['width']}.png"), full_page=True)
 
     page.click(f"text={first['number']}")
