@@ -277,6 +277,14 @@ def test_the_menu_binds_a_phone_once_with_the_sms_code_then_opens_my_tickets_wit
     assert "已解除" in say("解绑") and not WechatBinding.objects.exists()
 
 
+def test_coming_from_the_menu_with_a_live_session_binds_that_phone_at_once(wechat, agent) -> None:
+    client = Client()
+    client.post("/track/mine/", {"phone": PHONE})
+    client.post("/track/mine/verify/", {"phone": PHONE, "code": code_in_sms()})
+    assert through_menu(wechat, client)["Location"] == "/track/mine/"
+    assert WechatBinding.objects.get(openid=OPENID).phone == "+8613800138000"
+
+
 def test_a_forged_state_or_a_bad_code_does_not_bind_anything(wechat) -> None:
     client = Client()
     client.get("/wechat/menu/")

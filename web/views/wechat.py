@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from callback import otp
 from callback.wechat import accounts, api, commands, enabled, server
 from web.public import OPENID_AGE, OPENID_COOKIE, OPENID_SALT
-from web.views.public import CITIZEN_COOKIE
+from web.views.public import CITIZEN_COOKIE, citizen_phone
 
 log = logging.getLogger("lianxin.wechat")
 OFF = "WeChat is off on this server: WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN are not set.\n"
@@ -105,6 +105,11 @@ def oauth(request: HttpRequest) -> HttpResponse:
         log.warning("WeChat OAuth failed: %s", exc)
         return _plain("微信暂时无法确认您的身份，请稍后再试。 WeChat could not confirm who you are; try again.\n", 502)
     phone = accounts.phone_of(openid)
+    proven = citizen_phone(request)
+    if phone is None and proven is not None:  # this browser proved a phone by SMS code minutes ago: bind it
+        accounts.bind(openid, proven)
+        log.info("WeChat user bound to the phone of a live session")
+        phone = proven
     if phone is not None:
         response = HttpResponseRedirect(reverse("web:track-mine"))
         token = otp.start_session(phone)
