@@ -478,6 +478,8 @@ WECHAT_APP_ID = env_str("WECHAT_APP_ID", "")
 WECHAT_APP_SECRET = env_secret("WECHAT_APP_SECRET", "")
 WECHAT_TOKEN = env_secret("WECHAT_TOKEN", "")
 WECHAT_AES_KEY = env_secret("WECHAT_AES_KEY", "")
+if WECHAT_AES_KEY and len(WECHAT_AES_KEY) != 43:
+    raise ImproperlyConfigured("WECHAT_AES_KEY is the account's EncodingAESKey: 43 characters")
 # Template message ids, as set up in the account's back office; an empty one is not sent.
 WECHAT_TEMPLATE_REGISTERED = env_str("WECHAT_TEMPLATE_REGISTERED", "")
 WECHAT_TEMPLATE_REPLIED = env_str("WECHAT_TEMPLATE_REPLIED", "")

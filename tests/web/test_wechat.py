@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -404,3 +408,16 @@ def test_a_do_not_call_number_gets_no_wechat_message_either(wechat, agent) -> No
 def test_xml_parsing_refuses_entities_whatever_the_installed_xmltodict() -> None:
     with pytest.raises(ValueError):
         xmltodict.parse(BOMB)
+
+
+def test_an_aes_key_of_the_wrong_length_stops_the_start_with_a_clear_message() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")} | {"WECHAT_AES_KEY": "too-short"}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and "EncodingAESKey: 43 characters" in done.stderr
