@@ -421,3 +421,19 @@ def test_an_aes_key_of_the_wrong_length_stops_the_start_with_a_clear_message() -
         timeout=120,
     )
     assert done.returncode != 0 and "EncodingAESKey: 43 characters" in done.stderr
+
+
+def test_the_admin_lists_wechat_messages_and_bindings_read_only(wechat, agent, client) -> None:
+    from tests.conftest import make_user
+
+    bind()
+    new_ticket(agent)
+    notify.queue_notifications()
+    admin_user = make_user("admin_sun", "admin", "XT12345")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    listing = client.get("/admin/callback/wechatmessage/")
+    assert listing.status_code == 200 and "registered" in listing.content.decode()
+    assert client.get("/admin/callback/wechatbinding/").status_code == 200
+    assert client.get("/admin/callback/wechatmessage/add/").status_code == 403
