@@ -102,7 +102,8 @@ def test_without_its_settings_wechat_is_off_and_says_so(settings) -> None:
     settings.WECHAT_APP_ID = settings.WECHAT_APP_SECRET = settings.WECHAT_TOKEN = ""
     for response in (Client().get("/wechat/", signed() | {"echostr": "x"}), post(text_message("查询"))):
         assert response.status_code == 503 and "WeChat is off" in response.content.decode()
-    assert Client().get("/wechat/menu/").status_code == 503
+    page = Client().get("/wechat/menu/")
+    assert page.status_code == 503 and "本网站未开通微信" in page.content.decode()
     assert notify.queue_notifications() == 0 and notify.send_due() == 0
 
 
@@ -297,7 +298,7 @@ def test_a_forged_state_or_a_bad_code_does_not_bind_anything(wechat) -> None:
     to_wechat = client.get("/wechat/menu/")
     state = parse_qs(urlparse(to_wechat["Location"]).query)["state"][0]
     refused = client.get("/wechat/oauth/", {"code": "not-a-code", "state": state})
-    assert refused.status_code == 502
+    assert refused.status_code == 502 and "微信暂时无法确认您的身份" in refused.content.decode()
     assert "lx_wx_openid" not in refused.cookies and "lx_citizen" not in refused.cookies
 
 

@@ -14,6 +14,7 @@ import secrets
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,13 +22,23 @@ from django.views.decorators.http import require_GET, require_http_methods
 from callback import otp
 from callback.wechat import accounts, api, commands, enabled, server
 from web.public import OPENID_AGE, OPENID_COOKIE, OPENID_SALT
-from web.views.public import CITIZEN_COOKIE, citizen_phone
+from web.views.public import CITIZEN_COOKIE, _page, citizen_phone
 
 log = logging.getLogger("lianxin.wechat")
 OFF = "WeChat is off on this server: WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN are not set.\n"
 STATE_COOKIE = "lx_wx_state"
 # The menu's click events: the account's menu may use a "click" button instead of a link.
 MY_TICKETS_KEY = "MY_TICKETS"
+
+
+OFF_PAGE = gettext_lazy("WeChat is not available on this site. You can still see your tickets with a code by SMS.")
+EXPIRED = gettext_lazy("This link has expired. Please open it again from the menu of the official account.")
+NO_ANSWER = gettext_lazy("WeChat could not confirm who you are just now. Please try again in a moment.")
+
+
+def _refusal(request: HttpRequest, error, status: int) -> HttpResponse:
+    """The citizen's browser, not WeChat's server, reads these: the public pages' look and languages."""
+    return _page(request, "web/public/wechat.html", {"error": error, "here": reverse("web:track-mine")}, status)
 
 
 def _plain(text: str, status: int) -> HttpResponse:
@@ -80,10 +91,12 @@ def _oauth_return(request: HttpRequest) -> str:
 def menu(request: HttpRequest) -> HttpResponse:
     """The menu's link: to WeChat's OAuth (snsapi_base: the citizen is asked nothing), which returns here."""
     if not enabled():
-        return _plain(OFF, 503)
+        return _refusal(request, OFF_PAGE, 503)
     state = secrets.token_urlsafe(16)
     response = HttpResponseRedirect(api.authorize_url(_oauth_return(request), state))
-    response.set_cookie(STATE_COOKIE, state, max_age=600, httponly=True, samesite="Lax")
+    response.set_cookie(
+        STATE_COOKIE, state, max_age=600, httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE
+    )
     return response
 
 
@@ -92,18 +105,16 @@ def menu(request: HttpRequest) -> HttpResponse:
 def oauth(request: HttpRequest) -> HttpResponse:
     """WeChat's return with ?code=…&state=…: the openid; a bound one opens /track/mine/, else it is bound next."""
     if not enabled():
-        return _plain(OFF, 503)
+        return _refusal(request, OFF_PAGE, 503)
     state, expected = request.GET.get("state", ""), request.COOKIES.get(STATE_COOKIE, "")
     code = request.GET.get("code", "")
     if not expected or not hmac.compare_digest(state.encode(), expected.encode()) or not code or len(code) > 128:
-        return _plain(
-            "此链接已失效，请从公众号菜单重新进入。 This link has expired: open it again from the menu.\n", 400
-        )
+        return _refusal(request, EXPIRED, 400)
     try:
         openid = api.openid_for_code(code)
     except api.WechatError as exc:
         log.warning("WeChat OAuth failed: %s", exc)
-        return _plain("微信暂时无法确认您的身份，请稍后再试。 WeChat could not confirm who you are; try again.\n", 502)
+        return _refusal(request, NO_ANSWER, 502)
     phone = accounts.phone_of(openid)
     proven = citizen_phone(request)
     if phone is None and proven is not None:  # this browser proved a phone by SMS code minutes ago: bind it
