@@ -302,6 +302,21 @@ def test_a_forged_state_or_a_bad_code_does_not_bind_anything(wechat) -> None:
     assert "lx_wx_openid" not in refused.cookies and "lx_citizen" not in refused.cookies
 
 
+def test_made_up_oauth_codes_from_one_address_are_throttled(wechat, monkeypatch) -> None:
+    from web.views import wechat as view
+
+    monkeypatch.setattr(view, "OAUTH_FAILURES_PER_ADDRESS", 3)
+    client = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(3):
+        state = parse_qs(urlparse(client.get("/wechat/menu/")["Location"]).query)["state"][0]
+        assert client.get("/wechat/oauth/", {"code": "made-up", "state": state}).status_code == 502
+    state = parse_qs(urlparse(client.get("/wechat/menu/")["Location"]).query)["state"][0]
+    asked = len(wechat.requests)
+    throttled = client.get("/wechat/oauth/", {"code": wechat.code_for(OPENID), "state": state})
+    assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0
+    assert len(wechat.requests) == asked  # WeChat was not asked
+
+
 def test_the_pending_openid_cookie_cannot_be_forged(wechat, agent) -> None:
     client = Client()
     client.cookies["lx_wx_openid"] = "oAttacker"

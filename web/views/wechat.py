@@ -21,12 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from callback import otp
 from callback.wechat import accounts, api, commands, enabled, server
-from web.public import OPENID_AGE, OPENID_COOKIE, OPENID_SALT
+from web.public import OPENID_AGE, OPENID_COOKIE, OPENID_SALT, Bucket, Throttled, check, client_address, count
 from web.views.public import CITIZEN_COOKIE, _page, citizen_phone
 
 log = logging.getLogger("lianxin.wechat")
 OFF = "WeChat is off on this server: WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN are not set.\n"
 STATE_COOKIE = "lx_wx_state"
+OAUTH_FAILURES_PER_ADDRESS = 20
 # The menu's click events: the account's menu may use a "click" button instead of a link.
 MY_TICKETS_KEY = "MY_TICKETS"
 
@@ -110,10 +111,19 @@ def oauth(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("code", "")
     if not expected or not hmac.compare_digest(state.encode(), expected.encode()) or not code or len(code) > 128:
         return _refusal(request, EXPIRED, 400)
+    # Made-up codes each cost a call to WeChat's API: a few failures an hour per address, then 429.
+    buckets = [Bucket("address", client_address(request), OAUTH_FAILURES_PER_ADDRESS)]
+    try:
+        check("wechat-oauth", buckets)
+    except Throttled as exc:
+        response = _refusal(request, NO_ANSWER, 429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     try:
         openid = api.openid_for_code(code)
     except api.WechatError as exc:
-        log.warning("WeChat OAuth failed: %s", exc)
+        count("wechat-oauth", buckets)
+        log.warning("WeChat OAuth failed: %s (address=%s)", exc, client_address(request))
         return _refusal(request, NO_ANSWER, 502)
     phone = accounts.phone_of(openid)
     proven = citizen_phone(request)
