@@ -24,6 +24,7 @@ class CallbackConfig(AppConfig):
         register_step("revisits.ivr", revisits.start_due_ivr_surveys)
         register_step("sms.notify_registered", notifications.notify_registered)
         register_step("sms.notify_replies", notifications.notify_replies)
+        register_step("sms.notify_revisits", notifications.notify_revisits_due)
         register_step("sms.recover", sms.recover_stale_sms)
         register_step("sms.send", sms.send_due_sms)
         # The IVR survey's key press comes back through the bridge (telephony) to the revisit it answers.

@@ -13,7 +13,8 @@ or None when the text is not a query — the channel answers that its own way (S
 answer, else :data:`HELP_TEXT`).
 
 Queries understood (docs/callbacks.md, "Queries by SMS"), full-width digits, letters and spaces
-folded first, any spaces or punctuation between the parts:
+folded first, any spaces, punctuation or words between the parts after 查询/CX (spaces,
+punctuation and the labels 工单号/查询码 only, without it):
 
 - ``查询 <工单号> <查询码>``, ``CX <工单号> <查询码>`` (any case), or the two numbers alone;
 - ``查询 <工单号>``, ``CX <工单号>`` or the number alone: answered only to the ticket's own phone.
@@ -24,8 +25,9 @@ ticket number and the sender, with the page's limits and buckets (:mod:`callback
 either is full even the right code is refused. A merged ticket answers with the ticket it went
 into; a discarded one says 已撤销, as the page does.
 
-:func:`reply_to_sms` is the inbound SMS's whole answer: the query, else the revisit survey's
-answer (``callback.revisits.answer_survey``), else the help text — at most
+:func:`reply_to_sms` is the inbound SMS's whole answer: an opt-out (TD/退订,
+``callback.notifications.opt_out``) is confirmed, else the query is answered, else the revisit
+survey's answer (``callback.revisits.answer_survey``), else the help text — at most
 ``SMS_REPLIES_PER_SENDER_HOUR`` replies an hour to one number.
 """
 
@@ -40,8 +42,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import translation
 
-from callback import revisits
-from callback.models import SmsPurpose
+from callback import notifications, revisits
+from callback.models import SmsMessage, SmsPurpose
 from callback.sms.services import store_inbound
 from callback.throttle import DAY, Bucket, Throttled, check, count
 from hotline import public
@@ -59,6 +61,8 @@ THROTTLED_TEXT = "【12345】查询失败次数过多，请稍后再试，或拨
 MAX_QUERY_CHARS = 120
 _COMMAND = re.compile(r"\s*(查询|CX)", re.IGNORECASE)
 _DIGITS = re.compile(r"[0-9]+")
+# The words around the numbers when the registration SMS is copied back: 工单号…，查询码….
+_LABELS = re.compile(r"工单号?|查询码|编号")
 # Compared against when the number is unknown (an E.164 mobile is 14 long).
 _NO_PHONE = "\x00" * 14
 
@@ -80,9 +84,13 @@ def parse(text: str) -> Query | None:
     rest = folded[match.end() :] if match else folded
     if match and match.group(1).upper() == "CX" and rest[:1].isalpha():
         return None  # a word that happens to begin with "cx"
-    # Only digits, spaces and punctuation (emoji included) may follow: "查询进度" is not a number.
-    readable = not any(ch.isalnum() and not ("0" <= ch <= "9") for ch in rest)
-    parts = _split(_DIGITS.findall(rest)) if readable else None
+    if not match:
+        # Without the command word only the numbers (and their labels) may be there: "3 还是很吵"
+        # is a survey answer, not a query.
+        bare = _LABELS.sub(" ", rest)
+        if any(ch.isalnum() and not ("0" <= ch <= "9") for ch in bare):
+            return None
+    parts = _split(_DIGITS.findall(rest))
     if parts is None:
         return Query(None) if match else None
     return Query(*parts)
@@ -186,8 +194,10 @@ def reply_to_sms(sender: str, body: str) -> SmsReply | None:
     are still stored (and a survey answer still recorded) but nothing more is sent to it.
     """
     body = body if isinstance(body, str) else ""
-    store_inbound(sender, body)
+    inbound = store_inbound(sender, body)
     reply = _reply(sender, body)
+    if reply.ticket is not None:  # the citizen's words show on the ticket beside our answer
+        SmsMessage.objects.filter(pk=inbound.pk).update(ticket=reply.ticket)
     limit = [Bucket("sender", sender, settings.SMS_REPLIES_PER_SENDER_HOUR)]
     try:
         check("sms-reply", limit)
@@ -199,6 +209,10 @@ def reply_to_sms(sender: str, body: str) -> SmsReply | None:
 
 
 def _reply(sender: str, body: str) -> SmsReply:
+    if notifications.is_opt_out(body):
+        notifications.opt_out(sender)
+        log.info("SMS opt-out (sender=%s)", _shown(sender))
+        return SmsReply(notifications.OPTED_OUT_TEXT, SmsPurpose.OPTED_OUT)
     answered = _answer(body, sender, "")
     if answered is not None:
         return SmsReply(answered[0], SmsPurpose.QUERY_ANSWER, answered[1])

@@ -372,6 +372,10 @@ def record_digit(revisit: Revisit, digit: str, *, channel: str, comment: str = "
 def start_due_surveys(now: datetime | None = None, limit: int = 200) -> int:
     """Job step: send the SMS survey of due SMS revisits; give up on unanswered ones after N tries."""
     now = now or timezone.now()
+    # A caller who opted out of messages (退订, Caller.no_messages) is revisited by phone instead.
+    to_phone = Revisit.objects.filter(channel=RevisitChannel.SMS, status=R.SCHEDULED, ticket__caller__no_messages=True)
+    if to_phone.update(channel=RevisitChannel.PHONE, note="市民已退订短信，改为电话回访"):
+        publish_on_commit([AGENTS_GROUP], {"type": "revisit.changed"})
     hours = conf.calling_hours()
     if not hours.allows(now):
         return 0

@@ -132,7 +132,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(Caller)
 class CallerAdmin(admin.ModelAdmin):
-    list_display = ["masked_phone", "name", "no_revisit", "created_at"]
+    list_display = ["masked_phone", "name", "no_revisit", "no_messages", "created_at"]
     search_fields = ["phone", "name"]
     readonly_fields = ["phone", "created_at"]
 

@@ -25,6 +25,8 @@ class TopicChoiceField(forms.ModelChoiceField):
 class RegisterForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=32)
     caller_name = forms.CharField(label=_("Caller name"), max_length=50, required=False)
+    # 退订: the caller asked for no SMS notifications (Caller.no_messages); unticking does not lift it.
+    no_messages = forms.BooleanField(label=_("No SMS notifications (caller asked)"), required=False)
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
     topic = TopicChoiceField(
         label=_("Topic"), queryset=Topic.objects.filter(parent__isnull=False).select_related("parent"), required=False

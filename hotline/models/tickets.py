@@ -33,6 +33,8 @@ class Caller(models.Model):
     phone = models.CharField(_("phone"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=50, blank=True)
     no_revisit = models.BooleanField(_("asked not to be revisited"), default=False)
+    # 退订: no notifications (registered, reply, revisit coming); answers to their own texts still go.
+    no_messages = models.BooleanField(_("asked for no messages"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

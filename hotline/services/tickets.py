@@ -99,11 +99,13 @@ def register_ticket(
     call_linkedid: str = "",
     created_at=None,
     resolve_with: str | None = None,
+    no_messages: bool = False,
 ) -> Ticket:
     """受理登记: record a citizen's demand as a new ticket.
 
     With ``resolve_with`` (the answer the agent gave) it is also 直接办结 in the same transaction:
-    if the resolve part fails, no ticket is left behind.
+    if the resolve part fails, no ticket is left behind. ``no_messages``: the caller asked for no
+    SMS notifications (``Caller.no_messages``; only set here, lifted in the admin).
     """
     content = clean_text(content, "content", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     if resolve_with is not None:
@@ -117,6 +119,9 @@ def register_ticket(
     created_at = created_at or timezone.now()
     with transaction.atomic():
         caller = find_or_create_caller(phone, caller_name)
+        if no_messages and not caller.no_messages:
+            caller.no_messages = True
+            caller.save(update_fields=["no_messages"])
         repeat_of = repeats.earlier_match(
             caller_id=caller.pk, topic_id=topic.pk if topic else None, address=address, created_at=created_at
         )
@@ -138,6 +143,8 @@ def register_ticket(
             created_at=created_at,
         )
         data = {"channel": channel, **({"repeat_of": repeat_of.number} if repeat_of else {})}
+        if no_messages:
+            data["no_messages"] = True
         timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data=data)
         notify(ticket, "registered")
         if resolve_with is not None:

@@ -59,6 +59,8 @@ def texted(sender: str, body: str) -> SmsMessage | None:
         "查询 209672 2026112900001",
         "2026112900001 209672",
         " 查询 2026112900001 209672 😀",
+        "查询 工单号2026112900001，查询码209672，谢谢",
+        "工单号2026112900001，查询码209672",
     ],
 )
 def test_the_query_is_read_in_every_usual_spelling(text: str) -> None:
@@ -66,20 +68,38 @@ def test_the_query_is_read_in_every_usual_spelling(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["查询 2026112900001", "CX2026112900001", "2026112900001", "２０２６１１２９００００１"]
+    "text",
+    [
+        "查询 2026112900001",
+        "查询一下工单2026112900001的进度",
+        "CX2026112900001",
+        "2026112900001",
+        "２０２６１１２９００００１",
+    ],
 )
 def test_the_number_alone_is_a_query_without_a_code(text: str) -> None:
     assert parse(text) == Query("2026112900001", None)
 
 
-@pytest.mark.parametrize("text", ["查询", "查询进度", "CX 123", "查询 2026112900001 20967", "查询 工单2026112900001"])
+@pytest.mark.parametrize("text", ["查询", "查询进度", "CX 123", "查询 2026112900001 20967", "查询我的工单 2026"])
 def test_a_query_word_with_no_readable_number_is_unreadable(text: str) -> None:
     assert parse(text) == Query(None)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "1", "3 晚上还是很吵", "😀", "你好", "cxk 2026112900001 209672", "a" * 1000, "查询 " + "1" * 1000, None],
+    [
+        "",
+        "1",
+        "3 晚上还是很吵",
+        "3 工单2026112900001还没解决",
+        "😀",
+        "你好",
+        "cxk 2026112900001 209672",
+        "a" * 1000,
+        "查询 " + "1" * 1000,
+        None,
+    ],
 )
 def test_anything_else_is_not_a_query(text) -> None:
     assert parse(text) is None
@@ -208,3 +228,11 @@ def test_answer_text_is_none_for_a_non_query_so_wechat_can_answer_its_own_way(ag
     # No phone (a WeChat user not bound yet): the number alone opens nothing; the pair does.
     assert queries.answer_text(ticket.number, "", sender="wechat:o123") == NOT_FOUND_TEXT
     assert "当前状态" in queries.answer_text(f"{ticket.number} {ticket.query_code}", "", sender="wechat:o123")
+
+
+def test_a_number_on_the_do_not_call_list_still_gets_the_answer_it_asked_for(agent) -> None:
+    from callback.models import DoNotCall
+
+    ticket = new_ticket(agent)
+    DoNotCall.objects.create(phone=OWN_PHONE, reason="不要来电")
+    assert "当前状态：已受理" in texted(OWN_PHONE, f"查询 工单号{ticket.number}，查询码{ticket.query_code}").body

@@ -6,6 +6,7 @@ Views parse input, call one service, render the result.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
@@ -15,16 +16,17 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from callback import callbacks, queries, revisits
-from callback.models import CallbackTask, Revisit, RevisitAppeal
+from callback import callbacks, notifications, queries, revisits
+from callback.models import CallbackTask, Revisit, RevisitAppeal, SmsMessage
 from callback.sms import services as sms
 from hotline.access import is_center_staff, sees_full_phone
 from hotline.errors import NotAllowed
 from hotline.lib.phones import InvalidPhone, mask_phone, normalize_phone
-from hotline.models import Role
+from hotline.models import Role, Ticket
 from telephony import control, presence
 from telephony.models import AgentStatus
 from web.api.permissions import IsCenterStaff
+from web.api.views import is_id
 
 # --- agent state --------------------------------------------------------------------------
 
@@ -288,6 +290,53 @@ class AppealViewSet(viewsets.ReadOnlyModelViewSet):
             raise serializers.ValidationError({"grant": "true or false"})
         appeal = revisits.decide_appeal(self.get_object(), request.user, grant=grant, note=request.data.get("note", ""))
         return Response(self.get_serializer(appeal).data)
+
+
+# --- the SMS messages of a ticket ----------------------------------------------------------------
+
+
+class SmsMessageSerializer(serializers.ModelSerializer):
+    """One SMS sent to or received from the ticket's caller, with its delivery status."""
+
+    phone = serializers.SerializerMethodField()
+    purpose_label = serializers.CharField(source="get_purpose_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = SmsMessage
+        fields = [
+            "id",
+            "direction",
+            "phone",
+            "purpose",
+            "purpose_label",
+            "status",
+            "status_label",
+            "body",
+            "attempts",
+            "error_code",
+            "error",
+            "created_at",
+            "sent_at",
+        ]
+
+    def get_phone(self, message: SmsMessage) -> str:
+        phone = message.to if message.direction == "out" else message.sender
+        return phone if sees_full_phone(self.context["request"].user) else mask_phone(phone)
+
+
+class TicketMessagesView(APIView):
+    """GET: every SMS about a ticket (by id or number), oldest first: the registered, reply and
+    revisit-coming notices, the survey, answers to the caller's texts and the texts themselves."""
+
+    permission_classes = [IsCenterStaff]
+
+    @extend_schema(responses=SmsMessageSerializer(many=True))
+    def get(self, request, key: str):
+        lookup = Q(number=key) | (Q(pk=int(key)) if is_id(key) else Q())
+        ticket = get_object_or_404(Ticket, lookup)
+        messages = notifications.messages_of(ticket)
+        return Response(SmsMessageSerializer(messages, many=True, context={"request": request}).data)
 
 
 # --- the SMS provider's webhooks and the survey link -------------------------------------------

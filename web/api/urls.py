@@ -25,6 +25,7 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="api-logout"),
     path("auth/logoutall/", auth.LogoutAllView.as_view(), name="api-logoutall"),
     path("agent-state/", callbacks.AgentStateView.as_view(), name="agent-state"),
+    path("tickets/<str:key>/messages/", callbacks.TicketMessagesView.as_view(), name="ticket-messages"),
     path("sms/inbound/", callbacks.SmsInboundView.as_view(), name="sms-inbound"),
     path("sms/status/", callbacks.SmsStatusView.as_view(), name="sms-status"),
     path("survey/<str:token>/", callbacks.SurveyView.as_view(), name="revisit-survey"),

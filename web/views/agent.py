@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from callback import callbacks, revisits
+from callback import callbacks, notifications, revisits
 from callback.models import CallbackTask, Rating, Revisit
 from hotline.errors import DomainError
 from hotline.models import Role, Ticket, Unit
@@ -65,6 +65,7 @@ def _initial_from_call(call: Call | None) -> dict:
     return {
         "phone": call.caller_number,
         "caller_name": call.caller.name if call.caller_id else call.caller_name,
+        "no_messages": call.caller.no_messages if call.caller_id else False,
         "call_linkedid": call.linkedid,
     }
 
@@ -93,6 +94,7 @@ def _ticket_panel(request: HttpRequest, ticket: Ticket, message: str = "", error
         "ticket": ticket,
         "suggestions": suggest_for_ticket(ticket) if ticket.status in ("registered", "returned") else [],
         "duplicates": snap.duplicates_of(ticket) if ticket.is_open else [],
+        "sms_messages": notifications.messages_of(ticket),
         "message": message,
         "error": error,
     }
@@ -125,6 +127,7 @@ def register(request: HttpRequest) -> HttpResponse:
             urgency=data["urgency"],
             call_linkedid=data["call_linkedid"],
             resolve_with=data["resolution"] if resolve else None,
+            no_messages=data["no_messages"],
         )
     except DomainError as exc:
         return render(request, "web/agent/_work.html", {"form": form, "error": exc.message})
