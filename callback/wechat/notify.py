@@ -8,7 +8,8 @@ Three job steps (docs/jobs.md), registered by ``callback.apps``:
   **registered** (a ticket of the phone registered in the last SMS_NOTIFY_WITHIN_HOURS, not
   discarded, merged or handed to 110 by then), **replied** (the center approved the reply; one per
   reply round, ``reopen_count``) and **revisit due** (a revisit was scheduled). A number on the
-  do-not-call list gets none, as for SMS. Only events with a template id set are queued.
+  do-not-call list, or a caller who asked for no messages (``Caller.no_messages``), gets none,
+  as for SMS. Only events with a template id set are queued.
 - ``wechat.send`` claims due messages with a conditional UPDATE and a lease, sends each through
   WeChat's API outside any transaction, records the msgid, and on a transient error (network,
   HTTP 5xx, WeChat's busy/limit codes) queues it again with backoff, at most SMS_MAX_ATTEMPTS.
@@ -66,7 +67,13 @@ def _templates() -> dict[str, str]:
 def _bound_tickets(tickets):
     bound = WechatBinding.objects.filter(phone=OuterRef("caller__phone"))
     no_calls = DoNotCall.objects.filter(phone=OuterRef("caller__phone"))
-    return tickets.filter(Exists(bound)).exclude(Exists(no_calls)).select_related("caller")
+    # The caller's "no messages" (Caller.no_messages, docs/callbacks.md) covers WeChat as it covers SMS.
+    return (
+        tickets.filter(Exists(bound))
+        .exclude(Exists(no_calls))
+        .exclude(caller__no_messages=True)
+        .select_related("caller")
+    )
 
 
 def due_events(now: datetime) -> list[tuple[str, Ticket, str]]:

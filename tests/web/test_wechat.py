@@ -421,6 +421,14 @@ def test_a_do_not_call_number_gets_no_wechat_message_either(wechat, agent) -> No
     assert notify.queue_notifications() == 0
 
 
+def test_a_caller_who_asked_for_no_messages_gets_no_wechat_message_either(wechat, agent) -> None:
+    bind()
+    ticket = new_ticket(agent)
+    ticket.caller.no_messages = True
+    ticket.caller.save(update_fields=["no_messages"])
+    assert notify.queue_notifications() == 0
+
+
 def test_xml_parsing_refuses_entities_whatever_the_installed_xmltodict() -> None:
     with pytest.raises(ValueError):
         xmltodict.parse(BOMB)
