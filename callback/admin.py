@@ -1,11 +1,11 @@
-"""Admin: callbacks, revisits, appeals, SMS messages (read-only: they are records) and the do-not-call list."""
+"""Admin: callbacks, revisits, appeals, SMS and WeChat messages (read-only: they are records), do-not-call list."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from callback.models import CallbackTask, DoNotCall, Revisit, RevisitAppeal, SmsMessage
+from callback.models import CallbackTask, DoNotCall, Revisit, RevisitAppeal, SmsMessage, WechatBinding, WechatMessage
 from hotline.admin import ReadOnlyAdmin
 from hotline.lib.phones import InvalidPhone, normalize_phone
 
@@ -59,3 +59,19 @@ class DoNotCallAdmin(admin.ModelAdmin):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# Citizens (docs/citizens.md): WeChat template messages with their delivery status, and bindings.
+
+
+@admin.register(WechatMessage)
+class WechatMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "purpose", "ticket", "status", "attempts", "error_code", "msgid", "created_at", "sent_at"]
+    list_filter = ["status", "purpose"]
+    search_fields = ["ticket__number", "msgid"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(WechatBinding)
+class WechatBindingAdmin(ReadOnlyAdmin):
+    list_display = ["id", "__str__", "bound_at"]

@@ -34,3 +34,14 @@ class CallbackConfig(AppConfig):
         from hotline.retention import register_holder
 
         register_holder("callback", retention.HOLDER)
+        # Citizens (docs/citizens.md): the one-time codes' SMS lose their code once it has expired.
+        from callback import otp
+
+        register_step("otp.redact", otp.redact_expired)
+        register_step("otp.prune", otp.prune)
+        # The WeChat official account's template messages (callback/wechat/notify.py); idle while WeChat is off.
+        from callback.wechat import notify as wechat
+
+        register_step("wechat.notify", wechat.queue_notifications)
+        register_step("wechat.recover", wechat.recover)
+        register_step("wechat.send", wechat.send_due)

@@ -244,6 +244,7 @@ class SmsPurpose(models.TextChoices):
     REVISIT_DUE = "revisit_due", _("revisit coming")
     OPTED_OUT = "opted_out", _("opt-out confirmed")
     INBOUND = "inbound", _("received")
+    CITIZEN_OTP = "citizen_otp", _("one-time code for a citizen")
 
 
 class SmsStatus(models.TextChoices):
@@ -287,3 +288,97 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {mask_phone(self.to)} {self.purpose} {self.status}"
+
+
+class CitizenOtp(models.Model):
+    """A six-digit one-time code sent by SMS: proof that a citizen holds a phone (callback/otp.py).
+
+    Only a keyed hash of the code is kept, bound to the phone it was sent to; the client
+    address is kept hashed too, to count requests per address.
+    """
+
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    address_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("citizen one-time code")
+        verbose_name_plural = _("citizen one-time codes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CitizenSession(models.Model):
+    """A phone proven by a one-time code: the page's cookie and the API's bearer token (hashed here)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("citizen session")
+        verbose_name_plural = _("citizen sessions")
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)
+
+
+class WechatBinding(models.Model):
+    """A WeChat user (openid of the official account) bound to a phone proven by a one-time code."""
+
+    openid = models.CharField(max_length=64, unique=True)
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    bound_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("WeChat binding")
+        verbose_name_plural = _("WeChat bindings")
+
+    def __str__(self) -> str:
+        return f"{self.openid[:6]}… {mask_phone(self.phone)}"
+
+
+class WechatPurpose(models.TextChoices):
+    REGISTERED = "registered", _("ticket registered")
+    REPLIED = "replied", _("reply available")
+    REVISIT = "revisit", _("revisit due")
+
+
+class WechatMessage(models.Model):
+    """A template message to a bound WeChat user, queued and retried like an SMS (callback/wechat/notify.py)."""
+
+    openid = models.CharField(max_length=64)
+    purpose = models.CharField(_("purpose"), max_length=12, choices=WechatPurpose.choices)
+    ticket = models.ForeignKey("hotline.Ticket", on_delete=models.PROTECT, related_name="+")
+    template_id = models.CharField(max_length=64)
+    url = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict)
+    # One message per purpose, ticket (and reply round) and openid: a rerun step stores it once.
+    dedup_key = models.CharField(max_length=120, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED, db_index=True
+    )
+    msgid = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=16, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("WeChat message")
+        verbose_name_plural = _("WeChat messages")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.ticket_id} {self.status}"

@@ -466,3 +466,35 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "web.api.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+
+# --- Citizens: "my tickets" by SMS code, and the WeChat official account (docs/citizens.md) -------------
+# The one-time code: its life, its tries, the wait before another, and how many a number and an
+# address may ask for (SMS bombing of someone else's phone is what these bound).
+CITIZEN_OTP_SECONDS = env_int("CITIZEN_OTP_SECONDS", 300)
+CITIZEN_OTP_TRIES = env_int("CITIZEN_OTP_TRIES", 5)
+CITIZEN_OTP_RESEND_SECONDS = env_int("CITIZEN_OTP_RESEND_SECONDS", 60)
+CITIZEN_OTP_PER_PHONE_HOUR = env_int("CITIZEN_OTP_PER_PHONE_HOUR", 5)
+CITIZEN_OTP_PER_PHONE_DAY = env_int("CITIZEN_OTP_PER_PHONE_DAY", 10)
+CITIZEN_OTP_PER_ADDRESS_HOUR = env_int("CITIZEN_OTP_PER_ADDRESS_HOUR", 10)
+# Wrong codes from one address, over all numbers, per clock hour (the web's throttle, as for query codes).
+CITIZEN_OTP_FAILURES_PER_ADDRESS = env_int("CITIZEN_OTP_FAILURES_PER_ADDRESS", 20)
+# After the code: the page's cookie and the API's token end after this long idle, and at the latest after MAX.
+CITIZEN_SESSION_IDLE_SECONDS = env_int("CITIZEN_SESSION_IDLE_SECONDS", 1800)
+CITIZEN_SESSION_MAX_SECONDS = env_int("CITIZEN_SESSION_MAX_SECONDS", 4 * 3600)
+# WeChat official account (公众号). Without APP_ID, SECRET and TOKEN, /wechat/ answers 503 "WeChat is off".
+# AES_KEY (EncodingAESKey, 43 characters) turns on the safe (encrypted) mode.
+WECHAT_APP_ID = env_str("WECHAT_APP_ID", "")
+WECHAT_APP_SECRET = env_secret("WECHAT_APP_SECRET", "")
+WECHAT_TOKEN = env_secret("WECHAT_TOKEN", "")
+WECHAT_AES_KEY = env_secret("WECHAT_AES_KEY", "")
+if WECHAT_AES_KEY and len(WECHAT_AES_KEY) != 43:
+    raise ImproperlyConfigured("WECHAT_AES_KEY is the account's EncodingAESKey: 43 characters")
+# Template message ids, as set up in the account's back office; an empty one is not sent.
+WECHAT_TEMPLATE_REGISTERED = env_str("WECHAT_TEMPLATE_REGISTERED", "")
+WECHAT_TEMPLATE_REPLIED = env_str("WECHAT_TEMPLATE_REPLIED", "")
+WECHAT_TEMPLATE_REVISIT = env_str("WECHAT_TEMPLATE_REVISIT", "")
+# WeChat's API (https://api.weixin.qq.com); tests point it at a local fake.
+WECHAT_API_BASE_URL = env_str("WECHAT_API_BASE_URL", "https://api.weixin.qq.com")
+WECHAT_TIMEOUT = env_int("WECHAT_TIMEOUT", 10)
+# A signed request older or newer than this is refused, and a nonce is remembered this long (replays).
+WECHAT_MAX_SKEW_SECONDS = env_int("WECHAT_MAX_SKEW_SECONDS", 300)

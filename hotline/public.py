@@ -350,3 +350,72 @@ def track_link(ticket: Ticket) -> str:
     """The absolute short link for an SMS; empty when PUBLIC_BASE_URL is not set."""
     base = settings.PUBLIC_BASE_URL.rstrip("/")
     return f"{base}{track_path(ticket)}" if base else ""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of "my tickets": enough to recognise the ticket; opening it shows :func:`citizen_view`."""
+
+    number: str
+    stage: Stage
+    category: str
+    title: str
+    registered_at: datetime
+    merged_into: str | None  # the number of the ticket a merged one is handled in
+
+
+def tickets_of_phone(phone: str, now: datetime | None = None) -> list[Listed]:
+    """Every ticket registered with this (proven, E.164) phone, newest first.
+
+    Not the discarded ones (the recycle bin: registered by mistake), nor those past the end of
+    their code's lifetime (PUBLIC_TRACK_DAYS_AFTER_CLOSE). A merged one names its target.
+    """
+    now = now or timezone.now()
+    rows = (
+        Ticket.objects.filter(caller__phone=phone)
+        .exclude(status=S.DISCARDED)
+        .select_related("category")
+        .order_by("-created_at", "-pk")
+    )
+    listed = []
+    for ticket in rows:
+        if _expired(ticket, now):
+            continue
+        target = _merge_target(ticket)
+        listed.append(
+            Listed(
+                number=ticket.number,
+                stage=STAGES[ticket.status],
+                category=ticket.category.name,
+                title=ticket.title,
+                registered_at=ticket.created_at,
+                merged_into=target.number if target is not None else None,
+            )
+        )
+    return listed
+
+
+def find_for_phone(number: str | None, phone: str, now: datetime | None = None) -> Ticket | None:
+    """The ticket if it was registered with this (proven) phone and may be shown; else None."""
+    if number is None:
+        return None
+    ticket = (
+        Ticket.objects.filter(number=number, caller__phone=phone)
+        .exclude(status=S.DISCARDED)
+        .only("pk", "closed_at", "status")
+        .first()
+    )
+    if ticket is None or _expired(ticket, now or timezone.now()):
+        return None
+    return ticket
+
+
+def _merge_target(ticket: Ticket) -> Ticket | None:
+    if ticket.status != S.MERGED or ticket.merged_into_id is None:
+        return None
+    target = Ticket.objects.only("pk", "number", "status", "merged_into").get(pk=ticket.merged_into_id)
+    for _ in range(MERGE_HOPS):
+        if target.status != S.MERGED or target.merged_into_id is None:
+            break
+        target = Ticket.objects.only("pk", "number", "status", "merged_into").get(pk=target.merged_into_id)
+    return target

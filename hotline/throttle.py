@@ -66,16 +66,17 @@ def count(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
             cache.set(key, 1, timeout=bucket.seconds + 60)
 
 
-def lookup_buckets(number: str, who: str) -> list[Bucket]:
-    """The limits on looking up a ticket: per ticket number and per asker (an address, a sender,
-    a calling number), each per hour and per day (PUBLIC_TRACK_FAILURES_*)."""
+def lookup_buckets(number: str, who: str, scope: str = "sender") -> list[Bucket]:
+    """The limits on looking up a ticket: per ticket number and per asker — a client address
+    (``scope="address"``), an SMS/WeChat sender or a calling number — each per hour and per day
+    (PUBLIC_TRACK_FAILURES_*)."""
     buckets = [
         Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET),
         Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET_DAY, DAY),
     ]
     if who:
-        buckets += [
-            Bucket("sender", who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
-            Bucket("sender", who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY, DAY),
+        buckets[:0] = [
+            Bucket(scope, who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
+            Bucket(scope, who, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY, DAY),
         ]
     return buckets

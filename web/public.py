@@ -9,24 +9,24 @@ are what they are.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
-import time
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
+from callback import otp
 from callback.models import SmsPurpose
 from callback.sms.services import queue_sms
+from callback.wechat import accounts
 from hotline import public
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import Ticket
 
+# One throttle for the page, SMS, WeChat and the phone menu: a ticket number's failures count together.
+from hotline.throttle import Bucket, Throttled, check, count, lookup_buckets
+
 log = logging.getLogger("lianxin.public")
-HOUR, DAY = 3600, 86400  # the limits count per clock hour and per (UTC) day
 _NO_PHONE = "\x00" * 14  # compared against when the number is unknown (an E.164 mobile is 14 long)
 
 
@@ -40,14 +40,6 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-class Throttled(Exception):
-    """Too many failures from this address or for this ticket: try again in ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-
 class Malformed(Exception):
     """The number or the code cannot be one (not 13 or 6 digits): said plainly, nothing is looked up.
 
@@ -59,52 +51,8 @@ class Malformed(Exception):
         self.field = field
 
 
-@dataclass(frozen=True)
-class Bucket:
-    """A count per clock window (an hour, a day) of one client address or one ticket number."""
-
-    scope: str  # "address" or "ticket"
-    value: str
-    limit: int
-    seconds: int = HOUR
-
-    def window(self, now: float) -> tuple[str, int]:
-        """This window's cache key and the seconds until the next window (the Retry-After)."""
-        number = int(now // self.seconds)
-        # Hashed: an IPv6 address or odd input makes a safe, short key, and the cache holds no numbers.
-        digest = hashlib.sha256(f"{self.scope}\x00{self.value}".encode()).hexdigest()[:32]
-        return f"{self.seconds}:{number}:{digest}", max(1, (number + 1) * self.seconds - int(now))
-
-
-def check(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
-    """Raise :class:`Throttled` if any bucket is full in its current window."""
-    now = time.time() if now is None else now
-    windows = {f"public:{kind}:{b.window(now)[0]}": (b, b.window(now)[1]) for b in buckets}
-    counts = cache.get_many(list(windows))
-    waits = [wait for key, (b, wait) in windows.items() if int(counts.get(key) or 0) >= b.limit]
-    if waits:
-        raise Throttled(max(waits))
-
-
-def count(kind: str, buckets: list[Bucket], now: float | None = None) -> None:
-    """Add one to each bucket's count for its current window (atomic on Redis: SET NX, then INCR)."""
-    now = time.time() if now is None else now
-    for bucket in buckets:
-        key = f"public:{kind}:{bucket.window(now)[0]}"
-        cache.add(key, 0, timeout=bucket.seconds + 60)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr: this is the first of a new window
-            cache.set(key, 1, timeout=bucket.seconds + 60)
-
-
 def _lookup_buckets(address: str, number: str) -> list[Bucket]:
-    return [
-        Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS),
-        Bucket("address", address, settings.PUBLIC_TRACK_FAILURES_PER_ADDRESS_DAY, DAY),
-        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET),
-        Bucket("ticket", number, settings.PUBLIC_TRACK_FAILURES_PER_TICKET_DAY, DAY),
-    ]
+    return lookup_buckets(number, address, scope="address")
 
 
 def look_up(request: HttpRequest, raw_number: object, raw_code: object) -> Ticket | None:
@@ -168,3 +116,75 @@ def resend_code(request: HttpRequest, raw_number: object, raw_phone: object) -> 
     if matched and public.find_for_citizen(ticket.number, ticket.query_code) is not None:
         queue_sms(phone, reminder_text(ticket), SmsPurpose.TICKET_REGISTERED, ticket=ticket)
     log.info("query code resend asked (address=%s ticket=%s matched=%s)", address, number or "-", matched)
+
+
+# --- "My tickets": a phone proven by an SMS code (callback.otp; docs/citizens.md) -------------------
+
+
+class BadPhone(Exception):
+    """Not a Chinese mobile number in any format (a fixed line cannot get the SMS)."""
+
+
+def send_otp(request: HttpRequest, raw_phone: object) -> otp.Sent:
+    """Queue a one-time code to a mobile number. Raises :class:`BadPhone` or ``otp.OtpRefused``."""
+    try:
+        phone = otp.mobile(raw_phone)
+    except InvalidPhone as exc:
+        raise BadPhone() from exc
+    address = client_address(request)
+    try:
+        sent = otp.request_code(phone, address)
+    except otp.OtpRefused as exc:
+        log.warning("one-time code refused: %s (address=%s)", exc.reason, address)
+        raise
+    log.info("one-time code sent (address=%s)", address)
+    return sent
+
+
+def verify_otp(request: HttpRequest, raw_phone: object, raw_code: object) -> str:
+    """Check the code for the number and start a session. Returns its token.
+
+    Raises :class:`BadPhone`, ``otp.OtpFailed`` (each failure counted per client address), or
+    :class:`Throttled` once this address has failed ``CITIZEN_OTP_FAILURES_PER_ADDRESS`` times this hour.
+    """
+    try:
+        phone = otp.mobile(raw_phone)
+    except InvalidPhone as exc:
+        raise BadPhone() from exc
+    address = client_address(request)
+    buckets = [Bucket("address", address, settings.CITIZEN_OTP_FAILURES_PER_ADDRESS)]
+    try:
+        check("otp", buckets)
+    except Throttled:
+        log.warning("one-time code check refused: too many failures (address=%s)", address)
+        raise
+    try:
+        otp.verify_code(phone, raw_code)
+    except otp.OtpFailed as exc:
+        count("otp", buckets)
+        log.info("one-time code failed: %s (address=%s)", exc.reason, address)
+        raise
+    openid = pending_openid(request)
+    if openid:  # came from the WeChat menu unbound: the proven phone is now this WeChat user's
+        accounts.bind(openid, phone)
+        log.info("WeChat user bound to a phone (address=%s)", address)
+    return otp.start_session(phone)
+
+
+# The openid that came through WeChat's OAuth unbound (web/views/wechat.py), waiting for the phone's
+# SMS code; signed, so it cannot be forged or swapped.
+OPENID_COOKIE = "lx_wx_openid"
+OPENID_SALT = "lianxin.wechat.openid"
+OPENID_AGE = 30 * 60
+
+
+def pending_openid(request: HttpRequest) -> str | None:
+    return request.get_signed_cookie(OPENID_COOKIE, default=None, salt=OPENID_SALT, max_age=OPENID_AGE)
+
+
+def my_tickets(phone: str) -> list[public.Listed]:
+    return public.tickets_of_phone(phone)
+
+
+def my_ticket(phone: str, raw_number: object) -> Ticket | None:
+    return public.find_for_phone(public.clean_number(raw_number), phone)

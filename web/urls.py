@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, audit, auth, center, dashboard, home, public, ticket, unit
+from web.views import agent, audit, auth, center, dashboard, home, public, ticket, unit, wechat
 
 app_name = "web"
 
@@ -60,4 +60,19 @@ urlpatterns = [
     path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
     # 审计日志 (the auditor role only)
     path("audit/", audit.audit_log, name="audit"),
+]
+
+# 市民: "my tickets" after an SMS code (docs/citizens.md)
+urlpatterns += [
+    path("track/mine/", public.mine, name="track-mine"),
+    path("track/mine/verify/", public.mine_verify, name="track-mine-verify"),
+    path("track/mine/leave/", public.mine_leave, name="track-mine-leave"),
+    path("track/mine/<str:number>/", public.mine_ticket, name="track-mine-ticket"),
+]
+
+# 微信公众号 (docs/citizens.md): WeChat's server endpoint, and the menu's link through OAuth.
+urlpatterns += [
+    path("wechat/", wechat.endpoint, name="wechat"),
+    path("wechat/menu/", wechat.menu, name="wechat-menu"),
+    path("wechat/oauth/", wechat.oauth, name="wechat-oauth"),
 ]

@@ -40,3 +40,11 @@ urlpatterns = [
     path("attachments/<int:pk>/", AttachmentFileView.as_view(), name="attachment-file"),
     path("", include(router.urls)),
 ]
+
+# Citizens: "my tickets" after an SMS code (docs/citizens.md). Before the router's catch-all.
+urlpatterns[-1:-1] = [
+    path("public/otp/", public.OtpRequestView.as_view(), name="public-otp"),
+    path("public/otp/verify/", public.OtpVerifyView.as_view(), name="public-otp-verify"),
+    path("public/my-tickets/", public.MyTicketsView.as_view(), name="public-my-tickets"),
+    path("public/my-tickets/<str:number>/", public.MyTicketView.as_view(), name="public-my-ticket"),
+]

@@ -7,6 +7,7 @@ same page. What is shown is ``hotline.public.citizen_view``; throttling is ``web
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,8 +17,22 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from callback import otp
+from hotline.lib.phones import mask_phone
 from hotline.public import STEPS, citizen_view, clean_number, track_path
-from web.public import Malformed, Throttled, look_up, resend_code
+from web.public import (
+    OPENID_COOKIE,
+    BadPhone,
+    Malformed,
+    Throttled,
+    look_up,
+    my_ticket,
+    my_tickets,
+    pending_openid,
+    resend_code,
+    send_otp,
+    verify_otp,
+)
 
 LARGE_COOKIE = "lx_large_text"
 MALFORMED = {
@@ -124,3 +139,118 @@ def forgot_code(request: HttpRequest) -> HttpResponse:
         "It can take a few minutes."
     )
     return _page(request, "web/public/forgot.html", {"form": form, "sent": sent})
+
+
+# --- 我的工单: every ticket of a phone proven by an SMS code (docs/citizens.md) ----------------------
+
+CITIZEN_COOKIE = "lx_citizen"
+OTP_FAILED = {
+    "wrong": gettext_lazy("The code is not right. Please check the SMS and type it again."),
+    "expired": gettext_lazy("This code has expired. Please ask for a new one."),
+    "used": gettext_lazy("This code has already been used. Please ask for a new one."),
+    "locked": gettext_lazy("Too many wrong tries for this code. Please ask for a new one."),
+}
+BAD_PHONE = gettext_lazy("Please enter a mobile phone number, for example 138 0013 8000.")
+
+
+def citizen_phone(request: HttpRequest) -> str | None:
+    """The phone this browser proved with an SMS code, while its session lives (30 min idle)."""
+    return otp.session_phone(request.COOKIES.get(CITIZEN_COOKIE))
+
+
+def _refused(exc: otp.OtpRefused) -> str:
+    if exc.reason == "wait":
+        return _("A code was sent less than a minute ago. You can ask for another in %(seconds)d seconds.") % {
+            "seconds": exc.retry_after
+        }
+    return _("Too many codes were asked for. Please try again in %(minutes)d minutes, or call 12345.") % {
+        "minutes": (exc.retry_after + 59) // 60
+    }
+
+
+def _mine_page(request: HttpRequest, ctx: dict, status: int = 200, retry_after: int | None = None) -> HttpResponse:
+    ctx.setdefault("here", reverse("web:track-mine"))
+    response = _page(request, "web/public/mine.html", ctx, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mine(request: HttpRequest) -> HttpResponse:
+    """GET: the list (with a live session) or the phone form. POST: send a code to the phone typed."""
+    if request.method == "GET":
+        phone = citizen_phone(request)
+        if phone is None:
+            return _mine_page(request, {"stage": "phone", "binding": bool(pending_openid(request))})
+        return _mine_page(request, {"stage": "list", "phone": mask_phone(phone), "tickets": my_tickets(phone)})
+    raw = request.POST.get("phone", "")
+    typed = raw[:32] if isinstance(raw, str) else ""
+    try:
+        sent = send_otp(request, raw)
+    except BadPhone:
+        return _mine_page(request, {"stage": "phone", "typed": typed, "error": BAD_PHONE}, status=400)
+    except otp.OtpRefused as exc:
+        # "wait": the earlier code is still on its way, so the code form stays useful.
+        stage = "code" if exc.reason == "wait" else "phone"
+        ctx = {"stage": stage, "typed": typed, "error": _refused(exc)}
+        return _mine_page(request, ctx, status=429, retry_after=exc.retry_after)
+    ctx = {"stage": "code", "typed": typed, "sent_to": mask_phone(sent.phone)}
+    return _mine_page(request, ctx)
+
+
+@never_cache
+@require_POST
+def mine_verify(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("phone", "")
+    typed = raw[:32] if isinstance(raw, str) else ""
+    try:
+        token = verify_otp(request, raw, request.POST.get("code", ""))
+    except BadPhone:
+        return _mine_page(request, {"stage": "phone", "typed": typed, "error": BAD_PHONE}, status=400)
+    except otp.OtpFailed as exc:
+        return _mine_page(request, {"stage": "code", "typed": typed, "error": OTP_FAILED[exc.reason]}, status=400)
+    except Throttled as exc:
+        minutes = (exc.retry_after + 59) // 60
+        error = _("Too many wrong tries. Please try again in %(minutes)d minutes, or call 12345.") % {
+            "minutes": minutes
+        }
+        return _mine_page(request, {"stage": "code", "typed": typed, "error": error}, 429, exc.retry_after)
+    response = HttpResponseRedirect(_after_proof(request))
+    if pending_openid(request):  # verify_otp bound it: nothing is waiting any more
+        response.delete_cookie(OPENID_COOKIE, samesite="Lax")
+    # A browser-session cookie; the server ends the session after 30 min idle whatever the cookie says.
+    response.set_cookie(CITIZEN_COOKIE, token, httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+def _after_proof(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return reverse("web:track-mine")
+
+
+@never_cache
+@require_http_methods(["GET"])
+def mine_ticket(request: HttpRequest, number: str) -> HttpResponse:
+    """One of my tickets: the same page as with the query code; the proven phone replaces the code."""
+    phone = citizen_phone(request)
+    if phone is None:
+        return HttpResponseRedirect(reverse("web:track-mine"))
+    ticket = my_ticket(phone, number)
+    if ticket is None:
+        ctx = {"stage": "list", "phone": mask_phone(phone), "tickets": my_tickets(phone)}
+        ctx["error"] = _("This ticket is not one of the tickets registered with your phone number.")
+        return _mine_page(request, ctx, status=404)
+    ctx = {"view": citizen_view(ticket), "mine": True, "here": reverse("web:track-mine-ticket", args=[number])}
+    return _page(request, "web/public/track.html", ctx)
+
+
+@require_POST
+def mine_leave(request: HttpRequest) -> HttpResponse:
+    otp.end_session(request.COOKIES.get(CITIZEN_COOKIE))
+    response = HttpResponseRedirect(reverse("web:track-mine"))
+    response.delete_cookie(CITIZEN_COOKIE, samesite="Lax")
+    return response
