@@ -25,8 +25,9 @@ once, or again after a worker was killed half-way, stores each message once, and
 A number on the do-not-call list (``DoNotCall``: "never called back or revisited by phone or
 SMS") gets none of them, nor does a caller who opted out (``Caller.no_messages``: by replying
 TD/退订, :func:`opt_out`, or ticked by the agent at registration). ``Caller.no_revisit`` is about
-revisits only and does not stop them. :func:`messages_of` lists a ticket's messages with their
-delivery status for the staff.
+revisits only and does not stop them. A phone bound to WeChat gets a notice by WeChat instead,
+while WeChat is on and has a template for it (``callback.wechat.takes_over``; docs/citizens.md).
+:func:`messages_of` lists a ticket's messages with their delivery status for the staff.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from callback import conf
+from callback import conf, wechat
 from callback.models import (
     OPEN_REVISIT_STATUSES,
     DoNotCall,
@@ -48,6 +49,7 @@ from callback.models import (
     SmsMessage,
     SmsPurpose,
     SmsStatus,
+    WechatBinding,
 )
 from callback.sms import services as sms
 from hotline.models import Caller, Ticket, TicketStatus, TimelineEntry
@@ -74,10 +76,14 @@ def _since(now: datetime) -> datetime:
     return now - timedelta(hours=float(settings.SMS_NOTIFY_WITHIN_HOURS))
 
 
-def _contactable(tickets, caller: str = "caller"):
-    """Leave out numbers on the do-not-call list and callers who opted out of messages."""
+def _contactable(tickets, purpose: str, caller: str = "caller"):
+    """Leave out numbers on the do-not-call list, callers who opted out of messages, and phones
+    bound to WeChat when WeChat carries this notice (by SMS by default, by WeChat where bound)."""
     dnc = DoNotCall.objects.filter(phone=OuterRef(f"{caller}__phone"))
-    return tickets.exclude(Exists(dnc)).exclude(**{f"{caller}__no_messages": True})
+    tickets = tickets.exclude(Exists(dnc)).exclude(**{f"{caller}__no_messages": True})
+    if wechat.takes_over(purpose):
+        tickets = tickets.exclude(Exists(WechatBinding.objects.filter(phone=OuterRef(f"{caller}__phone"))))
+    return tickets
 
 
 def tickets_to_tell_registered(now: datetime):
@@ -87,7 +93,7 @@ def tickets_to_tell_registered(now: datetime):
         .exclude(status__in=NOT_REGISTERED)
         .exclude(Exists(told))
     )
-    return _contactable(tickets).select_related("caller").order_by("created_at", "pk")
+    return _contactable(tickets, "registered").select_related("caller").order_by("created_at", "pk")
 
 
 def tickets_to_tell_replied(now: datetime):
@@ -100,7 +106,7 @@ def tickets_to_tell_replied(now: datetime):
         .annotate(reply_key=key)
         .exclude(Exists(SmsMessage.objects.filter(dedup_key=OuterRef("reply_key"))))
     )
-    return _contactable(tickets).select_related("caller").order_by("pk")
+    return _contactable(tickets, "replied").select_related("caller").order_by("pk")
 
 
 def registered_text(ticket: Ticket) -> str:
@@ -167,7 +173,7 @@ def revisits_to_announce(now: datetime):
         .exclude(Exists(told))
         .select_related("ticket__caller")
     )
-    return _contactable(due, "ticket__caller").order_by("scheduled_for", "pk")
+    return _contactable(due, "revisit", "ticket__caller").order_by("scheduled_for", "pk")
 
 
 def notify_revisits_due(now: datetime | None = None, limit: int = 500) -> int:

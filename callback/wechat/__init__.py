@@ -23,3 +23,17 @@ def enabled() -> bool:
 def safe_mode() -> bool:
     """The safe (encrypted) mode is possible: WECHAT_AES_KEY (EncodingAESKey) is set."""
     return enabled() and bool(settings.WECHAT_AES_KEY)
+
+
+def takes_over(purpose: str) -> bool:
+    """WeChat carries this notice for bound users: the account is on and its template is configured.
+
+    Then a bound phone gets the notice by WeChat instead of SMS (callback/notifications.py).
+    ``purpose`` is a ``WechatPurpose`` value: registered, replied, revisit.
+    """
+    template = {
+        "registered": settings.WECHAT_TEMPLATE_REGISTERED,
+        "replied": settings.WECHAT_TEMPLATE_REPLIED,
+        "revisit": settings.WECHAT_TEMPLATE_REVISIT,
+    }.get(purpose, "")
+    return enabled() and bool(template)

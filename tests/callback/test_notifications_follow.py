@@ -205,3 +205,34 @@ def test_the_messages_endpoint_is_in_the_openapi_schema() -> None:
     operation = schema["paths"]["/api/v1/tickets/{key}/messages/"]["get"]
     item = operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"]
     assert item.endswith("/SmsMessage")
+
+
+# --- by SMS by default, by WeChat where bound -------------------------------------------------------
+
+
+def _wechat_on(settings, *, registered: str = "tpl-registered") -> None:
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET, settings.WECHAT_TOKEN = "wx-app", "wx-secret", "wx-token"
+    settings.WECHAT_TEMPLATE_REGISTERED = registered
+
+
+def test_a_phone_bound_to_wechat_is_told_by_wechat_not_sms(agent, settings) -> None:
+    from callback.models import WechatBinding
+
+    _wechat_on(settings)
+    WechatBinding.objects.create(openid="o-bound", phone=PHONE)
+    bound = new_ticket(agent, phone=PHONE)
+    other = new_ticket(agent, phone="13900139000", address="岳塘区9号")
+    notifications.notify_registered()
+    told = set(SmsMessage.objects.filter(purpose="ticket_registered").values_list("ticket_id", flat=True))
+    assert told == {other.pk}
+    assert bound.pk not in told
+
+
+def test_sms_still_goes_when_wechat_is_off_or_has_no_template_for_the_notice(agent, settings) -> None:
+    from callback.models import WechatBinding
+
+    WechatBinding.objects.create(openid="o-bound", phone=PHONE)
+    ticket = new_ticket(agent, phone=PHONE)
+    _wechat_on(settings, registered="")  # on, but no "registered" template: WeChat would not carry it
+    notifications.notify_registered()
+    assert SmsMessage.objects.filter(purpose="ticket_registered", ticket=ticket).count() == 1
