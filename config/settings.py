@@ -377,8 +377,13 @@ AMI_SIMULATOR_SURVEY_DIGIT = env_str("AMI_SIMULATOR_SURVEY_DIGIT", "1")
 # (DEBUG=0) nothing runs in-process unless named here.
 EMBEDDED_SERVICES = env_list(
     "EMBEDDED_SERVICES",
-    ["telephony.simulator.run", "telephony.bridge.run", "web.jobs_loop.run"] if DEBUG else [],
+    ["telephony.simulator.run", "telephony.bridge.run", "telephony.agi.server.run", "web.jobs_loop.run"]
+    if DEBUG
+    else [],
 )
+# FastAGI (the IVR's self-service status, telephony/agi): where Asterisk's AGI(agi://…) connects.
+AGI_HOST = env_str("AGI_HOST", "127.0.0.1")
+AGI_PORT = env_int("AGI_PORT", 4573)
 
 # --- Callbacks, revisits, SMS, jobs, KPIs (docs/jobs.md, docs/callbacks.md, docs/metrics.md) ----------
 # The one place these are defaulted; the apps read settings.X and nothing else.
