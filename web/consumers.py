@@ -284,6 +284,10 @@ class AgentConsumer(ConsoleConsumer):
     async def revisit_done(self, message: dict[str, Any]) -> None:
         await self.refresh("revisits")
 
+    async def agent_state(self, message: dict[str, Any]) -> None:
+        # The bridge found the phone in no queue after a (re)connect and set the row offline.
+        await self.refresh("call")
+
 
 for _kind in CALL_EVENTS:
     setattr(AgentConsumer, f"call_{_kind}", AgentConsumer.call_event)

@@ -22,12 +22,12 @@ def test_a_pause_puts_the_phone_in_the_queue_paused_and_keeps_the_reason_on_the_
     with mock.patch("telephony.control.call_bridge", return_value={"ok": True}) as bridge:
         state = set_agent_state(agent, "paused", "training")
     assert [name for name, _ in commands(bridge)] == ["queue_add", "pause"]
-    assert commands(bridge)[1][1] == {"extension": "1001", "paused": True, "reason": "training"}
+    assert commands(bridge)[1][1] == {"pbx": "main", "extension": "1001", "paused": True, "reason": "training"}
     assert (state.status, state.reason) == ("paused", "training")
     with mock.patch("telephony.control.call_bridge", return_value={"ok": True}) as bridge:
         state = set_agent_state(agent, "ready")
     assert [name for name, _ in commands(bridge)] == ["queue_add", "pause"]
-    assert commands(bridge)[1][1] == {"extension": "1001", "paused": False}
+    assert commands(bridge)[1][1] == {"pbx": "main", "extension": "1001", "paused": False}
     assert (state.status, state.reason) == ("ready", "")
 
 
@@ -35,7 +35,7 @@ def test_a_pause_without_a_reason_is_a_break_and_logging_off_leaves_the_queues(a
     with mock.patch("telephony.control.call_bridge", return_value={"ok": True}) as bridge:
         assert set_agent_state(agent, "paused").reason == "break"
         assert set_agent_state(agent, "offline").status == "offline"
-    assert commands(bridge)[-1] == ("queue_remove", {"extension": "1001"})
+    assert commands(bridge)[-1] == ("queue_remove", {"pbx": "main", "extension": "1001"})
 
 
 def test_the_row_is_unchanged_when_the_phone_system_refuses(agent):
