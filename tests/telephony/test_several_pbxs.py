@@ -195,3 +195,30 @@ def test_the_wallboard_shows_every_pbx_queue_and_says_when_one_bridge_is_down(su
     both, up = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert "xt 12345" in both and 'data-testid="wb-bridge-down"' in both
     assert "xt 12345" in up and 'data-testid="wb-bridge-down"' not in up
+
+
+@pytest.fixture
+def admin_client(seeded):
+    from django.test import Client
+
+    from hotline.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("pbx_admin", password="x-Very-long-9"))
+    return client
+
+
+def test_an_admin_sets_an_offline_agents_pbx_among_the_configured_ones_only(settings, agent, admin_client):
+    settings.AMI_PBXS = [_pbx("xt", 1), _pbx("sy", 2)]
+    state = AgentState.objects.create(user=agent, status="offline")
+    url = f"/admin/telephony/agentstate/{agent.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert 'value="sy"' in page and 'value="hz"' not in page
+    assert admin_client.post(url, {"pbx": "hz"}).status_code == 200  # not a choice: the form again
+    assert admin_client.post(url, {"pbx": "sy"}).status_code == 302
+    state.refresh_from_db()
+    assert state.pbx == "sy" and control.pbx_of(agent) == "sy"
+    AgentState.objects.filter(pk=state.pk).update(status="ready")
+    assert admin_client.post(url, {"pbx": "xt"}).status_code == 200
+    state.refresh_from_db()
+    assert state.pbx == "sy"  # refused while the phone is in sy's queues
