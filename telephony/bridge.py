@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -223,6 +224,7 @@ class Bridge:
         self.tracker.new_pbx_epoch(epoch)
         _, channels = await self.client.list_action("CoreShowChannels")
         live = {c.first("Linkedid") for c in channels if c.first("Linkedid")}
+        asked = time.time()  # presence rows changed after this are newer than the PBX's answer
         _, status = await self.client.list_action("QueueStatus")
         logged = await self.read_queue_log(epoch, previous)
         # The bridge itself may have restarted mid-call: pick those calls up again from the database.
@@ -261,7 +263,7 @@ class Bridge:
             recover = database_sync_to_async(services.recover_logged_calls)
             recovered += len(await recover(pbx_epoch, records, members, pbx=pbx))
         closed = await database_sync_to_async(services.close_vanished_calls)(epoch, live, at, pbx=pbx)
-        await self.mark_absent_agents(status)
+        await self.mark_absent_agents(status, asked)
         log.info(
             "resynced: %d live channels' calls (%d callers adopted or caught up), %d calls from queue_log, "
             "%d vanished calls closed",
@@ -293,7 +295,7 @@ class Bridge:
             out[(epoch if boot == 1 else previous, callid)] = record
         return out
 
-    async def mark_absent_agents(self, status: list[Message]) -> None:
+    async def mark_absent_agents(self, status: list[Message], asked: float) -> None:
         """Agents whose row says ready or paused but whose phone the PBX lists in none of our queues are offline.
 
         After a PBX (or demo) restart the queues are empty: an agent left "ready" would wait for calls
@@ -308,7 +310,7 @@ class Bridge:
             if where
         }
         absent = await database_sync_to_async(presence.mark_absent)(
-            self.pbx, present, self.commands.config.agent_interface
+            self.pbx, present, self.commands.config.agent_interface, before=datetime.fromtimestamp(asked, tz=UTC)
         )
         if absent:
             log.warning(

@@ -9,6 +9,7 @@ the callback offers may go to them. Nothing else writes ``AgentState``: the brid
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
@@ -52,17 +53,19 @@ def set_agent_state(agent: User, state: str, reason: str = "") -> AgentState:
     return row
 
 
-def mark_absent(pbx: str, present: Iterable[str], agent_interface: str) -> list[int]:
+def mark_absent(pbx: str, present: Iterable[str], agent_interface: str, *, before: datetime) -> list[int]:
     """After the bridge (re)connects: agents of ``pbx`` stored as ready or paused whose phone the PBX lists
     in none of the queues (``present``: member interfaces from QueueStatus) are offline now.
 
     The PBX is not told anything (the phone is already out of its queues); the console then shows
-    "offline" and the agent presses Ready again, which puts the phone back. Returns the users changed.
+    "offline" and the agent presses Ready again, which puts the phone back. Only rows last changed
+    ``before`` the PBX was asked: a Ready pressed while the answer was on its way is newer than it.
+    Returns the users changed.
     """
     present = set(present)
     on_pbx = Q(pbx=pbx) | (Q(pbx="") if pbx == pbxs.default_name() else Q(pk__in=[]))
     changed: list[int] = []
-    rows = AgentState.objects.filter(on_pbx, status__in=(AgentStatus.READY, AgentStatus.PAUSED))
+    rows = AgentState.objects.filter(on_pbx, status__in=(AgentStatus.READY, AgentStatus.PAUSED), changed_at__lt=before)
     for row in rows.select_related("user"):
         extension = row.user.agent_extension
         if extension and agent_interface.format(extension=extension) in present:

@@ -61,3 +61,19 @@ def test_a_unit_handler_has_no_presence(yuhu):
     with mock.patch("telephony.control.call_bridge") as bridge, pytest.raises(NotAllowed):
         set_agent_state(yuhu, "ready")
     assert not bridge.called
+
+
+def test_a_ready_pressed_after_the_pbx_was_asked_is_not_undone_by_its_older_answer(agent):
+    """The bridge asks QueueStatus, the agent presses Ready meanwhile: the answer without them is older."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from telephony.presence import mark_absent
+
+    asked = timezone.now()
+    AgentState.objects.create(user=agent, status="ready", changed_at=asked + timedelta(milliseconds=50))
+    assert mark_absent("main", set(), "Local/{extension}@agents", before=asked) == []
+    assert mark_absent("main", {"Local/1001@agents"}, "Local/{extension}@agents", before=asked + timedelta(1)) == []
+    assert mark_absent("main", set(), "Local/{extension}@agents", before=asked + timedelta(1)) == [agent.pk]
+    assert AgentState.objects.get(user=agent).status == "offline"
