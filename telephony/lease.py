@@ -140,21 +140,34 @@ class Lease:
         return False
 
     async def keep(self, stand_down: asyncio.Event) -> None:
-        """While active: renew every ``beat_every``; set ``stand_down`` when the lease is lost or cannot be renewed."""
+        """While active: renew every ``beat_every``; set ``stand_down`` when the lease is lost or cannot be renewed.
+
+        A renewal that hangs (a database behind a dead network) is not waited for past the fence: a
+        database call in a worker thread cannot be cancelled, so it is left to finish on its own and
+        no second one is started meanwhile.
+        """
         last_ok = time.monotonic()
+        pending: asyncio.Task | None = None
+        pending_since = last_ok
         while not stand_down.is_set():
             started = time.monotonic()
-            try:
-                ours = await asyncio.wait_for(_renew(self.pbx, self.holder), self.fence)
-            except (DatabaseError, OSError, TimeoutError) as exc:
+            if pending is None:
+                pending, pending_since = asyncio.ensure_future(_renew(self.pbx, self.holder)), started
+                pending.add_done_callback(_retrieve)
+            await asyncio.wait({pending}, timeout=max(0.0, last_ok + self.fence - time.monotonic()))
+            if pending.done():
                 ours = None
-                log.warning("PBX %s: the bridge lease cannot be renewed (%r)", self.pbx, exc)
-            if ours:
-                last_ok = started
-            elif ours is False:
-                log.error("PBX %s: another bridge holds the lease now; standing down", self.pbx)
-                stand_down.set()
-                return
+                try:
+                    ours = pending.result()
+                except (DatabaseError, OSError) as exc:
+                    log.warning("PBX %s: the bridge lease cannot be renewed (%r)", self.pbx, exc)
+                pending = None
+                if ours:
+                    last_ok = pending_since
+                elif ours is False:
+                    log.error("PBX %s: another bridge holds the lease now; standing down", self.pbx)
+                    stand_down.set()
+                    return
             if time.monotonic() - last_ok >= self.fence:
                 log.error(
                     "PBX %s: no lease renewal for %.1f s (database lost?); standing down before a standby takes over",
@@ -171,3 +184,9 @@ class Lease:
             await _release(self.pbx, self.holder)
         except (DatabaseError, OSError) as exc:
             log.warning("PBX %s: the bridge lease could not be released (%r); a standby waits it out", self.pbx, exc)
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    """A renewal left behind after a stand-down: its outcome is of no interest, but must not be reported as lost."""
+    if not task.cancelled():
+        task.exception()

@@ -25,6 +25,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SECONDS = 1.0
 
 
+def _hang() -> None:
+    time.sleep(3 * SECONDS)
+    raise OperationalError("connection timed out")
+
+
 def _lease(name: str) -> Lease:
     return Lease("main", seconds=SECONDS, beat_every=0.1, holder=name)
 
@@ -64,7 +69,10 @@ def test_the_second_bridge_waits_as_standby_and_says_so_then_takes_over_when_the
     assert any("no heartbeat from host-a:1" in m for m in messages)
 
 
-def test_an_active_bridge_that_loses_its_database_stands_down_before_the_standby_takes_over():
+@pytest.mark.parametrize("failure", ["error", "hang"])
+def test_an_active_bridge_that_loses_its_database_stands_down_before_the_standby_takes_over(failure):
+    """The database answers with an error, or not at all (a dead network: the call sits in its thread)."""
+
     async def scenario():
         stop = asyncio.Event()
         active, standby = _lease("host-a:1"), _lease("host-b:2")
@@ -73,8 +81,10 @@ def test_an_active_bridge_that_loses_its_database_stands_down_before_the_standby
         real_renew = lease_module._renew
 
         async def renew(pbx, holder):
-            if holder == "host-a:1":
+            if holder == "host-a:1" and failure == "error":
                 raise OperationalError("server closed the connection unexpectedly")
+            if holder == "host-a:1":  # as the real call does: in a worker thread that cannot be cancelled
+                await database_sync_to_async(_hang, thread_sensitive=False)()
             return await real_renew(pbx, holder)
 
         with mock.patch.object(lease_module, "_renew", renew):
