@@ -7,6 +7,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -327,6 +328,32 @@ LOGGING = {
 }
 
 # --- Telephony (Asterisk AMI) -------------------------------------------------------
+
+
+def _ami_pbxs(items: list[str]) -> list[dict]:
+    """``name=host:port`` items -> one dict per PBX, credentials from the environment; refuses a bad item."""
+    pbxs: list[dict] = []
+    for item in items:
+        name, _, address = item.partition("=")
+        host, _, port = address.rpartition(":")
+        if not re.fullmatch(r"[a-z0-9_-]{1,32}", name) or not host or not port.isdigit():
+            raise ImproperlyConfigured(f"AMI_PBXS: {item!r} is not name=host:port (name: a-z 0-9 _ -)")
+        if name in {p["name"] for p in pbxs}:
+            raise ImproperlyConfigured(f"AMI_PBXS names the PBX {name!r} twice")
+        key = f"AMI_{name.upper().replace('-', '_')}"
+        pbxs.append(
+            {
+                "name": name,
+                "host": host,
+                "port": int(port),
+                "username": env_str(f"{key}_USERNAME", AMI_USERNAME),
+                "secret": env_secret(f"{key}_SECRET", AMI_SECRET),
+                "queue_log_path": env_str(f"{key}_QUEUE_LOG_PATH", AMI_QUEUE_LOG_PATH),
+            }
+        )
+    return pbxs
+
+
 AMI_HOST = env_str("AMI_HOST", "127.0.0.1")
 AMI_PORT = env_int("AMI_PORT", 15038)
 AMI_USERNAME = env_str("AMI_USERNAME", "hotline")
@@ -346,6 +373,14 @@ AMI_RECONNECT_MAX_SECONDS = env_int("AMI_RECONNECT_MAX_SECONDS", 3)
 # on reconnect the calls that ended while the bridge was away get the PBX's outcome from it. Empty = off
 # (such calls end as "unknown"). See docs/telephony.md "Outages".
 AMI_QUEUE_LOG_PATH = env_str("AMI_QUEUE_LOG_PATH", "")
+# Several PBXs (docs/telephony.md "Several PBXs"): AMI_PBXS=name=host:port,name=host:port. Each PBX's
+# credentials and queue_log come from AMI_<NAME>_USERNAME, AMI_<NAME>_SECRET (or _SECRET_FILE) and
+# AMI_<NAME>_QUEUE_LOG_PATH, else from the AMI_* settings above. Empty = one PBX named "main" with the
+# AMI_* settings (telephony/pbx.py). The first PBX is where agents without one of their own and IVR surveys go.
+AMI_PBXS = _ami_pbxs(env_list("AMI_PBXS", []))
+# Active/standby: a bridge is active while it holds its PBX's lease row; a standby takes over when the
+# lease's heartbeat has not moved for this many seconds (the active stops itself well before).
+AMI_BRIDGE_LEASE_SECONDS = env_int("AMI_BRIDGE_LEASE_SECONDS", 5)
 # How long the web side waits for the bridge to answer a command.
 BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 # 话后处理: seconds after a call before the agent is rung again. The PBX holds the agent (queues.conf

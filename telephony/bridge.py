@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from telephony import queue_log, reconcile, services
+from hotline.events import agent_group
+from telephony import pbx as pbxs
+from telephony import presence, queue_log, reconcile, services
 from telephony.ami.client import AMIClient, ClientConfig
 from telephony.ami.errors import AMIError
 from telephony.ami.protocol import Message
 from telephony.commands import CommandConfig, Commands, serve_commands
+from telephony.lease import Lease
 from telephony.lifecycle import AgentRinging, SurveyAnswered
 from telephony.pop import ringing_pop
 from telephony.tracker import CallTracker, TrackerConfig
@@ -42,7 +46,9 @@ class Bridge:
         commands: CommandConfig | None = None,
         *,
         queue_log_path: str = "",
+        pbx: str | None = None,
     ) -> None:
+        self.pbx = pbx or pbxs.default_name()
         self.client = client
         self.tracker = tracker
         self.queue_log = queue_log.QueueLogReader(queue_log_path) if queue_log_path else None
@@ -59,16 +65,16 @@ class Bridge:
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = asyncio.create_task(self.consume(stop), name="ami-consumer")
-        helpers = [
-            consumer,
-            asyncio.create_task(serve_commands(self.commands, stop), name="bridge-commands"),
-            asyncio.create_task(self.push_board(stop), name="wallboard"),
-        ]
+        group = pbxs.command_group(self.pbx)
+        commands = asyncio.create_task(serve_commands(self.commands, stop, group=group), name="bridge-commands")
+        helpers = [consumer, commands, asyncio.create_task(self.push_board(stop), name="wallboard")]
         for task in helpers:
             task.add_done_callback(_report_death)
         try:
             await self.client.run(stop)
         finally:
+            # No new command once stopping (a standby may be taking over): only the batch being written ends.
+            commands.cancel()
             if self._processing:
                 # Let the batch being written finish: a cancelled await does not stop the database
                 # thread, and a write left running could outlive the bridge (and its transaction).
@@ -151,7 +157,7 @@ class Bridge:
     async def _send_pop(self, event: AgentRinging) -> None:
         try:
             # Its own worker thread and pooled connection: the writer's thread is busy with the batch.
-            pop = await _read_now(ringing_pop)(event)
+            pop = await _read_now(ringing_pop)(event, self.pbx)
             layer = get_channel_layer()
             if pop is not None and layer is not None:
                 await layer.group_send(*pop)
@@ -170,14 +176,14 @@ class Bridge:
             return
         outbox: services.Outbox = []
         try:
-            await database_sync_to_async(services.apply_batch)(steps, outbox)
+            await database_sync_to_async(services.apply_batch)(steps, outbox, pbx=self.pbx)
         except Exception:
             # Find the culprit: apply one by one, so a single bad event costs only itself.
             log.exception("a batch of %d bridge steps failed; applying them one by one", len(steps))
             outbox = []
             for step in steps:
                 try:
-                    await database_sync_to_async(services.apply_batch)([step], outbox)
+                    await database_sync_to_async(services.apply_batch)([step], outbox, pbx=self.pbx)
                 except Exception:
                     log.exception("could not record %s", step.event or "raw events")
         await self.publish(outbox)
@@ -211,16 +217,18 @@ class Bridge:
         """
         uptime = int(marker.first("Uptime") or 0)
         previous = self.tracker.pbx_epoch
-        epoch = await database_sync_to_async(services.resolve_pbx_epoch)(int(at) - uptime)
+        pbx = self.pbx
+        epoch = await database_sync_to_async(services.resolve_pbx_epoch)(int(at) - uptime, pbx=pbx)
         if epoch != previous and previous:
             log.warning("PBX restarted (boot %s -> %s): Uniqueids start over", previous, epoch)
         self.tracker.new_pbx_epoch(epoch)
         _, channels = await self.client.list_action("CoreShowChannels")
         live = {c.first("Linkedid") for c in channels if c.first("Linkedid")}
+        asked = time.time()  # presence rows changed after this are newer than the PBX's answer
         _, status = await self.client.list_action("QueueStatus")
         logged = await self.read_queue_log(epoch, previous)
         # The bridge itself may have restarted mid-call: pick those calls up again from the database.
-        for call in await database_sync_to_async(services.open_calls)(epoch, live):
+        for call in await database_sync_to_async(services.open_calls)(epoch, live, pbx=pbx):
             self.tracker.adopt(
                 call.linkedid,
                 pbx_epoch=epoch,
@@ -244,7 +252,7 @@ class Bridge:
         events = [e for caller in callers for e in self.tracker.adopt_live(caller, at)]
         events.extend(self.tracker.resync(live, at, logged))
         for event in events:
-            await database_sync_to_async(services.apply_lifecycle)(event)
+            await database_sync_to_async(services.apply_lifecycle)(event, pbx=pbx)
         members = {m.first("Name"): m.first("Location") for m in status if m.name == "QueueMember"}
         recovered = 0
         for pbx_epoch in sorted({e for e, _ in logged}):
@@ -252,8 +260,10 @@ class Bridge:
             records = [
                 r for (e, _), r in logged.items() if e == pbx_epoch and r.outcome and (not queues or r.queue in queues)
             ]
-            recovered += len(await database_sync_to_async(services.recover_logged_calls)(pbx_epoch, records, members))
-        closed = await database_sync_to_async(services.close_vanished_calls)(epoch, live, at)
+            recover = database_sync_to_async(services.recover_logged_calls)
+            recovered += len(await recover(pbx_epoch, records, members, pbx=pbx))
+        closed = await database_sync_to_async(services.close_vanished_calls)(epoch, live, at, pbx=pbx)
+        await self.mark_absent_agents(status, asked)
         log.info(
             "resynced: %d live channels' calls (%d callers adopted or caught up), %d calls from queue_log, "
             "%d vanished calls closed",
@@ -271,12 +281,12 @@ class Bridge:
             return {}
         since = None
         if self.queue_log.offset is None:
-            since = await database_sync_to_async(services.last_offered_at)()
+            since = await database_sync_to_async(services.last_offered_at)(pbx=self.pbx)
         lines = await asyncio.to_thread(self.queue_log.read, since)
         by_boot = queue_log.summarize(lines)
         # Lines before a QUEUESTART belong to the boot before: the one we followed, or the newest recorded.
         if any(boot == 0 for boot, _ in by_boot) and (not previous or previous == epoch):
-            previous = await database_sync_to_async(services.previous_pbx_epoch)(epoch) or 0
+            previous = await database_sync_to_async(services.previous_pbx_epoch)(epoch, pbx=self.pbx) or 0
         out: dict[tuple[int, str], queue_log.LoggedCall] = {}
         for (boot, callid), record in by_boot.items():
             if boot == 0 and not previous:
@@ -284,6 +294,33 @@ class Bridge:
                 continue
             out[(epoch if boot == 1 else previous, callid)] = record
         return out
+
+    async def mark_absent_agents(self, status: list[Message], asked: float) -> None:
+        """Agents whose row says ready or paused but whose phone the PBX lists in none of our queues are offline.
+
+        After a PBX (or demo) restart the queues are empty: an agent left "ready" would wait for calls
+        that never come while the console said otherwise.
+        """
+        queues = self.tracker.config.queues
+        present = {
+            where
+            for m in status
+            if m.name == "QueueMember" and (not queues or m.first("Queue") in queues)
+            for where in (m.first("Location"), m.first("Interface"), m.first("StateInterface"))
+            if where
+        }
+        absent = await database_sync_to_async(presence.mark_absent)(
+            self.pbx, present, self.commands.config.agent_interface, before=datetime.fromtimestamp(asked, tz=UTC)
+        )
+        if absent:
+            log.warning(
+                "PBX %s lists no queue member for %d agent(s) marked ready or paused: now offline",
+                self.pbx,
+                len(absent),
+            )
+        await self.publish(
+            [([agent_group(user_id)], {"type": "agent.state", "status": "offline"}) for user_id in absent]
+        )
 
     def bridge_status(self) -> dict:
         """Whether the bridge is connected to the PBX now, and since when (unix seconds)."""
@@ -310,6 +347,7 @@ class Bridge:
             self._board_dirty = False
             message = {
                 "type": "wallboard.queues",
+                "pbx": self.pbx,
                 "queues": self.board.snapshot(self.tracker, time.time()),
                 "bridge": status,
             }
@@ -344,17 +382,19 @@ def _audit_noise(message: Message) -> bool:
     return False
 
 
-def from_settings() -> Bridge:
+def from_settings(pbx: str | None = None) -> Bridge:
+    """The bridge of the PBX called ``pbx`` (None: the first configured), from settings."""
     from django.conf import settings
 
+    target = pbxs.get(pbx)
     queues = tuple(settings.AMI_QUEUES)
     target_110 = tuple(settings.AMI_110_TARGET)
     client = AMIClient(
         ClientConfig(
-            host=settings.AMI_HOST,
-            port=settings.AMI_PORT,
-            username=settings.AMI_USERNAME,
-            secret=settings.AMI_SECRET,
+            host=target.host,
+            port=target.port,
+            username=target.username,
+            secret=target.secret,
             backoff_max=settings.AMI_RECONNECT_MAX_SECONDS,
         )
     )
@@ -375,9 +415,44 @@ def from_settings() -> Bridge:
         survey_channel=settings.AMI_SURVEY_CHANNEL,
         survey_context=settings.AMI_SURVEY_CONTEXT,
     )
-    return Bridge(client, tracker, commands, queue_log_path=settings.AMI_QUEUE_LOG_PATH)
+    return Bridge(client, tracker, commands, queue_log_path=target.queue_log_path, pbx=target.name)
+
+
+async def run_pbx(pbx: str, stop: asyncio.Event, *, lease: Lease | None = None) -> None:
+    """Active/standby bridge of one PBX until ``stop``: wait for the lease, bridge while it is held.
+
+    A fresh :class:`Bridge` each time this process becomes active: it knows nothing but the database
+    and the PBX, and its first login reconciles with both (docs/telephony.md "Outages"). When the
+    lease is lost (another bridge took it, or this one cannot reach the database) the bridge stops
+    and this process waits as standby again.
+    """
+    from django.conf import settings
+
+    pbxs.get(pbx)  # an unknown name fails here, loudly
+    lease = lease or Lease(pbx, seconds=settings.AMI_BRIDGE_LEASE_SECONDS)
+    while not stop.is_set():
+        if not await lease.acquire(stop):
+            return
+        stand_down = asyncio.Event()
+        keeper = asyncio.create_task(lease.keep(stand_down), name=f"lease-{pbx}")
+        relay = asyncio.create_task(_relay(stop, stand_down))
+        try:
+            await from_settings(pbx).run(stand_down)
+        finally:
+            stand_down.set()
+            relay.cancel()
+            await asyncio.gather(keeper, relay, return_exceptions=True)
+        if stop.is_set():
+            await lease.release()
+            return
+        log.warning("PBX %s: this bridge stood down and waits as standby", pbx)
+
+
+async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
 
 
 async def run(stop: asyncio.Event) -> None:
-    """Entry point for settings.EMBEDDED_SERVICES."""
-    await from_settings().run(stop)
+    """Entry point for settings.EMBEDDED_SERVICES: one active/standby bridge per configured PBX."""
+    await asyncio.gather(*(run_pbx(name, stop) for name in pbxs.names()))

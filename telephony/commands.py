@@ -1,6 +1,7 @@
 """What the web side may ask the bridge to do, and how each request becomes AMI actions.
 
-The bridge joins the channel-layer group ``telephony.bridge`` and answers every
+The bridge joins the channel-layer group of its PBX (``telephony.bridge.<pbx>``,
+:func:`telephony.pbx.command_group`) and answers every
 request on the requester's reply channel: ``{"ok": true, ...}`` or ``{"ok": false,
 "error": "..."}``. The requester (``telephony.control``) waits with a timeout, so
 a bridge that is down is a clear error, never a hang. Requests are never queued
@@ -23,8 +24,6 @@ from telephony.lifecycle import PURPOSE_REVISIT_IVR, PURPOSE_VARIABLE, REFERENCE
 from telephony.tracker import CallState, CallTracker
 
 log = logging.getLogger(__name__)
-
-BRIDGE_GROUP = "telephony.bridge"
 
 
 class CommandError(Exception):
@@ -253,8 +252,8 @@ async def _tolerate(action, harmless: str) -> None:
             raise
 
 
-async def serve_commands(commands: Commands, stop: asyncio.Event, *, retry_after: float = 1.0) -> None:
-    """Answer requests from the channel layer until ``stop`` is set.
+async def serve_commands(commands: Commands, stop: asyncio.Event, *, group: str, retry_after: float = 1.0) -> None:
+    """Answer requests sent to ``group`` (one PBX's) from the channel layer until ``stop`` is set.
 
     A failing channel layer (Redis restarting, a read timing out) is logged and retried: the
     bridge must not go deaf to the consoles while it goes on writing calls.
@@ -271,7 +270,7 @@ async def serve_commands(commands: Commands, stop: asyncio.Event, *, retry_after
         while not stop.is_set():
             try:
                 if not joined:  # again after a failure: the group may have been lost with Redis
-                    await layer.group_add(BRIDGE_GROUP, channel)
+                    await layer.group_add(group, channel)
                     joined = True
                 request = await _until_stopped(layer.receive(channel), stop)
             except Exception:
@@ -288,7 +287,7 @@ async def serve_commands(commands: Commands, stop: asyncio.Event, *, retry_after
             task.add_done_callback(tasks.discard)
     finally:
         with contextlib.suppress(Exception):
-            await layer.group_discard(BRIDGE_GROUP, channel)
+            await layer.group_discard(group, channel)
         for task in tasks:
             task.cancel()
 

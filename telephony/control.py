@@ -4,6 +4,8 @@ Each function sends one request to the bridge over the channel layer and waits
 for its answer. ``BridgeUnavailable`` means nobody answered in time (the bridge
 is down or restarting); ``CommandFailed`` means the bridge or Asterisk said no.
 Async callers use ``send_command``; sync callers (views, jobs) use the wrappers.
+A request goes to the bridge of one PBX: the agent's (``AgentState.pbx``; blank = the first
+configured PBX), or the first PBX for what has no agent (an IVR survey).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from django.conf import settings
 from hotline.models import Referral, Ticket, TicketStatus, User
 from hotline.services import tickets
 from hotline.services.common import clean_text
+from telephony import pbx as pbxs
 from telephony import services
-from telephony.commands import BRIDGE_GROUP
+from telephony.models import AgentState
 
 
 class BridgeError(Exception):
@@ -35,13 +38,20 @@ class CommandFailed(BridgeError):
     """The bridge answered, and the answer is no."""
 
 
-async def send_command(command: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
+async def send_command(
+    command: str, timeout: float | None = None, *, pbx: str | None = None, **args: Any
+) -> dict[str, Any]:
+    """Ask the bridge of ``pbx`` (None: the first configured PBX)."""
     layer = get_channel_layer()
     if layer is None:
         raise BridgeUnavailable("no channel layer is configured")
     timeout = settings.BRIDGE_COMMAND_TIMEOUT if timeout is None else timeout
     try:
-        reply = await _request(layer, command, args, timeout)
+        group = pbxs.command_group(pbxs.get(pbx).name)
+    except ValueError as exc:
+        raise CommandFailed(str(exc)) from None
+    try:
+        reply = await _request(layer, group, command, args, timeout)
     except BridgeError:
         raise
     except Exception as exc:  # Redis down or timing out: as good as no bridge, and said so
@@ -51,13 +61,13 @@ async def send_command(command: str, timeout: float | None = None, **args: Any) 
     return reply
 
 
-async def _request(layer, command: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
+async def _request(layer, group: str, command: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
     # The default prefix on purpose: channels_redis serves all of a process's own channels from one
     # Redis list per prefix with a single reader, so a second prefix would wait behind the first.
     reply_to = await layer.new_channel()
     request_id = uuid.uuid4().hex
     await layer.group_send(
-        BRIDGE_GROUP,
+        group,
         {"type": "bridge.command", "command": command, "args": args, "reply_to": reply_to, "id": request_id},
     )
     # The bridge acknowledges at once and answers when Asterisk has: a bridge that is down is
@@ -93,10 +103,23 @@ def _extension(agent: User) -> str:
     return agent.agent_extension
 
 
+def pbx_of(agent: User) -> str:
+    """The PBX the agent's phone is on: ``AgentState.pbx``, blank (or no row) = the first configured PBX."""
+    chosen = AgentState.objects.filter(user=agent).values_list("pbx", flat=True).first()
+    return chosen or pbxs.default_name()
+
+
+def _pbx_of_extension(extension: str) -> str:
+    """The PBX of the active agent with this extension (a callback names the extension, not the agent)."""
+    agent = User.objects.filter(agent_extension=extension, is_active=True).order_by("pk").first()
+    return pbx_of(agent) if agent is not None else pbxs.default_name()
+
+
 def log_in(agent: User, *, paused: bool = False, reason: str = "") -> dict[str, Any]:
     """Put the agent's phone in the hotline queues."""
     return call_bridge(
         "queue_add",
+        pbx=pbx_of(agent),
         extension=_extension(agent),
         name=agent.get_full_name() or agent.username,
         paused=paused,
@@ -105,22 +128,22 @@ def log_in(agent: User, *, paused: bool = False, reason: str = "") -> dict[str, 
 
 
 def log_out(agent: User) -> dict[str, Any]:
-    return call_bridge("queue_remove", extension=_extension(agent))
+    return call_bridge("queue_remove", pbx=pbx_of(agent), extension=_extension(agent))
 
 
 def pause(agent: User, reason: str) -> dict[str, Any]:
     """示忙 with a reason (break, training, wrap-up…)."""
-    return call_bridge("pause", extension=_extension(agent), paused=True, reason=reason)
+    return call_bridge("pause", pbx=pbx_of(agent), extension=_extension(agent), paused=True, reason=reason)
 
 
 def ready(agent: User) -> dict[str, Any]:
     """示闲."""
-    return call_bridge("pause", extension=_extension(agent), paused=False)
+    return call_bridge("pause", pbx=pbx_of(agent), extension=_extension(agent), paused=False)
 
 
 def hang_up(agent: User) -> dict[str, Any]:
     """挂断: end the agent's current call. The call's row ends when the PBX reports the hangup."""
-    return call_bridge("hangup", extension=_extension(agent))
+    return call_bridge("hangup", pbx=pbx_of(agent), extension=_extension(agent))
 
 
 def originate(
@@ -128,7 +151,13 @@ def originate(
 ) -> dict[str, Any]:
     """Ring the agent, then dial ``number`` (national digits). Returns success, linkedid and reason."""
     return call_bridge(
-        "originate", timeout, extension=agent_extension, number=number, purpose=purpose, reference=reference
+        "originate",
+        timeout,
+        pbx=_pbx_of_extension(agent_extension),
+        extension=agent_extension,
+        number=number,
+        purpose=purpose,
+        reference=reference,
     )
 
 
@@ -151,12 +180,13 @@ def transfer_to_110(
     ticket of this call moves to transferred_110 with it.
     """
     reason = clean_text(reason, "reason", max_chars=1000)  # refuse before anything is dialled
+    pbx = pbx_of(agent)
     if three_way:
         # The agent stays on the line: the call keeps its own outcome, the referral records the handover.
-        result = call_bridge("three_way", extension=_extension(agent))
+        result = call_bridge("three_way", pbx=pbx, extension=_extension(agent))
     else:
-        result = call_bridge("transfer_110", extension=_extension(agent), mode=mode)
-        services.mark_transferred_110(result["linkedid"], result["pbx_epoch"])
+        result = call_bridge("transfer_110", pbx=pbx, extension=_extension(agent), mode=mode)
+        services.mark_transferred_110(result["linkedid"], result["pbx_epoch"], pbx=pbx)
     referral_mode = "three_way" if three_way else "transfer"
     if ticket is not None and ticket.status == TicketStatus.REGISTERED:
         return tickets.transfer_to_110(ticket, agent, reason, mode=referral_mode, call_linkedid=result["linkedid"])

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from telephony import lifecycle
+from telephony.pbx import DEFAULT_PBX
 
 
 class Outcome(models.TextChoices):
@@ -35,6 +36,8 @@ class Purpose(models.TextChoices):
 class Call(models.Model):
     """A call of the hotline queues, from offer to hangup. ``outcome`` stays blank while it is live."""
 
+    # Which PBX the call came from (telephony.pbx): Linkedids and boots are each PBX's own.
+    pbx = models.CharField(_("PBX"), max_length=32, default=DEFAULT_PBX)
     linkedid = models.CharField(_("call id"), max_length=64)
     # Boot time of the PBX (unix seconds): Uniqueids restart with Asterisk, this tells repeats apart.
     pbx_epoch = models.BigIntegerField(_("PBX boot"), default=0)
@@ -84,11 +87,13 @@ class Call(models.Model):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         ordering = ["-offered_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["pbx_epoch", "linkedid"], name="call_unique_boot_linkedid")]
+        constraints = [
+            models.UniqueConstraint(fields=["pbx", "pbx_epoch", "linkedid"], name="call_unique_pbx_boot_linkedid")
+        ]
         indexes = [
             models.Index(fields=["linkedid"]),
             models.Index(fields=["agent", "offered_at"]),
-            models.Index(fields=["pbx_epoch", "caller_uniqueid"], name="call_boot_caller_uniqueid"),
+            models.Index(fields=["pbx", "pbx_epoch", "caller_uniqueid"], name="call_pbx_boot_caller_uniqueid"),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +138,8 @@ class AgentState(models.Model):
     # The pause reason code given to the PBX (break, training, wrap-up…); blank unless paused.
     reason = models.CharField(_("reason"), max_length=32, blank=True)
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    # The PBX the agent's phone is registered on (telephony.pbx); blank = the first configured PBX.
+    pbx = models.CharField(_("PBX"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("agent state")
@@ -140,3 +147,24 @@ class AgentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.status}"
+
+
+class BridgeLease(models.Model):
+    """Who is the active bridge of a PBX (telephony.lease): the holder bumps ``beat`` every second.
+
+    A standby takes the row over only when ``beat`` has not moved for AMI_BRIDGE_LEASE_SECONDS by its
+    own clock, so the two hosts' clocks never have to agree.
+    """
+
+    pbx = models.CharField(_("PBX"), max_length=32, primary_key=True)
+    holder = models.CharField(_("holder"), max_length=128)
+    beat = models.BigIntegerField(_("heartbeat"), default=0)
+    acquired_at = models.DateTimeField(_("acquired at"), default=timezone.now)
+    renewed_at = models.DateTimeField(_("renewed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bridge lease")
+        verbose_name_plural = _("bridge leases")
+
+    def __str__(self) -> str:
+        return f"{self.pbx}: {self.holder}"

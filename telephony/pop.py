@@ -56,15 +56,16 @@ def call_pop(call: Call) -> dict[str, Any]:
     )
 
 
-def ringing_pop(event: AgentRinging) -> tuple[str, dict[str, Any]] | None:
+def ringing_pop(event: AgentRinging, pbx: str | None = None) -> tuple[str, dict[str, Any]] | None:
     """The ``call.screen_pop`` message for a ringing agent and its group, read (never written) from the event.
 
     The bridge sends it the moment it reads AgentCalled, not after the batch holding the event
     is written: the agent sees who is calling while the phone rings, not a write later. The
     call's row may not exist yet, so the pop names the call by its linkedid. None when the
-    interface is nobody's phone. Only this agent gets the caller's history.
+    interface is nobody's phone (on ``pbx``, the PBX the event came from). Only this agent gets the
+    caller's history.
     """
-    user = agent_for_interface(event.interface)
+    user = agent_for_interface(event.interface, pbx)
     if user is None:
         return None
     pop = screen_pop(

@@ -25,6 +25,7 @@ from hotline.events import agent_group, publish_on_commit
 from hotline.models import User
 from hotline.services.tickets import find_or_create_caller
 from telephony import lifecycle as lc
+from telephony import pbx as pbxs
 from telephony.models import Call, CallEvent
 from telephony.queue_log import LoggedCall
 
@@ -42,12 +43,22 @@ def _when(at: float | None) -> datetime:
     return datetime.fromtimestamp(at, tz=UTC) if at is not None else timezone.now()
 
 
-def agent_for_interface(interface: str) -> User | None:
-    """``Local/1001@agents`` or ``PJSIP/1001`` -> the user whose agent_extension is 1001."""
+def agent_for_interface(interface: str, pbx: str | None = None) -> User | None:
+    """``Local/1001@agents`` or ``PJSIP/1001`` -> the user whose agent_extension is 1001 (on ``pbx``).
+
+    Extensions are each PBX's own: with a ``pbx``, only an agent whose phone is on that PBX
+    (``AgentState.pbx``; blank = the first configured PBX) is the one.
+    """
     match = _EXTENSION.match(interface or "")
     if not match:
         return None
-    return User.objects.filter(agent_extension=match.group(1), is_active=True).first()
+    users = User.objects.filter(agent_extension=match.group(1), is_active=True)
+    if pbx is not None:
+        on_pbx = Q(agent_state__pbx=pbx)
+        if pbx == pbxs.default_name():
+            on_pbx |= Q(agent_state__isnull=True) | Q(agent_state__pbx="")
+        users = users.filter(on_pbx)
+    return users.order_by("pk").first()
 
 
 def _caller_for(number: str, name: str) -> Any:
@@ -61,17 +72,17 @@ def _caller_for(number: str, name: str) -> Any:
         return None
 
 
-def _get_call(linkedid: str, pbx_epoch: int, *, lock: bool = True) -> tuple[Call, bool]:
+def _get_call(linkedid: str, pbx_epoch: int, pbx: str, *, lock: bool = True) -> tuple[Call, bool]:
     qs = Call.objects.select_for_update() if lock else Call.objects
     try:
-        return qs.get(pbx_epoch=pbx_epoch, linkedid=linkedid), False
+        return qs.get(pbx=pbx, pbx_epoch=pbx_epoch, linkedid=linkedid), False
     except Call.DoesNotExist:
         pass
     try:
         with transaction.atomic():
-            return Call.objects.create(pbx_epoch=pbx_epoch, linkedid=linkedid), True
+            return Call.objects.create(pbx=pbx, pbx_epoch=pbx_epoch, linkedid=linkedid), True
     except IntegrityError:  # a second bridge (standby taking over) created it first
-        return qs.get(pbx_epoch=pbx_epoch, linkedid=linkedid), False
+        return qs.get(pbx=pbx, pbx_epoch=pbx_epoch, linkedid=linkedid), False
 
 
 def _save(call: Call, changes: dict[str, Any]) -> list[str]:
@@ -83,12 +94,15 @@ def _save(call: Call, changes: dict[str, Any]) -> list[str]:
     return changed
 
 
-def apply_lifecycle(event: lc.CallLifecycle, raw: Iterable[Mapping[str, Any]] = ()) -> Call | None:
+def apply_lifecycle(
+    event: lc.CallLifecycle, raw: Iterable[Mapping[str, Any]] = (), *, pbx: str | None = None
+) -> Call | None:
     """Record one lifecycle event (and the raw AMI events behind it) and publish it after commit."""
-    apply_batch([Step(event=event, raw=list(raw))])
+    pbx = pbx or pbxs.default_name()
+    apply_batch([Step(event=event, raw=list(raw))], pbx=pbx)
     if not event.linkedid:
         return None
-    return Call.objects.filter(pbx_epoch=event.pbx_epoch, linkedid=event.linkedid).first()
+    return Call.objects.filter(pbx=pbx, pbx_epoch=event.pbx_epoch, linkedid=event.linkedid).first()
 
 
 @dataclass
@@ -104,14 +118,16 @@ class Step:
 Outbox = list[tuple[list[str], dict[str, Any]]]
 
 
-def apply_batch(steps: Iterable[Step], outbox: Outbox | None = None) -> int:
-    """Apply a run of bridge steps in ONE transaction, in order; returns the number of calls touched.
+def apply_batch(steps: Iterable[Step], outbox: Outbox | None = None, *, pbx: str | None = None) -> int:
+    """Apply a run of bridge steps of one PBX in ONE transaction, in order; returns the number of calls touched.
 
     The bridge drains what the socket delivered since its last write and applies it
     here, so a busy hour costs one commit per batch instead of one per AMI event.
     Messages go to ``outbox`` (the bridge sends them itself once this returns) or,
-    without one, out through ``publish_on_commit``.
+    without one, out through ``publish_on_commit``. ``pbx``: the PBX the events came from
+    (None: the first configured one).
     """
+    pbx = pbx or pbxs.default_name()
     calls: dict[tuple[int, str], Call] = {}
     raw_by_call: dict[int, list[Mapping[str, Any]]] = {}
     with transaction.atomic():
@@ -120,28 +136,28 @@ def apply_batch(steps: Iterable[Step], outbox: Outbox | None = None) -> int:
             if event is None:
                 call = calls.get((step.pbx_epoch, step.linkedid))
                 if call is None:
-                    call = Call.objects.filter(pbx_epoch=step.pbx_epoch, linkedid=step.linkedid).first()
+                    call = Call.objects.filter(pbx=pbx, pbx_epoch=step.pbx_epoch, linkedid=step.linkedid).first()
                 if call is not None:
                     calls[(call.pbx_epoch, call.linkedid)] = call
                     raw_by_call.setdefault(call.pk, []).extend(step.raw)
                 continue
             if not event.linkedid:
                 # A failed callback Originate created no channel: nothing to record, the requester got the error.
-                _publish(None, event, outbox)
+                _publish(None, event, outbox, pbx=pbx)
                 continue
             key = (event.pbx_epoch, event.linkedid)
             created = False
             if key in calls:
                 call = calls[key]
             else:
-                call, created = _get_call(event.linkedid, event.pbx_epoch)
+                call, created = _get_call(event.linkedid, event.pbx_epoch, pbx)
                 calls[key] = call
             changed = _apply(call, event, created)
             raw_by_call.setdefault(call.pk, []).extend(step.raw)
             # Ringing, ring-stopped, released and transferred change no column but are news for the consoles;
             # the tracker already drops duplicates of those.
             if created or changed or isinstance(event, _NOTIFY_ONLY):
-                _publish(call, event, outbox)
+                _publish(call, event, outbox, pbx=pbx)
         by_pk = {call.pk: call for call in calls.values()}
         for pk, raw in raw_by_call.items():
             store_raw_events(by_pk[pk], raw)
@@ -211,7 +227,7 @@ def _agent_fields(call: Call, interface: str, member_name: str) -> dict[str, Any
     return {
         "agent_interface": interface[:128],
         "agent_name": (member_name or call.agent_name)[:64],
-        "agent": agent_for_interface(interface),
+        "agent": agent_for_interface(interface, call.pbx),
     }
 
 
@@ -257,28 +273,35 @@ def prune_call_events(now: datetime | None = None, batch: int = PRUNE_BATCH) -> 
     return deleted
 
 
-def open_calls(pbx_epoch: int, live_linkedids: Iterable[str]) -> list[Call]:
+def open_calls(pbx_epoch: int, live_linkedids: Iterable[str], *, pbx: str | None = None) -> list[Call]:
     """Calls of this PBX boot still open in the database and still live on the PBX."""
-    return list(Call.objects.filter(pbx_epoch=pbx_epoch, ended_at__isnull=True, linkedid__in=set(live_linkedids)))
+    pbx = pbx or pbxs.default_name()
+    live = set(live_linkedids)
+    return list(Call.objects.filter(pbx=pbx, pbx_epoch=pbx_epoch, ended_at__isnull=True, linkedid__in=live))
 
 
-def last_offered_at() -> float | None:
-    """When the newest call we know was offered (where a fresh bridge starts reading queue_log)."""
-    latest = Call.objects.filter(offered_at__isnull=False).order_by("-offered_at").values_list("offered_at", flat=True)
-    first = latest.first()
+def last_offered_at(*, pbx: str | None = None) -> float | None:
+    """When the newest call we know of this PBX was offered (where a fresh bridge starts reading queue_log)."""
+    calls = Call.objects.filter(pbx=pbx or pbxs.default_name(), offered_at__isnull=False)
+    first = calls.order_by("-offered_at").values_list("offered_at", flat=True).first()
     return first.timestamp() if first else None
 
 
-def previous_pbx_epoch(pbx_epoch: int) -> int | None:
+def previous_pbx_epoch(pbx_epoch: int, *, pbx: str | None = None) -> int | None:
     """The PBX boot before this one that has calls (queue_log lines before a QUEUESTART belong to it)."""
-    return Call.objects.filter(pbx_epoch__lt=pbx_epoch).aggregate(m=Max("pbx_epoch"))["m"]
+    calls = Call.objects.filter(pbx=pbx or pbxs.default_name(), pbx_epoch__lt=pbx_epoch)
+    return calls.aggregate(m=Max("pbx_epoch"))["m"]
 
 
 _MISSED = frozenset({lc.ABANDONED, lc.TIMEOUT, lc.REFUSED})
 
 
 def recover_logged_calls(
-    pbx_epoch: int, records: Iterable[LoggedCall], interfaces: Mapping[str, str] | None = None
+    pbx_epoch: int,
+    records: Iterable[LoggedCall],
+    interfaces: Mapping[str, str] | None = None,
+    *,
+    pbx: str | None = None,
 ) -> list[Call]:
     """Calls that ended while the bridge was away, as the PBX's queue_log says (one transaction each).
 
@@ -289,6 +312,7 @@ def recover_logged_calls(
     changes nothing. ``interfaces`` maps member names (``agent1001``) to member interfaces.
     """
     interfaces = interfaces or {}
+    pbx = pbx or pbxs.default_name()
     done: list[Call] = []
     for record in records:
         if not record.outcome:
@@ -296,7 +320,7 @@ def recover_logged_calls(
         with transaction.atomic():
             call = (
                 Call.objects.select_for_update()
-                .filter(pbx_epoch=pbx_epoch)
+                .filter(pbx=pbx, pbx_epoch=pbx_epoch)
                 .filter(Q(caller_uniqueid=record.callid) | Q(linkedid=record.callid))
                 .order_by("pk")
                 .first()
@@ -306,7 +330,7 @@ def recover_logged_calls(
                 entered = _when(record.entered_at)
                 call = (
                     Call.objects.select_for_update()
-                    .filter(pbx_epoch=pbx_epoch, caller_uniqueid="", caller_number=record.caller_number)
+                    .filter(pbx=pbx, pbx_epoch=pbx_epoch, caller_uniqueid="", caller_number=record.caller_number)
                     .filter(offered_at__range=(entered - timedelta(seconds=2), entered + timedelta(seconds=2)))
                     .order_by("pk")
                     .first()
@@ -368,15 +392,16 @@ def recover_logged_calls(
                     )
                 )
             )
-            apply_batch(steps)
-        done.append(Call.objects.get(pbx_epoch=pbx_epoch, linkedid=linkedid))
+            apply_batch(steps, pbx=pbx)
+        done.append(Call.objects.get(pbx=pbx, pbx_epoch=pbx_epoch, linkedid=linkedid))
     return done
 
 
-def mark_transferred_110(linkedid: str, pbx_epoch: int) -> Call | None:
+def mark_transferred_110(linkedid: str, pbx_epoch: int, *, pbx: str | None = None) -> Call | None:
     """The console moved this call to 110; the outcome sticks whatever the PBX reports later."""
+    pbx = pbx or pbxs.default_name()
     with transaction.atomic():
-        call = Call.objects.select_for_update().filter(linkedid=linkedid, pbx_epoch=pbx_epoch).first()
+        call = Call.objects.select_for_update().filter(pbx=pbx, linkedid=linkedid, pbx_epoch=pbx_epoch).first()
         if call is None:
             return None
         if _save(call, {"outcome": lc.TRANSFERRED_110}):
@@ -384,14 +409,17 @@ def mark_transferred_110(linkedid: str, pbx_epoch: int) -> Call | None:
     return call
 
 
-def close_vanished_calls(pbx_epoch: int, live_linkedids: Iterable[str], at: float | None = None) -> list[Call]:
-    """After a reconnect: open calls the PBX no longer has are closed as ``unknown``.
+def close_vanished_calls(
+    pbx_epoch: int, live_linkedids: Iterable[str], at: float | None = None, *, pbx: str | None = None
+) -> list[Call]:
+    """After a reconnect: open calls of this PBX it no longer has are closed as ``unknown``.
 
-    Covers calls the bridge lost track of itself (it restarted mid-call).
+    Covers calls the bridge lost track of itself (it restarted mid-call). Other PBXs' calls are theirs.
     """
     live = set(live_linkedids)
     closed = []
-    for call in Call.objects.filter(ended_at__isnull=True).exclude(linkedid__in=live, pbx_epoch=pbx_epoch):
+    open_here = Call.objects.filter(pbx=pbx or pbxs.default_name(), ended_at__isnull=True)
+    for call in open_here.exclude(linkedid__in=live, pbx_epoch=pbx_epoch):
         with transaction.atomic():
             locked = Call.objects.select_for_update().get(pk=call.pk)
             if locked.ended_at is not None:
@@ -404,12 +432,14 @@ def close_vanished_calls(pbx_epoch: int, live_linkedids: Iterable[str], at: floa
     return closed
 
 
-def resolve_pbx_epoch(estimate: int, tolerance: int = 5) -> int:
+def resolve_pbx_epoch(estimate: int, tolerance: int = 5, *, pbx: str | None = None) -> int:
     """The PBX boot time, stable across bridge restarts: reuse the last one seen if it is within tolerance.
 
     ``estimate`` is now - Uptime (FullyBooted), which jitters by a second or two per login.
     """
-    last = Call.objects.order_by("-id").values_list("pbx_epoch", flat=True).first()
+    last = (
+        Call.objects.filter(pbx=pbx or pbxs.default_name()).order_by("-id").values_list("pbx_epoch", flat=True).first()
+    )
     if last is not None and abs(last - estimate) <= tolerance:
         return last
     return estimate
@@ -453,6 +483,7 @@ def hand_over_survey_answer(event: lc.SurveyAnswered) -> bool:
 def _call_summary(call: Call) -> dict[str, Any]:
     return {
         "call_id": call.pk,
+        "pbx": call.pbx,
         "linkedid": call.linkedid,
         "caller_number": call.caller_number,
         "queue": call.queue,
@@ -467,14 +498,14 @@ def _call_summary(call: Call) -> dict[str, Any]:
     }
 
 
-def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None = None) -> None:
+def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None = None, *, pbx: str = "") -> None:
     message: dict[str, Any] = {"type": f"call.{event.kind}", "event": event.as_dict()}
     if call is not None:
         message.update(_call_summary(call))
     groups = [WALLBOARD_GROUP]
     interface = getattr(event, "interface", "") or (call.agent_interface if call else "")
     user = (call.agent if call is not None and call.agent_id and not isinstance(event, lc.AgentRinging) else None) or (
-        agent_for_interface(interface) if interface else None
+        agent_for_interface(interface, pbx or (call.pbx if call else None)) if interface else None
     )
     if user is not None:
         groups.append(agent_group(user.pk))

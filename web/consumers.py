@@ -284,6 +284,10 @@ class AgentConsumer(ConsoleConsumer):
     async def revisit_done(self, message: dict[str, Any]) -> None:
         await self.refresh("revisits")
 
+    async def agent_state(self, message: dict[str, Any]) -> None:
+        # The bridge found the phone in no queue after a (re)connect and set the row offline.
+        await self.refresh("call")
+
 
 for _kind in CALL_EVENTS:
     setattr(AgentConsumer, f"call_{_kind}", AgentConsumer.call_event)
@@ -359,7 +363,10 @@ class WallboardConsumer(ConsoleConsumer):
         ]
 
     async def wallboard_queues(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=await self.render("queues", message))
+        # One picture per PBX's bridge (AMI_PBXS): shown side by side, not the last one alone.
+        pictures = self.__dict__.setdefault("_pictures", {})
+        pictures[message.get("pbx", "")] = message
+        await self.send(text_data=await self.render("queues", _merge_pictures(pictures)))
 
     async def call_event(self, message: dict[str, Any]) -> None:
         if message.get("type") in ("call.offered", "call.answered", "call.ended", "call.abandoned", "call.timeout"):
@@ -371,3 +378,12 @@ class WallboardConsumer(ConsoleConsumer):
 
 for _kind in CALL_EVENTS:
     setattr(WallboardConsumer, f"call_{_kind}", WallboardConsumer.call_event)
+
+
+def _merge_pictures(pictures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The wallboard pictures of several PBXs as one: queues named "<pbx> <queue>", down if any bridge is."""
+    if len(pictures) == 1:
+        return next(iter(pictures.values()))
+    queues = {f"{pbx} {name}": queue for pbx, m in sorted(pictures.items()) for name, queue in m["queues"].items()}
+    down = [m["bridge"] for m in pictures.values() if (m.get("bridge") or {}).get("connected") is False]
+    return {"queues": queues, "bridge": down[0] if down else {"connected": True}}

@@ -29,6 +29,7 @@ def two_calls(agent) -> None:
         talk_seconds=60,
     )
     Call.objects.create(
+        pbx="sy",
         linkedid="2.0",
         caller_number="13912345678",
         outcome="abandoned",
@@ -41,7 +42,7 @@ def test_agent_lists_calls_with_the_documented_fields(agent, two_calls) -> None:
     response = api_as(agent).get(calls_url())
     assert response.status_code == 200
     first = response.json()["results"][0]
-    for key in ("linkedid", "caller", "queue", "agent", "offered_at", "answered_at", "ended_at"):
+    for key in ("pbx", "linkedid", "caller", "queue", "agent", "offered_at", "answered_at", "ended_at"):
         assert key in first
     assert {"wait_seconds", "talk_seconds", "outcome"} <= set(first)
 
@@ -53,6 +54,8 @@ def test_agent_lists_calls_with_the_documented_fields(agent, two_calls) -> None:
         ({"caller": "13800138000"}, ["1.0"]),
         ({"date_from": "2026-11-28"}, ["2.0"]),
         ({"offered_before": "2026-11-28T00:00:00Z"}, ["1.0"]),
+        ({"pbx": "sy"}, ["2.0"]),
+        ({"pbx": "main"}, ["1.0"]),
     ],
 )
 def test_filters(agent, two_calls, query, expected) -> None:

@@ -18,13 +18,16 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from hotline.models import Referral
 from telephony import bridge as bridge_module
 from telephony import control
-from telephony.commands import BRIDGE_GROUP, Commands, serve_commands
+from telephony.commands import Commands, serve_commands
 from telephony.models import Call
+from telephony.pbx import command_group
 from telephony.services import WALLBOARD_GROUP
 from telephony.simulator import PBXSimulator, SimulatorConfig
 from telephony.tracker import CallTracker, TrackerConfig
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+BRIDGE_GROUP = command_group("main")
 
 
 async def _until(predicate, timeout: float, interval: float = 0.05):
@@ -233,7 +236,7 @@ def test_the_bridge_keeps_answering_after_the_channel_layer_fails(settings, capl
 
     async def main():
         stop = asyncio.Event()
-        server = asyncio.create_task(serve_commands(commands, stop, retry_after=0.05))
+        server = asyncio.create_task(serve_commands(commands, stop, group=BRIDGE_GROUP, retry_after=0.05))
         layer = get_channel_layer()
         await _until(lambda: _true(bool(layer.groups.get(BRIDGE_GROUP))), 5, 0.01)  # the bridge has joined
         try:
@@ -247,3 +250,40 @@ def test_the_bridge_keeps_answering_after_the_channel_layer_fails(settings, capl
     asyncio.run(asyncio.wait_for(main(), 20))
     assert FlakyLayer.failures == 1
     assert "cannot read its commands" in caplog.text
+
+
+def test_after_a_restart_agents_the_pbx_does_not_list_are_offline_not_ready(settings, agent):
+    """A demo restart: the PBX's queues hold only 1001 (a member at boot); agent 1002 was left "ready"
+    and 1003 "paused" in the database. On connect the bridge marks 1002 and 1003 offline (so their
+    consoles no longer claim they take calls), keeps 1001 ready and leaves another PBX's agent alone."""
+    from hotline.events import agent_group
+    from hotline.models import Role
+    from telephony.models import AgentState
+    from tests.conftest import make_user
+
+    left_ready = make_user("agent_left_ready", Role.AGENT, "XT12345", agent_extension="1002")
+    left_paused = make_user("agent_left_paused", Role.AGENT, "XT12345", agent_extension="1003")
+    elsewhere = make_user("agent_elsewhere", Role.AGENT, "XT12345", agent_extension="1004")
+    AgentState.objects.create(user=agent, status="ready")
+    AgentState.objects.create(user=left_ready, status="ready")
+    AgentState.objects.create(user=left_paused, status="paused", reason="lunch")
+    AgentState.objects.create(user=elsewhere, status="ready", pbx="other")
+    hints: list[dict] = []
+
+    async def body(sim, messages):
+        # The resync ran before the first wallboard picture; the hint went to the agent's group then.
+        layer = get_channel_layer()
+        assert sim.members.keys() == {"Local/1001@agents"}
+        channel = await layer.new_channel()
+        await layer.group_add(agent_group(left_ready.pk), channel)
+        # A second login of the same bridge (the PBX connection dropped) checks again; the hint reaches us.
+        await database_sync_to_async(AgentState.objects.filter(user=left_ready).update)(status="ready")
+        for writer in list(sim._sessions):
+            writer.close()
+        hints.append(await asyncio.wait_for(layer.receive(channel), 15))
+
+    run_with_bridge(settings, body)
+    states = dict(AgentState.objects.values_list("user__agent_extension", "status"))
+    assert states == {"1001": "ready", "1002": "offline", "1003": "offline", "1004": "ready"}
+    assert AgentState.objects.get(user=left_paused).reason == ""
+    assert hints == [{"type": "agent.state", "status": "offline"}]

@@ -24,6 +24,7 @@ class CallSerializer(serializers.ModelSerializer):
         model = Call
         fields = [
             "id",
+            "pbx",
             "linkedid",
             "caller",
             "caller_id",
@@ -68,7 +69,7 @@ class CallFilter(django_filters.FilterSet):
 
     class Meta:
         model = Call
-        fields = ["queue"]
+        fields = ["queue", "pbx"]
 
     def filter_caller(self, queryset, name, value):
         # Accept the raw PBX number or a Caller id.

@@ -79,8 +79,9 @@ def register_form(request: HttpRequest) -> HttpResponse:
     call = None
     if linkedid := request.GET.get("linkedid", "").strip():
         # The pop names the call by its linkedid (it may go out before the call's row is written);
-        # the newest PBX boot's call of that id is the ringing one.
-        call = Call.objects.filter(linkedid=linkedid).select_related("caller").order_by("-pbx_epoch").first()
+        # the newest PBX boot's call of that id on the agent's PBX is the ringing one.
+        calls = Call.objects.filter(linkedid=linkedid, pbx=control.pbx_of(request.user))
+        call = calls.select_related("caller").order_by("-pbx_epoch").first()
     ctx = {"form": RegisterForm(initial=_initial_from_call(call)), "from_call": call.pk if call else ""}
     return render(request, "web/agent/_work.html", ctx)
 
