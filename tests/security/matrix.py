@@ -66,6 +66,8 @@ class Row:
     soft: tuple[str, ...] = ()  # cells refused by the form with a message rather than a 403
     # A list: ``allow`` names who finds the target in it, ``opens`` who gets the list without it.
     opens: tuple[str, ...] = ()
+    listing: Callable[[Any], list] | None = None  # the ids a list answers (default: each result's "id")
+    session: bool = False  # an API row asked with the console's session instead of a token
     label: str = ""  # tells two rows of one pattern and method apart
     note: str = ""
 
@@ -199,6 +201,8 @@ API: list[Row] = [
         lambda t, w, a: {"file": W.png()}, bound=True, fmt="multipart"),
     Row("attachment-file", "GET", p("/api/v1/attachments/{t.key}/"), ("center", "visible"), W.t_attachment,
         bound=True),
+    Row("attachment-file", "GET", p("/api/v1/attachments/{t.key}/"), ("center", "visible"), W.t_attachment,
+        bound=True, session=True, label="(session)", note="the unit ticket page links here: the session works too"),
     # --- assignments: a unit's part of a ticket -------------------------------------------------
     Row("assignment-list", "GET", "/api/v1/assignments/", ("center", "visible"), W.t_pending, bound=True,
         opens=("units",)),
@@ -266,9 +270,12 @@ API: list[Row] = [
     # --- metrics -------------------------------------------------------------------------------
     Row("metrics-kpis", "GET", p("/api/v1/metrics/kpis/?unit={t.key}"), ("center", "visible"), W.t_unit, bound=True,
         note="a unit sees its own and its subtree's figures"),
-    Row("metrics-kpi-ranking", "GET", "/api/v1/metrics/kpis/units/", ("center", "units"),
-        note="a unit gets the rows of its subtree"),
-    Row("metrics-scores", "GET", "/api/v1/metrics/scores/?scheme=jiesu-jiban", ("center", "units")),
+    Row("metrics-kpi-ranking", "GET", "/api/v1/metrics/kpis/units/", ("center", "visible"), W.t_unit, bound=True,
+        opens=("units",), listing=lambda body: [row["unit"]["id"] for row in body["units"]],
+        note="every unit's row for the center; a unit gets the rows of its subtree"),
+    Row("metrics-scores", "GET", "/api/v1/metrics/scores/?scheme=jiesu-jiban", ("center", "visible"), W.t_unit,
+        bound=True, opens=("units",), listing=lambda body: [row["unit"] for row in body["units"]],
+        note="a unit gets its subtree's rows"),
     Row("metrics-callcenter", "GET", "/api/v1/metrics/callcenter/", ("center",)),
     Row("metrics-staffing", "GET", "/api/v1/metrics/staffing/", ("center",)),
     # --- citizens and the SMS provider (no staff login) -----------------------------------------

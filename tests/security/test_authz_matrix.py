@@ -73,7 +73,7 @@ def ask(row: M.Row, target: W.Target, body: dict | None, world: W.World, persona
     actor = world.users.get(persona)
     headers = {}
     if actor is not None:
-        if row.page or row.name in ("schema",):
+        if row.page or row.session:
             client.force_login(actor)
         else:
             headers["Authorization"] = f"Token {world.tokens[persona]}"
@@ -111,6 +111,8 @@ def listed(response, row: M.Row, target: W.Target) -> bool:
     if row.page:
         return target.data["number"] in response.content.decode()
     body = response.json()
+    if row.listing is not None:
+        return target.key in row.listing(body)
     items = body["results"] if isinstance(body, dict) else body
     return any(item["id"] == target.key for item in items)
 
