@@ -33,8 +33,8 @@ CENTER = ("agent", "dispatcher", "supervisor", "admin", "superuser")
 REVIEWERS = ("dispatcher", "supervisor", "admin", "superuser")
 UNIT_CELLS = tuple(f"{p}.{s}" for p in W.UNIT_PERSONAS for s in W.SCOPES[p])
 GROUPS: dict[str, tuple[str, ...]] = {
-    "everyone": ("anonymous", *CENTER, *UNIT_CELLS),
-    "staff": (*CENTER, *UNIT_CELLS),  # anyone logged in
+    "everyone": ("anonymous", *CENTER, *UNIT_CELLS, "unit_none"),
+    "staff": (*CENTER, *UNIT_CELLS, "unit_none"),  # anyone logged in
     "center": CENTER,
     "reviewers": REVIEWERS,
     "staff_flag": ("dispatcher", "supervisor", "admin", "superuser"),  # is_staff, as the demo sets it
@@ -91,7 +91,7 @@ class Row:
                 if self.level2_only and (persona, scope) in (("unit_l2", "sub"), ("unit_l3", "own")):
                     continue  # a street has no revisit of its own: the district's is "up"
                 out.append((persona, scope))
-        return out
+        return [*out, ("unit_none", "")]
 
     def expected(self, persona: str, scope: str) -> str:
         if self.fixed:
@@ -419,9 +419,17 @@ COLUMNS = [
     ("unit_l3", "own"),
     ("unit_l3", "up"),
     ("unit_l3", "other"),
+    ("unit_none", ""),
 ]
-HEADERS = ["anon", "agent", "disp", "sup", "admin", "su"] + [
-    f"L{level} {scope}" for level, persona in ((2, "unit_l2"), (3, "unit_l3")) for scope in W.SCOPES[persona]
+HEADERS = [
+    "anon",
+    "agent",
+    "disp",
+    "sup",
+    "admin",
+    "su",
+    *(f"L{level} {scope}" for level, persona in ((2, "unit_l2"), (3, "unit_l3")) for scope in W.SCOPES[persona]),
+    "no unit",
 ]
 SYMBOLS = {OK: "✓", DENIED: "✗", LOGIN: "→login", SOFT: "✗ msg", HIDDEN: "∅"}
 

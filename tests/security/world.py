@@ -46,7 +46,7 @@ from tests.conftest import PASSWORD
 CENTER = "XT12345"
 
 # persona → (role, unit code, is_staff, is_superuser); None is the anonymous visitor.
-PERSONAS: dict[str, tuple[str, str, bool, bool] | None] = {
+PERSONAS: dict[str, tuple[str, str | None, bool, bool] | None] = {
     "anonymous": None,
     "agent": (Role.AGENT, CENTER, False, False),
     "dispatcher": (Role.DISPATCHER, CENTER, True, False),
@@ -55,6 +55,8 @@ PERSONAS: dict[str, tuple[str, str, bool, bool] | None] = {
     "superuser": (Role.ADMIN, CENTER, True, True),  # the demo's "admin" account
     "unit_l2": (Role.UNIT_HANDLER, "YH", False, False),
     "unit_l3": (Role.UNIT_HANDLER, "YH01", False, False),
+    # The model's clean() refuses it, but code and the shell can make one: it must get nothing (and no 500).
+    "unit_none": (Role.UNIT_HANDLER, None, False, False),
 }
 UNIT_PERSONAS = ("unit_l2", "unit_l3")
 
@@ -114,7 +116,7 @@ def make_world() -> World:
             f"matrix_{name}",
             password=PASSWORD,
             role=role,
-            unit=Unit.objects.get(code=unit_code),
+            unit=Unit.objects.get(code=unit_code) if unit_code else None,
             is_staff=staff,
             is_superuser=superuser,
             # Every center member may call citizens back: the phone rings first at their extension.

@@ -41,6 +41,7 @@ from hotline.services import dispatch as dispatching
 from routing.suggest import suggest_for_ticket
 from web.api import serializers as s
 from web.api.parsers import FormParser, JSONParser
+from web.api.permissions import IsCenterOrUnitHandler
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -145,6 +146,7 @@ def _version(data: dict) -> int | None:
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tickets (工单). ``{id}`` is the numeric id or the ticket number."""
 
+    permission_classes = [IsCenterOrUnitHandler]
     filterset_class = TicketFilter
     throttle_classes = [TicketSearchThrottle]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -315,6 +317,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Assignments: one unit's part of a ticket. Units act on their own here."""
 
+    permission_classes = [IsCenterOrUnitHandler]  # a handler of no unit has no subtree (it was a 500)
     serializer_class = s.AssignmentSerializer
     filterset_fields = ["status", "unit", "role", "ticket"]
 
@@ -409,6 +412,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsCenterOrUnitHandler]
     serializer_class = s.ExtensionSerializer
     filterset_fields = ["status"]
 
@@ -427,6 +431,7 @@ class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class DisputeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsCenterOrUnitHandler]
     serializer_class = s.DisputeSerializer
     filterset_fields = ["status"]
 
