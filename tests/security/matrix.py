@@ -400,6 +400,16 @@ PAGES: list[Row] = [
 
 ROWS: list[Row] = API + PAGES
 
+# The consoles' sockets (web/routing.py): who may connect. A unit socket joins only the handler's
+# own unit's group (tests/web/test_consumers.py shows what it receives).
+SOCKETS: dict[str, tuple[str, ...]] = {
+    "/ws/agent/": ("agent",),  # a console rings one phone: only an agent has one (not a superuser)
+    "/ws/unit/": ("superuser", "unit_l2", "unit_l3"),
+    "/ws/dispatch/": ("dispatcher", "supervisor", "superuser"),
+    "/ws/wallboard/": ("supervisor", "superuser"),
+}
+SOCKET_PERSONAS = ("anonymous", *CENTER, "unit_l2", "unit_l3", "unit_none")
+
 # URL patterns the table stands for as a family, with the row that stands for them.
 FAMILIES = {"admin:": "admin:index GET"}
 
@@ -482,6 +492,15 @@ def render_notes(rows: list[Row]) -> str:
     return "\n".join(f"- `{row.key}`: {row.note}" for row in rows if row.note)
 
 
+def render_sockets() -> str:
+    heads = ["anon", "agent", "disp", "sup", "admin", "su", "L2", "L3", "no unit"]
+    lines = ["| socket | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    for path, allow in SOCKETS.items():
+        marks = ["✓" if persona in allow else "✗" for persona in SOCKET_PERSONAS]
+        lines.append(f"| `{path}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines)
+
+
 def render_markdown() -> str:
     return "\n\n".join(
         [
@@ -489,6 +508,8 @@ def render_markdown() -> str:
             render_table(API),
             "### Pages and forms",
             render_table(PAGES),
+            "### WebSockets (✓ connects, ✗ closed at connect)",
+            render_sockets(),
             "### Notes on rows",
             render_notes(ROWS),
         ]
