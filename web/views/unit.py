@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, time
-from functools import wraps
 
 from django.contrib import messages
 from django.db import transaction
@@ -68,23 +66,15 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/unit/ticket.html", ctx)
 
 
-def own_assignment(view: Callable) -> Callable:
-    """The forms below act on the handler's own unit's part: another unit's is the 403 page, as on the API.
+def _assignment(request: HttpRequest, pk: int) -> Assignment:
+    """The handler's own unit's part, or NotAllowed: another unit's is the 403 page, as on the API.
 
-    (Without this the service refused, but the answer was a redirect to a ticket page the handler
+    (The service refused it anyway, but the answer was a redirect to a ticket page the handler
     may not see, with the refusal as a message: tests/security/test_authz_matrix.py.)
     """
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
-        assignment = get_object_or_404(Assignment.objects.select_related("ticket", "unit"), pk=pk)
-        try:
-            check_own_unit(request.user, assignment)
-        except NotAllowed as exc:
-            return forbidden(request, exc.message)
-        return view(request, assignment)
-
-    return wrapped
+    assignment = get_object_or_404(Assignment.objects.select_related("ticket", "unit"), pk=pk)
+    check_own_unit(request.user, assignment)
+    return assignment
 
 
 def _done(request: HttpRequest, assignment: Assignment, ok: str) -> HttpResponse:
@@ -104,8 +94,8 @@ def _form_error(form) -> str:
 
 @unit_only
 @require_POST
-@own_assignment
-def accept(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
     try:
         dispatch.accept_assignment(assignment, request.user)
     except DomainError as exc:
@@ -115,8 +105,8 @@ def accept(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 
 @unit_only
 @require_POST
-@own_assignment
-def return_(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def return_(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _failed(request, assignment, _form_error(form))
@@ -130,8 +120,8 @@ def return_(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 
 @unit_only
 @require_POST
-@own_assignment
-def sub_dispatch(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def sub_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
     form = SubDispatchForm(request.POST, unit=request.user.unit)
     if not form.is_valid():
         return _failed(request, assignment, _form_error(form))
@@ -151,9 +141,9 @@ def sub_dispatch(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 
 @unit_only
 @require_POST
-@own_assignment
-def reply(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
     """答复, with an optional image: both or neither are saved."""
+    assignment = _assignment(request, pk)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _failed(request, assignment, _form_error(form))
@@ -176,8 +166,8 @@ def reply(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 
 @unit_only
 @require_POST
-@own_assignment
-def request_extension(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
     form = ExtensionForm(request.POST)
     if not form.is_valid():
         return _failed(request, assignment, _form_error(form))
