@@ -249,7 +249,7 @@ API: list[Row] = [
         lambda t, w, a: {"number": W.new_phone()}),
     # --- revisits and appeals -------------------------------------------------------------------
     Row("revisit-list", "GET", "/api/v1/revisits/", ("center", "unit_l2.own"), W.t_due_revisit, bound=True,
-        level2_only=True, opens=("units",), note="center staff: theirs and the due ones; a unit: its own unit's"),
+        level2_only=True, opens=("units", "unit_none"), note="center staff: theirs and the due ones; a unit: its own unit's"),
     Row("revisit-detail", "GET", p("/api/v1/revisits/{t.key}/"), ("center", "unit_l2.own"), W.t_due_revisit,
         bound=True, level2_only=True, note="a unit sees its own unit's revisits, phone masked"),
     Row("revisit-claim", "POST", p("/api/v1/revisits/{t.key}/claim/"), ("center",), W.t_due_revisit,
@@ -262,7 +262,7 @@ API: list[Row] = [
         W.t_unsatisfied_revisit, lambda t, w, a: {"reason": "夜间施工系特许作业。"}, bound=True, level2_only=True,
         note="only the rated unit appeals"),
     Row("revisit-appeal-list", "GET", "/api/v1/revisit-appeals/", ("center", "unit_l2.own"), W.t_appeal, bound=True,
-        level2_only=True, opens=("units",)),
+        level2_only=True, opens=("units", "unit_none")),
     Row("revisit-appeal-detail", "GET", p("/api/v1/revisit-appeals/{t.key}/"), ("center", "unit_l2.own"),
         W.t_appeal, bound=True, level2_only=True),
     Row("revisit-appeal-decide", "POST", p("/api/v1/revisit-appeals/{t.key}/decide/"), ("reviewers",), W.t_appeal,

@@ -24,7 +24,7 @@ from hotline.lib.phones import InvalidPhone, mask_phone, normalize_phone
 from hotline.models import Role
 from telephony import control, presence
 from telephony.models import AgentStatus
-from web.api.permissions import IsCenterOrUnitHandler, IsCenterStaff
+from web.api.permissions import IsCenterStaff
 
 # --- agent state --------------------------------------------------------------------------
 
@@ -215,7 +215,6 @@ class ResultSerializer(serializers.Serializer):
 class RevisitViewSet(viewsets.ReadOnlyModelViewSet):
     """Center staff: my phone revisits, then the due ones. A unit handler: its own unit's revisits."""
 
-    permission_classes = [IsCenterOrUnitHandler]
     serializer_class = RevisitSerializer
 
     def get_queryset(self):
@@ -272,7 +271,6 @@ class AppealSerializer(serializers.ModelSerializer):
 
 
 class AppealViewSet(viewsets.ReadOnlyModelViewSet):
-    permission_classes = [IsCenterOrUnitHandler]
     serializer_class = AppealSerializer
 
     def get_queryset(self):

@@ -18,7 +18,7 @@ class IsCenterStaff(permissions.BasePermission):
 class IsCenterOrUnitHandler(permissions.BasePermission):
     """The center, or a handler who belongs to a unit (the view narrows them to their subtree).
 
-    Every ticket-side viewset uses it: a handler of no unit has no subtree to be narrowed to
+    The ticket-side viewsets use it: a handler of no unit has no subtree to be narrowed to
     (docs/authorization.md)."""
 
     def has_permission(self, request, view) -> bool:
