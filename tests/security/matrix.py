@@ -249,7 +249,8 @@ API: list[Row] = [
         lambda t, w, a: {"number": W.new_phone()}),
     # --- revisits and appeals -------------------------------------------------------------------
     Row("revisit-list", "GET", "/api/v1/revisits/", ("center", "unit_l2.own"), W.t_due_revisit, bound=True,
-        level2_only=True, opens=("units", "unit_none"), note="center staff: theirs and the due ones; a unit: its own unit's"),
+        level2_only=True, opens=("units", "unit_none"),
+        note="center staff: theirs and the due ones; a unit: its own unit's"),
     Row("revisit-detail", "GET", p("/api/v1/revisits/{t.key}/"), ("center", "unit_l2.own"), W.t_due_revisit,
         bound=True, level2_only=True, note="a unit sees its own unit's revisits, phone masked"),
     Row("revisit-claim", "POST", p("/api/v1/revisits/{t.key}/claim/"), ("center",), W.t_due_revisit,
