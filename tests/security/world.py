@@ -21,6 +21,7 @@ from PIL import Image
 
 from callback import callbacks, revisits
 from callback.models import CallbackTask, Revisit, RevisitAppeal
+from hotline.access import is_center_staff
 from hotline.models import (
     Area,
     Assignment,
@@ -326,7 +327,7 @@ def t_due_revisit(w: World, unit: Unit, actor: User | None) -> Target:
 def t_claimed_revisit(w: World, unit: Unit, actor: User | None) -> Target:
     """A due revisit, claimed by the actor when the actor may claim it (recording needs the claim)."""
     revisit = due_revisit(w, unit)
-    claimer = actor if actor is not None and actor.unit_id and actor.unit.level == 1 else w.agent
+    claimer = _center_actor(w, actor)
     revisit = revisits.claim_revisit(revisit, claimer)
     return Target(revisit.pk, revisit, row_state(Revisit, revisit.pk, "status", "rating", "attempts"))
 
@@ -353,7 +354,7 @@ def t_sms_revisit(w: World, unit: Unit, actor: User | None) -> Target:
 
 def _center_actor(w: World, actor: User | None) -> User:
     """The actor when it is center staff (callbacks are offered to the one who asks), else the agent."""
-    return actor if actor is not None and actor.unit_id and actor.unit.level == 1 else w.agent
+    return actor if is_center_staff(actor) else w.agent
 
 
 _linkedids = iter(range(1, 1_000_000))
