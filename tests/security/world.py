@@ -40,7 +40,7 @@ from hotline.services import attachments, dispatch, disputes, extensions, ticket
 from hotline.services.assignments import current_lead
 from telephony import lifecycle as lc
 from telephony import presence
-from telephony import services as lifecycle
+from telephony import services as call_records
 from telephony.models import Call
 from tests.conftest import PASSWORD
 
@@ -107,7 +107,6 @@ class World:
 
 
 def make_world() -> World:
-    center = Unit.objects.get(code=CENTER)
     users, tokens, workers = {}, {}, {}
     for n, (name, spec) in enumerate(PERSONAS.items()):
         if spec is None:
@@ -129,7 +128,6 @@ def make_world() -> World:
         workers[code] = User.objects.create_user(
             f"matrix_worker_{code.lower()}", password=PASSWORD, role=Role.UNIT_HANDLER, unit=Unit.objects.get(code=code)
         )
-    assert center.level == 1
     return World(users, tokens, workers)
 
 
@@ -364,7 +362,7 @@ def missed_call(minutes_ago: int = 5) -> Call:
     """A caller who gave up in the queue, recorded as the bridge records it (``apply_lifecycle``)."""
     linkedid, at = f"matrix.{next(_linkedids)}", (timezone.now() - timedelta(minutes=minutes_ago)).timestamp()
     number = new_phone()
-    lifecycle.apply_lifecycle(lc.CallOffered(linkedid=linkedid, at=at, queue="12345", caller_number=number))
+    call_records.apply_lifecycle(lc.CallOffered(linkedid=linkedid, at=at, queue="12345", caller_number=number))
     fields = {"queue": "12345", "caller_number": number, "caller_name": "", "interface": "", "member_name": ""}
     end = lc.CallEnded(
         linkedid=linkedid,
@@ -377,14 +375,14 @@ def missed_call(minutes_ago: int = 5) -> Call:
         ivr_choice="",
         **fields,
     )
-    return lifecycle.apply_lifecycle(end)
+    return call_records.apply_lifecycle(end)
 
 
 def answered_call(agent: User) -> Call:
     """A call ``agent`` is talking on now."""
     linkedid, at = f"matrix.{next(_linkedids)}", timezone.now().timestamp()
     number = new_phone()
-    lifecycle.apply_lifecycle(lc.CallOffered(linkedid=linkedid, at=at - 20, queue="12345", caller_number=number))
+    call_records.apply_lifecycle(lc.CallOffered(linkedid=linkedid, at=at - 20, queue="12345", caller_number=number))
     answered = lc.CallAnswered(
         linkedid=linkedid,
         at=at,
@@ -395,7 +393,7 @@ def answered_call(agent: User) -> Call:
         wait_seconds=20,
         ring_seconds=3,
     )
-    return lifecycle.apply_lifecycle(answered)
+    return call_records.apply_lifecycle(answered)
 
 
 def _missed_task(w: World) -> CallbackTask:
