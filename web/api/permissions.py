@@ -16,7 +16,10 @@ class IsCenterStaff(permissions.BasePermission):
 
 
 class IsCenterOrUnitHandler(permissions.BasePermission):
-    """The center, or a handler who belongs to a unit (the view narrows them to their subtree)."""
+    """The center, or a handler who belongs to a unit (the view narrows them to their subtree).
+
+    The ticket-side viewsets use it: a handler of no unit has no subtree to be narrowed to
+    (docs/authorization.md)."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user

@@ -42,6 +42,7 @@ from hotline.services import dispatch as dispatching
 from routing.suggest import suggest_for_ticket
 from web.api import serializers as s
 from web.api.parsers import FormParser, JSONParser
+from web.api.permissions import IsCenterOrUnitHandler
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -147,6 +148,7 @@ def _version(data: dict) -> int | None:
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tickets (工单). ``{id}`` is the numeric id or the ticket number."""
 
+    permission_classes = [IsCenterOrUnitHandler]
     filterset_class = TicketFilter
     throttle_classes = [TicketSearchThrottle]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -317,6 +319,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Assignments: one unit's part of a ticket. Units act on their own here."""
 
+    permission_classes = [IsCenterOrUnitHandler]  # a handler of no unit has no subtree (it was a 500)
     serializer_class = s.AssignmentSerializer
     filterset_fields = ["status", "unit", "role", "ticket"]
 
@@ -411,6 +414,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsCenterOrUnitHandler]
     serializer_class = s.ExtensionSerializer
     filterset_fields = ["status"]
 
@@ -429,6 +433,7 @@ class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class DisputeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsCenterOrUnitHandler]
     serializer_class = s.DisputeSerializer
     filterset_fields = ["status"]
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from hotline.errors import NotAllowed
 from hotline.models import Role
 
 HOME_BY_ROLE = {
@@ -38,7 +39,10 @@ def role_required(roles: Iterable[str]) -> Callable:
                 return forbidden(request, _("This screen is not for your role."))
             if user.role == Role.UNIT_HANDLER and not user.unit_id:
                 return forbidden(request, _("Your account belongs to no unit."))
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except NotAllowed as exc:  # a refusal the view does not answer itself: the 403 page
+                return forbidden(request, exc.message)
 
         return wrapped
 

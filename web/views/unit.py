@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hotline.access import caller_view, check_can_view
+from hotline.access import caller_view, check_can_view, check_own_unit
 from hotline.errors import DomainError, NotAllowed
 from hotline.models import Assignment, AssignmentStatus, DisputeStatus, Role, Ticket
 from hotline.services import attachments, dispatch, disputes, extensions
@@ -75,7 +75,14 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _assignment(request: HttpRequest, pk: int) -> Assignment:
-    return get_object_or_404(Assignment.objects.select_related("ticket", "unit"), pk=pk)
+    """The handler's own unit's part, or NotAllowed: another unit's is the 403 page, as on the API.
+
+    (The service refused it anyway, but the answer was a redirect to a ticket page the handler
+    may not see, with the refusal as a message: tests/security/test_authz_matrix.py.)
+    """
+    assignment = get_object_or_404(Assignment.objects.select_related("ticket", "unit"), pk=pk)
+    check_own_unit(request.user, assignment)
+    return assignment
 
 
 def _done(request: HttpRequest, assignment: Assignment, ok: str) -> HttpResponse:
