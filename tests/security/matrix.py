@@ -33,11 +33,11 @@ CENTER = ("agent", "dispatcher", "supervisor", "admin", "superuser")
 REVIEWERS = ("dispatcher", "supervisor", "admin", "superuser")
 UNIT_CELLS = tuple(f"{p}.{s}" for p in W.UNIT_PERSONAS for s in W.SCOPES[p])
 GROUPS: dict[str, tuple[str, ...]] = {
-    "everyone": ("anonymous", *CENTER, *UNIT_CELLS, "unit_none"),
-    "staff": (*CENTER, *UNIT_CELLS, "unit_none"),  # anyone logged in
+    "everyone": ("anonymous", *CENTER, "auditor", *UNIT_CELLS, "unit_none"),
+    "staff": (*CENTER, "auditor", *UNIT_CELLS, "unit_none"),  # anyone logged in
     "center": CENTER,
     "reviewers": REVIEWERS,
-    "staff_flag": ("dispatcher", "supervisor", "admin", "superuser"),  # is_staff, as the demo sets it
+    "staff_flag": ("dispatcher", "supervisor", "admin", "superuser", "auditor"),  # is_staff, as the demo sets it
     "units": UNIT_CELLS,
     "own": ("unit_l2.own", "unit_l3.own"),
     # The ticket is assigned to the handler's unit or a unit below it.
@@ -45,6 +45,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 OK, DENIED, LOGIN = "ok", "denied", "login"
+# A row whose answer is the same refusal for everyone (a wrong citizen code, WeChat switched off):
+# no staff login changes it.
+SAME_400, SAME_503 = "status 400", "status 503"
 SOFT = "refused on the page"  # 2xx/3xx with the refusal as a message, and nothing changed
 HIDDEN = "hidden"  # a list answers, without the target in it
 
@@ -82,7 +85,7 @@ class Row:
 
     def cells(self) -> list[tuple[str, str]]:
         """(persona, scope) pairs to ask; scope "" for center staff and anonymous, "own" for an unbound row."""
-        out = [(p, "") for p in ("anonymous", *CENTER)]
+        out = [(p, "") for p in ("anonymous", *CENTER, "auditor")]
         for persona in W.UNIT_PERSONAS:
             if not self.bound:
                 out.append((persona, "own"))
@@ -175,6 +178,8 @@ API: list[Row] = [
     Row("ticket-list", "POST", "/api/v1/tickets/", ("center",), W.t_new_tickets,
         lambda t, w, a: {"phone": W.new_phone(), "category": "complaint", "content": CONTENT}),
     Row("ticket-detail", "GET", p(TICKET), ("center", "visible"), W.t_dispatched, bound=True),
+    Row("ticket-messages", "GET", p(TICKET + "messages/"), ("center",), W.t_dispatched,
+        note="every SMS about the ticket, full numbers: the center's"),
     Row("ticket-suggestions", "GET", p(TICKET + "suggestions/"), ("center", "visible"), W.t_dispatched, bound=True),
     Row("ticket-resolve", "POST", p(TICKET + "resolve/"), ("center",), W.t_registered,
         lambda t, w, a: {"text": "已告知市民办理流程。", "version": t.data["version"]}),
@@ -249,7 +254,7 @@ API: list[Row] = [
         lambda t, w, a: {"number": W.new_phone()}),
     # --- revisits and appeals -------------------------------------------------------------------
     Row("revisit-list", "GET", "/api/v1/revisits/", ("center", "unit_l2.own"), W.t_due_revisit, bound=True,
-        level2_only=True, opens=("units", "unit_none"),
+        level2_only=True, opens=("units", "unit_none", "auditor"),
         note="center staff: theirs and the due ones; a unit: its own unit's"),
     Row("revisit-detail", "GET", p("/api/v1/revisits/{t.key}/"), ("center", "unit_l2.own"), W.t_due_revisit,
         bound=True, level2_only=True, note="a unit sees its own unit's revisits, phone masked"),
@@ -263,7 +268,7 @@ API: list[Row] = [
         W.t_unsatisfied_revisit, lambda t, w, a: {"reason": "夜间施工系特许作业。"}, bound=True, level2_only=True,
         note="only the rated unit appeals"),
     Row("revisit-appeal-list", "GET", "/api/v1/revisit-appeals/", ("center", "unit_l2.own"), W.t_appeal, bound=True,
-        level2_only=True, opens=("units", "unit_none")),
+        level2_only=True, opens=("units", "unit_none", "auditor")),
     Row("revisit-appeal-detail", "GET", p("/api/v1/revisit-appeals/{t.key}/"), ("center", "unit_l2.own"),
         W.t_appeal, bound=True, level2_only=True),
     Row("revisit-appeal-decide", "POST", p("/api/v1/revisit-appeals/{t.key}/decide/"), ("reviewers",), W.t_appeal,
@@ -284,6 +289,17 @@ API: list[Row] = [
         W.t_public_ticket, note="the query code is the key"),
     Row("public-resend-code", "POST", p("/api/v1/public/tickets/{t.key}/resend-code/"), ("everyone",),
         W.t_public_ticket, lambda t, w, a: {"phone": t.data["phone"]}, effect=False),
+    # "My tickets" (docs/citizens.md): the citizen's own SMS code and token decide, never a staff
+    # login — a staff session or API token opens nothing here.
+    Row("public-otp", "POST", "/api/v1/public/otp/", ("everyone",), None,
+        lambda t, w, a: {"phone": W.new_phone()}, effect=False, note="sends a code to that phone"),
+    Row("public-otp-verify", "POST", "/api/v1/public/otp/verify/", (), None,
+        lambda t, w, a: {"phone": "13800138000", "code": "000000"}, effect=False, fixed=SAME_400,
+        note="a wrong code is the same 400 for everyone, staff included"),
+    Row("public-my-tickets", "GET", "/api/v1/public/my-tickets/", (), fixed=LOGIN,
+        note="the citizen token only: 401 for every staff login"),
+    Row("public-my-ticket", "GET", p("/api/v1/public/my-tickets/{t.key}/"), (), W.t_public_ticket, fixed=LOGIN,
+        note="the citizen token only"),
     Row("sms-inbound", "POST", "/api/v1/sms/inbound/" + SMS, ("everyone",), None,
         lambda t, w, a: {"From": "+8613800138000", "Body": "1"}, fmt="form",
         note="the provider's signature or shared token decides, not a role"),
@@ -372,6 +388,9 @@ PAGES: list[Row] = [
          lambda t, w, a: {"text": "已现场处理。"}, bound=True),
     page("web:unit-extension", "POST", p("/unit/assignments/{t.key}/extension/"), ("superuser", "own"), W.t_accepted,
          lambda t, w, a: {"until": until_for(t)[:10], "reason": "需协调多个部门。"}, bound=True),
+    page("web:unit-dispute", "POST", p("/unit/assignments/{t.key}/dispute/"), ("superuser", "unit_l2.own"),
+         W.t_pending, lambda t, w, a: {"reason": "该路段不属本区。"}, bound=True, soft=("unit_l3.own",),
+         note="a street returns its part to its district instead (the page offers it no dispute)"),
     # --- 派单 and 监控大屏 ----------------------------------------------------------------------
     page("web:dispatch", "GET", "/dispatch/", DISPATCH_SCREEN),
     page("web:center-dispatch", "POST", p("/dispatch/tickets/{t.key}/dispatch/"), DISPATCH_SCREEN, W.t_registered,
@@ -380,11 +399,30 @@ PAGES: list[Row] = [
          lambda t, w, a: {"approve": "on"}),
     page("web:center-extension", "POST", p("/dispatch/extensions/{t.key}/decide/"), DISPATCH_SCREEN, W.t_extension,
          lambda t, w, a: {"approve": "on"}),
+    page("web:center-dispute", "POST", p("/dispatch/disputes/{t.key}/decide/"), DISPATCH_SCREEN, W.t_dispute,
+         lambda t, w, a: {"note": "维持原派单。"}),
     page("web:wallboard", "GET", "/wallboard/", ("supervisor", "superuser")),
+    # --- the center's ticket page ------------------------------------------------------------------
+    page("web:ticket", "GET", p("/tickets/{t.key}/"), ("center",), W.t_dispatched),
+    page("web:ticket-dispatch", "POST", p("/tickets/{t.key}/dispatch/"), ("center",), W.t_registered,
+         lambda t, w, a: {"lead": unit_pk("YH")}),
+    page("web:ticket-reassign", "POST", p("/tickets/{t.key}/reassign/"), ("reviewers",), W.t_dispatched,
+         lambda t, w, a: {"to_unit": other_district(t), "reason": "属地调整。"}, soft=("agent",),
+         note="the page is the center's; the agent's refusal comes from the service, as a message"),
+    page("web:ticket-close", "POST", p("/tickets/{t.key}/close/"), ("center",), W.t_revisit_pending),
+    page("web:ticket-reopen", "POST", p("/tickets/{t.key}/reopen/"), ("reviewers",), W.t_revisit_pending,
+         lambda t, w, a: {"reason": "市民反映问题仍未解决。"}, soft=("agent",)),
+    page("web:ticket-merge", "POST", p("/tickets/{t.key}/merge/"), ("center",), W.t_registered_pair,
+         lambda t, w, a: {"into": t.data["into"].number}),
+    page("web:ticket-discard", "POST", p("/tickets/{t.key}/discard/"), ("reviewers",), W.t_registered,
+         lambda t, w, a: {"reason": "空号来电。"}, soft=("agent",)),
+    page("web:ticket-restore", "POST", p("/tickets/{t.key}/restore/"), ("reviewers",), W.t_discarded,
+         soft=("agent",)),
     # --- 考核看板 -------------------------------------------------------------------------------
     page("web:dashboard", "GET", p("/dashboard/?unit={t.key}"), (*DASHBOARD, "visible"), W.t_unit, bound=True),
     page("web:dashboard-drill", "GET", p("/dashboard/drill/on_time_rate/?part=numerator&unit={t.key}"),
          (*DASHBOARD, "visible"), W.t_unit, bound=True),
+    page("web:audit", "GET", "/audit/", ("auditor",), note="the auditor only: not even a superuser"),
     page("web:dashboard-excel", "GET", "/dashboard/excel/", ("reviewers",),
          note="the workbook has every unit: center reviewers only"),
     # --- 市民: the citizens' pages (no login) -----------------------------------------------------
@@ -397,6 +435,19 @@ PAGES: list[Row] = [
          lambda t, w, a: {"n": t.key, "phone": t.data["phone"]}, effect=False),
     page("web:track-text-size", "POST", "/track/text-size/", ("everyone",), None, lambda t, w, a: {"large": "1"},
          effect=False),
+    page("web:track-mine", "GET", "/track/mine/", ("everyone",)),
+    page("web:track-mine", "POST", "/track/mine/", ("everyone",), None, lambda t, w, a: {"phone": W.new_phone()},
+         effect=False, note="sends a code to that phone"),
+    page("web:track-mine-verify", "POST", "/track/mine/verify/", (), None,
+         lambda t, w, a: {"phone": "13800138000", "code": "000000"}, effect=False, fixed=SAME_400,
+         note="a wrong code: the form again with the error (400), for everyone"),
+    page("web:track-mine-leave", "POST", "/track/mine/leave/", ("everyone",), effect=False),
+    page("web:track-mine-ticket", "GET", p("/track/mine/{t.key}/"), ("everyone",), W.t_public_ticket,
+         note="without the citizen's session: back to the phone form, nothing shown"),
+    # WeChat's server and menu: WeChat's signature and OAuth decide; off without its settings (503).
+    page("web:wechat", "GET", "/wechat/", (), fixed=SAME_503, note="off: WECHAT_* unset"),
+    page("web:wechat-menu", "GET", "/wechat/menu/", (), fixed=SAME_503, note="off: WECHAT_* unset"),
+    page("web:wechat-oauth", "GET", "/wechat/oauth/", (), fixed=SAME_503, note="off: WECHAT_* unset"),
 ]  # fmt: skip
 
 ROWS: list[Row] = API + PAGES
@@ -409,7 +460,7 @@ SOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/dispatch/": ("dispatcher", "supervisor", "superuser"),
     "/ws/wallboard/": ("supervisor", "superuser"),
 }
-SOCKET_PERSONAS = ("anonymous", *CENTER, "unit_l2", "unit_l3", "unit_none")
+SOCKET_PERSONAS = ("anonymous", *CENTER, "auditor", "unit_l2", "unit_l3", "unit_none")
 
 # URL patterns the table stands for as a family, with the row that stands for them.
 FAMILIES = {"admin:": "admin:index GET"}
@@ -424,6 +475,7 @@ COLUMNS = [
     ("supervisor", ""),
     ("admin", ""),
     ("superuser", ""),
+    ("auditor", ""),
     ("unit_l2", "own"),
     ("unit_l2", "sub"),
     ("unit_l2", "other"),
@@ -439,10 +491,11 @@ HEADERS = [
     "sup",
     "admin",
     "su",
+    "audit",
     *(f"L{level} {scope}" for level, persona in ((2, "unit_l2"), (3, "unit_l3")) for scope in W.SCOPES[persona]),
     "no unit",
 ]
-SYMBOLS = {OK: "✓", DENIED: "✗", LOGIN: "→login", SOFT: "✗ msg", HIDDEN: "∅"}
+SYMBOLS = {OK: "✓", DENIED: "✗", LOGIN: "→login", SOFT: "✗ msg", HIDDEN: "∅", SAME_400: "400", SAME_503: "503"}
 
 
 def routes() -> dict[str, list[tuple[str, Any]]]:
@@ -494,7 +547,7 @@ def render_notes(rows: list[Row]) -> str:
 
 
 def render_sockets() -> str:
-    heads = ["anon", "agent", "disp", "sup", "admin", "su", "L2", "L3", "no unit"]
+    heads = ["anon", "agent", "disp", "sup", "admin", "su", "audit", "L2", "L3", "no unit"]
     lines = ["| socket | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
     for path, allow in SOCKETS.items():
         marks = ["✓" if persona in allow else "✗" for persona in SOCKET_PERSONAS]

@@ -54,6 +54,7 @@ PERSONAS: dict[str, tuple[str, str | None, bool, bool] | None] = {
     "supervisor": (Role.SUPERVISOR, CENTER, True, False),
     "admin": (Role.ADMIN, CENTER, True, False),
     "superuser": (Role.ADMIN, CENTER, True, True),  # the demo's "admin" account
+    "auditor": (Role.AUDITOR, CENTER, True, False),  # reads the audit log, and nothing else
     "unit_l2": (Role.UNIT_HANDLER, "YH", False, False),
     "unit_l3": (Role.UNIT_HANDLER, "YH01", False, False),
     # The model's clean() refuses it, but code and the shell can make one: it must get nothing (and no 500).
@@ -120,7 +121,7 @@ def make_world() -> World:
             is_staff=staff,
             is_superuser=superuser,
             # Every center member may call citizens back: the phone rings first at their extension.
-            agent_extension=f"19{n:02d}" if unit_code == CENTER else "",
+            agent_extension=f"19{n:02d}" if unit_code == CENTER and role != Role.AUDITOR else "",
         )
         users[name] = user
         tokens[name] = AuthToken.objects.create(user=user)[1]
