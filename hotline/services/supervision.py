@@ -62,6 +62,8 @@ def remind(ticket: Ticket, by: User, note: str, assignment: Assignment | None = 
     still working on the ticket) with ``note``. Returns the assignments reminded."""
     _check_reviewer(by)
     note = clean_text(note, "note", max_chars=500)
+    if assignment is not None and assignment.ticket_id != ticket.pk:
+        raise InvalidInput(_("that assignment belongs to another ticket"), field="assignment")
     with transaction.atomic():
         ticket = lock_ticket(ticket)
         active = Assignment.objects.filter(ticket=ticket, status__in=ACTIVE_ASSIGNMENT_STATUSES).select_related("unit")

@@ -29,8 +29,9 @@ AREAS = ["YH01", "YH02", "YT01", None]  # street areas (named with their distric
 LEADS = ["YH", "YT", "ZJJ"]
 
 # Pinned counts. A change here is a change in what every console refresh costs: look at the queries.
-DISPATCH_QUEUE = 6  # waiting (count + page) + one read of the dispatch rules, extensions, replies, their leads
-UNIT_INBOX = 3  # the calendar (days, years), the assignments
+DISPATCH_QUEUE = 7  # waiting (count + page) + one read of the dispatch rules, extensions, replies, their leads,
+# the supervision marks
+UNIT_INBOX = 5  # the calendar (days, years), the assignments, their supervision marks and 催办
 WALLBOARD = 10  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit
 AGENT_CONSOLE = 9  # the current call (answered: "on a call" needs no state row), caller history (2),
 # callbacks (mine, due, count), revisits (mine, due, count)
