@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('open', 'open'), ('closed', 'closed')], db_index=True, default='open', max_length=8, verbose_name='status')),
                 ('opened_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='opened at')),
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('outcome', models.CharField(blank=True, choices=[('solved', 'solved'), ('partly', 'partly solved'), ('unsolved', 'not solved')], max_length=10, verbose_name='outcome')),
+                ('outcome', models.CharField(blank=True, choices=[('solved', 'solved'), ('partly', 'partly solved'), ('unsolved', 'not solved')], max_length=10, verbose_name='supervision outcome')),
                 ('result', models.TextField(blank=True, verbose_name='result')),
                 ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='closed by')),
                 ('opened_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='opened by')),

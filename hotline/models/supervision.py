@@ -66,7 +66,7 @@ class SupervisionCase(models.Model):
         related_name="+",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=10, choices=SupervisionOutcome.choices, blank=True)
+    outcome = models.CharField(_("supervision outcome"), max_length=10, choices=SupervisionOutcome.choices, blank=True)
     result = models.TextField(_("result"), blank=True)
 
     class Meta:
