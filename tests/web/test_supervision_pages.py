@@ -276,3 +276,69 @@ def test_api_remind_refused_to_units_and_agents_and_on_a_waiting_ticket(agent, d
         api_as(dispatcher).post(f"/api/v1/tickets/{waiting.pk}/remind/", {"note": "x"}, format="json").status_code
         == 409
     )
+
+
+def test_api_filter_by_supervised(agent, dispatcher, supervisor) -> None:
+    watched, other = dispatched_ticket(agent), dispatched_ticket(agent, phone="13900001212")
+    open_case(supervisor, [watched])
+    client = api_as(dispatcher)
+    yes = [t["number"] for t in client.get("/api/v1/tickets/", {"supervised": "true"}).json()["results"]]
+    no = [t["number"] for t in client.get("/api/v1/tickets/", {"supervised": "false"}).json()["results"]]
+    assert yes == [watched.number] and other.number in no and watched.number not in no
+
+
+def test_api_cases_open_follow_close(agent, supervisor) -> None:
+    first, second = dispatched_ticket(agent), dispatched_ticket(agent, phone="13900001313")
+    client = api_as(supervisor)
+    body = {
+        "tickets": [first.number, second.number],
+        "form": "meeting",
+        "reason": "热点问题：夜间噪音",
+        "due_by": (timezone.now() + timedelta(days=10)).isoformat(),
+        "unit": Unit.objects.get(code="YH").pk,
+    }
+    response = client.post("/api/v1/supervision-cases/", body, format="json")
+    assert response.status_code == 201, response.content
+    case = response.json()
+    assert sorted(case["tickets"]) == sorted([first.number, second.number]) and case["status"] == "open"
+    url = f"/api/v1/supervision-cases/{case['id']}/"
+    assert (
+        client.post(url + "notes/", {"text": "已召开协调会"}, format="json").json()["notes"][0]["text"]
+        == "已召开协调会"
+    )
+    closed = client.post(url + "close/", {"outcome": "solved", "result": "已解决"}, format="json")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert client.post(url + "close/", {"outcome": "solved", "result": "再次"}, format="json").status_code == 409
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tickets": []},
+        {"tickets": ["2099010199999"]},
+        {"form": "telepathy"},
+        {"reason": ""},
+        {"due_by": "yesterday"},
+        {"due_by": "2000-01-01T00:00:00Z"},
+    ],
+)
+def test_api_bad_cases_are_400_and_leave_nothing(agent, supervisor, change) -> None:
+    ticket = dispatched_ticket(agent)
+    body = {"tickets": [ticket.number], "form": "written", "reason": "超期", "due_by": "2099-01-01T00:00:00Z", **change}
+    response = api_as(supervisor).post("/api/v1/supervision-cases/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert not SupervisionCase.objects.exists()
+
+
+def test_api_cases_units_read_their_own_and_act_on_none(agent, supervisor, yuhu, yuetang) -> None:
+    ticket = dispatched_ticket(agent)
+    case = open_case(supervisor, [ticket])
+    assert [c["id"] for c in api_as(yuhu).get("/api/v1/supervision-cases/").json()["results"]] == [case.pk]
+    assert api_as(yuetang).get("/api/v1/supervision-cases/").json()["results"] == []
+    assert api_as(yuetang).get(f"/api/v1/supervision-cases/{case.pk}/").status_code == 404
+    url = f"/api/v1/supervision-cases/{case.pk}/"
+    assert api_as(yuhu).post(url + "notes/", {"text": "我们在办"}, format="json").status_code == 403
+    body = {"tickets": [ticket.number], "form": "written", "reason": "x", "due_by": "2099-01-01T00:00:00Z"}
+    assert api_as(yuhu).post("/api/v1/supervision-cases/", body, format="json").status_code == 403
+    assert api_as(agent).post("/api/v1/supervision-cases/", body, format="json").status_code == 403

@@ -53,6 +53,7 @@ class TicketFilter(django_filters.FilterSet):
     phone = django_filters.CharFilter(
         method="filter_phone", label="caller phone (E.164); center staff only: a unit sees numbers masked"
     )
+    supervised = django_filters.BooleanFilter(method="filter_supervised", label="under an open supervision case")
 
     class Meta:
         model = Ticket
@@ -68,6 +69,9 @@ class TicketFilter(django_filters.FilterSet):
         if not may_search_by_phone(self.request.user):
             raise NotAllowed(_("only the center may search tickets by the caller's phone number"), field="phone")
         return qs.filter(caller__phone=value)
+
+    def filter_supervised(self, qs, name, value):
+        return qs.filter(supervision.supervised_filter() if value else ~supervision.supervised_filter())
 
     def filter_q(self, qs, name, value):
         return qs.filter(
