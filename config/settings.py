@@ -299,6 +299,9 @@ SPECTACULAR_SETTINGS = {
         "DisputeStatusEnum": "hotline.models.tickets.DisputeStatus",
         "TicketChannelEnum": "hotline.models.tickets.Channel",
         "RevisitChannelEnum": "callback.models.RevisitChannel",
+        "SupervisionStatusEnum": "hotline.models.supervision.SupervisionStatus",
+        "SupervisionOutcomeEnum": "hotline.models.supervision.SupervisionOutcome",
+        "SupervisionFormEnum": "hotline.models.supervision.SupervisionForm",
     },
 }
 
