@@ -7,7 +7,7 @@ class CallbackConfig(AppConfig):
     verbose_name = _("Callbacks and revisits")
 
     def ready(self) -> None:
-        from callback import callbacks, notifications, revisits
+        from callback import callbacks, notifications, revisits, unit_alerts
         from callback.sms import services as sms
         from hotline.jobs import register_step
         from telephony.services import register_survey_handler
@@ -25,6 +25,7 @@ class CallbackConfig(AppConfig):
         register_step("sms.notify_registered", notifications.notify_registered)
         register_step("sms.notify_replies", notifications.notify_replies)
         register_step("sms.notify_revisits", notifications.notify_revisits_due)
+        register_step("sms.notify_units", unit_alerts.notify_units)
         register_step("sms.recover", sms.recover_stale_sms)
         register_step("sms.send", sms.send_due_sms)
         # The IVR survey's key press comes back through the bridge (telephony) to the revisit it answers.

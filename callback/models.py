@@ -243,6 +243,8 @@ class SmsPurpose(models.TextChoices):
     QUERY_ANSWER = "query_answer", _("answer to a query")
     REVISIT_DUE = "revisit_due", _("revisit coming")
     OPTED_OUT = "opted_out", _("opt-out confirmed")
+    UNIT_REMINDER = "unit_reminder", _("reminder to a unit's liaison")
+    LEADER_NOTICE = "leader_notice", _("notice to a unit's leader")
     INBOUND = "inbound", _("received")
     CITIZEN_OTP = "citizen_otp", _("one-time code for a citizen")
 

@@ -302,6 +302,9 @@ SPECTACULAR_SETTINGS = {
         "DisputeStatusEnum": "hotline.models.tickets.DisputeStatus",
         "TicketChannelEnum": "hotline.models.tickets.Channel",
         "RevisitChannelEnum": "callback.models.RevisitChannel",
+        "SupervisionStatusEnum": "hotline.models.supervision.SupervisionStatus",
+        "SupervisionOutcomeEnum": "hotline.models.supervision.SupervisionOutcome",
+        "SupervisionFormEnum": "hotline.models.supervision.SupervisionForm",
     },
 }
 
@@ -315,6 +318,14 @@ HOTLINE_MAX_CONTENT_CHARS = env_int("HOTLINE_MAX_CONTENT_CHARS", 5000)
 # A ticket repeats an earlier one (same caller, or same address and topic) registered at most
 # this many days before it. Marked at registration; `manage.py recompute_repeats` after a change.
 HOTLINE_REPEAT_WINDOW_DAYS = env_int("HOTLINE_REPEAT_WINDOW_DAYS", 30)
+# Reminders (催办) to a unit before its deadlines (routing.warnings, docs/supervision.md): before
+# accept-by this many working hours, before reply-by this many working days (1: due by the end of
+# the next working day, the yellow warning). 0 turns that reminder off.
+REMINDER_ACCEPT_LEAD_HOURS = env_int("REMINDER_ACCEPT_LEAD_HOURS", 2)
+REMINDER_REPLY_LEAD_DAYS = env_int("REMINDER_REPLY_LEAD_DAYS", 1)
+# An assignment still open this many working hours past its reply-by is escalated to the unit's
+# leader in charge (分管领导), once. 0: at once when it turns overdue.
+REMINDER_ESCALATE_AFTER_HOURS = env_int("REMINDER_ESCALATE_AFTER_HOURS", 0)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = HOTLINE_MAX_ATTACHMENT_BYTES + 1024 * 1024
 

@@ -28,6 +28,8 @@ from hotline.models import (
     KnowledgeArticle,
     Referral,
     SlaPolicy,
+    SupervisionCase,
+    SupervisionNote,
     Ticket,
     TimelineEntry,
     Topic,
@@ -226,6 +228,29 @@ class ExtensionAdmin(ReadOnlyAdmin):
 @admin.register(Referral)
 class ReferralAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "target", "mode", "referred_by", "referred_at"]
+
+
+class SupervisionNoteInline(admin.TabularInline):
+    model = SupervisionNote
+    fields = ["at", "author", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SupervisionCase)
+class SupervisionCaseAdmin(ReadOnlyAdmin):
+    """督办件 are opened, followed and closed on /supervision/ (through the services, on the timeline)."""
+
+    list_display = ["pk", "form", "title", "unit", "leader_name", "due_by", "status", "outcome", "opened_at"]
+    list_filter = ["status", "form", "outcome"]
+    search_fields = ["title", "reason", "tickets__number"]
+    date_hierarchy = "opened_at"
+    raw_id_fields = ["tickets"]
+    inlines = [SupervisionNoteInline]
 
 
 @admin.register(KnowledgeArticle)

@@ -43,16 +43,20 @@ class DispatchRule(models.Model):
 
 
 class DeadlineWarning(models.Model):
-    """A yellow or red warning already sent for an assignment: each transition is announced once."""
+    """A reminder already sent for an assignment: each kind is sent once per deadline.
+
+    ``kind`` is one of ``routing.warnings.KINDS``; ``deadline`` is the accept-by or reply-by it was
+    about, so an approved extension (a new reply-by) makes the next reminder a new one.
+    """
 
     assignment = models.ForeignKey("hotline.Assignment", on_delete=models.CASCADE, related_name="+")
-    level = models.CharField(max_length=8)
-    reply_by = models.DateTimeField()
+    level = models.CharField(max_length=16)
+    deadline = models.DateTimeField()
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["assignment", "level", "reply_by"], name="deadline_warning_once")
+            models.UniqueConstraint(fields=["assignment", "level", "deadline"], name="deadline_warning_once")
         ]
 
     def __str__(self) -> str:

@@ -39,6 +39,8 @@ PHRASES = {
     "assignment.replied": gettext_lazy("replied"),
     "assignment.deadline_yellow": gettext_lazy("the deadline is near"),
     "assignment.deadline_red": gettext_lazy("the deadline has passed"),
+    "assignment.accept_soon": gettext_lazy("the time to accept is nearly up"),
+    "assignment.accept_overdue": gettext_lazy("the time to accept has passed"),
     "extension.requested": gettext_lazy("asked for an extension"),
     "extension.approved": gettext_lazy("approved the extension"),
     "extension.rejected": gettext_lazy("rejected the extension"),
@@ -128,7 +130,27 @@ def what(entry: TimelineEntry) -> str:
         if data.get("solved") is not None:
             text += "，" + (_("solved") if data["solved"] else _("not solved"))
         return text
-    if action.startswith("assignment.deadline_") and unit:
+    if action == "ticket.reminder" and unit:
+        return _("reminded %(unit)s") % {"unit": unit}
+    if action == "assignment.escalated":
+        return _("%(unit)s is overdue: reported to the leader in charge %(leader)s") % {
+            "unit": unit or data.get("unit", "—"),
+            "leader": data.get("leader") or "",
+        }
+    if action == "supervision.opened":
+        return _("opened supervision case #%(case)s (%(form)s), due %(when)s") % {
+            "case": data.get("case", "—"),
+            "form": data.get("form_label", ""),
+            "when": _when(data.get("due_by")),
+        }
+    if action == "supervision.note":
+        return _("followed up supervision case #%(case)s") % {"case": data.get("case", "—")}
+    if action == "supervision.closed":
+        return _("closed supervision case #%(case)s: %(outcome)s") % {
+            "case": data.get("case", "—"),
+            "outcome": data.get("outcome_label", ""),
+        }
+    if (action.startswith("assignment.deadline_") or action.startswith("assignment.accept_")) and unit:
         return f"{unit}：{PHRASES[action]}" if action in PHRASES else str(action_label(action))
     phrase = PHRASES.get(action)
     if phrase is not None:

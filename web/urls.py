@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, audit, auth, center, dashboard, home, public, ticket, unit, wechat
+from web.views import agent, audit, auth, center, dashboard, home, public, supervision, ticket, unit, wechat
 
 app_name = "web"
 
@@ -49,6 +49,15 @@ urlpatterns = [
     path("tickets/<int:pk>/merge/", ticket.merge, name="ticket-merge"),
     path("tickets/<int:pk>/discard/", ticket.discard, name="ticket-discard"),
     path("tickets/<int:pk>/restore/", ticket.restore, name="ticket-restore"),
+    path("tickets/<int:pk>/remind/", ticket.remind, name="ticket-remind"),
+    path("tickets/<int:pk>/supervise/", ticket.supervise, name="ticket-supervise"),
+    # 督办
+    path("supervision/", supervision.case_list, name="supervision"),
+    path("supervision/open/", supervision.open_on_tickets, name="supervision-open"),
+    path("supervision/excel/", supervision.excel, name="supervision-excel"),
+    path("supervision/<int:pk>/", supervision.case_page, name="supervision-case"),
+    path("supervision/<int:pk>/note/", supervision.add_note, name="supervision-note"),
+    path("supervision/<int:pk>/close/", supervision.close_case, name="supervision-close"),
     # 市民: progress by ticket number and query code (no login)
     path("track/", public.track, name="track"),
     path("track/forgot/", public.forgot_code, name="track-forgot"),

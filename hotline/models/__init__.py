@@ -5,6 +5,13 @@ from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
 from hotline.models.network import Area, Role, Unit, UnitKind, User
+from hotline.models.supervision import (
+    SupervisionCase,
+    SupervisionForm,
+    SupervisionNote,
+    SupervisionOutcome,
+    SupervisionStatus,
+)
 from hotline.models.tickets import (
     Assignment,
     AssignmentRole,
@@ -50,6 +57,11 @@ __all__ = [
     "Referral",
     "Role",
     "SlaPolicy",
+    "SupervisionCase",
+    "SupervisionForm",
+    "SupervisionNote",
+    "SupervisionOutcome",
+    "SupervisionStatus",
     "Ticket",
     "TicketCounter",
     "TicketStatus",

@@ -29,8 +29,10 @@ AREAS = ["YH01", "YH02", "YT01", None]  # street areas (named with their distric
 LEADS = ["YH", "YT", "ZJJ"]
 
 # Pinned counts. A change here is a change in what every console refresh costs: look at the queries.
-DISPATCH_QUEUE = 7  # waiting (count + page), one read of the dispatch rules, disputes, extensions, replies, leads
-UNIT_INBOX = 4  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit)
+DISPATCH_QUEUE = 8  # waiting (count + page), one read of the dispatch rules, disputes, extensions, replies,
+# their leads, the supervision marks
+UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit), their
+# supervision marks and 催办
 WALLBOARD = 10  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit
 AGENT_CONSOLE = 11  # the current call (answered: "on a call" needs no state row), caller history (2),
 # callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects

@@ -16,6 +16,7 @@ from hotline.models import (
     Channel,
     Dispute,
     Extension,
+    SupervisionStatus,
     Ticket,
     TimelineEntry,
     Topic,
@@ -110,6 +111,7 @@ class TicketSerializer(serializers.ModelSerializer):
     topic_name = serializers.CharField(source="topic.__str__", default=None, allow_null=True, read_only=True)
     area_name = serializers.CharField(source="area.__str__", default=None, allow_null=True, read_only=True)
     merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    supervised = serializers.SerializerMethodField(help_text="Under an open supervision case (督办件).")
 
     class Meta:
         model = Ticket
@@ -117,7 +119,14 @@ class TicketSerializer(serializers.ModelSerializer):
             "id", "number", "query_code", "status", "version", "channel", "category", "topic", "topic_name",
             "caller", "title", "content", "address", "area", "area_name", "urgency", "resolved_on_call",
             "resolution", "merged_into", "reopen_count", "call_linkedid", "created_at", "updated_at", "closed_at",
+            "supervised",
         ]  # fmt: skip
+
+    def get_supervised(self, ticket: Ticket) -> bool:
+        annotated = getattr(ticket, "supervised", None)  # the viewsets annotate it: one query for a page
+        if annotated is not None:
+            return bool(annotated)
+        return ticket.supervisions.filter(status=SupervisionStatus.OPEN).exists()
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -208,6 +217,16 @@ class ReplyInput(TextInput):
 
 class ReasonInput(Versioned):
     reason = serializers.CharField(max_length=2000)
+
+
+class RemindInput(serializers.Serializer):
+    note = serializers.CharField(max_length=500, help_text="What the unit is reminded of (催办).")
+    assignment = serializers.PrimaryKeyRelatedField(
+        queryset=Assignment.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="One unit's assignment; omitted: every unit the center dispatched to that is still working.",
+    )
 
 
 class NoteInput(Versioned):

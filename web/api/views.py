@@ -37,7 +37,7 @@ from hotline.models import (
     Topic,
     Unit,
 )
-from hotline.services import attachments, disputes, extensions, knowledge, tickets
+from hotline.services import attachments, disputes, extensions, knowledge, supervision, tickets
 from hotline.services import dispatch as dispatching
 from routing.suggest import suggest_for_ticket
 from web.api import serializers as s
@@ -55,6 +55,7 @@ class TicketFilter(django_filters.FilterSet):
     phone = django_filters.CharFilter(
         method="filter_phone", label="caller phone (E.164); center staff only: a unit sees numbers masked"
     )
+    supervised = django_filters.BooleanFilter(method="filter_supervised", label="under an open supervision case")
 
     class Meta:
         model = Ticket
@@ -71,6 +72,9 @@ class TicketFilter(django_filters.FilterSet):
             raise NotAllowed(_("only the center may search tickets by the caller's phone number"), field="phone")
         audit.note_read(self.request.user, fields=["phone"], phone=value, reason="search by phone", action=audit.SEARCH)
         return qs.filter(caller__phone=value)
+
+    def filter_supervised(self, qs, name, value):
+        return qs.filter(supervision.supervised_filter() if value else ~supervision.supervised_filter())
 
     def filter_q(self, qs, name, value):
         return qs.filter(
@@ -106,6 +110,7 @@ TICKET_KEY = "The ticket's numeric id or its 13-digit ticket number."
 def ticket_detail_queryset(user):
     return (
         visible_tickets(user)
+        .annotate(supervised=supervision.supervised_filter())
         .select_related("caller", "category", "topic__parent", "area__parent", "merged_into")
         .prefetch_related(
             Prefetch("assignments", Assignment.objects.select_related("unit")),
@@ -157,8 +162,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Ticket.objects.none()
         if self.action == "list":
-            return visible_tickets(self.request.user).select_related(
-                "caller", "category", "topic__parent", "area__parent", "merged_into"
+            return (
+                visible_tickets(self.request.user)
+                .annotate(supervised=supervision.supervised_filter())
+                .select_related("caller", "category", "topic__parent", "area__parent", "merged_into")
             )
         return ticket_detail_queryset(self.request.user)
 
@@ -286,6 +293,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         into = data["into"]
         check_can_view(request.user, into)
         return self._done(tickets.merge_ticket(self.get_object(), into, request.user, data["note"], _version(data)))
+
+    @extend_schema(request=s.RemindInput, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def remind(self, request, pk=None):
+        """催办: remind a unit (or every unit the center dispatched to) with a note; pushed to its workbench."""
+        data = self._input(s.RemindInput)
+        ticket = self.get_object()
+        supervision.remind(ticket, request.user, data["note"], assignment=data.get("assignment"))
+        return self._done(ticket)
 
     @extend_schema(request=s.ReasonInput, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"])

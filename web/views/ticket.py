@@ -16,21 +16,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from callback.models import SmsMessage
-from hotline.access import caller_view
+from callback.models import SmsMessage, SmsPurpose
+from hotline.access import caller_view, is_center_reviewer
 from hotline.deadlines import dispatch_by, warning_level
 from hotline.errors import DomainError, InvalidInput
 from hotline.models import Ticket
 from hotline.models.network import CENTER_ROLES
-from hotline.services import dispatch, tickets
+from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
+from hotline.services import dispatch, supervision, tickets
 from hotline.services.calendar import load_calendar
 from hotline.workflow import TRANSITIONS
+from web import supervision_forms as sf
 from web import ticket_forms as tf
 from web.forms import ReasonForm
 from web.timeline_text import describe, timeline_entries
 from web.views import role_required
 
 center_staff = role_required(CENTER_ROLES)
+# Texts to units' people (催办, escalations) are not messages to the caller.
+UNIT_SMS = (SmsPurpose.UNIT_REMINDER, SmsPurpose.LEADER_NOTICE)
 
 
 def _may(user, action: str, ticket: Ticket) -> bool:
@@ -52,13 +56,20 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     actions = {name: _may(user, name, ticket) for name in ("dispatch", "reassign", "close", "reopen", "merge")}
     actions.update(discard=_may(user, "discard", ticket), restore=_may(user, "restore", ticket))
+    reviewer = is_center_reviewer(user)
+    actions["remind"] = reviewer and any(a.status in ACTIVE_ASSIGNMENT_STATUSES for a in assignments)
+    actions["supervise"] = reviewer and ticket.status not in supervision.NOT_SUPERVISABLE
+    cases = list(supervision.cases_of(ticket))
     ctx = {
         "ticket": ticket,
         "caller": caller_view(user, ticket),
         "assignments": assignments,
         "lines": describe(timeline_entries(ticket)),
         "calls": ticket.calls.select_related("agent").order_by("offered_at", "pk"),
-        "sms": SmsMessage.objects.filter(ticket=ticket).order_by("created_at", "pk"),
+        "sms": SmsMessage.objects.filter(ticket=ticket).exclude(purpose__in=UNIT_SMS).order_by("created_at", "pk"),
+        "unit_sms": SmsMessage.objects.filter(ticket=ticket, purpose__in=UNIT_SMS).order_by("created_at", "pk"),
+        "cases": cases,
+        "supervised": any(c.is_open for c in cases),
         "revisits": ticket.revisits.select_related("unit", "agent").order_by("scheduled_for", "pk"),
         "referrals": ticket.referrals.select_related("referred_by").order_by("referred_at"),
         "attachments": ticket.attachments.order_by("pk"),
@@ -71,8 +82,16 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
         "merge_form": tf.MergeForm(),
         "note_form": tf.NoteForm(),
         "reason_form": ReasonForm(),
+        "remind_form": sf.RemindForm(ticket_id=ticket.pk),
+        "case_form": sf.CaseForm(initial=_case_initial(assignments)),
     }
     return render(request, "web/ticket/page.html", ctx)
+
+
+def _case_initial(assignments) -> dict:
+    """The lead unit the center dispatched to is the first guess for the responsible unit."""
+    lead = next((a for a in assignments if a.parent_id is None and a.role == "lead" and a.status != "withdrawn"), None)
+    return {"unit": lead.unit_id if lead else None}
 
 
 def _act(request: HttpRequest, pk: int, form_class, do: Callable, ok: str) -> HttpResponse:
@@ -166,3 +185,36 @@ def restore(request: HttpRequest, pk: int) -> HttpResponse:
         lambda t, d: tickets.restore_ticket(t, request.user, d["note"]),
         _("%(number)s restored."),
     )
+
+
+@center_staff
+@require_POST
+def remind(request: HttpRequest, pk: int) -> HttpResponse:
+    """催办: the note reaches the unit's open workbench at once, and its liaison by SMS."""
+    return _act(
+        request,
+        pk,
+        lambda post: sf.RemindForm(post, ticket_id=pk),
+        lambda t, d: supervision.remind(t, request.user, d["note"], assignment=d["assignment"]),
+        _("%(number)s: reminder sent."),
+    )
+
+
+@center_staff
+@require_POST
+def supervise(request: HttpRequest, pk: int) -> HttpResponse:
+    """督办: open a supervision case on this ticket."""
+
+    def do(ticket, data):
+        supervision.open_case(
+            request.user,
+            [ticket],
+            data["form"],
+            data["reason"],
+            sf.end_of_day(data["due_by"]),
+            title=data["title"],
+            unit=data["unit"],
+            leader_name=data["leader_name"],
+        )
+
+    return _act(request, pk, sf.CaseForm, do, _("%(number)s is now supervised."))
