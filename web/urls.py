@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, auth, center, dashboard, home, public, ticket, unit
+from web.views import agent, auth, center, dashboard, home, public, search, ticket, unit
 
 app_name = "web"
 
@@ -47,6 +47,9 @@ urlpatterns = [
     path("tickets/<int:pk>/merge/", ticket.merge, name="ticket-merge"),
     path("tickets/<int:pk>/discard/", ticket.discard, name="ticket-discard"),
     path("tickets/<int:pk>/restore/", ticket.restore, name="ticket-restore"),
+    # 工单查询: the center and the units
+    path("search/", search.search, name="search"),
+    path("search/export/", search.export, name="search-export"),
     # 市民: progress by ticket number and query code (no login)
     path("track/", public.track, name="track"),
     path("track/forgot/", public.forgot_code, name="track-forgot"),

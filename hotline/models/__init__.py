@@ -4,6 +4,7 @@ from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
 from hotline.models.network import Area, Role, Unit, UnitKind, User
+from hotline.models.search import TicketSearch
 from hotline.models.tickets import (
     Assignment,
     AssignmentRole,
@@ -48,6 +49,7 @@ __all__ = [
     "SlaPolicy",
     "Ticket",
     "TicketCounter",
+    "TicketSearch",
     "TicketStatus",
     "TimelineEntry",
     "Topic",
