@@ -41,7 +41,7 @@ from psycopg import sql  # noqa: E402
 
 YEAR_START = "2025-01-01 00:00:00+08"
 N_L2, N_L3_EACH = 40, 9
-COUNT_CAP, PAGE = 10_000, 25
+COUNT_CAP, PAGE = 1_000, 25  # as web/views/search.py
 
 PLACES = [
     "小区楼下",
@@ -257,8 +257,11 @@ def fill_search_rows() -> None:
 
 def page_of(qs) -> tuple[int, list]:
     """What the search page reads: the capped count and the first page with its joins."""
-    count = qs[: COUNT_CAP + 1].count()
-    rows = list(qs.select_related("category", "topic__parent", "caller")[:PAGE])
+    from hotline.search import count_capped, planner_guard
+
+    with planner_guard():
+        count = count_capped(qs, COUNT_CAP)
+        rows = list(qs.select_related("category", "topic__parent", "caller")[:PAGE])
     return count, rows
 
 

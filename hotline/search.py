@@ -9,16 +9,17 @@ index on PostgreSQL, a substring over the same tokens on SQLite. docs/search.md.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hotline.access import may_search_by_phone, sees_caller_name, visible_tickets
+from hotline.access import is_center_staff, may_search_by_phone, sees_caller_name, visible_tickets
 from hotline.errors import InvalidInput, NotAllowed
 from hotline.lib import textsearch
 from hotline.lib.phones import InvalidPhone, normalize_phone
@@ -64,8 +65,9 @@ class Criteria:
 def search_tickets(user: User, c: Criteria, now: datetime | None = None) -> QuerySet[Ticket]:
     """The tickets ``user`` may see that match ``c``, sorted. Raises InvalidInput / NotAllowed on bad input."""
     qs = visible_tickets(user)
+    many_words = False
     if c.q.strip():
-        qs = match_words(qs, c.q)
+        qs, many_words = match_words_paged(qs, c.q)
     if c.phone.strip():
         qs = match_phone(user, qs, c.phone)
     if c.name.strip():
@@ -94,28 +96,106 @@ def search_tickets(user: User, c: Criteria, now: datetime | None = None) -> Quer
         qs = qs.filter(overdue(now or timezone.now()))
     if c.repeat:
         qs = qs.filter(repeat_of__isnull=False)
-    return qs.order_by(*ORDERS.get(c.order, ORDERS[DEFAULT_ORDER]))
+    qs = qs.order_by(*ORDERS.get(c.order, ORDERS[DEFAULT_ORDER]))
+    # The words alone match more than CANDIDATES, and nothing else narrows them: counting is known.
+    narrowed = not is_center_staff(user) or any(
+        getattr(c, name)
+        for name in (
+            "phone",
+            "name",
+            "category",
+            "topic",
+            "area",
+            "unit",
+            "statuses",
+            "channel",
+            "urgency",
+            "created_from",
+            "created_to",
+            "overdue",
+            "repeat",
+        )
+    )
+    qs.more_than_candidates = many_words and not narrowed
+    return qs
 
 
-def match_words(qs: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
-    """Tickets whose number, query code or texts contain every term of ``query`` (see textsearch)."""
+def count_capped(qs: QuerySet[Ticket], cap: int) -> int:
+    """How many tickets ``qs`` (from ``search_tickets``) holds, counting no further than ``cap`` + 1."""
+    if cap <= CANDIDATES and getattr(qs, "more_than_candidates", False):
+        return cap + 1
+    return qs[: cap + 1].count()
+
+
+@contextmanager
+def planner_guard():
+    """Run a search's queries with PostgreSQL's JIT off: the row-by-row plan (``ROW_MATCH``) has a high
+    estimated cost, so the JIT would spend 300 ms compiling a query that runs in 10 ms."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
+        yield
+
+
+# How many tickets a word may match before the page stops listing them by id (see match_words).
+CANDIDATES = 1000
+
+
+def _phrases(query: str) -> list[list[textsearch.Token]]:
     query = query.strip()
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidInput(_("the search text is longer than %(max)s characters") % {"max": MAX_QUERY_CHARS}, field="q")
     phrases = textsearch.query_terms(query)
     if not phrases:
         raise InvalidInput(_("the search text has no letters or digits to look for"), field="q")
+    return phrases
+
+
+GIN_MATCH = "SELECT ticket_id FROM hotline_ticketsearch WHERE tsv @@ to_tsquery('simple'::regconfig, %s)"
+# The same test for one ticket at a time, which the GIN index cannot serve: the planner then walks the
+# sort order (created_at) and stops at the page's end instead of sorting every match.
+ROW_MATCH = (
+    "(SELECT s.tsv FROM hotline_ticketsearch s WHERE s.ticket_id = hotline_ticket.id)"
+    " @@ to_tsquery('simple'::regconfig, %s)"
+)
+
+
+def match_words(qs: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    """Tickets whose number, query code or texts contain every term of ``query`` (see textsearch).
+
+    PostgreSQL: a semi-join on the GIN index (the API's list, which counts every match).
+    """
+    phrases = _phrases(query)
     if connection.vendor == "postgresql":
         # A parameter, never SQL text; the tokens hold only letters and digits, so no tsquery syntax either.
-        found = RawSQL(
-            "SELECT ticket_id FROM hotline_ticketsearch WHERE tsv @@ to_tsquery('simple'::regconfig, %s)",
-            [textsearch.tsquery(phrases)],
-        )
-        return qs.filter(pk__in=found)
+        return qs.filter(pk__in=RawSQL(GIN_MATCH, [textsearch.tsquery(phrases)]))
     rows = TicketSearch.objects.filter(ticket=OuterRef("pk"))
     for pattern in textsearch.like_patterns(phrases):
         rows = rows.filter(tokens__contains=pattern)
     return qs.filter(Exists(rows))
+
+
+def match_words_paged(qs: QuerySet[Ticket], query: str) -> tuple[QuerySet[Ticket], bool]:
+    """``match_words`` for a page of results, and whether the words alone match more than CANDIDATES.
+
+    The planner cannot estimate a phrase (it multiplies the bigrams' frequencies: 路灯不亮 looks
+    a thousand times rarer than it is), so it picks the plan by the count it would get wrong: up
+    to CANDIDATES matches, their ids go in as a list (sorting them is cheap); past that, each ticket
+    is tested in sort order until the page is full (``ROW_MATCH``). benchmarks/ticket_search.py.
+    """
+    phrases = _phrases(query)
+    if connection.vendor != "postgresql":
+        return match_words(qs, query), False
+    tsquery = textsearch.tsquery(phrases)
+    with connection.cursor() as cur:
+        cur.execute(f"{GIN_MATCH} LIMIT %s", [tsquery, CANDIDATES + 1])
+        ids = [row[0] for row in cur.fetchall()]
+    if len(ids) <= CANDIDATES:
+        return qs.filter(pk__in=ids), False
+    return qs.filter(RawSQL(ROW_MATCH, [tsquery], output_field=BooleanField())), True
 
 
 def match_phone(user: User, qs: QuerySet[Ticket], raw: str) -> QuerySet[Ticket]:

@@ -90,7 +90,18 @@ def query_terms(query: str) -> list[list[Token]]:
         for group in groups:
             if group:
                 phrases.append(_phrase(group))
-    return phrases
+    return [_whole_number(p) for p in phrases]
+
+
+# A term of this many digits or more is a ticket number, query code or phone: matched whole, not as a
+# prefix (a prefix of a digit string is no search anyone means, and it defeats the index's estimates).
+WHOLE_DIGITS = 6
+
+
+def _whole_number(phrase: list[Token]) -> list[Token]:
+    if len(phrase) == 1 and phrase[0].text.isdigit() and len(phrase[0].text) >= WHOLE_DIGITS:
+        return [Token(phrase[0].text, prefix=False)]
+    return phrase
 
 
 def _phrase(runs: list[tuple[str, str]]) -> list[Token]:

@@ -58,3 +58,9 @@ def test_a_phrase_is_a_tsquery_of_adjacent_tokens():
 
 def test_a_long_text_is_cut_below_the_tsvector_position_limit():
     assert len(document("字" * 40_000).split()) == 16_000
+
+
+def test_a_long_number_is_matched_whole():
+    assert tsquery(query_terms("2026112900001")) == "('2026112900001')"
+    assert found("2026112900001", "2026112900001 123456") and not found("20261129", "2026112900001")
+    assert tsquery(query_terms("12345")) == "('12345':*)"  # shorter: a prefix, as any word

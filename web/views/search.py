@@ -34,7 +34,7 @@ from hotline.models import (
     Unit,
 )
 from hotline.models.network import CENTER_ROLES
-from hotline.search import DEFAULT_ORDER, Criteria, search_tickets
+from hotline.search import DEFAULT_ORDER, Criteria, count_capped, planner_guard, search_tickets
 from metrics.reports import put
 from web.forms import TopicChoiceField
 from web.views import role_required
@@ -42,7 +42,8 @@ from web.views import role_required
 PAGE_SIZE = 25
 # Counting every match of a common word over a million tickets costs more than the page; past this
 # the page says "more than 10,000" and the pager stops there. The export takes as many rows.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
+EXPORT_CAP = 10_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 searchers = role_required([*CENTER_ROLES, Role.UNIT_HANDLER])
@@ -120,7 +121,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
+        return count_capped(self.object_list, COUNT_CAP)
 
     @property
     def capped(self) -> bool:
@@ -149,30 +150,37 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
+def _page(request: HttpRequest, results: QuerySet[Ticket]):
+    paginator = CappedPaginator(results, PAGE_SIZE)
+    capped = paginator.capped
+    if capped:
+        paginator.count = COUNT_CAP  # the pager walks the first COUNT_CAP rows
+    page = paginator.get_page(request.GET.get("page"))  # past the end → the last page
+    rows = list(
+        page.object_list.select_related("category", "topic__parent", "area__parent", "caller").prefetch_related(
+            Prefetch(
+                "assignments",
+                Assignment.objects.filter(parent__isnull=True)
+                .exclude(status=AssignmentStatus.WITHDRAWN)
+                .select_related("unit")
+                .order_by("pk"),
+                to_attr="top_assignments",
+            )
+        )
+    )
+    for t in rows:
+        t.shown_caller = caller_view(request.user, t)
+    page.rows, page.capped = rows, capped
+    return page
+
+
 @searchers
 def search(request: HttpRequest) -> HttpResponse:
     form, results, error = _run(request)
     page = None
     if results is not None:
-        paginator = CappedPaginator(results, PAGE_SIZE)
-        if paginator.capped:
-            paginator.count = COUNT_CAP  # the pager walks the first COUNT_CAP rows
-        page = paginator.get_page(request.GET.get("page"))  # past the end → the last page
-        rows = list(
-            page.object_list.select_related("category", "topic__parent", "area__parent", "caller").prefetch_related(
-                Prefetch(
-                    "assignments",
-                    Assignment.objects.filter(parent__isnull=True)
-                    .exclude(status=AssignmentStatus.WITHDRAWN)
-                    .select_related("unit")
-                    .order_by("pk"),
-                    to_attr="top_assignments",
-                )
-            )
-        )
-        for t in rows:
-            t.shown_caller = caller_view(request.user, t)
-        page.rows, page.capped = rows, paginator.capped
+        with planner_guard():
+            page = _page(request, results)
     ctx = {
         "form": form,
         "page": page,
@@ -205,7 +213,7 @@ EXPORT_COLUMNS = [
 
 @searchers
 def export(request: HttpRequest) -> HttpResponse:
-    """The same search as an Excel workbook, at most COUNT_CAP rows (the sheet says when it stopped).
+    """The same search as an Excel workbook, at most EXPORT_CAP rows (the sheet says when it stopped).
 
     Every text cell is written as text (``metrics.reports.put``): a title "=HYPERLINK(…)" stays text.
     """
@@ -230,15 +238,9 @@ def export(request: HttpRequest) -> HttpResponse:
             .select_related("unit"),
             to_attr="top_assignments",
         )
-    )[: COUNT_CAP + 1]
-    n = 0
-    for n, t in enumerate(rows, start=1):
-        if n > COUNT_CAP:
-            put(ws, n + 1, 1, _("More tickets match: only the first %(n)s are exported.") % {"n": COUNT_CAP})
-            break
-        values = _export_row(request, t)
-        for col, (key, _title) in enumerate(columns, start=1):
-            put(ws, n + 1, col, values[key])
+    )[: EXPORT_CAP + 1]
+    with planner_guard():
+        _fill(ws, request, columns, rows)
     buffer = BytesIO()
     wb.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -265,3 +267,13 @@ def _export_row(request: HttpRequest, t: Ticket) -> dict:
         "units": "、".join(a.unit.name for a in t.top_assignments),
         "repeat": _("yes") if t.repeat_of_id else "",
     }
+
+
+def _fill(ws, request: HttpRequest, columns, rows) -> None:
+    for n, t in enumerate(rows, start=1):
+        if n > EXPORT_CAP:
+            put(ws, n + 1, 1, _("More tickets match: only the first %(n)s are exported.") % {"n": EXPORT_CAP})
+            break
+        values = _export_row(request, t)
+        for col, (key, _title) in enumerate(columns, start=1):
+            put(ws, n + 1, col, values[key])
