@@ -151,23 +151,28 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 def _page(request: HttpRequest, results: QuerySet[Ticket]):
+    results = results.select_related("category", "topic__parent", "area__parent", "caller").prefetch_related(
+        Prefetch(
+            "assignments",
+            Assignment.objects.filter(parent__isnull=True)
+            .exclude(status=AssignmentStatus.WITHDRAWN)
+            .select_related("unit")
+            .order_by("pk"),
+            to_attr="top_assignments",
+        )
+    )
     paginator = CappedPaginator(results, PAGE_SIZE)
+    number = request.GET.get("page") or "1"
+    head = list(results[:PAGE_SIZE]) if number == "1" else None
+    if head is not None and len(head) < PAGE_SIZE:
+        # The first page is not full: that is the count, and the counting query (as long as the page's
+        # own walk through the filtered tickets) is saved.
+        paginator.count = len(head)
     capped = paginator.capped
     if capped:
         paginator.count = COUNT_CAP  # the pager walks the first COUNT_CAP rows
-    page = paginator.get_page(request.GET.get("page"))  # past the end → the last page
-    rows = list(
-        page.object_list.select_related("category", "topic__parent", "area__parent", "caller").prefetch_related(
-            Prefetch(
-                "assignments",
-                Assignment.objects.filter(parent__isnull=True)
-                .exclude(status=AssignmentStatus.WITHDRAWN)
-                .select_related("unit")
-                .order_by("pk"),
-                to_attr="top_assignments",
-            )
-        )
-    )
+    page = paginator.get_page(number)  # past the end or no number → the last or the first page
+    rows = head if head is not None and page.number == 1 else list(page.object_list)
     for t in rows:
         t.shown_caller = caller_view(request.user, t)
     page.rows, page.capped = rows, capped
