@@ -256,13 +256,16 @@ def fill_search_rows() -> None:
 
 
 def page_of(qs) -> tuple[int, list]:
-    """What the search page reads: the capped count and the first page with its joins."""
-    from hotline.search import count_capped, planner_guard
+    """What the search page reads (web/views/search.py): the page's ids with the capped count, then its rows."""
+    from hotline.models import Ticket
+    from hotline.search import paginate, planner_guard
 
     with planner_guard():
-        rows = list(qs.select_related("category", "topic__parent", "caller")[:PAGE])
-        count = len(rows) if len(rows) < PAGE else count_capped(qs, COUNT_CAP)  # a short first page is the count
-    return count, rows
+        page = paginate(qs, 1, PAGE, COUNT_CAP)
+        rows = list(
+            Ticket.objects.filter(pk__in=page.object_list).select_related("category", "topic__parent", "caller")
+        )
+    return page.paginator.count + (1 if page.capped else 0), rows
 
 
 def percentile(values: list[float], p: float) -> float:

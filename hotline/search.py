@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -120,11 +121,25 @@ def search_tickets(user: User, c: Criteria, now: datetime | None = None) -> Quer
     return qs
 
 
-def count_capped(qs: QuerySet[Ticket], cap: int) -> int:
-    """How many tickets ``qs`` (from ``search_tickets``) holds, counting no further than ``cap`` + 1."""
+def paginate(qs: QuerySet[Ticket], number: str | int | None, per_page: int, cap: int) -> Page:
+    """The page ``number`` of ``qs`` (from ``search_tickets``) as ticket ids, counting no further than ``cap``.
+
+    ``page.capped``: more than ``cap`` match, and the pager walks the first ``cap``. One walk
+    gives both the count and the page: the ids of the first ``cap`` + 1 matches in order (a word
+    with filters is tested row by row only once). When the words alone match more than CANDIDATES
+    and nothing narrows them, the count is known, and only the page's ids are read.
+    """
+    ids = qs.values_list("pk", flat=True)
     if cap <= CANDIDATES and getattr(qs, "more_than_candidates", False):
-        return cap + 1
-    return qs[: cap + 1].count()
+        paginator = Paginator(ids, per_page)
+        paginator.count, capped = cap, True
+    else:
+        first = list(ids[: cap + 1])
+        capped = len(first) > cap
+        paginator = Paginator(first[:cap], per_page)
+    page = paginator.get_page(number)  # past the end: the last page; not a number: the first
+    page.object_list, page.capped = list(page.object_list), capped
+    return page
 
 
 @contextmanager

@@ -9,12 +9,10 @@ from __future__ import annotations
 from io import BytesIO
 
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -34,7 +32,7 @@ from hotline.models import (
     Unit,
 )
 from hotline.models.network import CENTER_ROLES
-from hotline.search import DEFAULT_ORDER, Criteria, count_capped, planner_guard, search_tickets
+from hotline.search import DEFAULT_ORDER, Criteria, paginate, planner_guard, search_tickets
 from metrics.reports import put
 from web.forms import TopicChoiceField
 from web.views import role_required
@@ -116,18 +114,6 @@ class SearchForm(forms.Form):
         )
 
 
-class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows (``capped`` says whether there are more)."""
-
-    @cached_property
-    def count(self) -> int:
-        return count_capped(self.object_list, COUNT_CAP)
-
-    @property
-    def capped(self) -> bool:
-        return self.count > COUNT_CAP
-
-
 def _run(request: HttpRequest) -> tuple[SearchForm, QuerySet[Ticket] | None, str]:
     """The bound form, the matching tickets (None when the input is bad) and the error to show."""
     form = SearchForm(request.GET, user=request.user)
@@ -151,31 +137,25 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 def _page(request: HttpRequest, results: QuerySet[Ticket]):
-    results = results.select_related("category", "topic__parent", "area__parent", "caller").prefetch_related(
-        Prefetch(
-            "assignments",
-            Assignment.objects.filter(parent__isnull=True)
-            .exclude(status=AssignmentStatus.WITHDRAWN)
-            .select_related("unit")
-            .order_by("pk"),
-            to_attr="top_assignments",
+    page = paginate(results, request.GET.get("page"), PAGE_SIZE, COUNT_CAP)
+    tickets = (
+        Ticket.objects.filter(pk__in=page.object_list)
+        .select_related("category", "topic__parent", "area__parent", "caller")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                Assignment.objects.filter(parent__isnull=True)
+                .exclude(status=AssignmentStatus.WITHDRAWN)
+                .select_related("unit")
+                .order_by("pk"),
+                to_attr="top_assignments",
+            )
         )
     )
-    paginator = CappedPaginator(results, PAGE_SIZE)
-    number = request.GET.get("page") or "1"
-    head = list(results[:PAGE_SIZE]) if number == "1" else None
-    if head is not None and len(head) < PAGE_SIZE:
-        # The first page is not full: that is the count, and the counting query (as long as the page's
-        # own walk through the filtered tickets) is saved.
-        paginator.count = len(head)
-    capped = paginator.capped
-    if capped:
-        paginator.count = COUNT_CAP  # the pager walks the first COUNT_CAP rows
-    page = paginator.get_page(number)  # past the end or no number → the last or the first page
-    rows = head if head is not None and page.number == 1 else list(page.object_list)
-    for t in rows:
+    by_id = {t.pk: t for t in tickets}
+    page.rows = [by_id[pk] for pk in page.object_list]
+    for t in page.rows:
         t.shown_caller = caller_view(request.user, t)
-    page.rows, page.capped = rows, capped
     return page
 
 
