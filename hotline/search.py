@@ -232,6 +232,8 @@ def match_name(user: User, qs: QuerySet[Ticket], name: str) -> QuerySet[Ticket]:
     if not sees_caller_name(user):
         raise NotAllowed(_("only the center may search tickets by the caller's name"), field="name")
     name = name.strip()
+    if not name.isprintable():  # a NUL byte is refused by PostgreSQL with a server error
+        raise InvalidInput(_("the name has characters that are not printable"), field="name")
     if len(name) > MAX_NAME_CHARS:
         raise InvalidInput(_("the name is longer than %(max)s characters") % {"max": MAX_NAME_CHARS}, field="name")
     # contains, not icontains: names are Chinese, and upper() on every caller's name doubled the scan.

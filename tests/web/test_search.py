@@ -230,6 +230,9 @@ def test_api_searches_the_same_way(agent, three, yuhu):
     assert bad.status_code == 400 and "100 characters" in bad.json()["message"]
     assert api.get("/api/v1/tickets/", {"q": "广场舞", "page": 9}).status_code == 404  # past the end: JSON 404
     assert api.get("/api/v1/tickets/", {"phone": "12345"}).status_code == 400
+    assert api.get("/api/v1/tickets/", {"name": "王\x00"}).status_code == 400
+    assert api.get("/api/v1/tickets/", {"q": "广场舞\x00"}).status_code == 400
+    assert numbers(search(client_of(agent), name="王\x00")) == []  # the page: a message, no server error
     assert api_as(yuhu).get("/api/v1/tickets/", {"name": "秀英"}).status_code == 403
     assert api_as(yuhu).get("/api/v1/tickets/", {"phone": "13800138000"}).status_code == 403
 
