@@ -39,7 +39,7 @@ from web.views import role_required
 
 PAGE_SIZE = 25
 # Counting every match of a common word over a million tickets costs more than the page; past this
-# the page says "more than 10,000" and the pager stops there. The export takes as many rows.
+# the page says "more than 1000" and the pager stops there (40 pages). The export takes up to EXPORT_CAP.
 COUNT_CAP = 1_000
 EXPORT_CAP = 10_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
