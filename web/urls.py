@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, audit, auth, center, dashboard, home, public, supervision, ticket, unit, wechat
+from web.views import agent, audit, auth, center, dashboard, home, public, search, supervision, ticket, unit, wechat
 
 app_name = "web"
 
@@ -58,6 +58,9 @@ urlpatterns = [
     path("supervision/<int:pk>/", supervision.case_page, name="supervision-case"),
     path("supervision/<int:pk>/note/", supervision.add_note, name="supervision-note"),
     path("supervision/<int:pk>/close/", supervision.close_case, name="supervision-close"),
+    # 工单查询: the center and the units
+    path("search/", search.search, name="search"),
+    path("search/export/", search.export, name="search-export"),
     # 市民: progress by ticket number and query code (no login)
     path("track/", public.track, name="track"),
     path("track/forgot/", public.forgot_code, name="track-forgot"),

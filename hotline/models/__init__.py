@@ -5,6 +5,7 @@ from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
 from hotline.models.network import Area, Role, Unit, UnitKind, User
+from hotline.models.search import TicketSearch
 from hotline.models.supervision import (
     SupervisionCase,
     SupervisionForm,
@@ -64,6 +65,7 @@ __all__ = [
     "SupervisionStatus",
     "Ticket",
     "TicketCounter",
+    "TicketSearch",
     "TicketStatus",
     "TimelineEntry",
     "Topic",

@@ -23,7 +23,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
-from hotline.services import timeline
+from hotline.services import search, timeline
 from hotline.services.assignments import current_lead, new_assignment, withdraw_active
 from hotline.services.calendar import load_calendar
 from hotline.services.common import clean_text, lock_assignment, lock_ticket, move, notify, touch
@@ -298,6 +298,7 @@ def reply_assignment(
         assignment.status, assignment.replied_at, assignment.replied_by = A.REPLIED, timezone.now(), by
         assignment.reply_text, assignment.contacted_caller = text, bool(contacted_caller)
         assignment.save(update_fields=["status", "replied_at", "replied_by", "reply_text", "contacted_caller"])
+        search.index_ticket(ticket)
         if _is_top_lead(assignment):
             old = move(ticket, "reply", S.REPLIED)
         else:

@@ -32,7 +32,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
-from hotline.services import repeats, timeline
+from hotline.services import repeats, search, timeline
 from hotline.services.assignments import current_lead, new_assignment, withdraw_active
 from hotline.services.common import check_version, clean_text, lock_ticket, move, notify
 from hotline.workflow import check_transition
@@ -146,6 +146,7 @@ def register_ticket(
         if no_messages:
             data["no_messages"] = True
         timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data=data)
+        search.index_ticket(ticket, new=True)
         notify(ticket, "registered")
         if resolve_with is not None:
             _resolve_locked(ticket, by, resolve_with)
@@ -225,6 +226,7 @@ def _resolve_locked(ticket: Ticket, by: User | None, resolution: str) -> None:
     to = _revisit_or_close(ticket)
     extra = {"closed_at": timezone.now()} if to == S.CLOSED else {}
     old = move(ticket, "resolve", to, resolved_on_call=True, resolution=resolution, **extra)
+    search.index_ticket(ticket)
     timeline.record(ticket, "ticket.resolved_on_call", by, from_status=old, to_status=to, note=resolution)
     notify(ticket, "resolved")
 

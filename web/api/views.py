@@ -10,6 +10,7 @@ import django_filters
 from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -19,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from hotline import audit
-from hotline.access import check_can_view, is_center_staff, may_search_by_phone, visible_tickets
+from hotline import search
+from hotline.access import check_can_view, is_center_staff, visible_tickets
 from hotline.errors import NotAllowed
 from hotline.models import (
     Area,
@@ -46,14 +47,26 @@ from web.api.permissions import IsCenterOrUnitHandler
 
 
 class TicketFilter(django_filters.FilterSet):
+    """The API's side of the one ticket search (``hotline.search``, docs/search.md)."""
+
     status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
     category = django_filters.CharFilter(field_name="category__code")
     unit = django_filters.NumberFilter(method="filter_unit", label="assigned to unit (id)")
     created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
-    q = django_filters.CharFilter(method="filter_q", label="search number, title, content or address")
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="words of title, content, address, resolution and replies (Chinese matched as written, "
+        "no spaces needed; several words: all of them), or a ticket number or query code; at most 100 characters",
+    )
     phone = django_filters.CharFilter(
-        method="filter_phone", label="caller phone (E.164); center staff only: a unit sees numbers masked"
+        method="filter_phone", label="caller phone in any format; center staff only: a unit sees numbers masked"
+    )
+    name = django_filters.CharFilter(method="filter_name", label="part of the caller's name; center staff only")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="a unit's part open past its reply-by")
+    repeat = django_filters.BooleanFilter(field_name="repeat_of", lookup_expr="isnull", exclude=True)
+    order = django_filters.ChoiceFilter(
+        method="filter_order", choices=[(k, k) for k in search.ORDERS], label="sort (default newest)"
     )
     supervised = django_filters.BooleanFilter(method="filter_supervised", label="under an open supervision case")
 
@@ -67,19 +80,23 @@ class TicketFilter(django_filters.FilterSet):
         return qs.filter(assignments__unit_id=value).exclude(assignments__status=AssignmentStatus.WITHDRAWN).distinct()
 
     def filter_phone(self, qs, name, value):
-        # A masked viewer must not learn whether a guessed full number is the caller's (issue 11, hole 4).
-        if not may_search_by_phone(self.request.user):
-            raise NotAllowed(_("only the center may search tickets by the caller's phone number"), field="phone")
-        audit.note_read(self.request.user, fields=["phone"], phone=value, reason="search by phone", action=audit.SEARCH)
-        return qs.filter(caller__phone=value)
+        return search.match_phone(self.request.user, qs, value)
+
+    def filter_name(self, qs, name, value):
+        return search.match_name(self.request.user, qs, value)
 
     def filter_supervised(self, qs, name, value):
         return qs.filter(supervision.supervised_filter() if value else ~supervision.supervised_filter())
 
     def filter_q(self, qs, name, value):
-        return qs.filter(
-            Q(number=value) | Q(title__icontains=value) | Q(content__icontains=value) | Q(address__icontains=value)
-        )
+        return search.match_words(qs, value)
+
+    def filter_overdue(self, qs, name, value):
+        over = search.overdue(timezone.now())
+        return qs.filter(over) if value else qs.exclude(over)
+
+    def filter_order(self, qs, name, value):
+        return qs.order_by(*search.ORDERS[value])
 
 
 class TicketSearchThrottle(UserRateThrottle):
