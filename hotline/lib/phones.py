@@ -6,7 +6,13 @@ import phonenumbers
 
 
 class InvalidPhone(ValueError):
-    """The text is not a valid Chinese phone number."""
+    """The text is not a valid Chinese phone number. ``reason`` says why, for a message in the
+    user's language (``hotline.services.tickets.phone_error``): empty, too_long, unparsable,
+    foreign, invalid."""
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def normalize_phone(raw: str) -> str:
@@ -17,15 +23,15 @@ def normalize_phone(raw: str) -> str:
     """
     text = (raw or "").strip()
     if not text:
-        raise InvalidPhone("phone number is empty")
+        raise InvalidPhone("phone number is empty", "empty")
     if len(text) > 32:
-        raise InvalidPhone("phone number is too long")
+        raise InvalidPhone("phone number is too long", "too_long")
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(f"not a phone number: {text!r}") from exc
+        raise InvalidPhone(f"not a phone number: {text!r}", "unparsable") from exc
     if number.country_code != 86:
-        raise InvalidPhone(f"only Chinese (+86) numbers are accepted: {text!r}")
+        raise InvalidPhone(f"only Chinese (+86) numbers are accepted: {text!r}", "foreign")
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(f"not a valid Chinese phone number: {text!r}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hotline.errors import Conflict, IllegalTransition, InvalidInput
 from hotline.lib.phones import InvalidPhone, normalize_phone
@@ -48,12 +49,27 @@ def find_caller(phone: str) -> Caller | None:
         return None
 
 
+PHONE_ERRORS = {
+    "empty": gettext_lazy("Enter the caller's phone number."),
+    "too_long": gettext_lazy("The phone number is too long."),
+    "unparsable": gettext_lazy("“%(value)s” is not a phone number."),
+    "foreign": gettext_lazy("Only Chinese (+86) numbers are accepted: “%(value)s”."),
+    "invalid": gettext_lazy("“%(value)s” is not a valid Chinese phone number."),
+}
+
+
+def phone_error(exc: InvalidPhone, raw: str) -> InvalidInput:
+    """The refusal of a phone number, in the user's language."""
+    message = PHONE_ERRORS.get(exc.reason, PHONE_ERRORS["invalid"])
+    return InvalidInput(str(message) % {"value": (raw or "").strip()[:32]}, field="phone")
+
+
 def find_or_create_caller(phone: str, name: str = "") -> Caller:
     """The caller for a phone number (normalised to E.164); a new name fills a blank one."""
     try:
         e164 = normalize_phone(phone)
     except InvalidPhone as exc:
-        raise InvalidInput(str(exc), field="phone") from None
+        raise phone_error(exc, phone) from None
     name = (name or "").strip()[:50]
     try:
         with transaction.atomic():

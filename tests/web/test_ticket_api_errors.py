@@ -25,8 +25,8 @@ def register(client, **overrides):
     ("phone", "why"),
     [
         ("12345", "not a valid Chinese phone number"),
-        ("+1 650 253 0000", "only Chinese (+86) numbers"),
-        ("not a number", "not a phone number"),
+        ("+1 650 253 0000", "Only Chinese (+86) numbers"),
+        ("not a number", "is not a phone number"),
         ("", "phone"),
     ],
 )
@@ -35,6 +35,15 @@ def test_invalid_or_foreign_phone_numbers_are_refused(agent, phone, why):
     assert response.status_code == 400
     assert why in response.json()["message"]
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("phone", "why"),
+    [("12345", "不是有效的中国电话号码"), ("+1 650 253 0000", "只受理中国（+86）号码"), ("abc", "不是电话号码")],
+)
+def test_a_phone_refusal_speaks_the_users_language(agent, phone, why):
+    response = register(api_as(agent, "zh-hans"), phone=phone)
+    assert response.status_code == 400 and why in response.json()["message"]
 
 
 @pytest.mark.parametrize("content", ["", "   ", "长" * 20_000])
