@@ -78,21 +78,25 @@ class Bridge:
             await asyncio.gather(*helpers, *self._pops, return_exceptions=True)
 
     async def consume(self, stop: asyncio.Event) -> None:
-        events = self.client.events
         while not stop.is_set():
-            batch = [await events.get()]
-            # Take whatever else has arrived: one database round trip for the lot keeps a busy
-            # hour cheap, and an idle line still gets its single event written at once.
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(events.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
+            batch = await self.next_batch()
             self._processing = True
             try:
                 await self.process(batch)
             finally:
                 self._processing = False
+
+    async def next_batch(self) -> list[tuple[Message, float]]:
+        """The next event and whatever else has arrived, up to MAX_BATCH.
+
+        One database round trip for the lot keeps a busy hour cheap, and an idle line still
+        gets its single event written at once.
+        """
+        events = self.client.events
+        batch = [await events.get()]
+        for _ in range(min(events.qsize(), MAX_BATCH - 1)):
+            batch.append(events.get_nowait())
+        return batch
 
     async def process(self, batch: list[tuple[Message, float]]) -> None:
         steps: list[services.Step] = []
@@ -124,22 +128,25 @@ class Bridge:
         """The pure part: commands, wallboard and translator see the event; returns what to write."""
         self.commands.on_event(message)
         lifecycle = self.tracker.feed(message, at)
+        if self.board.feed(message) or lifecycle or message.name in _BOARD_EVENTS:
+            self._board_dirty = True
+        if not lifecycle:
+            # Nearly every event: no call changed; at most the event joins a call's audit trail.
+            if _audit_noise(message) or not self.tracker.interested_in(message):
+                return []
+            # The message itself, not a copy: nothing changes a parsed message, and the writer copies it.
+            return [services.Step(raw=[message], linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
         for event in lifecycle:
             if isinstance(event, AgentRinging):
                 self.pop(event)
-        if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
-            self._board_dirty = True
-        keep = lifecycle or (self.tracker.interested_in(message) and not _audit_noise(message))
-        raw = [dict(message)] if keep else []
+        raw: list[Message] = [message]
         answers = [e for e in lifecycle if isinstance(e, SurveyAnswered)]
         if answers:
             # Not a change of the call row: the raw VarSet joins the call's audit trail, the answer is handed over.
             self._surveys.extend(answers)
             lifecycle = [e for e in lifecycle if not isinstance(e, SurveyAnswered)]
-        if not lifecycle:
-            if not raw:
-                return []
-            return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
+            if not lifecycle:
+                return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
         return [services.Step(event=event, raw=raw if i == 0 else []) for i, event in enumerate(lifecycle)]
 
     def pop(self, event: AgentRinging) -> None:
