@@ -141,6 +141,8 @@ def setup(out_path: str, agents: int, supervisors: int) -> None:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from hotline.models import Role, User
 
@@ -159,6 +161,10 @@ def setup(out_path: str, agents: int, supervisors: int) -> None:
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        if user.role == Role.SUPERVISOR:
+            # Supervisors must pass a second factor (OTP_REQUIRED_ROLES): the session of one who did.
+            device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.create()
         kind = "agents" if user.role == Role.AGENT else "supervisors"
         out[kind].append({"username": user.username, "ext": user.agent_extension, "session": session.session_key})
@@ -194,6 +200,12 @@ def base_env(layer: str, ami_port: int, log_path: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "AMI_PORT": str(ami_port),
+        # The traffic of the recordings, as in every earlier run of this benchmark: ~3 s calls, no
+        # wrap-up, callers wait until the queue's timeout. The demo's human pace (minutes per call,
+        # AMI_SIMULATOR_TALK) would leave 200 agents on calls and ring nobody after the first 10 s.
+        "AMI_SIMULATOR_TALK": "",
+        "AMI_SIMULATOR_PATIENCE": "",
+        "AGENT_WRAPUP_SECONDS": "0",
         LOG_ENV: str(log_path),
         "PYTHONUNBUFFERED": "1",
     }
