@@ -228,8 +228,9 @@ class AMIParser:
             if len(frame) > max_frame:
                 append(ParseError("frame too large", len(frame), frame[:64]))
                 continue
-            if frame.startswith(_BANNER_BYTES):
+            if not actions and frame.startswith(_BANNER_BYTES):
                 # A second banner mid-stream: a recorded reconnect, or a proxy that reconnected for us.
+                # (Only a PBX sends banners: from a client, such a line is just not an action.)
                 line_end = frame.find(b"\r\n")
                 if line_end < 0:
                     line_end = len(frame)
