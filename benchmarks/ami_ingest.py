@@ -462,14 +462,19 @@ async def run_bridge_nodb(frames: list[bytes], timeout: float) -> dict[str, Any]
         try:
             await asyncio.wait_for(client.connected.wait(), 10)
             consumer = asyncio.create_task(consume())
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             await client.action("UserEvent", {"UserEvent": START_EVENT})
             try:
                 end = await asyncio.wait_for(consumer, timeout)
                 notes = ""
             except TimeoutError:
                 end, notes = time.perf_counter(), "timed out"
+            # CPU seconds of this process (reader, parser, bridge): what the path costs, whatever else the
+            # machine runs; the wall-clock rate above is what it achieved here.
+            cpu = time.process_time() - cpu0
+            notes += f" {counts['events'] / cpu:,.0f} events per CPU second;" if cpu > 0 else ""
             return {
+                "cpu_seconds": cpu,
                 "events": counts["events"],
                 "seconds": end - t0,
                 "lifecycle_events": counts["lifecycle"],
@@ -604,11 +609,16 @@ async def run_full(args: argparse.Namespace, trace: Path) -> dict[str, Any]:
             processed_in_stream = processed()
             backlog_at_end = len(frames) - processed_in_stream
             queued_at_end = bridge.client.events.qsize()
-            await sample_until(lambda: processed() >= len(frames), args.drain_timeout)
+            unwritten_at_end = len(bridge._unwritten)
+            # Drained: every event translated and every translated step written (the writer runs behind).
+            await sample_until(lambda: processed() >= len(frames) and not bridge._processing, args.drain_timeout)
             drained_at = time.time()
             done = processed()
-            if done < len(frames):
-                notes.append(f"NOT drained: {len(frames) - done} events left after {args.drain_timeout:g} s")
+            if done < len(frames) or bridge._processing:
+                notes.append(
+                    f"NOT drained: {len(frames) - done} events, {len(bridge._unwritten)} steps unwritten "
+                    f"after {args.drain_timeout:g} s"
+                )
             await asyncio.sleep(1.0)  # the last publishes go out after commit
         finally:
             stop.set()
@@ -637,7 +647,10 @@ async def run_full(args: argparse.Namespace, trace: Path) -> dict[str, Any]:
     notes.insert(0, f"while streaming {in_stream_rate:,.0f} ev/s processed of {eps:,.0f} sent")
     if len(matched) < len(triggers):
         notes.append(f"subscriber saw {len(matched)}/{len(triggers)} lifecycle messages")
-    notes.append(f"backlog at stream end {backlog_at_end} events ({queued_at_end} in the client queue)")
+    notes.append(
+        f"backlog at stream end {backlog_at_end} events ({queued_at_end} in the client queue), "
+        f"{unwritten_at_end} translated steps unwritten"
+    )
     notes.append(f"drained {drained_at - stream_end:.1f} s after the stream ended")
     return {
         "events": done,
