@@ -84,7 +84,7 @@ class ParseError:
 Parsed = Message | ParseError
 
 
-def parse_frame(frame: bytes, *, actions: bool = False) -> Parsed | None:
+def parse_frame(frame: bytes, actions: bool = False) -> Parsed | None:
     """Parse one frame without its terminator. ``None`` for an empty frame.
 
     With ``actions`` (the server side) a frame is an action, whose first key is ``Action``;
@@ -111,6 +111,11 @@ def parse_frame(frame: bytes, *, actions: bool = False) -> Parsed | None:
     else:
         if len(message) != len(lines) or "" in message or " " in "".join(message):
             message = None
+    if message is not None and not actions and "Event" in message:
+        # The common case, typed in place: unique keys, so the name is a string.
+        message.kind = "event"
+        message.name = message["Event"]  # type: ignore[assignment]
+        return message
     headers: dict[str, HeaderValue] = _slow_headers(lines) if message is None else message
     if actions:
         if next(iter(headers), None) == "Action":
@@ -236,7 +241,7 @@ class AMIParser:
                     line_end = len(frame)
                 append(Message("banner", {"Banner": frame[:line_end].decode("utf-8", "replace")}))
                 frame = frame[line_end + 2 :]
-            parsed = parse_frame(frame, actions=actions)
+            parsed = parse_frame(frame, actions)
             if parsed is not None:
                 append(parsed)
 
