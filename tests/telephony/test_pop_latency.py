@@ -83,7 +83,7 @@ def test_the_pop_goes_out_while_the_write_before_it_is_still_held(agent, setting
             await bridge.client.action(
                 "QueueAdd", {"Queue": "12345", "Interface": "Local/1001@agents", "MemberName": "agent1001"}
             )
-            await _until(lambda: _any(console_messages, "call.screen_pop"), 5)
+            await _until(lambda: _any(console_messages, "call.screen_pop"), 10)
             still_held = entered.is_set() and not release.is_set()
             rows_at_pop = await _read(Call.objects.filter(caller_number=NUMBER).count)()
             release.set()
