@@ -57,6 +57,7 @@ class Bridge:
         self._unwritten: list[services.Step] = []  # translated, in AMI order, for the writer
         self._surveys: list[SurveyAnswered] = []  # answers among them, handed over once they are written
         self._writer: asyncio.Task | None = None
+        self._wrote = asyncio.Event()  # set after each transaction of the writer
         self._pops: set[asyncio.Task] = set()
         # None until the first look: the first picture always says whether the bridge is connected.
         self._connected: bool | None = None
@@ -140,7 +141,13 @@ class Bridge:
                 log.exception("could not process AMI event %s", message.name)
         self._write_soon()
         if len(self._unwritten) >= MAX_UNWRITTEN:
-            await self.written()
+            # Far behind: wait until the writer has taken half of it, not for all of it (a short
+            # wait, one or two transactions, rather than seconds without a pop).
+            while len(self._unwritten) > MAX_UNWRITTEN // 2 and self._write_running():
+                self._wrote.clear()
+                wrote = asyncio.ensure_future(self._wrote.wait())
+                await asyncio.wait({wrote, self._writer}, return_when=asyncio.FIRST_COMPLETED)
+                wrote.cancel()
 
     def _write_running(self) -> bool:
         return self._writer is not None and not self._writer.done()
@@ -162,6 +169,7 @@ class Bridge:
                 await self.write(steps)
             finally:
                 await self.hand_over_surveys(answers)
+                self._wrote.set()
 
     async def written(self) -> None:
         """Until every step translated so far is written (and its survey answers handed over)."""
