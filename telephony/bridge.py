@@ -34,7 +34,10 @@ log = logging.getLogger(__name__)
 # Events after which the wallboard's numbers may change.
 _BOARD_EVENTS = MEMBER_EVENTS | {"QueueMemberRemoved", "QueueCallerJoin", "QueueCallerLeave", "AgentConnect"}
 BOARD_INTERVAL = 0.5  # at most two wallboard pushes a second, however busy the queue
-MAX_BATCH = 500  # AMI events written in one transaction at most
+MAX_BATCH = 500  # AMI events taken at once, and steps written in one transaction, at most
+# Steps translated but not yet written: past this the consumer waits for the writer, the client's
+# event queue fills up and the reader's stall rule applies (memory stays bounded).
+MAX_UNWRITTEN = 10 * MAX_BATCH
 PUBLISH_CONCURRENCY = 32  # channel-layer sends in flight at once
 
 
@@ -56,8 +59,11 @@ class Bridge:
         self.board = QueueBoard(tracker.config.queues)
         self.processed = 0
         self._board_dirty = False
-        self._processing = False
-        self._surveys: list[SurveyAnswered] = []  # answers of the batch being translated
+        self._translating = False
+        self._unwritten: list[services.Step] = []  # translated, in AMI order, for the writer
+        self._surveys: list[SurveyAnswered] = []  # answers among them, handed over once they are written
+        self._writer: asyncio.Task | None = None
+        self._wrote = asyncio.Event()  # set after each transaction of the writer
         self._pops: set[asyncio.Task] = set()
         # None until the first look: the first picture always says whether the bridge is connected.
         self._connected: bool | None = None
@@ -76,47 +82,107 @@ class Bridge:
             # No new command once stopping (a standby may be taking over): only the batch being written ends.
             commands.cancel()
             if self._processing:
-                # Let the batch being written finish: a cancelled await does not stop the database
+                # Let what was translated be written: a cancelled await does not stop the database
                 # thread, and a write left running could outlive the bridge (and its transaction).
-                await asyncio.wait({consumer}, timeout=10)
-            for task in [*helpers, *self._pops]:
+                settle = asyncio.ensure_future(self._settle())
+                await asyncio.wait({settle}, timeout=10)
+                settle.cancel()
+            writer = [self._writer] if self._writer is not None else []
+            for task in [*helpers, *writer, *self._pops]:
                 task.cancel()
-            await asyncio.gather(*helpers, *self._pops, return_exceptions=True)
+            await asyncio.gather(*helpers, *writer, *self._pops, return_exceptions=True)
+
+    @property
+    def _processing(self) -> bool:
+        """A batch is being translated, or translated steps are not written yet."""
+        return self._translating or bool(self._unwritten or self._surveys) or self._write_running()
+
+    async def _settle(self) -> None:
+        while self._processing:
+            await self.written()
+            await asyncio.sleep(0.01)  # the consumer's batch, if it is mid-resync
 
     async def consume(self, stop: asyncio.Event) -> None:
-        events = self.client.events
+        """Translate events as they arrive; the writer writes what was translated, in AMI order.
+
+        Translating never waits for a write: the screen pop of an AgentCalled goes out the moment
+        the event is read, even while the events before it are being written (a busy or locked
+        database, a slow commit). Only a reconnect's resync and a writer far behind wait for it.
+        """
         while not stop.is_set():
-            batch = [await events.get()]
-            # Take whatever else has arrived: one database round trip for the lot keeps a busy
-            # hour cheap, and an idle line still gets its single event written at once.
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(events.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
-            self._processing = True
+            batch = await self.next_batch()
+            self._translating = True
             try:
                 await self.process(batch)
             finally:
-                self._processing = False
+                self._translating = False
+
+    async def next_batch(self) -> list[tuple[Message, float]]:
+        """The next event and whatever else has arrived, up to MAX_BATCH.
+
+        One database round trip for the lot keeps a busy hour cheap, and an idle line still
+        gets its single event written at once.
+        """
+        events = self.client.events
+        batch = [await events.get()]
+        for _ in range(min(events.qsize(), MAX_BATCH - 1)):
+            batch.append(events.get_nowait())
+        return batch
 
     async def process(self, batch: list[tuple[Message, float]]) -> None:
-        steps: list[services.Step] = []
+        """Translate a batch and hand its steps to the writer; returns once the writer has them."""
         for message, at in batch:
             self.processed += 1
             try:
                 if message.kind == "session":
-                    await self.flush(steps)
-                    steps = []
+                    # The rows of what came before the reconnect first: the resync reads them.
+                    await self.written()
                     await self.resync(message, at)
                 else:
-                    steps.extend(self.translate(message, at))
+                    self._unwritten.extend(self.translate(message, at))
             except AMIError as exc:
                 log.warning("resync failed (%s); the next reconnect retries it", exc)
             except Exception:
                 # One bad event must not stop the bridge; it stays in the log for the audit.
                 log.exception("could not process AMI event %s", message.name)
-        await self.flush(steps)
+        self._write_soon()
+        if len(self._unwritten) >= MAX_UNWRITTEN:
+            # Far behind: wait until the writer has taken half of it, not for all of it (a short
+            # wait, one or two transactions, rather than seconds without a pop).
+            while len(self._unwritten) > MAX_UNWRITTEN // 2 and self._write_running():
+                self._wrote.clear()
+                wrote = asyncio.ensure_future(self._wrote.wait())
+                await asyncio.wait({wrote, self._writer}, return_when=asyncio.FIRST_COMPLETED)
+                wrote.cancel()
+
+    def _write_running(self) -> bool:
+        return self._writer is not None and not self._writer.done()
+
+    def _write_soon(self) -> None:
+        if (self._unwritten or self._surveys) and not self._write_running():
+            self._writer = asyncio.create_task(self._write_all(), name="bridge-writer")
+            self._writer.add_done_callback(_report_death)
+
+    async def _write_all(self) -> None:
+        """The writer: everything translated so far, MAX_BATCH steps per transaction, in order."""
+        while self._unwritten or self._surveys:
+            steps = self._unwritten[:MAX_BATCH]
+            del self._unwritten[:MAX_BATCH]
+            answers: list[SurveyAnswered] = []
+            if not self._unwritten:  # every answer's call rows are in this write or an earlier one
+                answers, self._surveys = self._surveys, []
+            try:
+                await self.write(steps)
+            finally:
+                await self.hand_over_surveys(answers)
+                self._wrote.set()
+
+    async def written(self) -> None:
+        """Until every step translated so far is written (and its survey answers handed over)."""
+        self._write_soon()
+        while self._write_running():
+            await asyncio.wait({self._writer})
+            self._write_soon()
 
     async def hand_over_surveys(self, answers: list[SurveyAnswered]) -> None:
         """IVR survey answers go to the registered survey handler once the batch's call rows are written."""
@@ -130,22 +196,25 @@ class Bridge:
         """The pure part: commands, wallboard and translator see the event; returns what to write."""
         self.commands.on_event(message)
         lifecycle = self.tracker.feed(message, at)
+        if self.board.feed(message) or lifecycle or message.name in _BOARD_EVENTS:
+            self._board_dirty = True
+        if not lifecycle:
+            # Nearly every event: no call changed; at most the event joins a call's audit trail.
+            if _audit_noise(message) or not self.tracker.interested_in(message):
+                return []
+            # The message itself, not a copy: nothing changes a parsed message, and the writer copies it.
+            return [services.Step(raw=[message], linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
         for event in lifecycle:
             if isinstance(event, AgentRinging):
                 self.pop(event)
-        if self.board.feed(message) or message.name in _BOARD_EVENTS or lifecycle:
-            self._board_dirty = True
-        keep = lifecycle or (self.tracker.interested_in(message) and not _audit_noise(message))
-        raw = [dict(message)] if keep else []
+        raw: list[Message] = [message]
         answers = [e for e in lifecycle if isinstance(e, SurveyAnswered)]
         if answers:
             # Not a change of the call row: the raw VarSet joins the call's audit trail, the answer is handed over.
             self._surveys.extend(answers)
             lifecycle = [e for e in lifecycle if not isinstance(e, SurveyAnswered)]
-        if not lifecycle:
-            if not raw:
-                return []
-            return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
+            if not lifecycle:
+                return [services.Step(raw=raw, linkedid=message.first("Linkedid"), pbx_epoch=self.tracker.pbx_epoch)]
         return [services.Step(event=event, raw=raw if i == 0 else []) for i, event in enumerate(lifecycle)]
 
     def pop(self, event: AgentRinging) -> None:
@@ -163,13 +232,6 @@ class Bridge:
                 await layer.group_send(*pop)
         except Exception:  # at-most-once like every hint: the console re-reads the call on the next one
             log.warning("could not send the screen pop of %s", event.linkedid, exc_info=True)
-
-    async def flush(self, steps: list[services.Step]) -> None:
-        answers, self._surveys = self._surveys, []
-        try:
-            await self.write(steps)
-        finally:
-            await self.hand_over_surveys(answers)
 
     async def write(self, steps: list[services.Step]) -> None:
         if not steps:

@@ -185,12 +185,14 @@ class CallTracker:
     # --- public API ---------------------------------------------------------------
 
     def feed(self, event: Mapping[str, Any], at: float | None = None) -> list[CallLifecycle]:
-        handler = self._handlers.get(_first(event, "Event"))
+        # Called for every AMI event of the PBX: the plain-string case without a helper call.
+        name = event.get("Event", "")
+        handler = self._handlers.get(name if name.__class__ is str else _first(event, "Event"))
         if handler is None:
             return []
-        stamp = _first(event, "Timestamp")
+        stamp = event.get("Timestamp")
         if stamp:
-            at = _float(stamp, at)
+            at = _float(stamp if stamp.__class__ is str else _first(event, "Timestamp"), at)
         return handler(event, at)
 
     def expect_originate(self, action_id: str, *, purpose: str, reference: str = "", number: str = "") -> None:

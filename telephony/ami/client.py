@@ -306,17 +306,25 @@ class AMIClient:
 
     def _route(self, message: Message | ParseError, now: float, booted: asyncio.Future[Message]) -> bool:
         """Hand a message to its waiting action or to the event queue; True if the queue is full."""
+        kind = message.kind
+        if kind == "event" and not self._pending and message.name != "FullyBooted":
+            # Nearly every message of a busy hour: an event while no action waits for an answer.
+            try:
+                self.events.put_nowait((message, now))
+            except asyncio.QueueFull:
+                return True
+            return False
         if isinstance(message, ParseError):
             self.parse_errors += 1
             log.warning(
                 "skipped a malformed AMI frame: %s (%d bytes) %r", message.reason, message.size, message.sample[:40]
             )
             return False
-        if message.kind == "banner":
+        if kind == "banner":
             return False
         action_id = message.first("ActionID")
         pending = self._pending.get(action_id) if action_id else None
-        if message.kind == "response":
+        if kind == "response":
             if pending is None or pending.future.done():
                 return False
             status = message.first("Response")

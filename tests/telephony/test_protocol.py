@@ -114,6 +114,32 @@ def test_oversized_frame_arriving_in_one_read_is_skipped() -> None:
     assert out[1].name == "B"
 
 
+def test_a_frame_of_exactly_the_limit_is_kept_when_its_terminator_comes_in_the_next_read() -> None:
+    frame = b"Event: A\r\nX: " + b"y" * 87  # 100 bytes
+    for split in range(len(frame), len(frame) + 4):  # the terminator cut after 0..3 of its bytes
+        data = frame + b"\r\n\r\nEvent: B\r\n\r\n"
+        parser = AMIParser(expect_banner=False, max_frame=100)
+        out = parser.feed(data[:split]) + parser.feed(data[split:])
+        assert [(m.kind, m.name) for m in out] == [("event", "A"), ("event", "B")], split
+        assert out == AMIParser(expect_banner=False, max_frame=100).feed(data)
+
+
+def test_a_first_line_over_the_limit_is_skipped_to_the_next_frame_in_one_read_or_many() -> None:
+    data = b"Asterisk Call Manager/" + b"9" * 300 + b"\r\nEvent: Lost\r\n\r\nEvent: B\r\n\r\n"
+    whole = AMIParser(max_frame=100).feed(data)
+    parser = AMIParser(max_frame=100)
+    pieces = [m for i in range(0, len(data), 10) for m in parser.feed(data[i : i + 10])]
+    for out in (whole, pieces):
+        assert [m.kind for m in out] == ["error", "event"]
+        assert out[0].reason == "banner too large" and out[1].name == "B"
+
+
+def test_an_action_reader_sees_no_banner_in_what_a_client_sends() -> None:
+    out = AMIParser(actions=True).feed(b"Asterisk Call Manager/11.0.0\r\nAction: Ping\r\n\r\nAction: Ping\r\n\r\n")
+    assert [m.kind for m in out] == ["error", "action"]
+    assert out[0].reason == "not an action"
+
+
 def test_binary_garbage_is_reported_and_parsing_resumes() -> None:
     parser = AMIParser(expect_banner=False)
     out = parser.feed(b"\xff\xfe\x00\x81garbage\x00\r\n\r\nEvent: Hangup\r\n\r\n")
