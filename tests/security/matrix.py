@@ -69,7 +69,9 @@ class Row:
     soft: tuple[str, ...] = ()  # cells refused by the form with a message rather than a 403
     # A list: ``allow`` names who finds the target in it, ``opens`` who gets the list without it.
     opens: tuple[str, ...] = ()
-    listing: Callable[[Any], list] | None = None  # the ids a list answers (default: each result's "id")
+    # The ids a list answers (default: each result's "id"); on a page, the ticket numbers it shows
+    # (default: the number anywhere in the HTML).
+    listing: Callable[[Any], list] | None = None
     session: bool = False  # an API row asked with the console's session instead of a token
     label: str = ""  # tells two rows of one pattern and method apart
     note: str = ""
@@ -202,6 +204,9 @@ API: list[Row] = [
         lambda t, w, a: {"version": t.data["version"]}, bound=True),
     Row("ticket-reopen", "POST", p(TICKET + "reopen/"), ("reviewers",), W.t_revisit_pending,
         lambda t, w, a: {"reason": "市民反映问题仍未解决。", "version": t.data["version"]}, bound=True),
+    Row("ticket-remind", "POST", p(TICKET + "remind/"), ("reviewers",), W.t_supervisable,
+        lambda t, w, a: {"note": "请于今日内回复处理进展。"}, bound=True,
+        note="催办: the center's reviewers; a unit working on the ticket sees it, and is refused"),
     Row("ticket-attachments", "POST", p(TICKET + "attachments/"), ("center", "visible"), W.t_dispatched,
         lambda t, w, a: {"file": W.png()}, bound=True, fmt="multipart"),
     Row("attachment-file", "GET", p("/api/v1/attachments/{t.key}/"), ("center", "visible"), W.t_attachment,
@@ -236,6 +241,19 @@ API: list[Row] = [
         level2_only=True, opens=("units",)),
     Row("dispute-decide", "POST", p("/api/v1/disputes/{t.key}/decide/"), ("reviewers",), W.t_dispute,
         lambda t, w, a: {"note": "维持原派单。"}, bound=True, level2_only=True),
+    # --- 督办件: supervision cases -------------------------------------------------------------
+    Row("supervision-case-list", "GET", "/api/v1/supervision-cases/", ("center", "visible"), W.t_case, bound=True,
+        opens=("units",), note="a unit gets the cases on the tickets it can see"),
+    Row("supervision-case-list", "POST", "/api/v1/supervision-cases/", ("reviewers",), W.t_supervisable,
+        lambda t, w, a: {"tickets": [t.data["number"]], "form": "written", "reason": "群众反复投诉。",
+                         "due_by": (timezone.now() + timedelta(days=5)).isoformat()}),
+    Row("supervision-case-detail", "GET", p("/api/v1/supervision-cases/{t.key}/"), ("center", "visible"), W.t_case,
+        bound=True),
+    Row("supervision-case-notes", "POST", p("/api/v1/supervision-cases/{t.key}/notes/"), ("reviewers",), W.t_case,
+        lambda t, w, a: {"text": "已电话督促，单位承诺周五前办结。"}, bound=True,
+        note="a unit reads its cases, and never notes or closes one"),
+    Row("supervision-case-close", "POST", p("/api/v1/supervision-cases/{t.key}/close/"), ("reviewers",), W.t_case,
+        lambda t, w, a: {"outcome": "solved", "result": "已办结，市民认可。"}, bound=True),
     # --- calls, callbacks, agent state (the center's) -------------------------------------------
     Row("agent-state", "GET", "/api/v1/agent-state/", ("center",)),
     Row("agent-state", "POST", "/api/v1/agent-state/", ("center",), W.t_agent_state,
@@ -331,6 +349,35 @@ def register_form(t, w, a) -> dict:
     }
 
 
+def case_form() -> dict:
+    """A valid 督办 form: the demanded deadline in five days, the responsible unit left to the ticket."""
+    return {
+        "form": "written",
+        "reason": "群众反复投诉，久拖未决。",
+        "due_by": local_day(timezone.now() + timedelta(days=5)),
+        "title": "",
+        "unit": "",
+        "leader_name": "",
+    }
+
+
+def result_numbers(response) -> list[str]:
+    """The ticket numbers of the search page's result rows (the search box's example is no result)."""
+    import re
+
+    return re.findall(r'<tr data-testid="search-row"><td><a [^>]*><strong>([^<]+)</strong>', response.content.decode())
+
+
+def workbook_numbers(response) -> list[str]:
+    """The ticket numbers of an exported workbook (its first column)."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(response.content), read_only=True).active
+    return [str(row[0]) for row in sheet.iter_rows(min_row=2, max_col=1, values_only=True)]
+
+
 PAGES: list[Row] = [
     # --- logging in and out --------------------------------------------------------------------
     page("web:home", "GET", "/", ("staff",), note="each role is sent to its own screen"),
@@ -418,6 +465,26 @@ PAGES: list[Row] = [
          lambda t, w, a: {"reason": "空号来电。"}, soft=("agent",)),
     page("web:ticket-restore", "POST", p("/tickets/{t.key}/restore/"), ("reviewers",), W.t_discarded,
          soft=("agent",)),
+    page("web:ticket-remind", "POST", p("/tickets/{t.key}/remind/"), ("reviewers",), W.t_supervisable,
+         lambda t, w, a: {"note": "请于今日内回复处理进展。"}, soft=("agent",)),
+    page("web:ticket-supervise", "POST", p("/tickets/{t.key}/supervise/"), ("reviewers",), W.t_supervisable,
+         lambda t, w, a: case_form(), soft=("agent",)),
+    # --- 督办: supervision cases ------------------------------------------------------------------
+    page("web:supervision", "GET", "/supervision/", ("reviewers",)),
+    page("web:supervision-open", "POST", "/supervision/open/", ("reviewers",), W.t_supervisable,
+         lambda t, w, a: {**case_form(), "numbers": t.data["number"]}),
+    page("web:supervision-excel", "GET", "/supervision/excel/", ("reviewers",),
+         note="every case of the city: center reviewers only"),
+    page("web:supervision-case", "GET", p("/supervision/{t.key}/"), ("reviewers",), W.t_case, bound=True),
+    page("web:supervision-note", "POST", p("/supervision/{t.key}/note/"), ("reviewers",), W.t_case,
+         lambda t, w, a: {"text": "已电话督促，单位承诺周五前办结。"}, bound=True),
+    page("web:supervision-close", "POST", p("/supervision/{t.key}/close/"), ("reviewers",), W.t_case,
+         lambda t, w, a: {"outcome": "solved", "result": "已办结，市民认可。"}, bound=True),
+    # --- 工单查询: the search -----------------------------------------------------------------------
+    page("web:search", "GET", "/search/", ("center", "visible"), W.t_dispatched, bound=True, opens=("units",),
+         listing=result_numbers, note="the center searches every ticket, a unit its subtree's"),
+    page("web:search-export", "GET", "/search/export/", ("center", "visible"), W.t_dispatched, bound=True,
+         opens=("units",), listing=workbook_numbers, note="the same tickets as the search, as a workbook"),
     # --- 考核看板 -------------------------------------------------------------------------------
     page("web:dashboard", "GET", p("/dashboard/?unit={t.key}"), (*DASHBOARD, "visible"), W.t_unit, bound=True),
     page("web:dashboard-drill", "GET", p("/dashboard/drill/on_time_rate/?part=numerator&unit={t.key}"),

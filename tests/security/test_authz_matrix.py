@@ -109,6 +109,8 @@ def outcome(response, row: M.Row, anonymous: bool) -> str:
 def listed(response, row: M.Row, target: W.Target) -> bool:
     """Whether a list (JSON or the workbench page) shows the target."""
     if row.page:
+        if row.listing is not None:  # a file, such as an exported workbook
+            return target.data["number"] in row.listing(response)
         return target.data["number"] in response.content.decode()
     body = response.json()
     if row.listing is not None:

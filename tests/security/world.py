@@ -30,13 +30,15 @@ from hotline.models import (
     Dispute,
     Extension,
     Role,
+    SupervisionCase,
+    SupervisionNote,
     Ticket,
     TimelineEntry,
     Topic,
     Unit,
     User,
 )
-from hotline.services import attachments, dispatch, disputes, extensions, tickets
+from hotline.services import attachments, dispatch, disputes, extensions, supervision, tickets
 from hotline.services.assignments import current_lead
 from telephony import lifecycle as lc
 from telephony import presence
@@ -316,6 +318,39 @@ def t_attachment(w: World, unit: Unit, actor: User | None) -> Target:
     with TestCase.captureOnCommitCallbacks(execute=True):  # the file is written when the upload commits
         made = attachments.add_attachment(part.ticket, w.agent, png())
     return Target(made.pk, made, count_state(lambda: Attachment.objects.filter(pk=made.pk)))
+
+
+def t_supervisable(w: World, unit: Unit, actor: User | None) -> Target:
+    """A ticket a unit is working on: 催办 adds an entry to its timeline, 督办 a case on it."""
+    ticket = Ticket.objects.get(pk=pending_at(w, unit).ticket_id)
+    return Target(
+        ticket.pk,
+        ticket,
+        lambda: (*ticket_state(ticket.pk)(), SupervisionCase.objects.filter(tickets=ticket).count()),
+        {"version": ticket.version, "number": ticket.number},
+    )
+
+
+def t_case(w: World, unit: Unit, actor: User | None) -> Target:
+    """An open supervision case, opened by the dispatcher on a ticket ``unit`` is working on."""
+    ticket = pending_at(w, unit).ticket
+    case = supervision.open_case(
+        w.dispatcher,
+        [ticket],
+        "written",
+        "群众反复投诉，久拖未决。",
+        timezone.now() + timedelta(days=5),
+        unit=level2(unit),
+    )
+    return Target(
+        case.pk,
+        case,
+        lambda: (
+            *row_state(SupervisionCase, case.pk, "status", "outcome")(),
+            SupervisionNote.objects.filter(case_id=case.pk).count(),
+        ),
+        {"number": ticket.number},
+    )
 
 
 def t_due_revisit(w: World, unit: Unit, actor: User | None) -> Target:
