@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from hotline.errors import NotAllowed
+from hotline.errors import DomainError, NotAllowed
 from hotline.models import Role
 
 HOME_BY_ROLE = {
@@ -20,6 +21,29 @@ HOME_BY_ROLE = {
     Role.SUPERVISOR: "web:wallboard",
     Role.AUDITOR: "web:audit",
 }
+
+
+def form_errors(form) -> str:
+    """A bound form's errors as one message line: "理由：这个字段是必填项。"."""
+    labels = {name: field.label for name, field in form.fields.items()}
+    return "；".join(f"{labels.get(k) or k}：{' '.join(v)}" for k, v in form.errors.items())
+
+
+def posted(
+    request: HttpRequest, form, do: Callable[[dict], object], ok: str, back: str, prefix: str = ""
+) -> HttpResponse:
+    """One form POST on one object: validate, one service call (one transaction, one timeline
+    entry), the outcome as a message, back to the page. A refusal keeps nothing half done."""
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect(back)
+    try:
+        do(form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, f"{prefix}{exc.message}")
+        return redirect(back)
+    messages.success(request, ok)
+    return redirect(back)
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,17 +28,11 @@ from hotline.models.network import REVIEWING_ROLES
 from hotline.services import supervision
 from metrics.reports import put
 from web import supervision_forms as sf
-from web.views import role_required
+from web.views import form_errors, posted, role_required
 from web.views.dashboard import XLSX
 
 supervisors = role_required(REVIEWING_ROLES)
 PAGE_SIZE = 50
-
-
-def _form_errors(form) -> str:
-    return "；".join(
-        f"{form.fields[k].label if k in form.fields else k}：{' '.join(v)}" for k, v in form.errors.items()
-    )
 
 
 def filtered_cases(params) -> tuple[sf.CaseFilterForm, object]:
@@ -78,7 +73,7 @@ def open_on_tickets(request: HttpRequest) -> HttpResponse:
     """A case on a set of tickets named by number; every number must exist."""
     form = sf.CaseOnTicketsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
         return redirect("web:supervision")
     data = form.cleaned_data
     found = {t.number: t for t in Ticket.objects.filter(number__in=data["numbers"])}
@@ -123,17 +118,8 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _case_act(request: HttpRequest, pk: int, form_class, do, ok: str) -> HttpResponse:
     case = get_object_or_404(SupervisionCase, pk=pk)
-    form = form_class(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect("web:supervision-case", pk=pk)
-    try:
-        do(case, form.cleaned_data)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("web:supervision-case", pk=pk)
-    messages.success(request, ok % {"id": case.pk})
-    return redirect("web:supervision-case", pk=pk)
+    back = reverse("web:supervision-case", args=[pk])
+    return posted(request, form_class(request.POST), lambda data: do(case, data), ok % {"id": case.pk}, back)
 
 
 @supervisors

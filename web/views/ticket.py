@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from callback.models import SmsMessage, SmsPurpose
 from hotline.access import caller_view, is_center_reviewer
 from hotline.deadlines import dispatch_by, warning_level
-from hotline.errors import DomainError, InvalidInput
+from hotline.errors import InvalidInput
 from hotline.models import Ticket
 from hotline.models.network import CENTER_ROLES
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
@@ -30,7 +30,7 @@ from web import supervision_forms as sf
 from web import ticket_forms as tf
 from web.forms import ReasonForm
 from web.timeline_text import describe, timeline_entries
-from web.views import role_required
+from web.views import posted, role_required
 
 center_staff = role_required(CENTER_ROLES)
 # Texts to units' people (催办, escalations) are not messages to the caller.
@@ -96,20 +96,14 @@ def _case_initial(assignments) -> dict:
 
 def _act(request: HttpRequest, pk: int, form_class, do: Callable, ok: str) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=pk)
-    form = form_class(request.POST)
-    if not form.is_valid():
-        errors = "；".join(
-            f"{form.fields[k].label if k in form.fields else k}：{' '.join(v)}" for k, v in form.errors.items()
-        )
-        messages.error(request, errors)
-        return redirect("web:ticket", pk=pk)
-    try:
-        do(ticket, form.cleaned_data)
-    except DomainError as exc:
-        messages.error(request, f"{ticket.number}: {exc.message}")
-        return redirect("web:ticket", pk=pk)
-    messages.success(request, ok % {"number": ticket.number})
-    return redirect("web:ticket", pk=pk)
+    return posted(
+        request,
+        form_class(request.POST),
+        lambda data: do(ticket, data),
+        ok % {"number": ticket.number},
+        reverse("web:ticket", args=[pk]),
+        prefix=f"{ticket.number}: ",
+    )
 
 
 @center_staff

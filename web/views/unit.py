@@ -18,7 +18,7 @@ from hotline.models import Assignment, AssignmentStatus, DisputeStatus, Role, Ti
 from hotline.services import attachments, dispatch, disputes, extensions
 from web.forms import ExtensionForm, ReasonForm, ReplyForm, SubDispatchForm
 from web.timeline_text import describe, timeline_entries
-from web.views import forbidden, role_required
+from web.views import forbidden, form_errors, role_required
 from web.views import snapshots as snap
 
 unit_only = role_required([Role.UNIT_HANDLER])
@@ -95,11 +95,6 @@ def _failed(request: HttpRequest, assignment: Assignment, error: str) -> HttpRes
     return redirect("web:unit-ticket", pk=assignment.ticket_id)
 
 
-def _form_error(form) -> str:
-    labels = {name: field.label for name, field in form.fields.items()}
-    return "; ".join(f"{labels.get(k, k)}: {' '.join(v)}" for k, v in form.errors.items())
-
-
 @unit_only
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
@@ -117,7 +112,7 @@ def return_(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        return _failed(request, assignment, _form_error(form))
+        return _failed(request, assignment, form_errors(form))
     try:
         dispatch.return_assignment(assignment, request.user, form.cleaned_data["reason"])
     except DomainError as exc:
@@ -132,7 +127,7 @@ def sub_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = SubDispatchForm(request.POST, unit=request.user.unit)
     if not form.is_valid():
-        return _failed(request, assignment, _form_error(form))
+        return _failed(request, assignment, form_errors(form))
     data = form.cleaned_data
     try:
         dispatch.sub_dispatch(
@@ -154,7 +149,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _failed(request, assignment, _form_error(form))
+        return _failed(request, assignment, form_errors(form))
     try:
         with transaction.atomic():
             if form.cleaned_data["file"]:
@@ -178,7 +173,7 @@ def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ExtensionForm(request.POST)
     if not form.is_valid():
-        return _failed(request, assignment, _form_error(form))
+        return _failed(request, assignment, form_errors(form))
     try:
         extensions.request_extension(
             assignment, request.user, end_of_day(form.cleaned_data["until"]), form.cleaned_data["reason"]
@@ -194,7 +189,7 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        return _failed(request, assignment, _form_error(form))
+        return _failed(request, assignment, form_errors(form))
     try:
         disputes.raise_dispute(assignment, request.user, form.cleaned_data["reason"])
     except DomainError as exc:
