@@ -98,7 +98,7 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 # Two-factor authentication (TOTP, django-otp; docs/security.md): these roles (and superusers, when
 # "admin" is listed) log in only with a code from an enrolled authenticator app; anybody may enrol.
-OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["admin", "supervisor"])
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["admin", "supervisor", "auditor"])
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Lianxin 12345")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret
 
