@@ -45,7 +45,12 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
 
 
 async def serve(stop: asyncio.Event, host: str, port: int) -> None:
-    server = await asyncio.start_server(handle, host, port, limit=64 * 1024)
+    try:
+        server = await asyncio.start_server(handle, host, port, limit=64 * 1024)
+    except OSError as exc:
+        # The rest of `serve` goes on; the dialplan sends callers to the queue when AGI fails.
+        log.error("FastAGI cannot listen on %s:%s (%s): the phone's self-service menu is off", host, port, exc)
+        return
     log.info("FastAGI listening on %s:%s", host, port)
     async with server:
         await stop.wait()

@@ -179,3 +179,14 @@ def test_the_status_prompts_and_digits_are_shipped():
                 names.add(line.split()[3])
     missing = sorted(name for name in names if not (sounds / f"{name}.wav").is_file())
     assert not missing
+
+
+def test_a_taken_port_turns_the_menu_off_and_says_so(caplog):
+    async def scenario():
+        taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = taken.sockets[0].getsockname()[1]
+        async with taken:
+            await asyncio.wait_for(server.serve(asyncio.Event(), "127.0.0.1", port), 5)  # returns, not raises
+
+    asyncio.run(scenario())
+    assert "cannot listen" in caplog.text
