@@ -15,6 +15,7 @@ class CallbackConfig(AppConfig):
         register_step("callbacks.ingest", lambda now: callbacks.ingest_missed_calls())
         register_step("callbacks.cancel_got_through", callbacks.cancel_got_through)
         register_step("callbacks.do_not_call", callbacks.cancel_do_not_call)
+        register_step("callbacks.expire", callbacks.expire_old)
         register_step("callbacks.expire_leases", callbacks.expire_leases)
         register_step("callbacks.offer", callbacks.offer_callbacks)
         register_step("revisits.cancel_stale", lambda now: revisits.cancel_stale_revisits())

@@ -141,9 +141,31 @@ def cancel_got_through(now: datetime | None = None, limit: int = 500) -> int:
 # --- offering ---------------------------------------------------------------------------
 
 
+def callback_cutoff(now: datetime) -> datetime | None:
+    """Missed before this, a call is no longer called back (CALLBACK_EXPIRE_HOURS; 0: never expires)."""
+    hours = settings.CALLBACK_EXPIRE_HOURS
+    return now - timedelta(hours=hours) if hours else None
+
+
 def due_callbacks(now: datetime | None = None):
     now = now or timezone.now()
-    return CallbackTask.objects.filter(status=S.DUE, next_attempt_at__lte=now).order_by("missed_at", "pk")
+    due = CallbackTask.objects.filter(status=S.DUE, next_attempt_at__lte=now)
+    if (cutoff := callback_cutoff(now)) is not None:
+        due = due.filter(missed_at__gte=cutoff)  # what can still be called back, before the step closes the rest
+    return due.order_by("missed_at", "pk")
+
+
+def expire_old(now: datetime | None = None) -> int:
+    """Job step: a missed call older than CALLBACK_EXPIRE_HOURS that nobody called back is closed
+    (cancelled, "超过回拨时限"): calling a citizen back days later helps nobody, and the list of
+    missed calls stays what agents can still act on. The task row stays as the record."""
+    now = now or timezone.now()
+    cutoff = callback_cutoff(now)
+    if cutoff is None:
+        return 0
+    return CallbackTask.objects.filter(status=S.DUE, missed_at__lt=cutoff).update(
+        status=S.CANCELLED, note="超过回拨时限", completed_at=now
+    )
 
 
 def offer_next_callback(agent: User, now: datetime | None = None) -> CallbackTask | None:

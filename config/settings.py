@@ -435,6 +435,8 @@ AGI_PORT = env_int("AGI_PORT", 4573)
 # The one place these are defaulted; the apps read settings.X and nothing else.
 CALLBACK_HOURS = env_str("CALLBACK_HOURS", "08:30-21:00")  # Asia/Shanghai; may wrap midnight
 CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 3)
+# A missed call not called back within this many hours is closed as too old (0: never).
+CALLBACK_EXPIRE_HOURS = env_int("CALLBACK_EXPIRE_HOURS", 48)
 CALLBACK_RETRY_MINUTES = env_int("CALLBACK_RETRY_MINUTES", 30)  # doubled after each try
 CALLBACK_OFFER_SECONDS = env_int("CALLBACK_OFFER_SECONDS", 60)  # an offer nobody accepts goes back to due
 CALLBACK_DIAL_MINUTES = env_int("CALLBACK_DIAL_MINUTES", 30)  # a dial nobody completes goes back to due

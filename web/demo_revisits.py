@@ -3,10 +3,14 @@
 The replay closes tickets "回访满意" and reopens them "回访不满意" without revisit rows;
 this adds them afterwards: a done revisit with a satisfied-side rating for each
 close that followed revisit_pending, an unsatisfied one for each reopen, and a
-scheduled revisit for each ticket still waiting. Safe to run again.
+scheduled revisit for each ticket still waiting, half of them due now. Safe to run again.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
 
 from callback.models import Rating, Revisit, RevisitStatus
 from callback.revisits import schedule_revisit
@@ -57,7 +61,17 @@ def seed_revisits() -> dict[str, int]:
         had = Revisit.objects.filter(ticket=ticket, status=RevisitStatus.SCHEDULED).exists()
         if schedule_revisit(ticket) is not None and not had:
             made["scheduled"] += 1
+    _some_due_now()
     return made
+
+
+def _some_due_now() -> None:
+    """Half of the waiting revisits fall due now, so a first-time user can try the revisit loop
+    at once; the rest keep the dates the rules gave them."""
+    now = timezone.now()
+    later = Revisit.objects.filter(status=RevisitStatus.SCHEDULED, scheduled_for__gt=now).order_by("pk")
+    ids = list(later.values_list("pk", flat=True))[::2]
+    Revisit.objects.filter(pk__in=ids).update(scheduled_for=now - timedelta(minutes=30))
 
 
 def _lead_before(ticket: Ticket, entry: TimelineEntry) -> Assignment | None:

@@ -158,6 +158,32 @@ def test_a_number_put_on_the_list_later_is_cancelled_by_the_job(agent) -> None:
     assert CallbackTask.objects.get().status == CallbackStatus.CANCELLED
 
 
+def test_a_missed_call_too_old_to_call_back_leaves_the_list_and_is_closed(agent, settings) -> None:
+    settings.CALLBACK_EXPIRE_HOURS = 48
+    missed_call()
+    callbacks.ingest_missed_calls()
+    two_days_later = MORNING + timedelta(hours=47)
+    with time_machine.travel(two_days_later, tick=False):
+        assert list(callbacks.due_callbacks()) == [CallbackTask.objects.get()]
+        assert jobs.run_once()["callbacks.expire"] == 0
+    with time_machine.travel(MORNING + timedelta(hours=49), tick=False):
+        assert not callbacks.due_callbacks().exists()  # off the agents' list at once
+        ready(agent)
+        assert callbacks.offer_next_callback(agent) is None
+        assert jobs.run_once()["callbacks.expire"] == 1
+    task = CallbackTask.objects.get()
+    assert (task.status, task.note) == (CallbackStatus.CANCELLED, "超过回拨时限")  # kept as the record
+
+
+def test_with_no_expiry_an_old_missed_call_stays_due(agent, settings) -> None:
+    settings.CALLBACK_EXPIRE_HOURS = 0
+    missed_call()
+    callbacks.ingest_missed_calls()
+    with time_machine.travel(MORNING + timedelta(days=30), tick=False):
+        assert callbacks.due_callbacks().count() == 1
+        assert jobs.run_once()["callbacks.expire"] == 0
+
+
 def test_manual_dial_of_a_bad_number_is_refused_clearly(agent) -> None:
     with pytest.raises(Exception, match="not a valid"):
         callbacks.manual_dial(agent, number="12345")

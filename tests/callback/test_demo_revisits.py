@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from callback.models import Revisit
 from hotline.models import Ticket, TimelineEntry
@@ -32,3 +33,5 @@ def test_seed_revisits_matches_each_tickets_timeline_and_is_idempotent(seeded) -
             assert revisit.unit_id == revisit.assignment.unit_id
     waiting = Ticket.objects.filter(status="revisit_pending")
     assert Revisit.objects.filter(status="scheduled").count() == waiting.count() == made["scheduled"]
+    # A first-time user can try the revisit loop at once: some are due now.
+    assert Revisit.objects.filter(status="scheduled", scheduled_for__lte=timezone.now()).exists()
