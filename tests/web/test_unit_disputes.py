@@ -98,3 +98,15 @@ def test_the_level2_inbox_shows_that_its_street_replied(agent, yuhu, chengzheng)
     assert 'data-testid="child-state"' in html
     state = html[html.index('data-testid="child-state"') :][:200]
     assert chengzheng.unit.name in state and ("已答复" in state or "replied" in state)
+
+
+def test_a_refused_form_comes_back_with_what_the_handler_typed(agent, yuhu):
+    ticket = dispatched_ticket(agent, lead="YH")
+    assignment = past_accept_by(lead_assignment(ticket))
+    reason = "该路段不属于本单位管辖，请改派岳塘区。"
+    response = client_for(yuhu).post(reverse("web:unit-return", args=[assignment.pk]), {"reason": reason})
+    html = response.content.decode()
+    assert response.status_code == 200 and reason in html  # the reason is still in the form
+    assert 'data-testid="dispute-form"' in html
+    assignment.refresh_from_db()
+    assert assignment.status == "pending"  # and nothing changed

@@ -36,14 +36,17 @@ def end_of_day(day) -> datetime:
 
 @unit_only
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = get_object_or_404(
-        Ticket.objects.select_related("caller", "category", "topic", "area"),
-        pk=pk,
-    )
+    ticket = get_object_or_404(Ticket, pk=pk)
     try:
         check_can_view(request.user, ticket)
     except NotAllowed:
         return forbidden(request, _("This ticket is not assigned to your unit."))
+    return _ticket_page(request, ticket)
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket, **bound) -> HttpResponse:
+    """The unit's ticket page; ``bound`` forms (after a refusal) keep what the handler typed."""
+    ticket = Ticket.objects.select_related("caller", "category", "topic", "area").get(pk=ticket.pk)
     unit = request.user.unit
     mine = (
         Assignment.objects.filter(ticket=ticket, unit=unit)
@@ -70,7 +73,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "pending_dispute": mine.disputes.filter(status=DisputeStatus.PENDING).first() if mine else None,
         "dispute_form": ReasonForm(),
-    }
+    } | bound
     return render(request, "web/unit/ticket.html", ctx)
 
 
@@ -90,8 +93,12 @@ def _done(request: HttpRequest, assignment: Assignment, ok: str) -> HttpResponse
     return redirect("web:unit-ticket", pk=assignment.ticket_id)
 
 
-def _failed(request: HttpRequest, assignment: Assignment, error: str) -> HttpResponse:
+def _failed(request: HttpRequest, assignment: Assignment, error: str, **bound) -> HttpResponse:
+    """A refusal: the message, and with a form that holds typing (a reply, a reason) the page
+    again with that form filled in, so nothing the handler wrote is lost."""
     messages.error(request, error)
+    if bound:
+        return _ticket_page(request, assignment.ticket, **bound)
     return redirect("web:unit-ticket", pk=assignment.ticket_id)
 
 
@@ -112,11 +119,11 @@ def return_(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        return _failed(request, assignment, form_errors(form))
+        return _failed(request, assignment, form_errors(form), return_form=form)
     try:
         dispatch.return_assignment(assignment, request.user, form.cleaned_data["reason"])
     except DomainError as exc:
-        return _failed(request, assignment, exc.message)
+        return _failed(request, assignment, exc.message, return_form=form)
     messages.success(request, _("Returned to the dispatcher."))
     return redirect("web:workbench")
 
@@ -127,7 +134,7 @@ def sub_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = SubDispatchForm(request.POST, unit=request.user.unit)
     if not form.is_valid():
-        return _failed(request, assignment, form_errors(form))
+        return _failed(request, assignment, form_errors(form), sub_form=form)
     data = form.cleaned_data
     try:
         dispatch.sub_dispatch(
@@ -138,7 +145,7 @@ def sub_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
             instructions=data["instructions"],
         )
     except DomainError as exc:
-        return _failed(request, assignment, exc.message)
+        return _failed(request, assignment, exc.message, sub_form=form)
     return _done(request, assignment, _("Sub-dispatched to %(unit)s.") % {"unit": data["to_unit"].name})
 
 
@@ -149,7 +156,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _failed(request, assignment, form_errors(form))
+        return _failed(request, assignment, form_errors(form), reply_form=form)
     try:
         with transaction.atomic():
             if form.cleaned_data["file"]:
@@ -163,7 +170,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
                 contacted_caller=form.cleaned_data["contacted_caller"],
             )
     except DomainError as exc:
-        return _failed(request, assignment, exc.message)
+        return _failed(request, assignment, exc.message, reply_form=form)
     return _done(request, assignment, _("Reply sent."))
 
 
@@ -173,13 +180,13 @@ def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ExtensionForm(request.POST)
     if not form.is_valid():
-        return _failed(request, assignment, form_errors(form))
+        return _failed(request, assignment, form_errors(form), extension_form=form)
     try:
         extensions.request_extension(
             assignment, request.user, end_of_day(form.cleaned_data["until"]), form.cleaned_data["reason"]
         )
     except DomainError as exc:
-        return _failed(request, assignment, exc.message)
+        return _failed(request, assignment, exc.message, extension_form=form)
     return _done(request, assignment, _("Extension requested."))
 
 
@@ -189,9 +196,9 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        return _failed(request, assignment, form_errors(form))
+        return _failed(request, assignment, form_errors(form), dispute_form=form)
     try:
         disputes.raise_dispute(assignment, request.user, form.cleaned_data["reason"])
     except DomainError as exc:
-        return _failed(request, assignment, exc.message)
+        return _failed(request, assignment, exc.message, dispute_form=form)
     return _done(request, assignment, _("Dispute raised: the center will decide."))
