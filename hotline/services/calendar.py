@@ -25,6 +25,14 @@ from hotline.lib.workcal import WorkCalendar
 from hotline.models import CalendarDay, CalendarYear
 
 
+def _chinese(name: object) -> str:
+    """chinese-calendar names its days in English ("Spring Festival"); its Holiday enum knows the Chinese."""
+    try:
+        return chinese_calendar.constants.Holiday(str(name)).chinese
+    except ValueError:
+        return str(name)
+
+
 def load_calendar() -> WorkCalendar:
     """The calendar from the database, with computed festivals for years not stored at all."""
     holidays: set[date] = set()
@@ -63,7 +71,9 @@ class SeedReport:
 
 def _package_offdays(year: int) -> set[date]:
     """Days off per ``holidays``: weekends and holidays, minus its weekend workdays."""
-    cn = holidays_pkg.country_holidays("CN", years=year)
+    # Names in Chinese: the admin and the consoles show them to Chinese staff (holidays' zh_CN, and
+    # chinese-calendar's own Chinese name for its English one).
+    cn = holidays_pkg.country_holidays("CN", years=year, language="zh_CN")
     workdays = {d for d in getattr(cn, "weekend_workdays", set()) if d.year == year}
     days = {date.fromordinal(o) for o in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1)}
     return {d for d in days if (d.weekday() >= 5 or d in cn) and d not in workdays}
@@ -74,7 +84,9 @@ def seed_year(year: int) -> SeedReport:
     existing = CalendarYear.objects.filter(year=year).first()
     if existing and existing.official and existing.source.startswith("admin"):
         return SeedReport(year, True, existing.source)
-    cn = holidays_pkg.country_holidays("CN", years=year)
+    # Names in Chinese: the admin and the consoles show them to Chinese staff (holidays' zh_CN, and
+    # chinese-calendar's own Chinese name for its English one).
+    cn = holidays_pkg.country_holidays("CN", years=year, language="zh_CN")
     entries: dict[date, tuple[str, str, str]] = {}
     report: SeedReport
     try:
@@ -87,10 +99,10 @@ def seed_year(year: int) -> SeedReport:
         report = SeedReport(year, True, source)
         for day, name in chinese_calendar.holidays.items():
             if day.year == year:
-                entries[day] = (CalendarDay.Kind.HOLIDAY, str(cn.get(day) or name), "chinese-calendar")
+                entries[day] = (CalendarDay.Kind.HOLIDAY, str(cn.get(day) or _chinese(name)), "chinese-calendar")
         for day, name in chinese_calendar.workdays.items():
             if day.year == year and day.weekday() >= 5:
-                entries[day] = (CalendarDay.Kind.WORKDAY, str(name), "chinese-calendar")
+                entries[day] = (CalendarDay.Kind.WORKDAY, f"{_chinese(name)}调休上班", "chinese-calendar")
         cc_off = {
             date.fromordinal(o)
             for o in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1)

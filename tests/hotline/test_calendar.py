@@ -138,3 +138,10 @@ def test_entering_the_official_schedule_recomputes_open_provisional_deadlines(ag
     entry = TimelineEntry.objects.get(ticket=ticket, action="assignment.deadline_recomputed")
     assert entry.actor == supervisor  # the one who made the schedule official
     assert recompute_provisional_deadlines(supervisor) == 0  # a second run changes nothing
+
+
+@pytest.mark.django_db
+def test_holidays_are_named_in_chinese_for_the_staff_who_read_them():
+    seed_year(2026)
+    assert CalendarDay.objects.get(date=date(2026, 10, 1)).name == "国庆节"
+    assert CalendarDay.objects.get(date=date(2026, 2, 14)).name == "春节调休上班"  # a Saturday worked
