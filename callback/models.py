@@ -258,7 +258,26 @@ class SmsStatus(models.TextChoices):
     RECEIVED = "received", _("received")
 
 
-class SmsMessage(models.Model):
+class Delivery(models.Model):
+    """How a message to a citizen goes out and is retried: queued, claimed under a lease, sent,
+    failed with its provider's code. SMS and WeChat share it (callback/sms, callback/wechat)."""
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=16, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class SmsMessage(Delivery):
     """Every SMS sent or received, with its delivery status."""
 
     direction = models.CharField(max_length=3, choices=[("out", _("out")), ("in", _("in"))], default="out")
@@ -271,17 +290,7 @@ class SmsMessage(models.Model):
     # One message per purpose and subject: asking twice to send it (a rerun job) stores and sends it once.
     dedup_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     backend = models.CharField(_("backend"), max_length=32, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED, db_index=True
-    )
     provider_id = models.CharField(_("provider id"), max_length=64, blank=True, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    error_code = models.CharField(max_length=16, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("SMS message")
@@ -354,7 +363,7 @@ class WechatPurpose(models.TextChoices):
     REVISIT = "revisit", _("revisit due")
 
 
-class WechatMessage(models.Model):
+class WechatMessage(Delivery):
     """A template message to a bound WeChat user, queued and retried like an SMS (callback/wechat/notify.py)."""
 
     openid = models.CharField(max_length=64)
@@ -365,17 +374,7 @@ class WechatMessage(models.Model):
     data = models.JSONField(default=dict)
     # One message per purpose, ticket (and reply round) and openid: a rerun step stores it once.
     dedup_key = models.CharField(max_length=120, unique=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED, db_index=True
-    )
     msgid = models.CharField(max_length=32, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    error_code = models.CharField(max_length=16, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("WeChat message")
