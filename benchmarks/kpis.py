@@ -33,7 +33,7 @@ DB = os.environ.get("BENCH_DB", "lianxin_bench")
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import psycopg  # noqa: E402
+import bench_db  # noqa: E402  (benchmarks/, this script's own folder)
 from psycopg import sql  # noqa: E402
 
 N_L2, N_L3_EACH, N_AGENTS = 40, 9, 120
@@ -57,24 +57,6 @@ def kpi_indexes():
         for index in model._meta.indexes:
             if (isinstance(key, str) and index.name == key) or tuple(index.fields) == key:
                 yield model, index
-
-
-def admin_connection():
-    return psycopg.connect(f"{SERVER}/postgres", autocommit=True)
-
-
-def recreate_database() -> None:
-    with admin_connection() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with admin_connection() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
 
 
 def insert_select(cursor, model, exprs: dict[str, str], source: str) -> int:
@@ -420,7 +402,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=120, help="seconds per query without the indexes")
     args = parser.parse_args()
     if not args.reuse:
-        recreate_database()
+        bench_db.recreate(SERVER, DB)
     import django
 
     django.setup()
@@ -531,7 +513,7 @@ def main() -> None:
         print(f"{label:<28}{month_s:>12}{year_s:>12}")
     print(f"per-row Python, month: {py_time:.1f} s ({py_time / sql_time:.0f}x slower); equal: {not mismatches}")
     if not args.keep:
-        drop_database()
+        bench_db.drop(SERVER, DB)
 
 
 if __name__ == "__main__":

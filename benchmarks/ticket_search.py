@@ -35,9 +35,9 @@ DB = os.environ.get("BENCH_DB", "lianxin_bench_search")
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+import bench_db  # noqa: E402  (benchmarks/, this script's own folder)
 import django  # noqa: E402
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
 
 YEAR_START = "2025-01-01 00:00:00+08"
 N_L2, N_L3_EACH = 40, 9
@@ -125,28 +125,9 @@ def sql_array(items: list[str]) -> str:
     return "ARRAY[" + ",".join("'" + s.replace("'", "''") + "'" for s in items) + "]"
 
 
-def admin_connection():
-    return psycopg.connect(f"{SERVER}/postgres", autocommit=True)
-
-
-def recreate_database() -> None:
-    with admin_connection() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with admin_connection() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-
-
 def database_filled() -> bool:
-    with admin_connection() as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB]).fetchone():
-            return False
+    if not bench_db.exists(SERVER, DB):
+        return False
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -381,7 +362,7 @@ def main() -> None:
     django.setup()
     took = {}
     if not (args.reuse and database_filled()):
-        recreate_database()
+        bench_db.recreate(SERVER, DB)
         took = generate(args.scale)
     info = sizes()
     print(
@@ -402,7 +383,7 @@ def main() -> None:
     (out / "ticket_search.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     (out / f"ticket_search-{stamp}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     if not args.keep and not args.reuse:
-        drop_database()
+        bench_db.drop(SERVER, DB)
 
 
 if __name__ == "__main__":
