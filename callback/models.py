@@ -23,7 +23,9 @@ class DoNotCall(models.Model):
 
     phone = models.CharField(_("phone"), max_length=20, unique=True, help_text=_("E.164, e.g. +8613800138000"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("added by")
+    )
     added_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     class Meta:
@@ -69,7 +71,12 @@ class CallbackTask(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="callback_tasks"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="callback_tasks",
+        verbose_name=_("agent"),
     )
     offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
     # An offer or a dial that nobody finishes expires here and the task is due again.
@@ -95,10 +102,12 @@ class CallbackAttempt(models.Model):
     """One dial of a callback by an agent, with its outcome."""
 
     task = models.ForeignKey(CallbackTask, on_delete=models.CASCADE, related_name="attempt_log")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("agent")
+    )
     started_at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=16, choices=CallbackOutcome.choices, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
     linkedid = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -147,11 +156,20 @@ class Revisit(models.Model):
     excluded_from_kpi are a contract with ``metrics``: keep their names and values.
     """
 
-    ticket = models.ForeignKey("hotline.Ticket", on_delete=models.PROTECT, related_name="revisits")
-    assignment = models.ForeignKey(
-        "hotline.Assignment", null=True, blank=True, on_delete=models.PROTECT, related_name="revisits"
+    ticket = models.ForeignKey(
+        "hotline.Ticket", on_delete=models.PROTECT, related_name="revisits", verbose_name=_("ticket")
     )
-    unit = models.ForeignKey("hotline.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="revisits")
+    assignment = models.ForeignKey(
+        "hotline.Assignment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revisits",
+        verbose_name=_("assignment"),
+    )
+    unit = models.ForeignKey(
+        "hotline.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="revisits", verbose_name=_("unit")
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=RevisitStatus.choices, default=RevisitStatus.SCHEDULED, db_index=True
     )
@@ -164,7 +182,12 @@ class Revisit(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     comment = models.TextField(_("caller's words"), blank=True)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="revisits"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revisits",
+        verbose_name=_("agent"),
     )
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     # The SMS survey's link token; replies by digits are matched through the number instead.
@@ -195,11 +218,15 @@ class Revisit(models.Model):
 class RevisitAttempt(models.Model):
     """One dial of a phone revisit by an agent: the call placed (``linkedid``) or why it was not (``error``)."""
 
-    revisit = models.ForeignKey(Revisit, on_delete=models.CASCADE, related_name="attempt_log")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    revisit = models.ForeignKey(
+        Revisit, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("revisit")
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("agent")
+    )
     started_at = models.DateTimeField(default=timezone.now)
     linkedid = models.CharField(max_length=64, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["started_at", "pk"]
@@ -217,11 +244,13 @@ class AppealStatus(models.TextChoices):
 class RevisitAppeal(DecidedRequest):
     """不满意申诉: a unit argues that an unsatisfied rating should not count against it."""
 
-    revisit = models.ForeignKey(Revisit, on_delete=models.PROTECT, related_name="appeals")
-    unit = models.ForeignKey("hotline.Unit", on_delete=models.PROTECT, related_name="+")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    raised_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=8, choices=AppealStatus.choices, default=AppealStatus.PENDING)
+    revisit = models.ForeignKey(Revisit, on_delete=models.PROTECT, related_name="appeals", verbose_name=_("revisit"))
+    unit = models.ForeignKey("hotline.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=8, choices=AppealStatus.choices, default=AppealStatus.PENDING)
 
     class Meta:
         verbose_name = _("rating appeal")
@@ -265,13 +294,13 @@ class Delivery(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED, db_index=True
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    error_code = models.CharField(max_length=16, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=16, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -280,13 +309,19 @@ class Delivery(models.Model):
 class SmsMessage(Delivery):
     """Every SMS sent or received, with its delivery status."""
 
-    direction = models.CharField(max_length=3, choices=[("out", _("out")), ("in", _("in"))], default="out")
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=[("out", _("out")), ("in", _("in"))], default="out"
+    )
     to = models.CharField(_("to"), max_length=32)
     sender = models.CharField(_("from"), max_length=32, blank=True)
     body = models.TextField(_("text"))
     purpose = models.CharField(_("purpose"), max_length=20, choices=SmsPurpose.choices)
-    ticket = models.ForeignKey("hotline.Ticket", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    revisit = models.ForeignKey(Revisit, null=True, blank=True, on_delete=models.PROTECT, related_name="sms")
+    ticket = models.ForeignKey(
+        "hotline.Ticket", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("ticket")
+    )
+    revisit = models.ForeignKey(
+        Revisit, null=True, blank=True, on_delete=models.PROTECT, related_name="sms", verbose_name=_("revisit")
+    )
     # One message per purpose and subject: asking twice to send it (a rerun job) stores and sends it once.
     dedup_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     backend = models.CharField(_("backend"), max_length=32, blank=True)
@@ -311,10 +346,10 @@ class CitizenOtp(models.Model):
     phone = models.CharField(_("phone"), max_length=20, db_index=True)
     code_hash = models.CharField(max_length=64)
     address_hash = models.CharField(max_length=64, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("citizen one-time code")
@@ -330,9 +365,9 @@ class CitizenSession(models.Model):
 
     token_hash = models.CharField(max_length=64, unique=True)
     phone = models.CharField(_("phone"), max_length=20, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("citizen session")
@@ -345,9 +380,9 @@ class CitizenSession(models.Model):
 class WechatBinding(models.Model):
     """A WeChat user (openid of the official account) bound to a phone proven by a one-time code."""
 
-    openid = models.CharField(max_length=64, unique=True)
+    openid = models.CharField(_("openid"), max_length=64, unique=True)
     phone = models.CharField(_("phone"), max_length=20, db_index=True)
-    bound_at = models.DateTimeField(default=timezone.now)
+    bound_at = models.DateTimeField(_("bound at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("WeChat binding")
@@ -366,15 +401,15 @@ class WechatPurpose(models.TextChoices):
 class WechatMessage(Delivery):
     """A template message to a bound WeChat user, queued and retried like an SMS (callback/wechat/notify.py)."""
 
-    openid = models.CharField(max_length=64)
+    openid = models.CharField(_("openid"), max_length=64)
     purpose = models.CharField(_("purpose"), max_length=12, choices=WechatPurpose.choices)
-    ticket = models.ForeignKey("hotline.Ticket", on_delete=models.PROTECT, related_name="+")
-    template_id = models.CharField(max_length=64)
-    url = models.CharField(max_length=300, blank=True)
+    ticket = models.ForeignKey("hotline.Ticket", on_delete=models.PROTECT, related_name="+", verbose_name=_("ticket"))
+    template_id = models.CharField(_("template id"), max_length=64)
+    url = models.CharField(_("link"), max_length=300, blank=True)
     data = models.JSONField(default=dict)
     # One message per purpose, ticket (and reply round) and openid: a rerun step stores it once.
     dedup_key = models.CharField(max_length=120, unique=True)
-    msgid = models.CharField(max_length=32, blank=True)
+    msgid = models.CharField(_("message id"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("WeChat message")

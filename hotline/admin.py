@@ -69,10 +69,23 @@ class UnitAdmin(admin.ModelAdmin):
         return False  # deactivate instead: tickets keep pointing at their units
 
 
+class UnitLevelFilter(admin.SimpleListFilter):
+    """``unit__level`` would be titled "Unit  level" in every language."""
+
+    title = _("unit level")
+    parameter_name = "unit__level"
+
+    def lookups(self, request, model_admin):
+        return Unit._meta.get_field("level").choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(unit__level=self.value()) if self.value() else queryset
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "role", "unit", "is_active", "last_login"]
-    list_filter = ["role", "is_active", "unit__level"]
+    list_filter = ["role", "is_active", UnitLevelFilter]
     fieldsets = (*BaseUserAdmin.fieldsets, (_("Hotline"), {"fields": ("role", "unit", "agent_extension")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Hotline"), {"fields": ("role", "unit", "agent_extension")}))
     autocomplete_fields = ["unit"]
@@ -138,8 +151,13 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(Caller)
 class CallerAdmin(admin.ModelAdmin):
-    list_display = ["masked_phone", "name", "no_revisit", "no_messages", "created_at"]
+    list_display = ["phone_masked", "name", "no_revisit", "no_messages", "created_at"]
     search_fields = ["phone", "name"]
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_masked(self, caller: Caller) -> str:
+        return caller.masked_phone
+
     readonly_fields = ["phone", "created_at"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -267,13 +285,30 @@ admin.site.unregister(AuthToken)  # knox's own admin, which would also mint toke
 
 @admin.register(AuthToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["user", "token_key", "created", "expiry"]
+    # knox's fields have no translatable names; these columns carry ours.
+    list_display = ["token_user", "token_prefix", "created_at", "expires_at"]
     list_filter = ["created", "expiry"]
     search_fields = ["user__username", "token_key"]
     readonly_fields = ["user", "token_key", "created", "expiry"]
     fields = readonly_fields
     ordering = ["-created"]
     actions = ["revoke"]
+
+    @admin.display(description=_("user"), ordering="user")
+    def token_user(self, token: AuthToken):
+        return token.user
+
+    @admin.display(description=_("token prefix"), ordering="token_key")
+    def token_prefix(self, token: AuthToken) -> str:
+        return token.token_key
+
+    @admin.display(description=_("created at"), ordering="created")
+    def created_at(self, token: AuthToken):
+        return token.created
+
+    @admin.display(description=_("expires at"), ordering="expiry")
+    def expires_at(self, token: AuthToken):
+        return token.expiry
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -132,7 +132,11 @@ class AgentState(models.Model):
     """示闲/示忙: what the agent last chose on the phone system. Changed only by ``telephony.presence``."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="agent_state"
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="agent_state",
+        verbose_name=_("user"),
     )
     status = models.CharField(_("status"), max_length=8, choices=AgentStatus.choices, default=AgentStatus.OFFLINE)
     # The pause reason code given to the PBX (break, training, wrap-up…); blank unless paused.

@@ -303,10 +303,15 @@ class DecidedRequest(models.Model):
 
     reason = models.TextField(_("reason"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
 
     class Meta:
         abstract = True
@@ -325,11 +330,17 @@ class ExtensionStatus(models.TextChoices):
 class Extension(DecidedRequest):
     """延期: a unit asks for a later reply-by; whoever dispatched to it decides."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="extensions")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(default=timezone.now)
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="extensions", verbose_name=_("assignment")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     requested_until = models.DateTimeField(_("requested deadline"))
-    status = models.CharField(max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
 
     class Meta:
         verbose_name = _("extension request")
@@ -351,11 +362,17 @@ class DisputeStatus(models.TextChoices):
 class Dispute(DecidedRequest):
     """派单异议: a unit says a dispatch is not its responsibility; the center reviews."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="disputes")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    raised_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.PENDING)
-    reassigned_to = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("assignment")
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.PENDING)
+    reassigned_to = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("reassigned to")
+    )
 
     class Meta:
         verbose_name = _("dispatch dispute")
@@ -370,7 +387,9 @@ class Referral(models.Model):
     """移交110: a case handed to the police (or another emergency line)."""
 
     # Blank when the agent transferred the call before registering anything.
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("ticket")
+    )
     target = models.CharField(_("referred to"), max_length=16, default="110")
     mode = models.CharField(
         _("mode"),
@@ -380,8 +399,10 @@ class Referral(models.Model):
     )
     call_linkedid = models.CharField(_("call id"), max_length=64, blank=True)
     reason = models.TextField(_("reason"))
-    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    referred_at = models.DateTimeField(default=timezone.now)
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("referred by")
+    )
+    referred_at = models.DateTimeField(_("referred at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("referral")
@@ -403,9 +424,14 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("ticket"))
     assignment = models.ForeignKey(
-        Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+        Assignment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        verbose_name=_("assignment"),
     )
     file = models.ImageField(_("file"), upload_to=attachment_path)
     content_type = models.CharField(max_length=32)
@@ -429,8 +455,10 @@ class Attachment(models.Model):
 class TimelineEntry(models.Model):
     """Append-only audit trail of a ticket: who did what, when, from which status to which."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")
-    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline", verbose_name=_("ticket"))
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("assignment")
+    )
     action = models.CharField(_("action"), max_length=40, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
