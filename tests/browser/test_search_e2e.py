@@ -20,7 +20,7 @@ pytestmark = NEEDS_CHROMIUM
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("search")
-    with served_demo(folder, seed=["--tickets", "20", "--days", "10"], serve=["--no-services"]) as server:
+    with served_demo(folder, seed=["--tickets", "40", "--days", "10"], serve=["--no-services"]) as server:
         yield server
 
 
@@ -62,3 +62,45 @@ def test_a_unit_handler_opens_its_own_ticket_page_from_the_search(browser, serve
     page.wait_for_load_state("networkidle")
     assert re.search(r"/unit/tickets/\d+/$", page.url)
     assert number in page.content()
+
+
+def test_search_open_dispatch_by_hand_reassign_and_close(browser, server):
+    """The center's day on one screen: find a waiting ticket, send it to a unit no rule suggested,
+    move it to another, and close a ticket whose revisit is done — each step on the timeline."""
+    with sqlite3.connect(server["db"]) as conn:
+        waiting = conn.execute(
+            "select number from hotline_ticket where status in ('registered', 'returned') limit 1"
+        ).fetchone()[0]
+        finished = conn.execute("select number from hotline_ticket where status = 'revisit_pending' limit 1").fetchone()
+    assert finished, "the demo has a ticket waiting for its revisit"
+    page = login(browser, server, "dispatcher")
+
+    page.goto(server["base"] + "/search/")
+    page.fill("[data-testid=search-q]", waiting)
+    page.click("[data-testid=search-submit]")
+    page.click(f"[data-testid=search-row] >> text={waiting}")
+    page.wait_for_selector("[data-testid=hand-dispatch]")
+    page.select_option("[data-testid=hand-dispatch] select[name=lead]", label="雨湖区")
+    page.fill("[data-testid=hand-dispatch] textarea[name=instructions]", "请雨湖区核实处理")
+    page.click("[data-testid=hand-dispatch] button")
+    page.wait_for_selector(".messages li.success")
+    assert "雨湖区" in page.inner_text("[data-testid=assignment-row]")
+    assert "派单至 雨湖区" in page.inner_text("[data-testid=timeline]")
+
+    page.select_option("[data-testid=reassign] select[name=to_unit]", label="岳塘区")
+    page.fill("[data-testid=reassign] textarea[name=reason]", "属地在岳塘区")
+    page.click("[data-testid=reassign] button")
+    page.wait_for_selector(".messages li.success")
+    rows = page.locator("[data-testid=assignment-row]").all_inner_texts()
+    assert any("岳塘区" in row for row in rows), rows
+    assert "属地在岳塘区" in page.inner_text("[data-testid=timeline]")
+
+    page.goto(server["base"] + "/search/?q=" + finished[0])
+    page.click(f"[data-testid=search-row] >> text={finished[0]}")
+    page.fill("[data-testid=close] input[name=note]", "回访已完成")
+    page.click("[data-testid=close] button")
+    page.wait_for_selector(".messages li.success")
+    assert "已办结" in page.inner_text("[data-testid=ticket-status]") or "归档" in page.inner_text(
+        "[data-testid=ticket-status]"
+    )
+    assert "回访已完成" in page.inner_text("[data-testid=timeline]")
