@@ -27,6 +27,8 @@ from hotline.models import (
     Extension,
     KnowledgeArticle,
     Referral,
+    Script,
+    ScriptKind,
     SlaPolicy,
     SupervisionCase,
     SupervisionNote,
@@ -36,6 +38,7 @@ from hotline.models import (
     Unit,
     User,
 )
+from hotline.models.knowledge import PLACEHOLDERS
 from hotline.services.assignments import recompute_provisional_deadlines
 
 
@@ -277,6 +280,32 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
     list_filter = ["is_published", ("topic", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "keywords", "body"]
     autocomplete_fields = ["topic", "source_unit"]
+
+
+def _placeholder_help() -> str:
+    lines = []
+    for kind, names in PLACEHOLDERS.items():
+        if names:
+            values = "; ".join(f"{{{name}}} {meaning}" for name, meaning in names.items())
+            lines.append(f"{ScriptKind(kind).label}: {values}")
+    return " · ".join(lines)
+
+
+@admin.register(Script)
+class ScriptAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "category", "topic", "is_active", "updated_at"]
+    list_filter = ["kind", "is_active", "category"]
+    search_fields = ["title", "body"]
+    autocomplete_fields = ["topic"]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["kind", "category", "topic", "title", "body", "is_active"]}),
+            (_("Values a script may name in braces"), {"description": _placeholder_help(), "fields": []}),
+        ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # take a script out of use instead; what agents read stays on record
 
 
 # --- API tokens (django-rest-knox): listed and revoked here, issued only by POST /api/v1/auth/token/ ---

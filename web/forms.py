@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hotline.models import Area, Category, Topic, Unit, Urgency
@@ -22,6 +23,16 @@ class TopicChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
+# Choosing what the call is about loads its scripts (话术) beside the form.
+MATTER_SCRIPT_ATTRS = {
+    "hx-get": reverse_lazy("web:agent-script"),
+    "hx-trigger": "change",
+    "hx-target": "#script-matter",
+    "hx-swap": "innerHTML",  # not the form's outerHTML, which it would inherit
+    "hx-include": "#work [name=category], #work [name=topic]",
+}
+
+
 class RegisterForm(forms.Form):
     # Alt+Shift+T (the browser's accesskey chord) jumps to the number from anywhere on the console.
     phone = forms.CharField(
@@ -30,9 +41,14 @@ class RegisterForm(forms.Form):
     caller_name = forms.CharField(label=_("Caller name"), max_length=50, required=False)
     # 退订: the caller asked for no SMS notifications (Caller.no_messages); unticking does not lift it.
     no_messages = forms.BooleanField(label=_("No SMS notifications (caller asked)"), required=False)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), widget=forms.Select(attrs=MATTER_SCRIPT_ATTRS)
+    )
     topic = TopicChoiceField(
-        label=_("Topic"), queryset=Topic.objects.filter(parent__isnull=False).select_related("parent"), required=False
+        label=_("Topic"),
+        queryset=Topic.objects.filter(parent__isnull=False).select_related("parent"),
+        required=False,
+        widget=forms.Select(attrs=MATTER_SCRIPT_ATTRS),
     )
     area = forms.ModelChoiceField(
         label=_("Area"), queryset=Area.objects.select_related("parent").order_by("code"), required=False

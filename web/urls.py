@@ -1,7 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, audit, auth, center, dashboard, home, public, search, supervision, ticket, unit, wechat
+from web.views import (
+    agent,
+    agent_scripts,
+    audit,
+    auth,
+    center,
+    dashboard,
+    home,
+    public,
+    search,
+    supervision,
+    ticket,
+    unit,
+    wechat,
+)
 
 app_name = "web"
 
@@ -16,6 +30,7 @@ urlpatterns = [
     path("agent/state/", agent.set_state, name="agent-state"),
     path("agent/register/", agent.register_form, name="agent-register-form"),
     path("agent/knowledge/", agent.knowledge, name="agent-knowledge"),
+    path("agent/script/", agent_scripts.matter, name="agent-script"),
     path("agent/register/submit/", agent.register, name="agent-register"),
     path("agent/tickets/<int:pk>/dispatch/", agent.dispatch_ticket, name="agent-dispatch"),
     path("agent/tickets/<int:pk>/merge/", agent.merge_ticket, name="agent-merge"),

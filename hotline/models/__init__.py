@@ -3,7 +3,7 @@
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.idempotency import IdempotencyKey
-from hotline.models.knowledge import KnowledgeArticle
+from hotline.models.knowledge import KnowledgeArticle, Script, ScriptKind
 from hotline.models.network import Area, Role, Unit, UnitKind, User
 from hotline.models.search import TicketSearch
 from hotline.models.supervision import (
@@ -57,6 +57,8 @@ __all__ = [
     "KnowledgeArticle",
     "Referral",
     "Role",
+    "Script",
+    "ScriptKind",
     "SlaPolicy",
     "SupervisionCase",
     "SupervisionForm",

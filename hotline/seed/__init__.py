@@ -1,4 +1,4 @@
-"""Reference data every installation starts with: categories, topics, SLAs, the calendar."""
+"""Reference data every installation starts with: categories, topics, SLAs, the calendar, scripts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotline.models import Category, SlaPolicy, Topic, Urgency
+from hotline.seed.scripts import seed_scripts
 from hotline.services.calendar import SeedReport, seed_year
 
 # GB/T 39666-2020 names the demand types; whether a type is revisited follows
@@ -96,4 +97,5 @@ def seed_calendar(years: range | None = None) -> list[SeedReport]:
 def seed_reference() -> list[SeedReport]:
     seed_categories()
     seed_topics()
+    seed_scripts()
     return seed_calendar()

@@ -402,6 +402,7 @@ PAGES: list[Row] = [
          lambda t, w, a: {"state": "paused", "reason": "break"}),
     page("web:agent-register-form", "GET", "/agent/register/", AGENT),
     page("web:agent-knowledge", "GET", "/agent/knowledge/?q=噪音", AGENT),
+    page("web:agent-script", "GET", "/agent/script/?category=1&topic=2", AGENT),
     page("web:agent-register", "POST", "/agent/register/submit/", AGENT, W.t_new_tickets, register_form),
     page("web:agent-dispatch", "POST", p("/agent/tickets/{t.key}/dispatch/"), AGENT, W.t_registered,
          lambda t, w, a: {"unit": unit_pk("YH"), "version": t.data["version"]}),

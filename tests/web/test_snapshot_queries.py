@@ -34,8 +34,9 @@ DISPATCH_QUEUE = 8  # waiting (count + page), one read of the dispatch rules, di
 UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit), their
 # supervision marks and 催办
 WALLBOARD = 10  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit
-AGENT_CONSOLE = 11  # the current call (answered: "on a call" needs no state row), caller history (2),
-# callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects
+AGENT_CONSOLE = 12  # the current call (answered: "on a call" needs no state row), caller history (2),
+# callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects,
+# the revisit script (once, however many revisits)
 
 
 @pytest.fixture(autouse=True)
