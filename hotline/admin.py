@@ -15,6 +15,7 @@ from knox.models import AuthToken
 
 from hotline import audit
 from hotline.access import is_auditor
+from hotline.errors import DomainError
 from hotline.models import (
     Area,
     Assignment,
@@ -26,6 +27,9 @@ from hotline.models import (
     Category,
     Extension,
     KnowledgeArticle,
+    KnowledgeProposal,
+    KnowledgeState,
+    KnowledgeVersion,
     Referral,
     Script,
     ScriptKind,
@@ -39,6 +43,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.knowledge import PLACEHOLDERS
+from hotline.services import knowledge
 from hotline.services.assignments import recompute_provisional_deadlines
 
 
@@ -274,12 +279,71 @@ class SupervisionCaseAdmin(ReadOnlyAdmin):
     inlines = [SupervisionNoteInline]
 
 
+class KnowledgeVersionInline(admin.TabularInline):
+    model = KnowledgeVersion
+    fields = ["version", "state", "title", "valid_from", "valid_until", "changed_by", "changed_at", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-version"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _knowledge_move(state: str, label):
+    """An admin action moving the chosen articles through the life cycle (each in its own transaction)."""
+
+    def action(modeladmin, request, queryset):
+        for article in queryset:
+            try:
+                knowledge.move(article, state, request.user)
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{article}: {exc.message}", messages.ERROR)
+
+    action.__name__ = f"make_{state}"
+    return admin.action(description=label)(action)
+
+
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "topic", "source_unit", "is_published", "reviewed_at", "updated_at"]
-    list_filter = ["is_published", ("topic", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["title", "keywords", "body"]
+    """Edits go through ``hotline.services.knowledge``: each is a new version, never an overwrite."""
+
+    list_display = [
+        "title",
+        "state",
+        "topic",
+        "source_unit",
+        "valid_from",
+        "valid_until",
+        "version",
+        "use_count",
+        "useful_count",
+        "not_useful_count",
+    ]
+    list_filter = ["state", ("topic", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["title", "keywords", "body", "source"]
     autocomplete_fields = ["topic", "source_unit"]
+    readonly_fields = ["state", "version", "reviewed_at", "use_count", "useful_count", "not_useful_count"]
+    inlines = [KnowledgeVersionInline]
+    actions = [
+        _knowledge_move(KnowledgeState.REVIEWED, _("Mark reviewed")),
+        _knowledge_move(KnowledgeState.PUBLISHED, _("Publish")),
+        _knowledge_move(KnowledgeState.EXPIRED, _("Expire")),
+        _knowledge_move(KnowledgeState.DRAFT, _("Back to draft")),
+    ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        knowledge.save_article(obj, request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # expire it instead: what agents read stays on record
+
+
+@admin.register(KnowledgeProposal)
+class KnowledgeProposalAdmin(ReadOnlyAdmin):
+    list_display = ["title", "unit", "status", "proposed_at", "decided_at"]
+    list_filter = ["status"]
 
 
 def _placeholder_help() -> str:

@@ -8,11 +8,16 @@ class HotlineConfig(AppConfig):
     verbose_name = _("Hotline")
 
     def ready(self) -> None:
+        from django.utils import timezone
+
         from hotline import retention
         from hotline.jobs import register_step
+        from hotline.services import knowledge
 
         # Personal data of tickets finished PERSONAL_DATA_RETENTION_DAYS ago (docs/security.md §10).
         register_step("retention.anonymise", retention.step)
+        # Published answers whose validity ended stop being offered (GB/T 44191).
+        register_step("knowledge.expire", lambda now: knowledge.expire_due(timezone.localdate(now)))
 
 
 class HotlineAdminConfig(admin_apps.AdminConfig):

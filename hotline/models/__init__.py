@@ -3,7 +3,16 @@
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.idempotency import IdempotencyKey
-from hotline.models.knowledge import KnowledgeArticle, Script, ScriptKind
+from hotline.models.knowledge import (
+    KnowledgeArticle,
+    KnowledgeFeedback,
+    KnowledgeProposal,
+    KnowledgeState,
+    KnowledgeVersion,
+    ProposalStatus,
+    Script,
+    ScriptKind,
+)
 from hotline.models.network import Area, Role, Unit, UnitKind, User
 from hotline.models.search import TicketSearch
 from hotline.models.supervision import (
@@ -55,6 +64,11 @@ __all__ = [
     "ExtensionStatus",
     "IdempotencyKey",
     "KnowledgeArticle",
+    "KnowledgeFeedback",
+    "KnowledgeProposal",
+    "KnowledgeState",
+    "KnowledgeVersion",
+    "ProposalStatus",
     "Referral",
     "Role",
     "Script",

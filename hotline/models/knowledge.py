@@ -4,40 +4,187 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hotline.models.network import Unit
-from hotline.models.tickets import Topic
+from hotline.models.tickets import DecidedRequest, Topic
+
+
+class KnowledgeState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    REVIEWED = "reviewed", _("reviewed")
+    PUBLISHED = "published", _("published")
+    EXPIRED = "expired", _("expired")
 
 
 class KnowledgeArticle(models.Model):
+    """An answer agents read to callers: owned by a unit, sourced, dated, reviewed (GB/T 44191).
+
+    Only a published article inside its validity is offered on the console; every change of its
+    words or state is a new ``KnowledgeVersion`` (``hotline.services.knowledge`` writes both).
+    """
+
     title = models.CharField(_("title"), max_length=120)
     body = models.TextField(_("answer"))
     topic = models.ForeignKey(Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT)
+    classification = models.CharField(
+        _("classification code"),
+        max_length=20,
+        blank=True,
+        help_text=_("The GB/T 39666 classification code of the matter, where one fits."),
+    )
     keywords = models.CharField(
         _("keywords"), max_length=300, blank=True, help_text=_("Words callers use, separated by spaces or commas.")
     )
     source_unit = models.ForeignKey(
-        Unit, verbose_name=_("responsible unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit, verbose_name=_("owner unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    is_published = models.BooleanField(_("published"), default=True)
+    source = models.CharField(
+        _("source"), max_length=200, blank=True, help_text=_("Where the answer comes from: a notice, a guide, a reply.")
+    )
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=KnowledgeState.choices, default=KnowledgeState.DRAFT)
+    version = models.PositiveIntegerField(_("version"), default=1)
     reviewed_at = models.DateField(_("last reviewed"), default=timezone.localdate)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    use_count = models.PositiveIntegerField(_("times used"), default=0)
+    useful_count = models.PositiveIntegerField(_("useful"), default=0)
+    not_useful_count = models.PositiveIntegerField(_("not useful"), default=0)
 
     class Meta:
         verbose_name = _("knowledge article")
         verbose_name_plural = _("knowledge base")
         ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=models.F("valid_from")),
+                name="knowledge_valid_until_after_valid_from",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The end of validity cannot be before its start.")})
+
     @property
     def keyword_list(self) -> list[str]:
         return [k for k in self.keywords.replace("，", ",").replace(",", " ").split() if k]
+
+
+# The fields a version records and a unit may propose.
+CONTENT_FIELDS = [
+    "title",
+    "body",
+    "topic",
+    "classification",
+    "keywords",
+    "source",
+    "legal_basis",
+    "valid_from",
+    "valid_until",
+]
+
+
+class KnowledgeVersion(models.Model):
+    """An article as it stood after one change: its words, its state, who changed it and why."""
+
+    article = models.ForeignKey(KnowledgeArticle, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("answer"))
+    topic = models.ForeignKey(
+        Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    classification = models.CharField(_("classification code"), max_length=20, blank=True)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=KnowledgeState.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("knowledge article version")
+        verbose_name_plural = _("knowledge article versions")
+        ordering = ["article", "-version"]
+        constraints = [models.UniqueConstraint(fields=["article", "version"], name="knowledge_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class KnowledgeFeedback(models.Model):
+    """An agent's "useful / not useful" on an article: one per agent, changeable."""
+
+    article = models.ForeignKey(KnowledgeArticle, on_delete=models.PROTECT, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT)
+    useful = models.BooleanField(_("useful"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("knowledge feedback")
+        verbose_name_plural = _("knowledge feedback")
+        constraints = [models.UniqueConstraint(fields=["article", "user"], name="knowledge_feedback_once")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {'+' if self.useful else '-'}"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    ACCEPTED = "accepted", _("accepted")
+    REJECTED = "rejected", _("rejected")
+
+
+class KnowledgeProposal(DecidedRequest):
+    """A unit's proposed change to one of its articles, or a new article; the center decides."""
+
+    article = models.ForeignKey(
+        KnowledgeArticle,
+        verbose_name=_("article"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="proposals",
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("answer"))
+    topic = models.ForeignKey(
+        Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    classification = models.CharField(_("classification code"), max_length=20, blank=True)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=200)
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("knowledge proposal")
+        verbose_name_plural = _("knowledge proposals")
+        ordering = ["-proposed_at"]
 
 
 class ScriptKind(models.TextChoices):

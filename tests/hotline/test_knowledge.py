@@ -29,7 +29,7 @@ def test_a_question_in_a_callers_words_finds_the_article(articles):
 def test_the_callers_topic_breaks_ties_and_unpublished_articles_stay_hidden(articles):
     wage = KnowledgeArticle.objects.get(title="被拖欠工资怎么办")
     assert search("工资", topic=Topic.objects.get(code="0501"))[0].article == wage
-    KnowledgeArticle.objects.filter(pk=wage.pk).update(is_published=False)
+    KnowledgeArticle.objects.filter(pk=wage.pk).update(state="draft")
     assert wage not in [h.article for h in search("拖欠工资")]
 
 

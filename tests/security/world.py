@@ -524,3 +524,59 @@ def t_pending_device(w: World, unit: Unit, actor: User | None) -> Target:
     return Target(
         None, device, count_state(lambda: TOTPDevice.objects.filter(user=actor, confirmed=True)), {"otp": code}
     )
+
+
+# --- 知识库 ---------------------------------------------------------------------------------------
+
+
+def _article(state: str) -> Any:
+    from hotline.models import KnowledgeArticle
+    from hotline.services import knowledge
+
+    article = KnowledgeArticle(title=f"矩阵测试文章{next(_phones)}", body="按规定办理。", source="测试依据")
+    knowledge.save_article(article, None)
+    if state != "draft":
+        knowledge.move(article, "reviewed", None)
+        knowledge.move(article, "published", None)
+    return article
+
+
+def t_article(w: World, unit: Unit, actor: User | None) -> Target:
+    """A published article: using it and saying whether it helped change its counts."""
+    from hotline.models import KnowledgeArticle
+
+    article = _article("published")
+    return Target(article.pk, article, row_state(KnowledgeArticle, article.pk, "use_count", "useful_count"))
+
+
+def t_draft_article(w: World, unit: Unit, actor: User | None) -> Target:
+    from hotline.models import KnowledgeArticle
+
+    article = _article("draft")
+    return Target(article.pk, article, row_state(KnowledgeArticle, article.pk, "state", "version"))
+
+
+def t_proposals(w: World, unit: Unit, actor: User | None) -> Target:
+    from hotline.models import KnowledgeProposal
+
+    return Target(None, None, count_state(lambda: KnowledgeProposal.objects.all()))
+
+
+def t_proposal(w: World, unit: Unit, actor: User | None) -> Target:
+    """A unit's pending proposal of a new article."""
+    from hotline.models import KnowledgeProposal
+    from hotline.services import knowledge
+
+    handler = w.worker(Unit.objects.get(code="YH"))
+    made = knowledge.propose(
+        handler.unit,
+        handler,
+        {
+            "title": "新增：夜间施工许可查询",
+            "body": "可向住建部门查询。",
+            "source": "住建局公告",
+            "valid_from": timezone.localdate(),
+        },
+        reason="新政策",
+    )
+    return Target(made.pk, made, row_state(KnowledgeProposal, made.pk, "status"))
