@@ -506,6 +506,16 @@ else:
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Open311 GeoReport v2 at /open311/v2/ (docs/open311.md) --------------------------------------------
+# The demand category an Open311 report is registered under (the center may correct it).
+OPEN311_CATEGORY = env_str("OPEN311_CATEGORY", "help")
+# This server's one jurisdiction: a request naming another gets 404; empty = any is accepted.
+OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "")
+# GET requests answers at most this many (newest first), and over at most 90 days (the spec's).
+OPEN311_REQUESTS_LIMIT = env_int("OPEN311_REQUESTS_LIMIT", 1000)
+# Who to contact about the API, shown in discovery.
+OPEN311_CONTACT = env_str("OPEN311_CONTACT", "12345")
+
 # --- Bad input, search and idempotency (docs/security.md, issue 11 holes 4, 7, 8) ----------------------
 # Searching the ticket list (any filter) per user: "<count>/<second|minute|hour|day>".
 API_TICKET_SEARCH_RATE = env_str("API_TICKET_SEARCH_RATE", "30/minute")

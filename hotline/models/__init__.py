@@ -5,6 +5,7 @@ from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
 from hotline.models.network import Area, Role, Unit, UnitKind, User
+from hotline.models.open311 import Open311Client, Open311Request
 from hotline.models.search import TicketSearch
 from hotline.models.supervision import (
     SupervisionCase,
@@ -55,6 +56,8 @@ __all__ = [
     "ExtensionStatus",
     "IdempotencyKey",
     "KnowledgeArticle",
+    "Open311Client",
+    "Open311Request",
     "Referral",
     "Role",
     "SlaPolicy",
