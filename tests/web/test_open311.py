@@ -474,3 +474,22 @@ def test_a_published_ticket_appears_through_the_publisher_hook(agent, complaint,
     finally:
         open311._publishers.pop("test")
     assert web().get(f"{API}/requests/{ticket.number}.json").status_code == 404
+
+
+# --- the center's ticket page ---------------------------------------------------------------------
+
+
+def test_the_ticket_page_shows_the_point_among_the_areas_and_the_system(system, agent) -> None:
+    number = report(system, media_url="http://10.0.0.5/x.jpg").json()[0]["service_request_id"]
+    ticket = Ticket.objects.get(number=number)
+    page = web()
+    page.force_login(agent)
+    html = page.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'data-testid="ticket-map"' in html and 'data-testid="ticket-point"' in html
+    assert "WGS-84 27.843500, 112.911000" in html
+    assert "湘潭城管通 · 城管通" in html and 'href="http://10.0.0.5/x.jpg" rel="noopener noreferrer nofollow"' in html
+    assert "registered the ticket from 湘潭城管通 (Open311)" in html
+    far = report(system, lat="39.9042", long="116.4074").json()[0]["service_request_id"]
+    html = page.get(f"/tickets/{Ticket.objects.get(number=far).pk}/").content.decode()
+    assert 'data-testid="ticket-map"' in html and 'data-testid="ticket-point"' not in html
+    assert "outside the city: the area is for the center to set" in html
