@@ -493,3 +493,12 @@ def test_the_ticket_page_shows_the_point_among_the_areas_and_the_system(system, 
     html = page.get(f"/tickets/{Ticket.objects.get(number=far).pk}/").content.decode()
     assert 'data-testid="ticket-map"' in html and 'data-testid="ticket-point"' not in html
     assert "outside the city: the area is for the center to set" in html
+
+
+def test_a_report_gets_dispatch_suggestions_from_its_topic_and_resolved_area(system) -> None:
+    from routing.suggest import suggest_for_ticket
+
+    response = report(system, service_code="0201", **{"attribute[facility]": None, "attribute[noise_time]": "night"})
+    ticket = Ticket.objects.get(number=response.json()[0]["service_request_id"])
+    assert "噪音出现的时段：夜间（22时至次日6时）" in ticket.content
+    assert suggest_for_ticket(ticket)[0].unit.name == "雨湖区"  # a local matter goes to the area's district
