@@ -83,11 +83,11 @@ class Frame:
     pad: int = 12
 
     @classmethod
-    def around(cls, points: list[tuple[float, float]], **kwargs) -> Frame:
+    def around(cls, points: list[tuple[float, float]], margin: float = 0.05, **kwargs) -> Frame:
+        """The box around the points, with ``margin`` degrees on each side (0.05° is about 5 km)."""
         lats = [p[0] for p in points]
         lngs = [p[1] for p in points]
-        # A margin of 0.05° (about 5 km), so a point on the edge is not drawn on the frame.
-        return cls(min(lats) - 0.05, min(lngs) - 0.05, max(lats) + 0.05, max(lngs) + 0.05, **kwargs)
+        return cls(min(lats) - margin, min(lngs) - margin, max(lats) + margin, max(lngs) + margin, **kwargs)
 
     @property
     def _scale(self) -> float:

@@ -135,6 +135,7 @@ def submit(
     media_url = _media_url(media_url)
     name = f"{(last_name or '').strip()}{(first_name or '').strip()}"[:50]
     content = (description or "").strip()
+    title = content[:30] or service.name
     lines = answer_names(service.attributes, answers)
     if lines:
         content = "\n".join([content, *(f"{q}：{a}" for q, a in lines)]).strip()
@@ -154,6 +155,7 @@ def submit(
             phone=phone,
             caller_name=name,
             content=content,
+            title=title,
             category=category,
             topic=topic,
             address=address[:200],
