@@ -193,6 +193,15 @@ def _notes(ticket: Ticket, parts: list[Assignment]) -> str:
     return ""
 
 
+def _address(ticket: Ticket) -> str:
+    """The area, from the most specific unit to the most general (the spec's order): "城正街街道, 雨湖区"."""
+    names, area = [], ticket.area
+    while area is not None and len(names) < 3:
+        names.append(area.name)
+        area = area.parent
+    return ", ".join(names)
+
+
 def _shown(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(SHOWN_PLACES, rounding=ROUND_HALF_EVEN)
 
@@ -205,10 +214,10 @@ def request_view(ticket: Ticket) -> RequestView:
     names = (ticket.caller.name,)
     extra = getattr(ticket, "open311", None) if ticket.channel == Channel.OPEN311 else None
     lead = _lead(parts)
-    area = ticket.area
+    status = open311_status(ticket.status)
     return RequestView(
         service_request_id=ticket.number,
-        status=open311_status(ticket.status),
+        status=status,
         status_notes=mask_text(_notes(ticket, parts), names),
         service_name=ticket.topic.name if ticket.topic_id else "",
         service_code=ticket.topic.code if ticket.topic_id else "",
@@ -216,9 +225,10 @@ def request_view(ticket: Ticket) -> RequestView:
         agency_responsible=lead.unit.name if lead else "",
         service_notice="",
         requested_datetime=ticket.created_at,
-        updated_datetime=ticket.updated_at,
+        # The spec: for a closed request, the time it was closed.
+        updated_datetime=(ticket.closed_at or ticket.updated_at) if status == "closed" else ticket.updated_at,
         expected_datetime=_reply_by(ticket, parts),
-        address=str(area) if area else "",
+        address=_address(ticket),
         address_id="",
         zipcode="",
         lat=_shown(ticket.lat),

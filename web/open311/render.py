@@ -1,8 +1,8 @@
 """GeoReport v2's two formats from one structure: JSON, and XML with the spec's element names.
 
 A list is written in XML as repeated children named by ``ITEMS`` (``services`` → ``service``,
-``attributes`` → ``attribute``, …); ``True``/``False`` as ``true``/``false``; ``None`` as an
-empty element in XML and ``null`` in JSON; times as ISO 8601 with the offset, e.g.
+``attributes`` → ``attribute``, …); ``True``/``False`` as ``true``/``false``; ``None`` and
+``""`` as an empty element in XML and ``null`` in JSON; times as ISO 8601 with the offset, e.g.
 ``2026-11-29T20:15:00+08:00``.
 """
 
@@ -29,6 +29,8 @@ CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; ch
 
 
 def _plain(value):
+    if value == "":
+        return None  # the Spark convention: an empty XML element is null in JSON (the spec's examples)
     if isinstance(value, datetime):
         return timezone.localtime(value).isoformat(timespec="seconds")
     if isinstance(value, Decimal):

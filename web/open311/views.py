@@ -107,7 +107,7 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
             "code": field["code"],
             "datatype": field["datatype"],
             "required": bool(field.get("required")),
-            "datatype_description": field.get("datatype_description", ""),
+            "datatype_description": field.get("datatype_description") or None,
             "order": order,
             "description": field["description"],
         }
@@ -262,9 +262,9 @@ def _post(request: HttpRequest, fmt: str) -> HttpResponse:
         media_url=field("media_url", ""),
         attributes=_attributes(request),
     )
+    # Every service is realtime: the id, and so no token (the spec: one or the other, never both).
     row = {
         "service_request_id": created.ticket.number,
-        "token": created.token,
         "service_notice": _("Registered by the 12345 hotline as ticket %(number)s.")
         % {"number": created.ticket.number},
         "account_id": created.account_id or None,
