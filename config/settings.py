@@ -458,7 +458,8 @@ SMS_SURVEY_URL = env_str("SMS_SURVEY_URL", "")
 # The registered / reply-available SMS go out for tickets this recent (a worker that was down catches up).
 SMS_NOTIFY_WITHIN_HOURS = env_int("SMS_NOTIFY_WITHIN_HOURS", 48)
 # Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
-SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone"])
+# An Open311 system gets the ticket number but never the query code, so its citizen gets the SMS.
+SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311"])
 SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
 # Replies to one number's inbound SMS (queries, help, survey answers) per clock hour; beyond, stored only.
 SMS_REPLIES_PER_SENDER_HOUR = env_int("SMS_REPLIES_PER_SENDER_HOUR", 20)

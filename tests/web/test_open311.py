@@ -509,3 +509,14 @@ def test_a_report_gets_dispatch_suggestions_from_its_topic_and_resolved_area(sys
     ticket = Ticket.objects.get(number=response.json()[0]["service_request_id"])
     assert "噪音出现的时段：夜间（22时至次日6时）" in ticket.content
     assert suggest_for_ticket(ticket)[0].unit.name == "雨湖区"  # a local matter goes to the area's district
+
+
+def test_the_citizen_of_a_report_gets_the_registered_sms_with_the_query_code(system) -> None:
+    from callback import notifications
+    from callback.models import SmsMessage
+
+    number = report(system).json()[0]["service_request_id"]
+    ticket = Ticket.objects.get(number=number)
+    assert notifications.notify_registered() == 1
+    message = SmsMessage.objects.get(ticket=ticket)
+    assert message.to == "+8613800138000" and ticket.query_code in message.body
