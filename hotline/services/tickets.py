@@ -141,6 +141,8 @@ def register_ticket(
         raise InvalidInput(_("unknown urgency %(value)s") % {"value": repr(urgency)}, field="urgency")
     if channel not in Channel.values:
         raise InvalidInput(_("unknown channel %(value)s") % {"value": repr(channel)}, field="channel")
+    if channel == Channel.OPEN311 and not (source or {}).get("system"):
+        raise InvalidInput(_("the channel open311 is only for reports posted through the Open311 API"), field="channel")
     lat, lng = _point(lat, lng)
     if area is None and lat is not None:
         area = geo.area_for(lat, lng)

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from hotline.models import Channel, Open311Client, Open311Request, Ticket, TimelineEntry
+from hotline.models import Category, Channel, Open311Client, Open311Request, Ticket, TimelineEntry
 from hotline.services import dispatch, tickets
 from hotline.services import open311 as submissions
 from tests.conftest import unit
@@ -520,3 +520,21 @@ def test_the_citizen_of_a_report_gets_the_registered_sms_with_the_query_code(sys
     assert notifications.notify_registered() == 1
     message = SmsMessage.objects.get(ticket=ticket)
     assert message.to == "+8613800138000" and ticket.query_code in message.body
+
+
+def test_the_center_api_registers_a_point_and_shows_it_but_not_the_open311_channel(agent) -> None:
+    from tests.conftest import api_as
+
+    api = api_as(agent)
+    body = {"phone": PHONE, "category": "complaint", "content": "路灯不亮", "lat": 27.8435, "lng": 112.911}
+    response = api.post("/api/v1/tickets/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["area"] == "YH01" and response.json()["lat"] == "27.843500"
+    response = api.post("/api/v1/tickets/", {**body, "lng": None}, format="json")
+    assert response.status_code == 400 and response.json()["message"] == "give both latitude and longitude, or neither"
+    response = api.post("/api/v1/tickets/", {**body, "channel": "open311"}, format="json")
+    assert response.status_code == 400 and response.json()["fields"]["channel"]
+    with pytest.raises(Exception, match="only for reports posted through the Open311 API"):
+        tickets.register_ticket(
+            by=agent, phone=PHONE, content="x", category=Category.objects.get(code="help"), channel="open311"
+        )
