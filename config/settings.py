@@ -458,7 +458,8 @@ SMS_SURVEY_URL = env_str("SMS_SURVEY_URL", "")
 # The registered / reply-available SMS go out for tickets this recent (a worker that was down catches up).
 SMS_NOTIFY_WITHIN_HOURS = env_int("SMS_NOTIFY_WITHIN_HOURS", 48)
 # Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
-SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone"])
+# An Open311 system gets the ticket number but never the query code, so its citizen gets the SMS.
+SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311"])
 SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
 # Replies to one number's inbound SMS (queries, help, survey answers) per clock hour; beyond, stored only.
 SMS_REPLIES_PER_SENDER_HOUR = env_int("SMS_REPLIES_PER_SENDER_HOUR", 20)
@@ -505,6 +506,16 @@ else:
 
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Open311 GeoReport v2 at /open311/v2/ (docs/open311.md) --------------------------------------------
+# The demand category an Open311 report is registered under (the center may correct it).
+OPEN311_CATEGORY = env_str("OPEN311_CATEGORY", "help")
+# This server's one jurisdiction: a request naming another gets 404; empty = any is accepted.
+OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "")
+# GET requests answers at most this many (newest first), and over at most 90 days (the spec's).
+OPEN311_REQUESTS_LIMIT = env_int("OPEN311_REQUESTS_LIMIT", 1000)
+# Who to contact about the API, shown in discovery.
+OPEN311_CONTACT = env_str("OPEN311_CONTACT", "12345")
 
 # --- Bad input, search and idempotency (docs/security.md, issue 11 holes 4, 7, 8) ----------------------
 # Searching the ticket list (any filter) per user: "<count>/<second|minute|hour|day>".

@@ -30,6 +30,8 @@ from hotline.models import (
     KnowledgeProposal,
     KnowledgeState,
     KnowledgeVersion,
+    Open311Client,
+    Open311Request,
     Referral,
     Script,
     ScriptKind,
@@ -44,12 +46,13 @@ from hotline.models import (
 )
 from hotline.models.knowledge import PLACEHOLDERS
 from hotline.services import knowledge
+from hotline.services import open311 as open311_service
 from hotline.services.assignments import recompute_provisional_deadlines
 
 
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "parent"]
+    list_display = ["code", "name", "parent", "lat", "lng"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "code"]
 
@@ -112,9 +115,13 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "parent", "level2_only"]
+    list_display = ["code", "name", "parent", "level2_only", "has_extra_fields"]
     list_filter = ["level2_only", ("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "code"]
+
+    @admin.display(boolean=True, description=_("extra fields"))
+    def has_extra_fields(self, topic: Topic) -> bool:
+        return bool(topic.extra_fields)
 
 
 @admin.register(SlaPolicy)
@@ -373,6 +380,59 @@ class ScriptAdmin(admin.ModelAdmin):
 
 
 # --- API tokens (django-rest-knox): listed and revoked here, issued only by POST /api/v1/auth/token/ ---
+@admin.register(Open311Client)
+class Open311ClientAdmin(admin.ModelAdmin):
+    """Integrating systems of the Open311 API (docs/open311.md): a key each, shown once, revocable.
+
+    Nothing is deleted: a revoked system's reports keep naming it. The key is made here on "add"
+    and shown in the message after saving; only its hash is stored.
+    """
+
+    list_display = ["name", "operator", "channel_label", "rate_limit_per_hour", "key_prefix", "active", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "operator", "channel_label", "key_prefix"]
+    fields = ["name", "operator", "channel_label", "rate_limit_per_hour"]
+    readonly_fields = ["key_prefix", "created_at", "created_by", "revoked_at", "revoked_by", "last_used_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(boolean=True, description=_("active"))
+    def active(self, client: Open311Client) -> bool:
+        return client.is_active
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        raw = obj.new_key()
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        self.message_user(
+            request,
+            _("The API key of %(name)s is %(key)s — give it to the system now: it is not shown again.")
+            % {"name": obj.name, "key": raw},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke the keys of the selected systems"))
+    def revoke(self, request, queryset) -> None:
+        count = sum(open311_service.revoke_client(client, request.user) for client in queryset)
+        self.message_user(request, _("%(count)d key(s) revoked.") % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(Open311Request)
+class Open311RequestAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "client", "service_code", "received_at"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["ticket__number"]
+    exclude = ["email", "device_id", "account_id"]
+
+
 admin.site.unregister(AuthToken)  # knox's own admin, which would also mint tokens
 
 

@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce
 from hotline import audit
 from hotline.lib.phones import InvalidPhone, national_digits, normalize_phone
 from hotline.lib.tokens import PREFIX as TOKEN_PREFIX
-from hotline.models import AuditAction, Caller, Ticket, TicketStatus, TimelineEntry
+from hotline.models import AuditAction, Caller, Open311Request, Ticket, TicketStatus, TimelineEntry
 from hotline.services import timeline
 
 ANONYMISED = "ticket.anonymised"
@@ -122,8 +122,14 @@ def anonymise_ticket(ticket_id: int, days: int) -> bool:
         if ticket is None or TimelineEntry.objects.filter(ticket=ticket, action=ANONYMISED).exists():
             return False
         cleared = ["address"] if ticket.address else []
+        if ticket.lat is not None:
+            cleared.append("point")  # the exact point is as personal as the address; the area stays
         # A queryset update: the ticket's ``updated_at`` is no part of the personal data.
-        Ticket.objects.filter(pk=ticket.pk).update(address="")
+        Ticket.objects.filter(pk=ticket.pk).update(address="", lat=None, lng=None)
+        # What an Open311 system told about the citizen besides the phone.
+        if Open311Request.objects.filter(ticket=ticket).exclude(email="", device_id="", account_id="").exists():
+            Open311Request.objects.filter(ticket=ticket).update(email="", device_id="", account_id="")
+            cleared.append("open311")
         timeline.record(
             ticket,
             ANONYMISED,

@@ -14,6 +14,7 @@ from hotline.models.knowledge import (
     ScriptKind,
 )
 from hotline.models.network import Area, Role, Unit, UnitKind, User
+from hotline.models.open311 import Open311Client, Open311Request
 from hotline.models.search import TicketSearch
 from hotline.models.supervision import (
     SupervisionCase,
@@ -68,6 +69,8 @@ __all__ = [
     "KnowledgeProposal",
     "KnowledgeState",
     "KnowledgeVersion",
+    "Open311Client",
+    "Open311Request",
     "ProposalStatus",
     "Referral",
     "Role",

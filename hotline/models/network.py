@@ -16,6 +16,10 @@ class Area(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name=_("parent area"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    # WGS-84. A point, not a boundary: coordinates resolve to the nearest town/street's centroid
+    # (hotline/geo.py); the seed's are approximate (hotline/seed/xiangtan.py says whence).
+    lat = models.DecimalField(_("centroid latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(_("centroid longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         verbose_name = _("area")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hotline.lib.attributes import definition_errors
 from hotline.lib.phones import mask_phone
 from hotline.models.network import Area, Unit
 
@@ -20,6 +22,8 @@ class Channel(models.TextChoices):
     APP = "app", _("app")
     WEB = "web", _("web")
     PHOTO = "photo", _("photo report")
+    # Another system's report through the Open311 GeoReport v2 API (web/open311/, docs/open311.md).
+    OPEN311 = "open311", _("Open311")
 
 
 class Urgency(models.TextChoices):
@@ -79,6 +83,17 @@ class Topic(models.Model):
         default=False,
         help_text=_("Never sub-dispatched down to towns/streets (国办函〔2025〕66号)."),
     )
+    # What a report of this topic must say besides the text: Open311 service attributes
+    # (hotline/open311.py checks the shape: code, datatype, required, description, values).
+    extra_fields = models.JSONField(
+        _("extra fields"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'A list of {"code", "description", "datatype", "required", "values"}; datatype is one of '
+            "string, number, datetime, text, singlevaluelist, multivaluelist."
+        ),
+    )
 
     class Meta:
         verbose_name = _("topic")
@@ -87,6 +102,11 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+    def clean(self) -> None:
+        errors = definition_errors(self.extra_fields)
+        if errors:
+            raise ValidationError({"extra_fields": errors})
 
     @property
     def is_level2_only(self) -> bool:
@@ -158,6 +178,9 @@ class Ticket(models.Model):
     content = models.TextField(_("content"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     area = models.ForeignKey(Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT)
+    # Where it is, in WGS-84 (GPS; docs/open311.md says why not GCJ-02). Blank when nobody gave a point.
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
     status = models.CharField(
         _("status"), max_length=16, choices=TicketStatus.choices, default=TicketStatus.REGISTERED, db_index=True

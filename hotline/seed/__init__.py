@@ -60,6 +60,40 @@ TOPICS = [
     ("10", "政务服务", False, [("1001", "办事咨询"), ("1002", "政策咨询"), ("1003", "工作作风")]),
 ]
 
+# What a report of some topics must say besides its text (Open311 service attributes, also asked
+# by any form that reads Topic.extra_fields). Codes are ASCII: they travel as attribute[code].
+EXTRA_FIELDS = {
+    "0104": [
+        {
+            "code": "facility",
+            "description": "设施类型",
+            "datatype": "singlevaluelist",
+            "required": True,
+            "values": [
+                {"key": "streetlight", "name": "路灯"},
+                {"key": "manhole", "name": "井盖"},
+                {"key": "road", "name": "道路破损"},
+                {"key": "railing", "name": "护栏"},
+            ],
+        }
+    ],
+    "0201": [
+        {
+            "code": "noise_time",
+            "description": "噪音出现的时段",
+            "datatype": "singlevaluelist",
+            "required": True,
+            "values": [
+                {"key": "day", "name": "白天"},
+                {"key": "night", "name": "夜间（22时至次日6时）"},
+                {"key": "all_day", "name": "全天"},
+            ],
+        },
+        {"code": "source", "description": "噪音来源（如工地、商铺、住户）", "datatype": "string", "required": False},
+    ],
+    "0601": [{"code": "route", "description": "公交线路号", "datatype": "string", "required": True}],
+}
+
 
 def seed_categories() -> None:
     for order, (code, name, revisit) in enumerate(CATEGORIES):
@@ -84,7 +118,10 @@ def seed_topics() -> None:
     for code, name, level2_only, children in TOPICS:
         parent, _ = Topic.objects.update_or_create(code=code, defaults={"name": name, "level2_only": level2_only})
         for child_code, child_name in children:
-            Topic.objects.update_or_create(code=child_code, defaults={"name": child_name, "parent": parent})
+            Topic.objects.update_or_create(
+                code=child_code,
+                defaults={"name": child_name, "parent": parent, "extra_fields": EXTRA_FIELDS.get(child_code, [])},
+            )
 
 
 def seed_calendar(years: range | None = None) -> list[SeedReport]:

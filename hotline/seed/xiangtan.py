@@ -112,6 +112,51 @@ DISTRICTS = [
     ),
 ]
 
+# Approximate WGS-84 centroids (latitude, longitude) of each area: the seat of its government
+# (the district's, the town's or the street office's), written from public general knowledge of
+# 湘潭's geography and rounded to about 0.005° (~500 m). They are NOT surveyed and NOT boundaries:
+# good enough to put a report in the right district and usually the right town/street, and to
+# draw the ticket page's map. A city replaces them with its own 民政 boundary data (docs/open311.md).
+CENTROIDS = {
+    "YH": (27.856, 112.907),
+    "YH01": (27.842, 112.910),
+    "YH02": (27.853, 112.915),
+    "YH03": (27.890, 112.905),
+    "YH04": (27.860, 112.925),
+    "YH05": (27.838, 112.925),
+    "YH06": (27.870, 112.810),
+    "YT": (27.860, 112.955),
+    "YT01": (27.875, 112.960),
+    "YT02": (27.855, 112.940),
+    "YT03": (27.865, 112.950),
+    "YT04": (27.860, 112.970),
+    "YT05": (27.840, 112.955),
+    "YT06": (27.880, 113.010),
+    "XTX": (27.778, 112.951),
+    "XTX01": (27.778, 112.952),
+    "XTX02": (27.575, 112.775),
+    "XTX03": (27.640, 112.880),
+    "XTX04": (27.700, 112.740),
+    "XTX05": (27.625, 112.975),
+    "XX": (27.734, 112.535),
+    "XX01": (27.735, 112.528),
+    "XX02": (27.725, 112.540),
+    "XX03": (27.745, 112.515),
+    "XX04": (27.540, 112.440),
+    "XX05": (27.800, 112.370),
+    "SS": (27.915, 112.527),
+    "SS01": (27.925, 112.525),
+    "SS02": (27.880, 112.600),
+    "SS03": (27.930, 112.480),
+    "SS04": (27.980, 112.560),
+}
+
+
+def _centroid(code: str) -> dict:
+    lat, lng = CENTROIDS.get(code, (None, None))
+    return {"lat": lat, "lng": lng}
+
+
 _SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 
 
@@ -139,7 +184,7 @@ def seed_network() -> Unit:
             code=code, defaults={"name": name, "kind": UnitKind.DEPARTMENT, "parent": center, **_people(next(counter))}
         )
     for code, name, children in DISTRICTS:
-        area, _ = Area.objects.update_or_create(code=code, defaults={"name": name, "parent": None})
+        area, _ = Area.objects.update_or_create(code=code, defaults={"name": name, "parent": None, **_centroid(code)})
         district, _ = Unit.objects.update_or_create(
             code=code, defaults={"name": name, "kind": UnitKind.DISTRICT, "parent": center, **_people(next(counter))}
         )
@@ -151,7 +196,7 @@ def seed_network() -> Unit:
             )
             if kind == UnitKind.TOWN:
                 sub_area, _ = Area.objects.update_or_create(
-                    code=child_code, defaults={"name": child_name, "parent": area}
+                    code=child_code, defaults={"name": child_name, "parent": area, **_centroid(child_code)}
                 )
                 child.service_areas.add(sub_area)
     return center

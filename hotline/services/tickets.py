@@ -6,6 +6,7 @@ import hashlib
 import json
 import secrets
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hotline import geo
 from hotline.errors import Conflict, IllegalTransition, InvalidInput
+from hotline.lib.geo import InvalidCoordinates, parse_coordinate
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import (
     Area,
@@ -116,12 +119,18 @@ def register_ticket(
     created_at=None,
     resolve_with: str | None = None,
     no_messages: bool = False,
+    lat=None,
+    lng=None,
+    source: dict | None = None,
 ) -> Ticket:
     """受理登记: record a citizen's demand as a new ticket.
 
     With ``resolve_with`` (the answer the agent gave) it is also 直接办结 in the same transaction:
     if the resolve part fails, no ticket is left behind. ``no_messages``: the caller asked for no
-    SMS notifications (``Caller.no_messages``; only set here, lifted in the admin).
+    SMS notifications (``Caller.no_messages``; only set here, lifted in the admin). ``lat``/``lng``:
+    a WGS-84 point, both or neither; without an ``area`` the point's area is looked up
+    (``hotline.geo``; none when the point is outside the city). ``source``: who sent it, for the
+    registration's timeline entry (an Open311 system).
     """
     content = clean_text(content, "content", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     if resolve_with is not None:
@@ -132,6 +141,11 @@ def register_ticket(
         raise InvalidInput(_("unknown urgency %(value)s") % {"value": repr(urgency)}, field="urgency")
     if channel not in Channel.values:
         raise InvalidInput(_("unknown channel %(value)s") % {"value": repr(channel)}, field="channel")
+    if channel == Channel.OPEN311 and not (source or {}).get("system"):
+        raise InvalidInput(_("the channel open311 is only for reports posted through the Open311 API"), field="channel")
+    lat, lng = _point(lat, lng)
+    if area is None and lat is not None:
+        area = geo.area_for(lat, lng)
     created_at = created_at or timezone.now()
     with transaction.atomic():
         caller = find_or_create_caller(phone, caller_name)
@@ -152,13 +166,15 @@ def register_ticket(
             content=content,
             address=address,
             area=area,
+            lat=lat,
+            lng=lng,
             urgency=urgency,
             call_linkedid=call_linkedid,
             repeat_of=repeat_of,
             created_by=by,
             created_at=created_at,
         )
-        data = {"channel": channel, **({"repeat_of": repeat_of.number} if repeat_of else {})}
+        data = {"channel": channel, **({"repeat_of": repeat_of.number} if repeat_of else {}), **(source or {})}
         if no_messages:
             data["no_messages"] = True
         timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data=data)
@@ -167,6 +183,27 @@ def register_ticket(
         if resolve_with is not None:
             _resolve_locked(ticket, by, resolve_with)
     return ticket
+
+
+def _point(lat, lng) -> tuple[Decimal | None, Decimal | None]:
+    """Both coordinates checked (WGS-84 degrees), or neither given."""
+    if lat in (None, "") and lng in (None, ""):
+        return None, None
+    if lat in (None, "") or lng in (None, ""):
+        missing = "lng" if lat not in (None, "") else "lat"
+        raise InvalidInput(_("give both latitude and longitude, or neither"), field=missing)
+    try:
+        return parse_coordinate(lat, "lat"), parse_coordinate(lng, "long")
+    except InvalidCoordinates as exc:
+        field = "lat" if exc.field == "lat" else "lng"
+        if exc.reason == "range":
+            message = _("%(field)s is outside -%(limit)s…%(limit)s degrees") % {
+                "field": exc.field,
+                "limit": 90 if field == "lat" else 180,
+            }
+        else:
+            message = _("%(field)s is not a number of degrees") % {"field": exc.field}
+        raise InvalidInput(message, field=field) from None
 
 
 IDEMPOTENCY_KEY_MAX = 64

@@ -325,6 +325,19 @@ API: list[Row] = [
         lambda t, w, a: {"MessageSid": "SM0", "MessageStatus": "delivered"}, fmt="form"),
     Row("revisit-survey", "POST", p("/api/v1/survey/{t.key}/"), ("everyone",), W.t_sms_revisit,
         lambda t, w, a: {"digit": "1"}, note="the survey link's token is the key"),
+    # --- Open311 GeoReport v2 (docs/open311.md): public reads; a post needs a system's api_key -------
+    Row("open311-discovery", "GET", "/open311/v2/discovery.json", ("everyone",)),
+    Row("open311-services", "GET", "/open311/v2/services.xml", ("everyone",)),
+    Row("open311-service", "GET", "/open311/v2/services/0201.json", ("everyone",)),
+    Row("open311-requests", "GET", "/open311/v2/requests.json", ("everyone",), W.t_open311_request,
+        note="only tickets posted through Open311 (or published); no personal data"),
+    Row("open311-requests", "POST", "/open311/v2/requests.json", (), None,
+        lambda t, w, a: {"service_code": "0203", "address_string": "x", "description": "x", "phone": "13800138000"},
+        fmt="form", effect=False, fixed=DENIED,
+        note="the api_key of an integrating system decides, never a login: 403 for every cell without one"),
+    Row("open311-request", "GET", p("/open311/v2/requests/{t.key}.xml"), ("everyone",), W.t_open311_request),
+    Row("open311-token", "GET", p("/open311/v2/tokens/{t.data[token]}.json"), ("everyone",), W.t_open311_request,
+        note="the token is the key"),
 ]  # fmt: skip
 
 AGENT = ("agent", "superuser")

@@ -489,6 +489,18 @@ def t_public_ticket(w: World, unit: Unit, actor: User | None) -> Target:
     return Target(ticket.number, ticket, data={"code": ticket.query_code, "phone": ticket.caller.phone})
 
 
+def t_open311_request(w: World, unit: Unit, actor: User | None) -> Target:
+    from hotline.services import open311
+
+    client, _key = open311.create_client(
+        name=f"matrix system {new_phone()}", operator="matrix", channel_label="matrix", rate_limit_per_hour=5, by=None
+    )
+    made = open311.submit(
+        client, service_code="0203", address_string="雨湖区", description="垃圾未清运", phone=new_phone()
+    )
+    return Target(made.ticket.number, made.ticket, data={"token": made.token})
+
+
 def t_agent_state(w: World, unit: Unit, actor: User | None) -> Target:
     from telephony.models import AgentState
 

@@ -117,7 +117,7 @@ class TicketSerializer(serializers.ModelSerializer):
         model = Ticket
         fields = [
             "id", "number", "query_code", "status", "version", "channel", "category", "topic", "topic_name",
-            "caller", "title", "content", "address", "area", "area_name", "urgency", "resolved_on_call",
+            "caller", "title", "content", "address", "area", "area_name", "lat", "lng", "urgency", "resolved_on_call",
             "resolution", "merged_into", "reopen_count", "call_linkedid", "created_at", "updated_at", "closed_at",
             "supervised",
         ]  # fmt: skip
@@ -201,7 +201,16 @@ class RegisterInput(serializers.Serializer):
         help_text="area code, e.g. YH01",
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
+    # Open311 reports come through /open311/v2/ only (docs/open311.md).
+    channel = serializers.ChoiceField(
+        choices=[c for c in Channel.choices if c[0] != Channel.OPEN311], default=Channel.PHONE
+    )
+    lat = serializers.FloatField(
+        required=False, allow_null=True, default=None, help_text="WGS-84 latitude; with lng, or neither"
+    )
+    lng = serializers.FloatField(
+        required=False, allow_null=True, default=None, help_text="WGS-84 longitude; the area follows from the point"
+    )
     call_linkedid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 

@@ -29,6 +29,7 @@ from hotline.workflow import TRANSITIONS
 from web import supervision_forms as sf
 from web import ticket_forms as tf
 from web.forms import ReasonForm
+from web.ticket_map import ticket_map
 from web.timeline_text import describe, timeline_entries
 from web.views import posted, role_required
 
@@ -45,7 +46,9 @@ def _may(user, action: str, ticket: Ticket) -> bool:
 @center_staff
 def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(
-        Ticket.objects.select_related("caller", "category", "topic", "area__parent", "merged_into", "repeat_of"),
+        Ticket.objects.select_related(
+            "caller", "category", "topic", "area__parent", "merged_into", "repeat_of", "open311__client"
+        ),
         pk=pk,
     )
     now = timezone.now()
@@ -76,6 +79,7 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
         "merged_here": Ticket.objects.filter(merged_into=ticket).order_by("pk"),
         "repeats": Ticket.objects.filter(repeat_of=ticket).order_by("pk"),
         "dispatch_by": dispatch_by(ticket, calendar),
+        "map": ticket_map(ticket),
         "actions": actions,
         "dispatch_form": tf.HandDispatchForm(),
         "reassign_form": tf.ReassignForm(),
