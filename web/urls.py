@@ -1,7 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, audit, auth, center, dashboard, home, public, search, supervision, ticket, unit, wechat
+from web.views import (
+    agent,
+    audit,
+    auth,
+    center,
+    dashboard,
+    home,
+    public,
+    quality,
+    search,
+    supervision,
+    ticket,
+    unit,
+    wechat,
+)
 
 app_name = "web"
 
@@ -72,6 +86,10 @@ urlpatterns = [
     path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
     # 审计日志 (the auditor role only)
     path("audit/", audit.audit_log, name="audit"),
+    path("quality/", quality.home, name="quality"),
+    path("quality/checks/<int:pk>/", quality.check_page, name="quality-check"),
+    path("quality/checks/<int:pk>/score/", quality.score, name="quality-score"),
+    path("quality/excel/", quality.excel, name="quality-excel"),
 ]
 
 # 市民: "my tickets" after an SMS code (docs/citizens.md)
