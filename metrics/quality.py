@@ -225,7 +225,9 @@ def sample(
         )
         for pk in sorted(parts)
     ]
-    QualityCheck.objects.bulk_create(checks)
+    # A concurrent round (the job step beside this command) may have picked one of them meanwhile: the
+    # unique constraints keep one check per item, and this round leaves that one alone.
+    QualityCheck.objects.bulk_create(checks, ignore_conflicts=True)
     return rnd
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from hotline import audit
 from hotline.access import caller_view, is_center_reviewer, is_quality_checker
-from hotline.errors import DomainError
+from hotline.errors import DomainError, NotAllowed
 from hotline.models import AuditAction, Role, Unit, User
 from hotline.models.network import REVIEWING_ROLES
 from metrics import quality
@@ -154,11 +154,13 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
     items = quality.checklist(check.target)
     scores, notes, errors = _values(request, items)
     comment = request.POST.get("comment", "")
+    refused = False
     if not errors:
         try:
             quality.score_check(check.pk, request.user, scores, notes=notes, comment=comment)
         except DomainError as exc:
             errors.append(exc.message)
+            refused = isinstance(exc, NotAllowed)
     if not errors:
         messages.success(request, _("Check scored."))
         return redirect("web:quality")
@@ -168,7 +170,7 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
     context["comment"] = comment
     if check.status == CheckStatus.PENDING:
         context["rows"] = _form_rows(items, scores, notes)
-    status = 403 if context["own_work"] else (409 if check.status == CheckStatus.DONE else 400)
+    status = 403 if refused else (409 if check.status == CheckStatus.DONE else 400)
     return render(request, "web/quality/check.html", context, status=status)
 
 
