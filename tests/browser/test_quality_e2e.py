@@ -92,12 +92,35 @@ def test_a_checker_scores_a_registration_and_the_dashboard_shows_it(browser, ser
         ("done", 1)
     ]
 
+    # And a unit's reply, the one a rule flagged if any.
+    replies = query(
+        server,
+        "select c.id, u.code from metrics_qualitycheck c join hotline_unit u on u.id = c.unit_id "
+        "where c.target = 'reply' and c.status = 'pending' order by c.reasons = '[\"random\"]', c.id limit 1",
+    )
+    assert replies, "the demo's units replied in the last ten days"
+    reply_id, unit_code = replies[0]
+    qc.click(f"[data-testid=check-{reply_id}] a")
+    qc.wait_for_selector("[data-testid=reply]")
+    for code, value in (
+        ("reply-relevant", "8"),
+        ("reply-basis", "5"),
+        ("reply-substance", "4"),
+        ("reply-contact", "9"),
+    ):
+        qc.fill(f"[data-testid=score-{code}]", value)
+    qc.fill("[data-testid=note-reply-basis]", "未引用依据")
+    qc.click("[data-testid=score-submit]")
+    qc.wait_for_selector(".messages li.success")
+
     boss = login(browser, server, "supervisor")
     boss.goto(f"{server['base']}/dashboard/?period=week")  # this week, as the server's clock has it
     row = boss.locator(f"[data-testid=quality-agent-{agent}]")
     row.wait_for()
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == "1" and cells[2] == "1" and "地址准确" in cells[3], cells
+    unit_cells = boss.locator(f"[data-testid=quality-unit-{unit_code}] td").all_inner_texts()
+    assert unit_cells[0] == "1" and unit_cells[2] == "2", unit_cells  # 依据明确 and 已解决有具体内容 failed
     boss.locator("[data-testid=quality-results]").screenshot(path=str(SHOTS / "quality-dashboard.png"))
 
     mine = login(browser, server, agent)
