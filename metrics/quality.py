@@ -293,7 +293,9 @@ def score_check(
     if not is_quality_checker(by):
         raise NotAllowed(_("only a quality checker scores checks"))
     with transaction.atomic():
-        check = QualityCheck.objects.select_for_update().select_related("ticket", "assignment").get(pk=check_id)
+        check = (
+            QualityCheck.objects.select_for_update(of=("self",)).select_related("ticket", "assignment").get(pk=check_id)
+        )
         if check.status == CheckStatus.DONE:
             raise Conflict(_("this check has already been scored"))
         if is_own_work(check, by):
