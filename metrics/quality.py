@@ -38,6 +38,7 @@ from hotline import audit
 from hotline.access import is_quality_checker
 from hotline.errors import Conflict, InvalidInput, NotAllowed
 from hotline.models import Assignment, AuditAction, Ticket, Unit, User
+from hotline.services.common import clean_text
 from metrics.models import (
     ChecklistItem,
     CheckReason,
@@ -51,6 +52,7 @@ from metrics.periods import Period, local_tz
 from metrics.reports import header, put
 
 SAMPLE_KINDS = ("week", "month")
+COMMENT_CHARS, NOTE_CHARS = 2000, 500
 # A reply that says it is solved (已解决/已办结…) must say how: these words and the stock phrases
 # of thanks and formality around them are not substance.
 SOLVED_WORDS = ("已解决", "已办结", "已处理完毕", "已处理", "已完成", "已落实", "办结", "解决")
@@ -289,7 +291,10 @@ def score_check(
     item's range, names an item not on the checklist or a required item has none
     (``InvalidInput``); then the item scores, the result and an audit entry are written together.
     """
-    notes = notes or {}
+    comment = clean_text(comment, "comment", max_chars=COMMENT_CHARS, required=False)
+    notes = {
+        pk: clean_text(note, "comment", max_chars=NOTE_CHARS, required=False) for pk, note in (notes or {}).items()
+    }
     if not is_quality_checker(by):
         raise NotAllowed(_("only a quality checker scores checks"))
     with transaction.atomic():
@@ -324,7 +329,7 @@ def score_check(
                     max_score=item.max_score,
                     weight=item.weight,
                     passed=value >= item.pass_score,
-                    comment=(notes.get(item.pk) or "").strip(),
+                    comment=notes.get(item.pk, ""),
                 )
             )
         if missing:
@@ -335,7 +340,7 @@ def score_check(
         check.score = weighted_score((r.score, r.max_score, r.weight) for r in rows)
         check.failed_items = sum(not r.passed for r in rows)
         check.status, check.checker, check.checked_at = CheckStatus.DONE, by, timezone.now()
-        check.comment = (comment or "").strip()
+        check.comment = comment
         check.save(update_fields=["score", "failed_items", "status", "checker", "checked_at", "comment"])
         audit.record(
             AuditAction.QUALITY_CHECKED,

@@ -238,6 +238,13 @@ def test_a_score_outside_the_items_range_is_refused_and_nothing_is_saved(week, a
     assert not CheckScore.objects.exists() and not AuditEntry.objects.filter(action="quality.checked").exists()
 
 
+def test_an_overlong_comment_is_refused(week, agent, checker, checklist):
+    check = registration_check(week, agent)
+    with pytest.raises(InvalidInput, match="comment is too long"):
+        quality.score_check(check.pk, checker, all_items(checklist, "registration"), comment="很长" * 1001)
+    assert not CheckScore.objects.exists()
+
+
 def test_a_missing_required_item_is_refused(week, agent, checker, checklist):
     check = registration_check(week, agent)
     scores = all_items(checklist, "registration")
