@@ -11,5 +11,5 @@ class MetricsConfig(AppConfig):
         from metrics.quality import run_quality_sampling
         from metrics.reports import run_due_reports
 
-        register_step("reports", run_due_reports)
         register_step("quality_sampling", run_quality_sampling)
+        register_step("reports", run_due_reports)
