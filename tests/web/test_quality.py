@@ -141,3 +141,25 @@ def test_the_workbook_is_the_centers(sampled, checker, checklist, agent, supervi
     assert AuditEntry.objects.filter(action=AuditAction.EXPORT, user=supervisor).exists()
     assert client_for(yuhu).get(f"/quality/excel/?{NEXT}").status_code == 403
     assert client_for(agent).get(f"/quality/excel/?{NEXT}").status_code == 403
+
+
+def test_the_lists_cost_the_same_queries_for_one_check_or_many(sampled, checker, checklist, agent, supervisor):
+    """The checker's list and the reviewer's results are a fixed number of queries (select_related, grouped):
+    session and user, the list's count and page, the checker's own, three per results table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(user) -> int:
+        client = client_for(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/quality/?{NEXT}").status_code == 200
+        return len(queries)
+
+    registrations = list(QualityCheck.objects.filter(target=CheckTarget.REGISTRATION).order_by("pk")[:4])
+    client_for(checker).post(f"/quality/checks/{registrations[0].pk}/score/", form(checklist, "registration"))
+    one_todo, one_result = cost(checker), cost(supervisor)
+    for check in registrations[1:]:
+        client_for(checker).post(f"/quality/checks/{check.pk}/score/", form(checklist, "registration"))
+    assert QualityCheck.objects.filter(status=CheckStatus.DONE).count() == 4
+    assert cost(checker) == one_todo  # fewer to do, four scored by them: the same queries
+    assert cost(supervisor) == one_result  # one result, then four: the same queries
