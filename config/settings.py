@@ -476,6 +476,12 @@ METRICS_SERVICE_LEVEL_SECONDS = env_int("METRICS_SERVICE_LEVEL_SECONDS", 20)
 METRICS_BASICALLY_SATISFIED_COUNTS = env_bool("METRICS_BASICALLY_SATISFIED_COUNTS", True)
 # Where the job loop writes finished weekly/monthly/quarterly/annual reports; empty = not written.
 METRICS_REPORT_DIR = env_str("METRICS_REPORT_DIR", "")
+# 工单质检 (docs/quality.md): the sampling job's period (week or month), the share of each agent's
+# registrations and each unit's replies picked at random (percent, at least one each), and the
+# length under which a reply is picked as short (characters, punctuation and spaces not counted).
+QUALITY_SAMPLE_PERIOD = env_str("QUALITY_SAMPLE_PERIOD", "week")
+QUALITY_SAMPLE_PERCENT = env_int("QUALITY_SAMPLE_PERCENT", 5)
+QUALITY_SHORT_REPLY_CHARS = env_int("QUALITY_SHORT_REPLY_CHARS", 30)
 
 # --- Citizens: the public progress page /track/ and API /api/v1/public/ (docs/citizens.md) -------
 # This site's public address, for the short link in the SMS (…/t/<number>?c=<code>); empty = no link.

@@ -26,6 +26,11 @@ def is_auditor(user: User | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.role == Role.AUDITOR and user.is_active)
 
 
+def is_quality_checker(user: User | None) -> bool:
+    """Scores the quality checks (质检); a superuser is not a checker unless given the role."""
+    return bool(user is not None and user.is_authenticated and user.role == Role.QUALITY and user.is_active)
+
+
 def visible_tickets(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
     """Center staff see every ticket; a unit handler only those assigned to their subtree."""
     qs = Ticket.objects.all() if qs is None else qs

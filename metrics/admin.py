@@ -7,7 +7,15 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from hotline.models.network import UnitKind
-from metrics.models import SCORED_KINDS, EvaluationScheme, SchemeDeduction, SchemeIndicator
+from metrics.models import (
+    SCORED_KINDS,
+    ChecklistItem,
+    EvaluationScheme,
+    QualityCheck,
+    QualityRound,
+    SchemeDeduction,
+    SchemeIndicator,
+)
 
 
 class SchemeForm(forms.ModelForm):
@@ -54,3 +62,42 @@ class EvaluationSchemeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         """A scheme that judged a period stays on record: end it (valid until) or deactivate it instead."""
         return False
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    """The quality checklists (docs/quality.md): edited here; a check keeps the weight and scale it scored with."""
+
+    list_display = ["name", "target", "weight", "max_score", "pass_score", "required", "order", "is_active"]
+    list_filter = ["target", "is_active", "required"]
+    list_editable = ["weight", "order", "is_active"]
+    search_fields = ["name", "code"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Checks point at their items: retire an item (active off) instead."""
+        return False
+
+
+class ReadOnly(admin.ModelAdmin):
+    """Sampled and scored by the job and the checkers, never by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(QualityRound)
+class QualityRoundAdmin(ReadOnly):
+    list_display = ["__str__", "seed", "percent", "short_reply_chars", "created_at"]
+
+
+@admin.register(QualityCheck)
+class QualityCheckAdmin(ReadOnly):
+    list_display = ["ticket", "target", "agent", "unit", "reasons", "status", "score", "checker", "checked_at"]
+    list_filter = ["target", "status"]
+    raw_id_fields = ["ticket", "assignment", "agent", "unit", "checker"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hotline.models.network import KINDS_BY_LEVEL, UnitKind
@@ -127,3 +129,157 @@ class SchemeDeduction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()}: {self.points}"
+
+
+# --- 工单质检: quality checks (docs/quality.md) -----------------------------------------------------
+
+
+class CheckTarget(models.TextChoices):
+    """What a check judges: an agent's registration of a ticket, or a unit's reply to its assignment."""
+
+    REGISTRATION = "registration", _("agent's registration")
+    REPLY = "reply", _("unit's reply")
+
+
+class ChecklistItem(models.Model):
+    """One line of a checklist: scored 0…``max_score``; below ``pass_score`` it counts as failed.
+
+    Edited in the admin. A check copies the weight and the scale of each item it scores, so
+    editing an item later does not change a check already made; an item is retired, not deleted.
+    """
+
+    target = models.CharField(_("checks"), max_length=16, choices=CheckTarget.choices)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    guidance = models.TextField(_("what to look for"), blank=True)
+    weight = models.DecimalField(
+        _("weight"), max_digits=6, decimal_places=2, default=Decimal(1), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    max_score = models.PositiveSmallIntegerField(_("highest score"), default=10, validators=[MinValueValidator(1)])
+    pass_score = models.PositiveSmallIntegerField(
+        _("pass mark"), default=6, help_text=_("A score below it is a failed item.")
+    )
+    required = models.BooleanField(
+        _("required"), default=True, help_text=_("A check cannot be saved without a score for it.")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["target", "order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()}: {self.name}"
+
+    def clean(self) -> None:
+        if self.pass_score is not None and self.max_score is not None and self.pass_score > self.max_score:
+            raise ValidationError({"pass_score": _("The pass mark cannot be above the highest score.")})
+
+
+class QualityRound(models.Model):
+    """One sampling of one period: what was picked is reproducible from the seed, the rate and the rows."""
+
+    kind = models.CharField(_("period"), max_length=8)
+    first = models.DateField(_("first day"))
+    last = models.DateField(_("last day"))
+    seed = models.BigIntegerField(_("random seed"))
+    percent = models.PositiveSmallIntegerField(_("random sample (%)"))
+    short_reply_chars = models.PositiveSmallIntegerField(_("short reply under (characters)"))
+    created_at = models.DateTimeField(_("sampled at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quality sampling round")
+        verbose_name_plural = _("quality sampling rounds")
+        ordering = ["-first"]
+        constraints = [models.UniqueConstraint(fields=["kind", "first"], name="quality_round_once_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.first.isoformat()} – {self.last.isoformat()}"
+
+
+class CheckReason(models.TextChoices):
+    RANDOM = "random", _("random sample")
+    SHORT_REPLY = "short_reply", _("short reply")
+    EMPTY_SOLVED = "empty_solved", _("says solved without substance")
+    REOPENED = "reopened", _("reopened or sent back")
+    DISSATISFIED = "dissatisfied", _("caller dissatisfied")
+
+
+class CheckStatus(models.TextChoices):
+    PENDING = "pending", _("to check")
+    DONE = "done", _("checked")
+
+
+class QualityCheck(models.Model):
+    """One sampled registration or reply, the reasons it was picked and, once scored, its result.
+
+    A registration is checked once (per ticket) and a reply once (per assignment): the sampling
+    never picks an item twice, whatever the number of reasons. Scored once; never deleted.
+    """
+
+    round = models.ForeignKey(QualityRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="checks")
+    target = models.CharField(_("checks"), max_length=16, choices=CheckTarget.choices)
+    ticket = models.ForeignKey("hotline.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(
+        "hotline.Assignment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Whose work it is: the agent who registered, or the unit that replied.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    unit = models.ForeignKey(
+        "hotline.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reasons = models.JSONField(_("picked because"), default=list)
+    status = models.CharField(
+        _("status"), max_length=8, choices=CheckStatus.choices, default=CheckStatus.PENDING, db_index=True
+    )
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checker"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True, db_index=True)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
+    failed_items = models.PositiveSmallIntegerField(_("failed items"), default=0)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("quality check")
+        verbose_name_plural = _("quality checks")
+        ordering = ["status", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(target="registration"), name="quality_registration_once"
+            ),
+            models.UniqueConstraint(fields=["assignment"], condition=Q(target="reply"), name="quality_reply_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} {self.ticket_id}"
+
+    def reason_labels(self) -> list[str]:
+        return [str(CheckReason(code).label) for code in self.reasons if code in CheckReason.values]
+
+
+class CheckScore(models.Model):
+    """The score of one checklist item in one check, with the weight and scale it had then."""
+
+    quality_check = models.ForeignKey(QualityCheck, on_delete=models.PROTECT, related_name="scores")
+    item = models.ForeignKey(ChecklistItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    max_score = models.PositiveSmallIntegerField(_("highest score"))
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2)
+    passed = models.BooleanField(_("passed"))
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("item score")
+        verbose_name_plural = _("item scores")
+        ordering = ["quality_check", "item__order", "item__code"]
+        constraints = [models.UniqueConstraint(fields=["quality_check", "item"], name="quality_item_scored_once")]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.score}/{self.max_score}"

@@ -50,7 +50,7 @@ def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
     return cell
 
 
-def _header(ws: Worksheet, titles: list[str]) -> None:
+def header(ws: Worksheet, titles: list[str]) -> None:
     for column, title in enumerate(titles, start=1):
         put(ws, 1, column, title).font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -76,7 +76,7 @@ def build_report(period: Period, now: datetime | None = None) -> Workbook:
     titles = ["单位代码", "单位", "级别"]
     for key in KPI_COLUMNS:
         titles += [f"{definitions[key].label}", "分子", "分母"]
-    _header(ws, titles)
+    header(ws, titles)
     put(ws, 2, 1, "")
     put(ws, 2, 2, f"全市 {period}")
     put(ws, 2, 3, 0)
@@ -105,7 +105,7 @@ def _scores_sheet(ws: Worksheet, scheme, period: Period, now: datetime) -> None:
         titles += [si.get_indicator_display(), "分子", "分母", f"权重 {si.weight:g}", "得分"]
     for rule in deductions:
         titles += [f"{rule.get_rule_display()}（次）", "扣分"]
-    _header(ws, titles)
+    header(ws, titles)
     for row, score in enumerate(ranked, start=2):
         values = [
             score.unit.get_kind_display(),
@@ -141,7 +141,7 @@ def overdue_assignments(period: Period, now: datetime):
 
 
 def _overdue_sheet(ws: Worksheet, period: Period, now: datetime) -> None:
-    _header(ws, ["工单编号", "标题", "承办单位", "角色", "办理时限", "答复时间", "超期（小时）"])
+    header(ws, ["工单编号", "标题", "承办单位", "角色", "办理时限", "答复时间", "超期（小时）"])
     for row, a in enumerate(overdue_assignments(period, now), start=2):
         until = a.replied_at or a.withdrawn_at or now
         put(ws, row, 1, a.ticket.number)
@@ -167,7 +167,7 @@ def hot_topics(period: Period, limit: int = HOT_TOPICS) -> list[dict[str, Any]]:
 
 
 def _topics_sheet(ws: Worksheet, period: Period) -> None:
-    _header(ws, ["排名", "类别", "诉求事项", "工单数", "其中重复"])
+    header(ws, ["排名", "类别", "诉求事项", "工单数", "其中重复"])
     for row, entry in enumerate(hot_topics(period), start=2):
         put(ws, row, 1, row - 1)
         put(ws, row, 2, entry["topic__parent__name"] or "")

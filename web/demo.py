@@ -35,6 +35,7 @@ CENTER_STAFF = [
     ("dispatcher", Role.DISPATCHER, "派单员老张", ""),
     ("supervisor", Role.SUPERVISOR, "督办科赵科长", ""),
     ("auditor", Role.AUDITOR, "审计员周女士", ""),
+    ("quality", Role.QUALITY, "质检员钱女士", ""),
 ]
 
 

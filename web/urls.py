@@ -11,6 +11,7 @@ from web.views import (
     home,
     knowledge,
     public,
+    quality,
     search,
     supervision,
     ticket,
@@ -95,6 +96,10 @@ urlpatterns = [
     path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
     # 审计日志 (the auditor role only)
     path("audit/", audit.audit_log, name="audit"),
+    path("quality/", quality.home, name="quality"),
+    path("quality/checks/<int:pk>/", quality.check_page, name="quality-check"),
+    path("quality/checks/<int:pk>/score/", quality.score, name="quality-score"),
+    path("quality/excel/", quality.excel, name="quality-excel"),
 ]
 
 # 市民: "my tickets" after an SMS code (docs/citizens.md)

@@ -67,6 +67,7 @@ class AuditAction(models.TextChoices):
     CITIZEN_EXPORT = "citizen.export", _("citizen's data exported")
     CITIZEN_CORRECTED = "citizen.corrected", _("citizen's data corrected")
     ANONYMISED = "retention.anonymised", _("personal data anonymised")
+    QUALITY_CHECKED = "quality.checked", _("quality check scored")
 
 
 class AuditEntry(AppendOnly):

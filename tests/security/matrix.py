@@ -33,8 +33,8 @@ CENTER = ("agent", "dispatcher", "supervisor", "admin", "superuser")
 REVIEWERS = ("dispatcher", "supervisor", "admin", "superuser")
 UNIT_CELLS = tuple(f"{p}.{s}" for p in W.UNIT_PERSONAS for s in W.SCOPES[p])
 GROUPS: dict[str, tuple[str, ...]] = {
-    "everyone": ("anonymous", *CENTER, "auditor", *UNIT_CELLS, "unit_none"),
-    "staff": (*CENTER, "auditor", *UNIT_CELLS, "unit_none"),  # anyone logged in
+    "everyone": ("anonymous", *CENTER, "auditor", "quality", *UNIT_CELLS, "unit_none"),
+    "staff": (*CENTER, "auditor", "quality", *UNIT_CELLS, "unit_none"),  # anyone logged in
     "center": CENTER,
     "reviewers": REVIEWERS,
     "staff_flag": ("dispatcher", "supervisor", "admin", "superuser", "auditor"),  # is_staff, as the demo sets it
@@ -87,7 +87,7 @@ class Row:
 
     def cells(self) -> list[tuple[str, str]]:
         """(persona, scope) pairs to ask; scope "" for center staff and anonymous, "own" for an unbound row."""
-        out = [(p, "") for p in ("anonymous", *CENTER, "auditor")]
+        out = [(p, "") for p in ("anonymous", *CENTER, "auditor", "quality")]
         for persona in W.UNIT_PERSONAS:
             if not self.bound:
                 out.append((persona, "own"))
@@ -272,7 +272,7 @@ API: list[Row] = [
         lambda t, w, a: {"number": W.new_phone()}),
     # --- revisits and appeals -------------------------------------------------------------------
     Row("revisit-list", "GET", "/api/v1/revisits/", ("center", "unit_l2.own"), W.t_due_revisit, bound=True,
-        level2_only=True, opens=("units", "unit_none", "auditor"),
+        level2_only=True, opens=("units", "unit_none", "auditor", "quality"),
         note="center staff: theirs and the due ones; a unit: its own unit's"),
     Row("revisit-detail", "GET", p("/api/v1/revisits/{t.key}/"), ("center", "unit_l2.own"), W.t_due_revisit,
         bound=True, level2_only=True, note="a unit sees its own unit's revisits, phone masked"),
@@ -286,7 +286,7 @@ API: list[Row] = [
         W.t_unsatisfied_revisit, lambda t, w, a: {"reason": "夜间施工系特许作业。"}, bound=True, level2_only=True,
         note="only the rated unit appeals"),
     Row("revisit-appeal-list", "GET", "/api/v1/revisit-appeals/", ("center", "unit_l2.own"), W.t_appeal, bound=True,
-        level2_only=True, opens=("units", "unit_none", "auditor")),
+        level2_only=True, opens=("units", "unit_none", "auditor", "quality")),
     Row("revisit-appeal-detail", "GET", p("/api/v1/revisit-appeals/{t.key}/"), ("center", "unit_l2.own"),
         W.t_appeal, bound=True, level2_only=True),
     Row("revisit-appeal-decide", "POST", p("/api/v1/revisit-appeals/{t.key}/decide/"), ("reviewers",), W.t_appeal,
@@ -371,6 +371,15 @@ def case_form() -> dict:
         "title": "",
         "unit": "",
         "leader_name": "",
+    }
+
+
+def quality_scores(t, w, a) -> dict:
+    """Every registration item scored 8."""
+    from metrics.models import ChecklistItem
+
+    return {
+        f"score_{pk}": "8" for pk in ChecklistItem.objects.filter(target="registration").values_list("pk", flat=True)
     }
 
 
@@ -519,6 +528,15 @@ PAGES: list[Row] = [
     page("web:audit", "GET", "/audit/", ("auditor",), note="the auditor only: not even a superuser"),
     page("web:dashboard-excel", "GET", "/dashboard/excel/", ("reviewers",),
          note="the workbook has every unit: center reviewers only"),
+    # --- 工单质检: quality checks ---------------------------------------------------------------------
+    page("web:quality", "GET", "/quality/", ("quality", "agent", "reviewers", "units"),
+         note="a checker's checks to do; an agent's, a unit's own results; every result for the center's reviewers"),
+    page("web:quality-check", "GET", p("/quality/checks/{t.key}/"), ("quality", "reviewers", "visible"),
+         W.t_quality_reply, bound=True, note="a unit reads the checks of its subtree's replies, an agent its own"),
+    page("web:quality-score", "POST", p("/quality/checks/{t.key}/score/"), ("quality",), W.t_quality_registration,
+         quality_scores, note="the quality role only: not even a superuser"),
+    page("web:quality-excel", "GET", "/quality/excel/", ("quality", "reviewers"),
+         note="every agent's and unit's results: the center's"),
     # --- 市民: the citizens' pages (no login) -----------------------------------------------------
     page("web:track", "GET", "/track/", ("everyone",)),
     page("web:track", "POST", "/track/", ("everyone",), W.t_public_ticket,
@@ -554,7 +572,7 @@ SOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/dispatch/": ("dispatcher", "supervisor", "superuser"),
     "/ws/wallboard/": ("supervisor", "superuser"),
 }
-SOCKET_PERSONAS = ("anonymous", *CENTER, "auditor", "unit_l2", "unit_l3", "unit_none")
+SOCKET_PERSONAS = ("anonymous", *CENTER, "auditor", "quality", "unit_l2", "unit_l3", "unit_none")
 
 # URL patterns the table stands for as a family, with the row that stands for them.
 FAMILIES = {"admin:": "admin:index GET"}
@@ -570,6 +588,7 @@ COLUMNS = [
     ("admin", ""),
     ("superuser", ""),
     ("auditor", ""),
+    ("quality", ""),
     ("unit_l2", "own"),
     ("unit_l2", "sub"),
     ("unit_l2", "other"),
@@ -586,6 +605,7 @@ HEADERS = [
     "admin",
     "su",
     "audit",
+    "qc",
     *(f"L{level} {scope}" for level, persona in ((2, "unit_l2"), (3, "unit_l3")) for scope in W.SCOPES[persona]),
     "no unit",
 ]
@@ -641,7 +661,7 @@ def render_notes(rows: list[Row]) -> str:
 
 
 def render_sockets() -> str:
-    heads = ["anon", "agent", "disp", "sup", "admin", "su", "audit", "L2", "L3", "no unit"]
+    heads = ["anon", "agent", "disp", "sup", "admin", "su", "audit", "qc", "L2", "L3", "no unit"]
     lines = ["| socket | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
     for path, allow in SOCKETS.items():
         marks = ["✓" if persona in allow else "✗" for persona in SOCKET_PERSONAS]

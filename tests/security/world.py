@@ -38,6 +38,7 @@ from hotline.models import (
     Unit,
     User,
 )
+from hotline.models.network import CENTER_ROLES
 from hotline.services import attachments, dispatch, disputes, extensions, supervision, tickets
 from hotline.services.assignments import current_lead
 from telephony import lifecycle as lc
@@ -57,6 +58,7 @@ PERSONAS: dict[str, tuple[str, str | None, bool, bool] | None] = {
     "admin": (Role.ADMIN, CENTER, True, False),
     "superuser": (Role.ADMIN, CENTER, True, True),  # the demo's "admin" account
     "auditor": (Role.AUDITOR, CENTER, True, False),  # reads the audit log, and nothing else
+    "quality": (Role.QUALITY, CENTER, False, False),  # scores quality checks; sees no console
     "unit_l2": (Role.UNIT_HANDLER, "YH", False, False),
     "unit_l3": (Role.UNIT_HANDLER, "YH01", False, False),
     # The model's clean() refuses it, but code and the shell can make one: it must get nothing (and no 500).
@@ -123,7 +125,7 @@ def make_world() -> World:
             is_staff=staff,
             is_superuser=superuser,
             # Every center member may call citizens back: the phone rings first at their extension.
-            agent_extension=f"19{n:02d}" if unit_code == CENTER and role != Role.AUDITOR else "",
+            agent_extension=f"19{n:02d}" if unit_code == CENTER and role in CENTER_ROLES else "",
         )
         users[name] = user
         tokens[name] = AuthToken.objects.create(user=user)[1]
@@ -592,3 +594,48 @@ def t_proposal(w: World, unit: Unit, actor: User | None) -> Target:
         reason="新政策",
     )
     return Target(made.pk, made, row_state(KnowledgeProposal, made.pk, "status"))
+
+
+# --- 工单质检: quality checks ----------------------------------------------------------------------
+
+
+def _quality_round():
+    from metrics.models import ChecklistItem, QualityRound
+    from metrics.seed import seed_checklist
+
+    seed_checklist(ChecklistItem)  # a transactional test elsewhere may have flushed the migration's rows
+    today = timezone.localdate()
+    return QualityRound.objects.get_or_create(
+        kind="week", first=today, defaults={"last": today, "seed": 1, "percent": 5, "short_reply_chars": 30}
+    )[0]
+
+
+def t_quality_registration(w: World, unit: Unit, actor: User | None) -> Target:
+    """A registration by the agent persona, waiting for a checker."""
+    from metrics.models import QualityCheck
+
+    ticket = registered(w)
+    check = QualityCheck.objects.create(
+        round=_quality_round(), target="registration", ticket=ticket, agent=w.agent, reasons=["random"]
+    )
+    return Target(check.pk, check, row_state(QualityCheck, check.pk, "status", "checker_id"), {"number": ticket.number})
+
+
+def t_quality_reply(w: World, unit: Unit, actor: User | None) -> Target:
+    """``unit``'s reply, picked as short and scored by the quality persona."""
+    from metrics import quality
+    from metrics.models import ChecklistItem, QualityCheck
+
+    part = accepted_at(w, unit)
+    dispatch.reply_assignment(part, w.worker(unit), "已解决。")
+    check = QualityCheck.objects.create(
+        round=_quality_round(),
+        target="reply",
+        ticket_id=part.ticket_id,
+        assignment=part,
+        unit=unit,
+        reasons=["short_reply"],
+    )
+    items = ChecklistItem.objects.filter(target="reply", is_active=True)
+    quality.score_check(check.pk, w.users["quality"], {item.pk: 5 for item in items})
+    return Target(check.pk, check, data={"number": part.ticket.number})

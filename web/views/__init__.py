@@ -20,6 +20,7 @@ HOME_BY_ROLE = {
     Role.DISPATCHER: "web:dispatch",
     Role.SUPERVISOR: "web:wallboard",
     Role.AUDITOR: "web:audit",
+    Role.QUALITY: "web:quality",
 }
 
 

@@ -39,6 +39,7 @@ from metrics.models import EvaluationScheme
 from metrics.periods import Period
 from web.api.metrics import PeriodQuery
 from web.views import forbidden, role_required
+from web.views import quality as quality_views
 from web.views.snapshots import KPI_LABELS
 
 viewers = role_required([Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.UNIT_HANDLER])
@@ -286,6 +287,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if scope and scope.parent and scope.parent.level > 1 and _may_see(request, scope.parent)
         else "",
     }
+    # 工单质检: its own section (web/templates/web/quality/_results.html), built by web.views.quality.
+    context["quality"] = quality_views.section(request.user, period, scope)
+    context["quality_excel_url"] = quality_views.excel_url(period) if is_center_staff(request.user) else ""
     if period.kind in PICKER_KINDS:
         # The scheme goes along only while it is the one chosen (another period may have another version).
         chosen = scheme if request.GET.get("scheme") else None
