@@ -8,6 +8,8 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         from hotline.jobs import register_step
+        from metrics.hotspots import scan_step
         from metrics.reports import run_due_reports
 
         register_step("reports", run_due_reports)
+        register_step("hotspots.scan", scan_step)
