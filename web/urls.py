@@ -1,7 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agent, audit, auth, center, dashboard, home, public, search, supervision, ticket, unit, wechat
+from web.views import (
+    agent,
+    audit,
+    auth,
+    center,
+    dashboard,
+    home,
+    hotspots,
+    public,
+    search,
+    supervision,
+    ticket,
+    unit,
+    wechat,
+)
 
 app_name = "web"
 
@@ -70,6 +84,8 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/drill/<slug:kpi>/", dashboard.drill, name="dashboard-drill"),
     path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
+    # 热点预警 → 专题督办 (metrics.hotspots)
+    path("dashboard/hotspots/<int:pk>/supervise/", hotspots.supervise, name="hotspot-supervise"),
     # 审计日志 (the auditor role only)
     path("audit/", audit.audit_log, name="audit"),
 ]

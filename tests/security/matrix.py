@@ -492,6 +492,8 @@ PAGES: list[Row] = [
     page("web:audit", "GET", "/audit/", ("auditor",), note="the auditor only: not even a superuser"),
     page("web:dashboard-excel", "GET", "/dashboard/excel/", ("reviewers",),
          note="the workbook has every unit: center reviewers only"),
+    page("web:hotspot-supervise", "POST", p("/dashboard/hotspots/{t.key}/supervise/"), ("reviewers",), W.t_hotspot,
+         note="热点 → 专题督办 in one step: center reviewers only"),
     # --- 市民: the citizens' pages (no login) -----------------------------------------------------
     page("web:track", "GET", "/track/", ("everyone",)),
     page("web:track", "POST", "/track/", ("everyone",), W.t_public_ticket,
