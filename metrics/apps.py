@@ -11,5 +11,5 @@ class MetricsConfig(AppConfig):
         from metrics.hotspots import scan_step
         from metrics.reports import run_due_reports
 
-        register_step("reports", run_due_reports)
         register_step("hotspots.scan", scan_step)
+        register_step("reports", run_due_reports)
