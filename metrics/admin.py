@@ -1,4 +1,4 @@
-"""Admin for the evaluation schemes: a scheme is data, edited here and versioned by its validity."""
+"""Admin for the evaluation schemes (data, edited here and versioned by its validity) and the hot spots (read-only)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from hotline.admin import ReadOnlyAdmin
 from hotline.models.network import UnitKind
-from metrics.models import SCORED_KINDS, EvaluationScheme, SchemeDeduction, SchemeIndicator
+from metrics.models import SCORED_KINDS, EvaluationScheme, HotSpot, SchemeDeduction, SchemeIndicator
 
 
 class SchemeForm(forms.ModelForm):
@@ -54,3 +55,14 @@ class EvaluationSchemeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         """A scheme that judged a period stays on record: end it (valid until) or deactivate it instead."""
         return False
+
+
+@admin.register(HotSpot)
+class HotSpotAdmin(ReadOnlyAdmin):
+    """热点: written by the scan and by 专题督办 from the dashboard (metrics.hotspots); viewable here only."""
+
+    list_display = ["pk", "district", "topic", "title", "ticket_count", "baseline", "status", "case", "last_at"]
+    list_filter = ["status", ("district", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["title", "keywords", "tickets__number"]
+    date_hierarchy = "last_at"
+    raw_id_fields = ["tickets"]

@@ -13,7 +13,7 @@ linkage, union-find). The thresholds are measured on a labelled sample in docs/h
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hotline.lib import textsearch
@@ -81,10 +81,27 @@ def medoid(group: Sequence[Item]) -> Item:
     return max(group, key=lambda a: (sum(similarity(a.shingles, b.shingles) for b in group), -a.key))
 
 
-def keywords(group: Iterable[Item], limit: int = 5) -> list[str]:
-    """The bigrams most of the group's texts share (in at least two of them), most shared first."""
+def keywords(group: Sequence[Item], limit: int = 5) -> list[str]:
+    """The words most of the group's texts share, as they read in its example text: runs of shared
+    bigrams joined (江南 南小 小区 → 江南小区), most shared first.
+
+    A bigram is shared when at least half of the texts (and two) hold it.
+    """
     counts = Counter(t for it in group for t in it.shingles)
-    return [t for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= 2][:limit]
+    shared = {t for t, n in counts.items() if n >= max(2, len(group) / 2)}
+    text = textsearch.normalize(medoid(group).text)
+    phrases: list[str] = []
+    run = ""
+    for i in range(len(text) + 1):
+        pair = text[i : i + 2]
+        if len(pair) == 2 and pair in shared:
+            run = run + pair[1] if run and run[-1] == pair[0] else pair
+            continue
+        if run and run not in phrases:
+            phrases.append(run)
+        run = ""
+    score = {p: min(counts[p[j : j + 2]] for j in range(len(p) - 1)) for p in phrases}
+    return sorted(phrases, key=lambda p: (-score[p], -len(p)))[:limit]
 
 
 def pair_scores(groups: Sequence[Sequence[int]], labels: dict[int, str]) -> dict[str, float]:

@@ -165,3 +165,16 @@ def test_supervise_makes_one_special_topic_case_on_the_tickets_still_handled(age
     hotspots.scan(now + timedelta(minutes=1))
     spot.refresh_from_db()
     assert spot.status == HotSpotStatus.SUPERVISED and list(hotspots.shown(now)) == [spot]
+
+
+def test_the_admin_lists_hot_spots_read_only(agent, client, django_user_model):
+    burst(agent, FIVE)
+    hotspots.scan()
+    admin_user = django_user_model.objects.create_superuser("root_hs", "root@example.com", "x-Very-long-pass-1")
+    client.force_login(admin_user)
+    listing = client.get("/admin/metrics/hotspot/")
+    assert listing.status_code == 200 and "江南小区" in listing.content.decode()
+    spot = HotSpot.objects.get()
+    page = client.get(f"/admin/metrics/hotspot/{spot.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.get("/admin/metrics/hotspot/add/").status_code == 403
