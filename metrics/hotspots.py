@@ -239,7 +239,7 @@ def supervise(
         raise NotAllowed(_("only the center's dispatchers and supervisors may do this"))
     pk = spot if isinstance(spot, int) else spot.pk
     with transaction.atomic():
-        spot = HotSpot.objects.select_for_update().select_related("district", "topic", "unit").get(pk=pk)
+        spot = HotSpot.objects.select_for_update(of=("self",)).select_related("district", "topic", "unit").get(pk=pk)
         if spot.case_id:
             raise IllegalTransition(_("this hot spot is already supervised in case #%(id)s") % {"id": spot.case_id})
         tickets = list(spot.tickets.exclude(status__in=supervision.NOT_SUPERVISABLE))
