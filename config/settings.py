@@ -326,6 +326,16 @@ REMINDER_REPLY_LEAD_DAYS = env_int("REMINDER_REPLY_LEAD_DAYS", 1)
 # An assignment still open this many working hours past its reply-by is escalated to the unit's
 # leader in charge (分管领导), once. 0: at once when it turns overdue.
 REMINDER_ESCALATE_AFTER_HOURS = env_int("REMINDER_ESCALATE_AFTER_HOURS", 0)
+# Hot spots (热点预警, metrics.hotspots, docs/hotspots.md): tickets of one district alike in topic and
+# words, at least HOTSPOT_MIN_TICKETS of them within the last HOTSPOT_WINDOW_HOURS and at least
+# HOTSPOT_RATIO times the usual number per window over the HOTSPOT_BASELINE_DAYS before. The scan
+# runs every HOTSPOT_SCAN_MINUTES; a case made from a hot spot is due HOTSPOT_CASE_DAYS days later.
+HOTSPOT_WINDOW_HOURS = env_int("HOTSPOT_WINDOW_HOURS", 24)
+HOTSPOT_BASELINE_DAYS = env_int("HOTSPOT_BASELINE_DAYS", 14)
+HOTSPOT_MIN_TICKETS = env_int("HOTSPOT_MIN_TICKETS", 5)
+HOTSPOT_RATIO = env_int("HOTSPOT_RATIO", 3)
+HOTSPOT_SCAN_MINUTES = env_int("HOTSPOT_SCAN_MINUTES", 10)
+HOTSPOT_CASE_DAYS = env_int("HOTSPOT_CASE_DAYS", 5)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = HOTLINE_MAX_ATTACHMENT_BYTES + 1024 * 1024
 

@@ -27,6 +27,7 @@ from hotline.lib import textsearch
 from hotline.lib.phones import InvalidPhone, normalize_phone
 from hotline.models import Area, Assignment, AssignmentStatus, Category, Ticket, TicketSearch, Topic, Unit, User
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
+from hotline.services.supervision import supervised_filter
 
 # Longer than any ticket number, phone or phrase anyone types; a pasted page gets a clear error.
 MAX_QUERY_CHARS = 100
@@ -61,6 +62,7 @@ class Criteria:
     created_to: date | None = None  # inclusive
     overdue: bool = False  # a unit's part is still open past its reply-by
     repeat: bool = False  # marked as repeating an earlier ticket
+    supervised: bool = False  # held by an open supervision case (督办件)
     order: str = DEFAULT_ORDER
 
 
@@ -98,6 +100,8 @@ def search_tickets(user: User, c: Criteria, now: datetime | None = None) -> Quer
         qs = qs.filter(overdue(now or timezone.now()))
     if c.repeat:
         qs = qs.filter(repeat_of__isnull=False)
+    if c.supervised:
+        qs = qs.filter(supervised_filter())
     qs = qs.order_by(*ORDERS.get(c.order, ORDERS[DEFAULT_ORDER]))
     # The words alone match more than CANDIDATES, and nothing else narrows them: counting is known.
     narrowed = not is_center_staff(user) or any(
@@ -116,6 +120,7 @@ def search_tickets(user: User, c: Criteria, now: datetime | None = None) -> Quer
             "created_to",
             "overdue",
             "repeat",
+            "supervised",
         )
     )
     qs.more_than_candidates = many_words and not narrowed

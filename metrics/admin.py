@@ -1,4 +1,4 @@
-"""Admin for the evaluation schemes: a scheme is data, edited here and versioned by its validity."""
+"""Admin for the evaluation schemes (data, edited here and versioned by its validity) and the hot spots (read-only)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from hotline.admin import ReadOnlyAdmin
 from hotline.models.network import UnitKind
 from metrics.models import (
     SCORED_KINDS,
     ChecklistItem,
     EvaluationScheme,
+    HotSpot,
     QualityCheck,
     QualityRound,
     SchemeDeduction,
@@ -101,3 +103,14 @@ class QualityCheckAdmin(ReadOnly):
     list_display = ["ticket", "target", "agent", "unit", "reasons", "status", "score", "checker", "checked_at"]
     list_filter = ["target", "status"]
     raw_id_fields = ["ticket", "assignment", "agent", "unit", "checker"]
+
+
+@admin.register(HotSpot)
+class HotSpotAdmin(ReadOnlyAdmin):
+    """热点: written by the scan and by 专题督办 from the dashboard (metrics.hotspots); viewable here only."""
+
+    list_display = ["pk", "district", "topic", "title", "ticket_count", "baseline", "status", "case", "last_at"]
+    list_filter = ["status", ("district", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["title", "keywords", "tickets__number"]
+    date_hierarchy = "last_at"
+    raw_id_fields = ["tickets"]

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hotline.models import Area, SupervisionCase, Ticket, Topic, Unit
 from hotline.models.network import KINDS_BY_LEVEL, UnitKind
 
 # The unit kinds a scheme may judge: every kind below the center.
@@ -283,3 +284,74 @@ class CheckScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.score}/{self.max_score}"
+
+
+# --- hot spots (热点预警, metrics.hotspots, docs/hotspots.md) ----------------------------------------
+
+
+class HotSpotStatus(models.TextChoices):
+    ACTIVE = "active", _("active")  # spiking now: on the wallboard and the dashboard
+    SUPERVISED = "supervised", _("supervised")  # turned into a supervision case
+    ENDED = "ended", _("ended")  # no new ticket within the window
+
+
+class HotSpot(models.Model):
+    """A cluster of tickets about one problem in one district, more than its usual number in a window.
+
+    Written only by ``metrics.hotspots`` (the scan step and ``supervise``); the wallboard and the
+    dashboard read these rows and never recompute. Rows are never deleted.
+    """
+
+    district = models.ForeignKey(Area, verbose_name=_("district"), on_delete=models.PROTECT, related_name="+")
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT)
+    title = models.CharField(_("title"), max_length=200)
+    keywords = models.CharField(_("keywords"), max_length=200, blank=True)
+    tickets = models.ManyToManyField(Ticket, verbose_name=_("tickets"), related_name="hot_spots")
+    ticket_count = models.PositiveIntegerField(_("tickets in the window"))
+    baseline = models.FloatField(_("usual tickets per window"))
+    window_hours = models.PositiveSmallIntegerField(_("window (hours)"))
+    first_at = models.DateTimeField(_("first ticket at"))
+    last_at = models.DateTimeField(_("latest ticket at"), db_index=True)
+    detected_at = models.DateTimeField(_("detected at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=12, choices=HotSpotStatus.choices, default=HotSpotStatus.ACTIVE, db_index=True
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("responsible unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The unit most of its tickets were dispatched to, else the dispatch rules' first suggestion."),
+    )
+    case = models.ForeignKey(
+        SupervisionCase,
+        verbose_name=_("supervision case"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("hot spot")
+        verbose_name_plural = _("hot spots")
+        ordering = ["-last_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.district.name} {self.title}"
+
+
+class HotSpotScan(models.Model):
+    """One row: when the hot-spot scan last ran. The step claims a run by a conditional update of it,
+    so several job workers scan once per ``HOTSPOT_SCAN_MINUTES``, not once each."""
+
+    last_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "hot-spot scan"
+
+    def __str__(self) -> str:
+        return f"hot-spot scan {self.last_at:%Y-%m-%d %H:%M}"

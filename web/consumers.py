@@ -355,11 +355,14 @@ class WallboardConsumer(ConsoleConsumer):
             return [("web/center/_today.html", self.today())]
         if part == "overdue":
             return [("web/center/_overdue.html", {"overdue": self.overdue()})]
+        if part == "hotspots":
+            return [("web/center/_hotspots.html", snap.wallboard_hotspots())]
         ctx = snap.wallboard()
         return [
             ("web/center/_queues.html", ctx),
             ("web/center/_today.html", ctx),
             ("web/center/_overdue.html", ctx),
+            ("web/center/_hotspots.html", ctx),
         ]
 
     async def wallboard_queues(self, message: dict[str, Any]) -> None:
@@ -374,6 +377,10 @@ class WallboardConsumer(ConsoleConsumer):
 
     async def ticket_updated(self, message: dict[str, Any]) -> None:
         await self.refresh("overdue")
+
+    async def hotspot_changed(self, message: dict[str, Any]) -> None:
+        """The scan found, grew or ended a hot spot, or one became a supervision case (metrics.hotspots)."""
+        await self.refresh("hotspots")
 
 
 for _kind in CALL_EVENTS:

@@ -9,6 +9,7 @@ from web.views import (
     center,
     dashboard,
     home,
+    hotspots,
     knowledge,
     public,
     quality,
@@ -94,6 +95,8 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/drill/<slug:kpi>/", dashboard.drill, name="dashboard-drill"),
     path("dashboard/excel/", dashboard.excel, name="dashboard-excel"),
+    # 热点预警 → 专题督办 (metrics.hotspots)
+    path("dashboard/hotspots/<int:pk>/supervise/", hotspots.supervise, name="hotspot-supervise"),
     # 审计日志 (the auditor role only)
     path("audit/", audit.audit_log, name="audit"),
     path("quality/", quality.home, name="quality"),

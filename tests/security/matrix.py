@@ -537,6 +537,8 @@ PAGES: list[Row] = [
          quality_scores, note="the quality role only: not even a superuser"),
     page("web:quality-excel", "GET", "/quality/excel/", ("quality", "reviewers"),
          note="every agent's and unit's results: the center's"),
+    page("web:hotspot-supervise", "POST", p("/dashboard/hotspots/{t.key}/supervise/"), ("reviewers",), W.t_hotspot,
+         note="热点 → 专题督办 in one step: center reviewers only"),
     # --- 市民: the citizens' pages (no login) -----------------------------------------------------
     page("web:track", "GET", "/track/", ("everyone",)),
     page("web:track", "POST", "/track/", ("everyone",), W.t_public_ticket,

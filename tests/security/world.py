@@ -41,6 +41,7 @@ from hotline.models import (
 from hotline.models.network import CENTER_ROLES
 from hotline.services import attachments, dispatch, disputes, extensions, supervision, tickets
 from hotline.services.assignments import current_lead
+from metrics.models import HotSpot
 from telephony import lifecycle as lc
 from telephony import presence
 from telephony import services as call_records
@@ -350,6 +351,32 @@ def t_case(w: World, unit: Unit, actor: User | None) -> Target:
         lambda: (
             *row_state(SupervisionCase, case.pk, "status", "outcome")(),
             SupervisionNote.objects.filter(case_id=case.pk).count(),
+        ),
+        {"number": ticket.number},
+    )
+
+
+def t_hotspot(w: World, unit: Unit, actor: User | None) -> Target:
+    """An active hot spot (as the scan records one) on a ticket ``unit`` is working on."""
+    ticket = pending_at(w, unit).ticket
+    spot = HotSpot.objects.create(
+        district_id=ticket.area.parent_id or ticket.area_id,
+        topic=ticket.topic,
+        title=ticket.title,
+        ticket_count=1,
+        baseline=0.0,
+        window_hours=24,
+        first_at=ticket.created_at,
+        last_at=ticket.created_at,
+        unit=level2(unit),
+    )
+    spot.tickets.set([ticket])
+    return Target(
+        spot.pk,
+        spot,
+        lambda: (
+            *row_state(HotSpot, spot.pk, "status", "case_id")(),
+            SupervisionCase.objects.filter(tickets=ticket).count(),
         ),
         {"number": ticket.number},
     )

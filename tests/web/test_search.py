@@ -14,7 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from hotline.models import Channel, Ticket, TicketSearch, Unit
-from hotline.services import dispatch
+from hotline.services import dispatch, supervision
 from hotline.services.search import reindex_all
 from tests.conftest import api_as
 from tests.factories import dispatched_ticket, lead_assignment, new_ticket
@@ -123,6 +123,30 @@ def test_overdue_and_repeat(agent, three):
     again = new_ticket(agent, phone="13900139000", content="停水第四天了")
     assert again.repeat_of_id == three[2].pk
     assert numbers(search(c, repeat="on")) == [again.number]
+
+
+def test_supervised_filters_to_tickets_under_an_open_case_and_marks_them(agent, dispatcher, three, yuhu):
+    """Issue 14: the center's search page had no "supervised" filter."""
+    for t in three[:2]:
+        dispatch.dispatch_ticket(t, agent, Unit.objects.get(code="YH"))
+    case = supervision.open_case(
+        dispatcher, [three[0]], "written", "群众反复投诉。", timezone.now() + timedelta(days=3)
+    )
+    supervision.open_case(dispatcher, [three[1]], "phone", "电话督办。", timezone.now() + timedelta(days=3))
+    supervision.close_case(
+        Ticket.objects.get(pk=three[1].pk).supervisions.get(form="phone"), dispatcher, "solved", "已办结"
+    )
+    c = client_of(dispatcher)
+    page = search(c, supervised="on")
+    assert numbers(page) == [three[0].number]  # the closed case's ticket is no longer supervised
+    assert 'data-testid="supervised"' in page and 'name="supervised" id="id_supervised" checked' in page
+    assert numbers(search(c, supervised="on", q="路灯")) == []  # ANDed with the other criteria
+    assert sorted(numbers(search(c))) == sorted(t.number for t in three)  # unticked: every ticket
+    # A unit filters its own tickets the same way; the export follows the page.
+    assert numbers(search(client_of(yuhu), supervised="on")) == [three[0].number]
+    book = load_workbook(BytesIO(c.get(EXPORT, {"supervised": "on"}).content))
+    assert [row[0].value for row in book.active.iter_rows(min_row=2)] == [three[0].number]
+    assert case.is_open
 
 
 def test_center_results_open_the_center_ticket_page(agent, three):
@@ -243,9 +267,9 @@ def test_search_page_query_count_does_not_grow_with_the_page(agent, django_asser
     c = client_of(agent)
     # session, user, the 2FA device check, count (capped), page of tickets with joins, their top
     # assignments, the form's choices (category, topic, area, unit), the audit entry of the phones
-    # shown and its subjects (security §9); on PostgreSQL also the word's candidate ids and
-    # SET LOCAL jit = off in a savepoint (hotline.search.planner_guard).
-    with django_assert_max_num_queries(13 + (4 if connection.vendor == "postgresql" else 0)):
+    # shown and its subjects (security §9), the supervision marks of the rows; on PostgreSQL also
+    # the word's candidate ids and SET LOCAL jit = off in a savepoint (hotline.search.planner_guard).
+    with django_assert_max_num_queries(14 + (4 if connection.vendor == "postgresql" else 0)):
         assert len(numbers(search(c, q="广场舞"))) == 25
 
 

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from callback.models import CallbackStatus, CallbackTask, Revisit, RevisitStatus
 from hotline.models import Unit
 from hotline.services import dispatch, extensions
+from metrics.models import HotSpot
 from telephony.models import Call, Outcome
 from tests.factories import dispatched_ticket, lead_assignment, new_ticket
 from web.views import snapshots as snap
@@ -33,7 +34,8 @@ DISPATCH_QUEUE = 8  # waiting (count + page), one read of the dispatch rules, di
 # their leads, the supervision marks
 UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit), their
 # supervision marks and 催办
-WALLBOARD = 10  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit
+WALLBOARD = 12  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit,
+# the hot spots and their tickets
 AGENT_CONSOLE = 12  # the current call (answered: "on a call" needs no state row), caller history (2),
 # callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects,
 # the revisit script (once, however many revisits)
@@ -96,8 +98,14 @@ def test_the_unit_inbox(n, agent, yuhu, django_assert_num_queries):
 @pytest.mark.parametrize("n", SIZES)
 def test_the_wallboard(n, agent, django_assert_num_queries):
     with time_machine.travel(MORNING - timedelta(days=40), tick=True):
-        for i in range(n):  # long past their deadlines by now
-            dispatched_ticket(agent, lead=LEADS[i % len(LEADS)], phone=f"1390013{i:04d}")
+        made = [  # long past their deadlines by now
+            dispatched_ticket(agent, lead=LEADS[i % len(LEADS)], phone=f"1390013{i:04d}") for i in range(n)
+        ]
+    spot = HotSpot.objects.create(  # a hot spot of all of them, as the scan would record it
+        district=made[0].area.parent, topic=made[0].topic, title="广场舞", ticket_count=n, baseline=0.0,
+        window_hours=24, first_at=MORNING, last_at=MORNING,
+    )  # fmt: skip
+    spot.tickets.set(made)
     for i in range(n):
         at = MORNING - timedelta(minutes=5 + i)
         call(f"1370013{i:04d}", at, answered_at=at + timedelta(seconds=8), outcome=Outcome.ANSWERED, wait_seconds=8)
@@ -106,11 +114,17 @@ def test_the_wallboard(n, agent, django_assert_num_queries):
 
     with django_assert_num_queries(WALLBOARD):
         ctx = snap.wallboard(MORNING)
-        render(("web/center/_queues.html", ctx), ("web/center/_today.html", ctx), ("web/center/_overdue.html", ctx))
+        html = render(
+            ("web/center/_queues.html", ctx),
+            ("web/center/_today.html", ctx),
+            ("web/center/_overdue.html", ctx),
+            ("web/center/_hotspots.html", ctx),
+        )
 
     assert ctx["queues"][""]["waiting"] == n
     assert ctx["today"]["answered"] == n
     assert sum(row["n"] for row in ctx["overdue"]) == n
+    assert html.count('data-testid="wb-hotspot"') == 1 and made[0].number in html
 
 
 @pytest.mark.parametrize("n", SIZES)

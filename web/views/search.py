@@ -79,6 +79,7 @@ class SearchForm(forms.Form):
     )
     overdue = forms.BooleanField(label=gettext_lazy("Overdue"), required=False)
     repeat = forms.BooleanField(label=gettext_lazy("Repeat"), required=False)
+    supervised = forms.BooleanField(label=gettext_lazy("Supervised (open case)"), required=False)
     order = forms.ChoiceField(label=gettext_lazy("Sort"), choices=ORDER_CHOICES, required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -110,6 +111,7 @@ class SearchForm(forms.Form):
             created_to=d.get("created_to"),
             overdue=d.get("overdue", False),
             repeat=d.get("repeat", False),
+            supervised=d.get("supervised", False),
             order=d.get("order") or DEFAULT_ORDER,
         )
 

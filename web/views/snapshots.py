@@ -37,6 +37,7 @@ from hotline.models import (
 )
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
 from hotline.services.calendar import load_calendar
+from metrics import hotspots
 from metrics.callcenter import call_stats
 from metrics.kpis import FIVE, definitions
 from metrics.periods import Period
@@ -355,5 +356,15 @@ def overdue_by_unit(now=None) -> list[dict[str, Any]]:
     )
 
 
+def wallboard_hotspots(now=None) -> dict[str, Any]:
+    """The hot-spot warnings as the scan recorded them (metrics.hotspots): read, never recomputed."""
+    return {"hot_spots": list(hotspots.shown(now))}
+
+
 def wallboard(now=None) -> dict[str, Any]:
-    return {**wallboard_queue_snapshot(now), **wallboard_today(now), "overdue": overdue_by_unit(now)}
+    return {
+        **wallboard_queue_snapshot(now),
+        **wallboard_today(now),
+        "overdue": overdue_by_unit(now),
+        **wallboard_hotspots(now),
+    }

@@ -1,4 +1,4 @@
-"""Seed the demo: reference data, the 湘潭 network, its people and 60 days of history."""
+"""Seed the demo: reference data, the 湘潭 network, its people, 60 days of history and a hot spot."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand
 from hotline.seed import seed_reference
 from hotline.seed.knowledge import seed_knowledge
 from hotline.seed.xiangtan import seed_network
+from metrics.hotspots import scan
 from routing.seed import seed_dispatch_rules
-from web import demo, demo_traffic
+from web import demo, demo_hotspots, demo_traffic
 from web.demo_revisits import seed_revisits
 
 
@@ -32,9 +33,11 @@ class Command(BaseCommand):
         made = demo.seed_history(tickets, days)
         calls = demo_traffic.seed_calls(days)
         revisits = seed_revisits()
+        burst = demo_hotspots.seed_hotspot_burst()
+        spots = scan()
         self.stdout.write(
             f"dispatch rules: {rules}; knowledge articles: {articles}; tickets replayed: {made}; "
-            f"calls: {calls}; revisits: {revisits}"
+            f"calls: {calls}; revisits: {revisits}; hot-spot burst tickets: {burst}; hot spots found: {spots}"
         )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):"))
         for user in users:
