@@ -97,6 +97,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("administrator")
     # Reads the audit log, and nothing else: not center staff, sees no ticket (等保: 审计管理员).
     AUDITOR = "auditor", _("auditor")
+    # 质检员: listens to call recordings and scores them; not center staff (takes no ticket action).
+    QUALITY = "quality", _("quality checker")
 
 
 CENTER_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
