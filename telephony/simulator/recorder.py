@@ -34,6 +34,12 @@ def snapshot(frame: str) -> list[str]:
     return lines[first : last + 1]
 
 
+def at_priority(channel_lines: list[str], priority: int) -> list[str]:
+    """The snapshot as the [choice] dialplan has it: MixMonitor at priority 2, Queue() at 3."""
+    where = {"Context": "choice", "Exten": "1", "Priority": str(priority)}
+    return [f"{key}: {where[key]}" if (key := line.split(":", 1)[0]) in where else line for line in channel_lines]
+
+
 def frames_started(channel_lines: list[str], path: str) -> list[str]:
     varset = ["Event: VarSet", "Privilege: dialplan,all", *channel_lines]
     varset += ["Variable: MIXMONITOR_FILENAME", f"Value: {path}"]
@@ -63,8 +69,10 @@ class Recorder:
     def start(self, linkedid: str, channel_lines: list[str], channel: str) -> list[str]:
         """MixMonitor ran on ``channel``: the frames to send, before QueueCallerJoin."""
         name = f"{time.strftime('%Y%m%d')}/{linkedid}.wav"
-        self.live[channel] = Recording(name=name, path=self.directory / name, channel_lines=channel_lines)
-        return frames_started(channel_lines, f"{self.monitor_dir.rstrip('/')}/{name}")
+        self.live[channel] = Recording(
+            name=name, path=self.directory / name, channel_lines=at_priority(channel_lines, 3)
+        )
+        return frames_started(at_priority(channel_lines, 2), f"{self.monitor_dir.rstrip('/')}/{name}")
 
     def bridged(self, channel: str) -> None:
         """The agent answered: the file is opened, header sizes still 0."""
