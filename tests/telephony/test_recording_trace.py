@@ -76,6 +76,10 @@ def test_the_simulator_speaks_like_the_real_mixmonitor(tmp_path):
     recorder.bridged("Local/13800138000@callers-00000000;2")
     stop = recorder.stop("Local/13800138000@callers-00000000;2")
     real_stop = _blocks(real, "MixMonitorStop")[0]
-    assert stop.replace("13800138000@callers-00000000", "13800138001@callers-00000002").replace(
-        "1795953264.1", "1795953284.5"
-    ).replace(FIRST, SECOND).replace("13800138000", "13800138001") == real_stop
+    assert (
+        stop.replace("13800138000@callers-00000000", "13800138001@callers-00000002")
+        .replace("1795953264.1", "1795953284.5")
+        .replace(FIRST, SECOND)
+        .replace("13800138000", "13800138001")
+        == real_stop
+    )

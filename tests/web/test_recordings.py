@@ -95,6 +95,30 @@ def test_the_ticket_page_shows_the_player_to_who_may_hear_it(recorded, superviso
     client.force_login(supervisor)
     page = client.get(f"/tickets/{recorded.call.ticket_id}/").content.decode()
     assert f'src="/api/v1/recordings/{recorded.pk}/"' in page
+    # A file still being written, or missing: said in words, no player that would fail.
+    path = recorded_path(recorded)
+    path.write_bytes(b"RIFF\0\0\0\0WAVE" + b"\0" * 100)
+    page = client.get(f"/tickets/{recorded.call.ticket_id}/").content.decode()
+    assert 'data-testid="recording-live"' in page and "recording-player" not in page
+    path.unlink()
+    page = client.get(f"/tickets/{recorded.call.ticket_id}/").content.decode()
+    assert 'data-testid="recording-missing"' in page and "录音文件不存在" in page
     client.force_login(dispatcher)
     page = client.get(f"/tickets/{recorded.call.ticket_id}/").content.decode()
     assert "/api/v1/recordings/" not in page and 'data-testid="ticket-call"' in page
+
+
+def recorded_path(recording):
+    from django.conf import settings
+
+    return settings.RECORDINGS_DIR / recording.name
+
+
+def test_a_quality_checker_reads_the_ticket_and_plays_but_takes_no_action(recorded):
+    quality = make_user("quality_sun", Role.QUALITY, "XT12345")
+    client = Client()
+    client.force_login(quality)
+    page = client.get(f"/tickets/{recorded.call.ticket_id}/").content.decode()
+    assert f'src="/api/v1/recordings/{recorded.pk}/"' in page
+    assert "13800138000" not in page  # not center staff: the number masked
+    assert client.post(f"/tickets/{recorded.call.ticket_id}/close/", {"note": "x"}).status_code == 403

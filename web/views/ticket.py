@@ -26,6 +26,7 @@ from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from hotline.services import dispatch, supervision, tickets
 from hotline.services.calendar import load_calendar
 from hotline.workflow import TRANSITIONS
+from telephony import recordings
 from telephony.models import Call
 from web import supervision_forms as sf
 from web import ticket_forms as tf
@@ -51,7 +52,21 @@ def _calls(ticket: Ticket, user) -> list[Call]:
     for call in calls:
         call.rec = getattr(call, "recording", None)
         call.may_hear = call.rec is not None and may_hear_recording(user, call.agent_id)
+        call.rec_state = _file_state(call.rec) if call.may_hear else ""
     return calls
+
+
+def _file_state(recording) -> str:
+    """ready, writing (live call, or the PBX has not closed or we have not fetched the file), missing, purged."""
+    if recording.purged_at is not None:
+        return "purged"
+    try:
+        recordings.check_file(recording)
+    except recordings.NotReady:
+        return "writing"
+    except FileNotFoundError:
+        return "missing"
+    return "ready"
 
 
 @ticket_readers
