@@ -203,3 +203,27 @@ def test_stopping_marks_the_ticket_timeline(agent, complaint):
     call = Call.objects.create(linkedid="9.9", caller_number="13800138000", ticket=ticket)
     recordings.mark_stopped_on_request(agent, {"pbx": call.pbx, "pbx_epoch": 0, "linkedid": "9.9", "filename": ""})
     assert TimelineEntry.objects.filter(ticket=ticket, action=recordings.STOPPED).exists()
+
+
+def test_a_callbacks_recording_before_its_originate_response_is_kept_until_the_call_is_known():
+    from telephony.lifecycle import CallbackOriginated
+
+    tracker = CallTracker()
+    leg = {"Channel": "PJSIP/1001-00000003", "Uniqueid": "1795770200.7", "Linkedid": "1795770200.7"}
+    path = "/var/spool/asterisk/monitor/20261129/1795770200.7.wav"
+    assert tracker.feed({"Event": "VarSet", **leg, "Variable": "MIXMONITOR_FILENAME", "Value": path}) == []
+    assert tracker.feed({"Event": "MixMonitorStart", **leg}, 5.0) == []
+    out = tracker.feed(
+        {
+            "Event": "OriginateResponse",
+            "Response": "Success",
+            "Channel": "PJSIP/1001-00000003",
+            "Context": "callback",
+            "Exten": "13800138000",
+            "Uniqueid": "1795770200.7",
+            "ActionID": "cb-1",
+        },
+        6.0,
+    )
+    assert [type(e) for e in out] == [CallbackOriginated, RecordingStarted]
+    assert out[1].filename == path and out[1].channel == "PJSIP/1001-00000003"

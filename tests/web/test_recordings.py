@@ -122,3 +122,21 @@ def test_a_quality_checker_reads_the_ticket_and_plays_but_takes_no_action(record
     assert f'src="/api/v1/recordings/{recorded.pk}/"' in page
     assert "13800138000" not in page  # not center staff: the number masked
     assert client.post(f"/tickets/{recorded.call.ticket_id}/close/", {"note": "x"}).status_code == 403
+
+
+def test_stop_recording_without_a_call_or_a_bridge_is_a_clear_message(agent, settings):
+    settings.BRIDGE_COMMAND_TIMEOUT = 1
+    client = Client()
+    client.force_login(agent)
+    response = client.post("/agent/stop-recording/")
+    assert response.status_code == 200 and "当前没有进行中的通话" in response.content.decode()
+    now = timezone.now()
+    Call.objects.create(
+        linkedid="7.7", caller_number="13800138000", agent=agent, agent_interface="PJSIP/1001",
+        offered_at=now, answered_at=now,
+    )  # fmt: skip
+    console = client.get("/agent/").content.decode()
+    assert 'data-testid="stop-recording"' in console
+    response = client.post("/agent/stop-recording/")
+    assert "话务桥接无响应" in response.content.decode()
+    assert not Recording.objects.filter(stopped_on_request=True).exists()
