@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +43,7 @@ from hotline.errors import Conflict, InvalidInput
 from hotline.models import AuditAction, AuditEntry, User
 from hotline.services import timeline
 from telephony import lifecycle as lc
-from telephony.models import Call, Recording
+from telephony.models import Call, Outcome, Recording
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ STOPPED = "call.recording_stopped"
 CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".gsm": "audio/x-gsm"}
 BATCH = 500
 FETCH_TIMEOUT = 30  # seconds for one file; the next round tries again
+FETCH_FOR = timedelta(days=1)
 
 
 class NotReady(Exception):
@@ -247,9 +249,14 @@ def fetch_pending(now: datetime | None = None) -> int:
     if not template:
         return 0
     now = now or timezone.now()
-    pending = Recording.objects.filter(
-        fetched_at__isnull=True, purged_at__isnull=True, call__ended_at__isnull=False
-    ).order_by("started_at")[:BATCH]
+    # Only calls bridged to someone have a file (MixMonitor's b option); a file still absent a day after
+    # the call is not coming: it stays "missing" on the ticket page instead of being asked for forever.
+    bridged = Q(call__answered_at__isnull=False) | Q(call__outcome=Outcome.OUTBOUND)
+    pending = (
+        Recording.objects.filter(bridged, fetched_at__isnull=True, purged_at__isnull=True)
+        .filter(call__ended_at__isnull=False, call__ended_at__gte=now - FETCH_FOR)
+        .order_by("started_at")[:BATCH]
+    )
     done = 0
     for recording in pending:
         error = ""

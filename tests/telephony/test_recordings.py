@@ -123,9 +123,14 @@ def test_recordings_are_fetched_from_the_pbx_after_the_call(settings, tmp_path):
         settings.RECORDINGS_DIR = here
         settings.RECORDINGS_FETCH_URL = f"http://127.0.0.1:{server.server_address[1]}/{{name}}"
         now = timezone.now()
-        done = Recording.objects.create(call=Call.objects.create(linkedid="1.1", ended_at=now), name="20261129/1.1.wav")
+        done = Recording.objects.create(
+            call=Call.objects.create(linkedid="1.1", answered_at=now, ended_at=now), name="20261129/1.1.wav"
+        )
         writing = Recording.objects.create(
-            call=Call.objects.create(linkedid="1.2", ended_at=now), name="20261129/1.2.wav"
+            call=Call.objects.create(linkedid="1.2", answered_at=now, ended_at=now), name="20261129/1.2.wav"
+        )
+        abandoned = Recording.objects.create(
+            call=Call.objects.create(linkedid="1.4", ended_at=now, outcome="abandoned"), name="20261129/1.4.wav"
         )
         live = Recording.objects.create(call=Call.objects.create(linkedid="1.3"), name="20261129/1.3.wav")
         with pytest.raises(recordings.NotReady):
@@ -138,6 +143,14 @@ def test_recordings_are_fetched_from_the_pbx_after_the_call(settings, tmp_path):
         assert not (here / "20261129/1.2.wav").exists() and not (here / "20261129/1.2.wav.part").exists()
         live.refresh_from_db()
         assert live.fetched_at is None and live.fetch_error == ""  # the call has not ended: not tried
+        abandoned.refresh_from_db()
+        assert abandoned.fetch_error == ""  # never bridged: MixMonitor wrote no file, none is asked for
+        # The PBX closes the file: the next round takes it, but not once a day has passed since the call.
+        write_clip(pbx_dir / "20261129/1.2.wav", 0.5)
+        assert recordings.fetch_pending(now + timedelta(days=2)) == 0
+        assert recordings.fetch_pending(now) == 1
+        writing.refresh_from_db()
+        assert writing.fetched_at == now and writing.fetch_error == ""
     finally:
         server.shutdown()
 

@@ -27,7 +27,7 @@ from hotline.services import dispatch, supervision, tickets
 from hotline.services.calendar import load_calendar
 from hotline.workflow import TRANSITIONS
 from telephony import recordings
-from telephony.models import Call
+from telephony.models import Call, Outcome
 from web import supervision_forms as sf
 from web import ticket_forms as tf
 from web.forms import ReasonForm
@@ -51,8 +51,10 @@ def _calls(ticket: Ticket, user) -> list[Call]:
     calls = list(ticket.calls.select_related("agent", "recording").order_by("offered_at", "pk"))
     for call in calls:
         call.rec = getattr(call, "recording", None)
+        if call.ended_at and not call.answered_at and call.outcome != Outcome.OUTBOUND:
+            call.rec = None  # never bridged to an agent: MixMonitor (option b) wrote nothing
         call.may_hear = call.rec is not None and may_hear_recording(user, call.agent_id)
-        call.rec_state = _file_state(call.rec) if call.may_hear else ""
+        call.rec_state = _file_state(call.rec) if call.may_hear else "unknown"
     return calls
 
 
