@@ -83,3 +83,14 @@ def test_the_simulator_speaks_like_the_real_mixmonitor(tmp_path):
         .replace("13800138000", "13800138001")
         == real_stop
     )
+
+
+def test_a_real_callback_is_recorded_under_its_linkedid():
+    """[callback] with MixMonitor on the agent's originated leg: OriginateResponse first, then the recording."""
+    messages = AMIParser().feed((TRACE / "callback.ami").read_bytes())
+    tracker = CallTracker()
+    events = [e for m in messages if m.kind == "event" for e in tracker.feed(m)]
+    assert [type(e).__name__ for e in events] == ["CallbackOriginated", "RecordingStarted", "CallEnded"]
+    linkedid = events[0].linkedid
+    assert events[1].filename == f"/tmp/ast-h2/spool/monitor/20261129/{linkedid}.wav"
+    assert events[1].channel.startswith("Local/1001@agents-cb-") and events[2].outcome == "callback"
