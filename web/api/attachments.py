@@ -21,17 +21,25 @@ from web.api.files import AnyAccept, send_file
 
 
 def file_response(request, attachment: Attachment) -> HttpResponse:
-    if settings.ATTACHMENTS_X_ACCEL_PREFIX:
-        x_accel = settings.ATTACHMENTS_X_ACCEL_PREFIX.rstrip("/") + "/" + attachment.file.name
-        return send_file(request, Path(), size=0, content_type=attachment.content_type,
-                         filename=attachment.download_name, x_accel=x_accel)  # fmt: skip
-    try:
-        path = Path(attachment.file.path)
-        size = path.stat().st_size
-    except (FileNotFoundError, NotImplementedError):
-        raise Http404 from None
-    # content_type is one of IMAGE_EXTENSIONS, verified at upload
-    return send_file(request, path, size=size, content_type=attachment.content_type, filename=attachment.download_name)
+    """The image (content_type is one of IMAGE_EXTENSIONS, verified at upload), whole or a byte range."""
+    # nginx sends the file itself (and answers ranges) from its internal location.
+    prefix = settings.ATTACHMENTS_X_ACCEL_PREFIX
+    x_accel = prefix.rstrip("/") + "/" + attachment.file.name if prefix else ""
+    path, size = Path(), 0
+    if not x_accel:
+        try:
+            path = Path(attachment.file.path)
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise Http404 from None
+    return send_file(
+        request,
+        path,
+        size=size,
+        content_type=attachment.content_type,
+        filename=attachment.download_name,
+        x_accel=x_accel,
+    )
 
 
 class AttachmentFileView(APIView):
