@@ -171,7 +171,7 @@ def mark_stopped_on_request(agent: User, result: dict) -> Recording:
         recording.stopped_at = recording.stopped_at or now
         recording.save(update_fields=["stopped_on_request", "stopped_by", "stopped_at"])
         if call.ticket_id:
-            timeline.record(call.ticket, STOPPED, agent, note=_("The caller asked not to be recorded."))
+            timeline.record(call.ticket, STOPPED, agent, data={"call": call.pk, "linkedid": call.linkedid})
         audit.record(
             AuditAction.RECORDING_STOPPED,
             user=agent,

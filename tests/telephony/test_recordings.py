@@ -216,6 +216,13 @@ def test_stopping_marks_the_ticket_timeline(agent, complaint):
     call = Call.objects.create(linkedid="9.9", caller_number="13800138000", ticket=ticket)
     recordings.mark_stopped_on_request(agent, {"pbx": call.pbx, "pbx_epoch": 0, "linkedid": "9.9", "filename": ""})
     assert TimelineEntry.objects.filter(ticket=ticket, action=recordings.STOPPED).exists()
+    from django.utils import translation
+
+    from web.timeline_text import describe, timeline_entries
+
+    with translation.override("zh-hans"):
+        lines = describe(timeline_entries(ticket))
+    assert any(line.what == "应来电人要求停止通话录音" for line in lines), [line.what for line in lines]
 
 
 def test_a_callbacks_recording_before_its_originate_response_is_kept_until_the_call_is_known():
