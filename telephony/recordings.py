@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -222,17 +223,20 @@ def purge_expired(now: datetime | None = None) -> int:
         .select_related("call")
         .order_by("started_at")[:BATCH]
     )
+    purged = []
     for recording in due:
+        # Claimed by a conditional update: two workers in the same round delete (and audit) it once.
+        if not Recording.objects.filter(pk=recording.pk, purged_at__isnull=True).update(purged_at=now):
+            continue
         try:
             path_of(recording).unlink(missing_ok=True)
         except NotReady:
             pass  # a name outside the directory was never ours to delete
         except OSError:
             log.warning("could not delete recording %s; next round tries again", recording.name, exc_info=True)
+            Recording.objects.filter(pk=recording.pk).update(purged_at=None)
             continue
-        recording.purged_at = now
-        recording.save(update_fields=["purged_at"])
-    purged = [r for r in due if r.purged_at is not None]
+        purged.append(recording)
     if purged:
         audit.record(
             AuditAction.RECORDING_PURGED,
@@ -270,9 +274,9 @@ def fetch_pending(now: datetime | None = None) -> int:
                 recording.fetch_error = error
                 recording.save(update_fields=["fetch_error"])
             continue
-        recording.fetched_at, recording.fetch_error = now, ""
-        recording.save(update_fields=["fetched_at", "fetch_error"])
-        done += 1
+        done += Recording.objects.filter(pk=recording.pk, fetched_at__isnull=True).update(
+            fetched_at=now, fetch_error=""
+        )
     return done
 
 
@@ -280,11 +284,15 @@ def _fetch(url: str, target: Path) -> None:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"RECORDINGS_FETCH_URL must be http(s): {url}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response, part.open("wb") as out:
-        while chunk := response.read(64 * 1024):
-            out.write(chunk)
-    if target.suffix.lower() == ".wav" and not _wav_complete(part, part.stat().st_size):
+    # Its own .part file per fetch (two workers may fetch the same recording), renamed into place when whole.
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".part")
+    part = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
+            while chunk := response.read(64 * 1024):
+                out.write(chunk)
+        if target.suffix.lower() == ".wav" and not _wav_complete(part, part.stat().st_size):
+            raise NotReady("the PBX's file is still being written")
+        os.replace(part, target)
+    finally:
         part.unlink(missing_ok=True)
-        raise NotReady("the PBX's file is still being written")
-    os.replace(part, target)
