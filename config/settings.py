@@ -408,6 +408,18 @@ BRIDGE_COMMAND_TIMEOUT = env_int("BRIDGE_COMMAND_TIMEOUT", 10)
 # wrapuptime must say the same; the simulator reads this); the console shows the time left.
 AGENT_WRAPUP_SECONDS = env_int("AGENT_WRAPUP_SECONDS", 30)
 TELEPHONY_EVENT_RETENTION_DAYS = env_int("TELEPHONY_EVENT_RETENTION_DAYS", 90)
+# Call recordings (docs/telephony.md "Recordings"). The PBX writes them with MixMonitor under its
+# monitor directory (RECORDINGS_PBX_DIR, as the PBX names it in MIXMONITOR_FILENAME); this host reads
+# them from RECORDINGS_DIR: the same directory shared (NFS/SMB mount), or a local one the job fills
+# after each call from RECORDINGS_FETCH_URL ("{name}" = the path under the monitor directory, e.g.
+# "http://pbx.internal/monitor/{name}"; empty = the directory is shared, nothing is fetched).
+RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR", str(BASE_DIR / "var" / "recordings")))
+RECORDINGS_PBX_DIR = env_str("RECORDINGS_PBX_DIR", "/var/spool/asterisk/monitor")
+RECORDINGS_FETCH_URL = env_str("RECORDINGS_FETCH_URL", "")
+# Recordings are deleted (the row stays, marked) this many days after the call; 0 keeps them forever.
+RECORDINGS_RETENTION_DAYS = env_int("RECORDINGS_RETENTION_DAYS", 180)
+# Behind nginx: the internal location mapped onto RECORDINGS_DIR; empty = Django streams the file.
+RECORDINGS_X_ACCEL_PREFIX = env_str("RECORDINGS_X_ACCEL_PREFIX", "")
 # Personal data of finished tickets (caller's name, phone, address) is anonymised this many days
 # after the ticket closed (ADR 0002: 3 years); 0 turns the job step off. docs/security.md §10.
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365 + 1)
@@ -426,6 +438,9 @@ AMI_SIMULATOR_PATIENCE = env_str("AMI_SIMULATOR_PATIENCE", "20-120")
 AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
 # The key a simulated citizen presses in an IVR survey; empty = hangs up without one.
 AMI_SIMULATOR_SURVEY_DIGIT = env_str("AMI_SIMULATOR_SURVEY_DIGIT", "1")
+# The simulator records its answered calls into RECORDINGS_DIR (as the PBX's shared monitor directory
+# would be) when this is on.
+AMI_SIMULATOR_RECORD = env_bool("AMI_SIMULATOR_RECORD", True)
 
 # Background services `manage.py serve` runs in-process (the embedded default).
 # Each is a dotted path to ``async def run(stop: asyncio.Event)``. In development

@@ -57,6 +57,19 @@ def check_own_unit(user: User | None, assignment: Assignment) -> None:
         raise NotAllowed(_("only the assigned unit may do this"), unit=assignment.unit_id)
 
 
+# Who listens to calls: supervisors and quality checkers, besides the agent who took the call.
+RECORDING_LISTENERS = frozenset({Role.SUPERVISOR, Role.QUALITY})
+
+
+def may_hear_recording(user: User | None, call_agent_id: int | None) -> bool:
+    """A call's recording: supervisors, quality checkers (质检), the agent who took it (and superusers)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.role in RECORDING_LISTENERS:
+        return True
+    return user.role == Role.AGENT and call_agent_id is not None and call_agent_id == user.pk
+
+
 def sees_full_phone(user: User) -> bool:
     """Center staff call citizens back; units see masked numbers (DESIGN §10)."""
     return is_center_staff(user)

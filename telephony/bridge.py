@@ -432,7 +432,7 @@ def _report_death(task: asyncio.Task) -> None:
 # Half of a queue call's events are VarSet and one in ten Newexten (dialplan bookkeeping). The audit
 # trail keeps the variables that mean something to us and drops the rest, as the eventfilter in
 # docs/asterisk/manager.conf would; an event that moved a call is always kept.
-_AUDIT_VARIABLES = frozenset({"QUEUESTATUS", "DIALSTATUS"})
+_AUDIT_VARIABLES = frozenset({"QUEUESTATUS", "DIALSTATUS", "MIXMONITOR_FILENAME"})
 
 
 def _audit_noise(message: Message) -> bool:

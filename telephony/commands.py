@@ -156,6 +156,20 @@ class Commands:
         await self.client.action("Hangup", {"Channel": state.caller_channel, "Cause": 16})
         return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch}
 
+    async def do_stop_recording(self, *, extension: str) -> dict:
+        """The caller asked not to be recorded: StopMixMonitor on the channel MixMonitor records."""
+        state = self.live_call(extension)
+        if not state.recording_started or not state.recording_channel:
+            raise CommandError("this call is not being recorded")
+        if not state.recording_stopped:
+            await self.client.action("StopMixMonitor", {"Channel": state.recording_channel})
+        return {
+            "linkedid": state.linkedid,
+            "pbx_epoch": state.pbx_epoch,
+            "filename": state.recording_file,
+            "already": state.recording_stopped,
+        }
+
     # --- callbacks ------------------------------------------------------------------
 
     async def do_originate(

@@ -22,8 +22,8 @@ from hotline.models import Referral, Ticket, TicketStatus, User
 from hotline.services import tickets
 from hotline.services.common import clean_text
 from telephony import pbx as pbxs
-from telephony import services
-from telephony.models import AgentState
+from telephony import recordings, services
+from telephony.models import AgentState, Recording
 
 
 class BridgeError(Exception):
@@ -144,6 +144,14 @@ def ready(agent: User) -> dict[str, Any]:
 def hang_up(agent: User) -> dict[str, Any]:
     """挂断: end the agent's current call. The call's row ends when the PBX reports the hangup."""
     return call_bridge("hangup", pbx=pbx_of(agent), extension=_extension(agent))
+
+
+def stop_recording(agent: User) -> Recording:
+    """The caller asked not to be recorded: the PBX stops recording the agent's call (StopMixMonitor),
+    and the recording, the ticket's timeline and the audit log say so."""
+    pbx = pbx_of(agent)
+    result = call_bridge("stop_recording", pbx=pbx, extension=_extension(agent))
+    return recordings.mark_stopped_on_request(agent, {**result, "pbx": pbx})
 
 
 def originate(

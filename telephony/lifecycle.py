@@ -158,6 +158,24 @@ class SurveyAnswered(CallLifecycle):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordingStarted(CallLifecycle):
+    """MixMonitor began recording the call (``MixMonitorStart``) into ``filename``, as the PBX names it
+    (``MIXMONITOR_FILENAME``; "" when that VarSet was not seen). ``channel``: the channel it records."""
+
+    kind: ClassVar[str] = "recording_started"
+    filename: str
+    channel: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingStopped(CallLifecycle):
+    """StopMixMonitor ran on the call's recorded channel (``MixMonitorStop``): the rest is not recorded."""
+
+    kind: ClassVar[str] = "recording_stopped"
+    channel: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallEnded(CallLifecycle):
     """Final summary. Sent again (same linkedid) if a late event changes it."""
 

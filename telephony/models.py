@@ -172,3 +172,39 @@ class BridgeLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pbx}: {self.holder}"
+
+
+class Recording(models.Model):
+    """The PBX's recording of a call (MixMonitor, both legs mixed): one per call, linked to its ticket by the call.
+
+    ``name`` is the file's path under the PBX's monitor directory (``MIXMONITOR_FILENAME`` less
+    ``RECORDINGS_PBX_DIR``), the same path under ``RECORDINGS_DIR`` here. The row outlives the
+    file: the retention job deletes the file and sets ``purged_at``.
+    """
+
+    call = models.OneToOneField(Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="recording")
+    name = models.CharField(_("file"), max_length=255)
+    started_at = models.DateTimeField(_("recording started at"), default=timezone.now)
+    # The caller asked not to be recorded: StopMixMonitor ran, the file holds the part before it.
+    stopped_at = models.DateTimeField(_("recording stopped at"), null=True, blank=True)
+    stopped_on_request = models.BooleanField(_("stopped at the caller's request"), default=False)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("stopped by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # RECORDINGS_FETCH_URL: when the file was copied here from the PBX (null while it is not).
+    fetched_at = models.DateTimeField(_("fetched at"), null=True, blank=True)
+    fetch_error = models.CharField(_("fetch error"), max_length=200, blank=True)
+    purged_at = models.DateTimeField(_("file deleted at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("call recording")
+        verbose_name_plural = _("call recordings")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -50,10 +50,19 @@ def export(phone: str) -> dict[str, list[dict[str, Any]]]:
                 "wait_seconds": call.wait_seconds,
                 "talk_seconds": call.talk_seconds,
                 "ticket": call.ticket.number if call.ticket_id else "",
+                # The voice is personal data too: which recording holds it, and whether its file still exists.
+                "recording": _recording(call),
             }
-            for call in rows.distinct().select_related("ticket").order_by("offered_at", "pk")
+            for call in rows.distinct().select_related("ticket", "recording").order_by("offered_at", "pk")
         ]
     }
+
+
+def _recording(call: Call) -> str:
+    recording = getattr(call, "recording", None)
+    if recording is None:
+        return ""
+    return f"{recording.name} (deleted {recording.purged_at:%Y-%m-%d})" if recording.purged_at else recording.name
 
 
 HOLDER = Holder(anonymise=anonymise, in_use=in_use, export=export)

@@ -26,6 +26,7 @@ from hotline.models import User
 from hotline.services.tickets import find_or_create_caller
 from telephony import lifecycle as lc
 from telephony import pbx as pbxs
+from telephony import recordings
 from telephony.models import Call, CallEvent
 from telephony.queue_log import LoggedCall
 
@@ -199,6 +200,9 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
             changes["wait_seconds"] = event.wait_seconds
         if not call.answered_at:
             changes["outcome"] = event.kind
+    elif isinstance(event, lc.RecordingStarted | lc.RecordingStopped):
+        # The recording's own row; nothing of the call changes, so nothing is published.
+        recordings.apply(call, event, at)
     elif isinstance(event, lc.CallEnded):
         changes.update(
             # A transfer to 110 recorded by the console outranks what the PBX summary can tell.

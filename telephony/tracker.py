@@ -52,6 +52,8 @@ from telephony.lifecycle import (
     CallTimedOut,
     CallTransferred,
     IvrChoiceMade,
+    RecordingStarted,
+    RecordingStopped,
     SurveyAnswered,
 )
 from telephony.queue_log import LoggedCall
@@ -64,6 +66,8 @@ if TYPE_CHECKING:
 _TIMED_OUT = "TIMEOUT"
 _REFUSED = frozenset({"FULL", "JOINEMPTY", "JOINUNAVAIL", "LEAVEEMPTY", "LEAVEUNAVAIL"})
 _NO_VALUE = frozenset({"", "<unknown>"})
+# app_mixmonitor.c sets this on the recorded channel (the absolute path it writes) just before MixMonitorStart.
+RECORDING_VARIABLE = "MIXMONITOR_FILENAME"
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,11 @@ class CallState:
     ended: bool = False
     ended_at: float | None = None
     outcome: str = ""
+    # MixMonitor: the channel it records (StopMixMonitor's target), the file, and what was reported.
+    recording_channel: str = ""
+    recording_file: str = ""
+    recording_started: bool = False
+    recording_stopped: bool = False
 
 
 def _int(value: str) -> int | None:
@@ -167,6 +176,9 @@ class CallTracker:
         # The queue a channel is entering (Newexten of Queue()), by Linkedid: a refused caller gets
         # no QueueCallerJoin, so this is the only place its queue shows (when Newexten is not filtered).
         self._entering: OrderedDict[str, str] = OrderedDict()
+        # MixMonitor runs before Queue() (and as a callback's agent leg enters the dialplan), so its
+        # VarSet MIXMONITOR_FILENAME and MixMonitorStart come before the call is known: kept by Linkedid.
+        self._recordings: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._handlers: dict[str, Callable[[Mapping[str, Any], float | None], list[CallLifecycle]]] = {
             "QueueCallerJoin": self._on_join,
             "AgentCalled": self._on_agent_called,
@@ -180,6 +192,8 @@ class CallTracker:
             "AttendedTransfer": self._on_attended_transfer,
             "OriginateResponse": self._on_originate_response,
             "Hangup": self._on_hangup,
+            "MixMonitorStart": self._on_mixmonitor_start,
+            "MixMonitorStop": self._on_mixmonitor_stop,
         }
 
     # --- public API ---------------------------------------------------------------
@@ -396,7 +410,7 @@ class CallTracker:
         if name not in _NO_VALUE and name != number:
             state.caller_name = name
         state.offered_at = at
-        return [_offered(state, at)]
+        return [_offered(state, at), *self._recording_news(state)]
 
     def _on_agent_called(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
         state = self._live(event)
@@ -533,6 +547,11 @@ class CallTracker:
             return []
         if variable == self.config.survey_variable:
             return self._on_survey_result(event, at)
+        if variable == RECORDING_VARIABLE:
+            linkedid, filename = _first(event, "Linkedid"), _first(event, "Value")
+            if linkedid and filename:
+                self._recording_of(linkedid)["filename"] = filename
+            return []
         if variable == "QUEUESTATUS":
             value = _first(event, "Value")
             if value in _REFUSED:
@@ -784,6 +803,7 @@ class CallTracker:
             state.purpose, state.reference = purpose, reference
             if tags.get(self.config.survey_variable):  # answered before we saw the OriginateResponse
                 state.survey_digit = tags[self.config.survey_variable]
+        news = self._recording_news(self.calls[linkedid]) if linkedid else []
         return [
             CallbackOriginated(
                 linkedid=linkedid,
@@ -796,8 +816,67 @@ class CallTracker:
                 action_id=action_id,
                 purpose=purpose,
                 reference=reference,
-            )
+            ),
+            *news,
         ]
+
+    def _recording_of(self, linkedid: str) -> dict[str, Any]:
+        rec = self._recordings.setdefault(linkedid, {})
+        self._recordings.move_to_end(linkedid)
+        while len(self._recordings) > self.config.max_pending:
+            self._recordings.popitem(last=False)
+        return rec
+
+    def _on_mixmonitor_start(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        linkedid = _first(event, "Linkedid")
+        if not linkedid:
+            return []
+        rec = self._recording_of(linkedid)
+        rec.setdefault("started", at)
+        rec.setdefault("channel", _first(event, "Channel"))
+        state = self.calls.get(linkedid)
+        return self._recording_news(state) if state is not None else []
+
+    def _on_mixmonitor_stop(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        linkedid = _first(event, "Linkedid")
+        if not linkedid:
+            return []
+        rec = self._recording_of(linkedid)
+        rec.setdefault("stopped", at)
+        rec.setdefault("channel", _first(event, "Channel"))
+        state = self.calls.get(linkedid)
+        return self._recording_news(state) if state is not None else []
+
+    def _recording_news(self, state: CallState) -> list[CallLifecycle]:
+        """What MixMonitor reported of this call and was not told yet: its start, then its stop."""
+        rec = self._recordings.get(state.linkedid)
+        if not rec:
+            return []
+        out: list[CallLifecycle] = []
+        state.recording_file = rec.get("filename", state.recording_file)
+        state.recording_channel = state.recording_channel or rec.get("channel", "")
+        if "started" in rec and not state.recording_started:
+            state.recording_started = True
+            out.append(
+                RecordingStarted(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=rec["started"],
+                    filename=state.recording_file,
+                    channel=state.recording_channel,
+                )
+            )
+        if "stopped" in rec and state.recording_started and not state.recording_stopped:
+            state.recording_stopped = True
+            out.append(
+                RecordingStopped(
+                    linkedid=state.linkedid,
+                    pbx_epoch=state.pbx_epoch,
+                    at=rec["stopped"],
+                    channel=state.recording_channel,
+                )
+            )
+        return out
 
     def _on_hangup(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
         state = self._live(event)
@@ -872,6 +951,7 @@ class CallTracker:
         del self.calls[state.linkedid]
         self._tags.pop(state.linkedid, None)
         self._entering.pop(state.linkedid, None)
+        self._recordings.pop(state.linkedid, None)
         self._recent[state.linkedid] = state
         while len(self._recent) > self.config.max_recent:
             self._recent.popitem(last=False)

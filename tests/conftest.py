@@ -28,6 +28,11 @@ def pytest_configure(config) -> None:
     # Personas log in with force_login, which has no second factor; the two-factor tests
     # (tests/web/test_auth_twofactor.py) put the production default back.
     settings.OTP_REQUIRED_ROLES = []
+    # Call recordings (and the simulator's) never land in the checkout's var/.
+    import tempfile
+    from pathlib import Path
+
+    settings.RECORDINGS_DIR = Path(tempfile.mkdtemp(prefix="lianxin-recordings-"))
 
 
 def seed_everything() -> None:

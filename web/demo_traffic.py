@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from hotline.models import Channel, Role, Ticket, TicketStatus, User
-from telephony.models import Call, Outcome
+from telephony.models import Call, Outcome, Recording
+from telephony.simulator.recorder import write_clip
 
 # Relative call volume per local hour of day.
 HOURLY_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 8, 14, 18, 17, 14, 9, 10, 15, 16, 14, 11, 8, 7, 6, 4, 3, 2]
@@ -93,7 +96,23 @@ def seed_calls(days: int = 60, seed: int = 12345, calls_per_day: tuple[int, int]
                 calls.append(_call(len(calls), offered, kind, wait, rng.randint(30, 300), agent, phone))
     with transaction.atomic():
         Call.objects.bulk_create(calls, batch_size=1000)
+        _record(calls)
     return len(calls)
+
+
+# The latest ticket calls get a recording (the simulator's sample conversation), so the ticket page's
+# player plays something; a bounded number, so a demo does not fill the disk.
+RECORDED_CALLS = 20
+
+
+def _record(calls: list[Call]) -> None:
+    answered = sorted((c for c in calls if c.ticket_id and c.answered_at), key=lambda c: c.answered_at)
+    rows = []
+    for call in answered[-RECORDED_CALLS:]:
+        name = f"demo/{call.linkedid}.wav"
+        write_clip(Path(settings.RECORDINGS_DIR) / name, min(call.talk_seconds or 0, 20))
+        rows.append(Recording(call=call, name=name, started_at=call.answered_at))
+    Recording.objects.bulk_create(rows)
 
 
 def _call(

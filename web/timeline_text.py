@@ -57,6 +57,7 @@ PHRASES = {
     "revisit.appeal_granted": gettext_lazy("granted the appeal: the revisit leaves the figures"),
     "revisit.appeal_upheld": gettext_lazy("granted the appeal: the revisit leaves the figures"),
     "revisit.appeal_rejected": gettext_lazy("rejected the appeal"),
+    "call.recording_stopped": gettext_lazy("stopped recording the call at the caller's request"),
 }
 
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("agent/tickets/<int:pk>/merge/", agent.merge_ticket, name="agent-merge"),
     path("agent/transfer-110/", agent.transfer_110, name="agent-transfer-110"),
     path("agent/hang-up/", agent.hang_up, name="agent-hang-up"),
+    path("agent/stop-recording/", agent.stop_recording, name="agent-stop-recording"),
     path("agent/callbacks/<int:pk>/dial/", agent.call_back, name="agent-call-back"),
     path("agent/callbacks/<int:pk>/done/", agent.callback_done, name="agent-callback-done"),
     path("agent/revisits/<int:pk>/dial/", agent.revisit_dial, name="agent-revisit-dial"),

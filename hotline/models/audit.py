@@ -68,6 +68,9 @@ class AuditAction(models.TextChoices):
     CITIZEN_CORRECTED = "citizen.corrected", _("citizen's data corrected")
     ANONYMISED = "retention.anonymised", _("personal data anonymised")
     QUALITY_CHECKED = "quality.checked", _("quality check scored")
+    RECORDING_PLAYED = "recording.played", _("call recording played")
+    RECORDING_STOPPED = "recording.stopped", _("call recording stopped at the caller's request")
+    RECORDING_PURGED = "recording.purged", _("call recordings deleted after the retention period")
 
 
 class AuditEntry(AppendOnly):

@@ -101,8 +101,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("administrator")
     # Reads the audit log, and nothing else: not center staff, sees no ticket (等保: 审计管理员).
     AUDITOR = "auditor", _("auditor")
-    # 质检员: scores samples of agents' registrations and units' replies (docs/quality.md). Not center
-    # staff: sees the sampled tickets with the caller masked, and no console.
+    # 质检员: scores samples of agents' registrations and units' replies and listens to call recordings
+    # (docs/quality.md). Not center staff: sees the sampled tickets with the caller masked, and no console.
     QUALITY = "quality", _("quality checker")
 
 

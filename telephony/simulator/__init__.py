@@ -44,6 +44,8 @@ def config_from_settings(**overrides) -> SimulatorConfig:
         "survey_digit": settings.AMI_SIMULATOR_SURVEY_DIGIT,
         "queue": settings.AMI_QUEUES[0],
         "wrapup": float(settings.AGENT_WRAPUP_SECONDS),
+        "recordings_dir": settings.RECORDINGS_DIR if settings.AMI_SIMULATOR_RECORD else None,
+        "monitor_dir": settings.RECORDINGS_PBX_DIR,
     }
     return SimulatorConfig(**(values | overrides))
 

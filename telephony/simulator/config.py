@@ -38,6 +38,10 @@ class SimulatorConfig:
     survey_context: str = "survey"
     survey_variable: str = "HOTLINE_SURVEY_RESULT"
     survey_digit: str = "1"
+    # MixMonitor of every queue call (simulator/recorder.py): where the WAV files are written (the
+    # PBX's monitor directory as this host sees it); None = not recorded. monitor_dir: the PBX's name for it.
+    recordings_dir: Path | None = None
+    monitor_dir: str = "/var/spool/asterisk/monitor"
 
     def rate_now(self, hour: int) -> float:
         """Calls per second at this local hour."""

@@ -19,6 +19,7 @@ from telephony.ami.protocol import AMIParser, Message
 from telephony.simulator import frames, traffic
 from telephony.simulator.config import SimulatorConfig
 from telephony.simulator.frames import Frames
+from telephony.simulator.recorder import Recorder, snapshot
 from telephony.simulator.replay import CallIds, FreshIds, Template, load_model, load_templates, render
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,9 @@ class PBXSimulator:
         self.wrapup_until: dict[str, float] = {}
         self.last_call: dict[str, float] = {}
         self.calls_taken: dict[str, int] = {}
+        self.recorder = (
+            Recorder(config.recordings_dir, config.monitor_dir, config.speed) if config.recordings_dir else None
+        )
         for agent in config.agents:  # members the PBX has at boot (persistentmembers), ready
             self.members[f"Local/{agent}@agents"] = {
                 "MemberName": agent,
@@ -140,6 +144,12 @@ class PBXSimulator:
         count = str(len(self.waiting))
         arriving = self._out(call, model.arrive, QueueCallerJoin={"Position": count, "Count": count})
         join = next(t for _, t in arriving if t.startswith("Event: QueueCallerJoin\r\n"))
+        caller_channel = _field(join, "Channel")
+        if self.recorder is not None:
+            # MixMonitor runs in the dialplan just before Queue(): its frames come right before the join.
+            at, i = next((at, i) for i, (at, t) in enumerate(arriving) if t is join)
+            started = self.recorder.start(_field(join, "Linkedid"), snapshot(join), caller_channel)
+            arriving[i:i] = [(at, text) for text in started]
         keys = ("Channel", "Uniqueid", "CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLineName")
         call.entry = {k: _field(join, k) for k in keys}
         await self.play(arriving)
@@ -162,6 +172,8 @@ class PBXSimulator:
                 fields = {"Position": position, "OriginalPosition": str(call.position), "HoldTime": held}
                 leave = {"Position": position, "Count": str(len(self.waiting))}
                 await self.play(self._out(call, tail, QueueCallerAbandon=fields, QueueCallerLeave=leave))
+                if self.recorder is not None:
+                    self.recorder.hung_up(caller_channel)
                 return call
         await self._connect(call)
         return call
@@ -194,6 +206,8 @@ class PBXSimulator:
             held = str(round((time.monotonic() - call.joined) * cfg.speed))
             leave = {"Position": "1", "Count": str(len(self.waiting))}
             await self.play(self._out(call, model.connect, QueueCallerLeave=leave, AgentConnect={"HoldTime": held}))
+            if self.recorder is not None:
+                self.recorder.bridged(call.caller_channel)
             answered = time.monotonic()
             talk = self.rng.uniform(*cfg.talk) if cfg.talk else RECORDED_TALK
             try:
@@ -219,6 +233,8 @@ class PBXSimulator:
             await self.play([(at - release, t) for at, t in frames if at > release])
         finally:
             self._release(call)
+            if self.recorder is not None:
+                self.recorder.hung_up(call.caller_channel)
             self.live.pop(call.caller_channel, None)
             self.live.pop(call.agent_channel, None)
 
@@ -396,6 +412,15 @@ class PBXSimulator:
             else:
                 call.done.set()
                 w.write(frames.response("Success", aid, Message="Channel Hungup"))
+        elif action == "stopmixmonitor":
+            stopped = self.recorder.stop(m.first("Channel")) if self.recorder is not None else None
+            if m.first("Channel") not in self.live:
+                w.write(frames.response("Error", aid, Message="No such channel"))
+            elif stopped is None:
+                w.write(frames.response("Error", aid, Message="Could not stop monitoring channel"))
+            else:
+                w.write(frames.response("Success", aid))
+                self.broadcast(stopped)
         elif action in _ACKNOWLEDGED:
             self._transfer(action, m)
             w.write(frames.response("Success", aid, Message=_ACKNOWLEDGED[action]))

@@ -496,6 +496,22 @@ def t_current_call(w: World, unit: Unit, actor: User | None) -> Target:
     return Target(call.pk, call, ticket_state(ticket.pk), {"ticket": ticket})
 
 
+def t_recording(w: World, unit: Unit, actor: User | None) -> Target:
+    """A finished call the agent took, on a ticket, with its recording's file in RECORDINGS_DIR."""
+    from django.conf import settings
+
+    from telephony.models import Recording
+    from telephony.simulator.recorder import write_clip
+
+    call = answered_call(w.agent)
+    call.ended_at = timezone.now()
+    call.ticket = registered(w, phone=call.caller_number, call_linkedid=call.linkedid)
+    call.save(update_fields=["ended_at", "ticket"])
+    recording = Recording.objects.create(call=call, name=f"matrix/{call.linkedid}.wav")
+    write_clip(settings.RECORDINGS_DIR / recording.name, 0.2)
+    return Target(recording.pk, recording)
+
+
 def t_reference(model_name: str) -> Callable:
     def build(w: World, unit: Unit, actor: User | None) -> Target:
         from hotline import models

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from web.api import auth, callbacks, calls, metrics, public, supervision, views
 from web.api.attachments import AttachmentFileView
+from web.api.recordings import RecordingFileView
 
 router = DefaultRouter()
 router.register("tickets", views.TicketViewSet, basename="ticket")
@@ -39,6 +40,7 @@ urlpatterns = [
     path("public/tickets/<str:number>/resend-code/", public.ResendCodeView.as_view(), name="public-resend-code"),
     path("knowledge/", views.KnowledgeSearchView.as_view(), name="knowledge-search"),
     path("attachments/<int:pk>/", AttachmentFileView.as_view(), name="attachment-file"),
+    path("recordings/<int:pk>/", RecordingFileView.as_view(), name="recording-file"),
     path("", include(router.urls)),
 ]
 

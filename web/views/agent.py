@@ -244,6 +244,28 @@ def hang_up(request: HttpRequest) -> HttpResponse:
 
 @agent_only
 @require_POST
+def stop_recording(request: HttpRequest) -> HttpResponse:
+    """The caller asked not to be recorded: the PBX stops recording (StopMixMonitor); the recording is marked."""
+    call = snap.current_call(request.user)
+    ctx: dict = {}
+    if call is None or not call.answered_at or call.ended_at:
+        ctx["hangup_error"] = _("You have no call in progress.")
+        return render(request, "web/agent/_hangup_result.html", ctx)
+    try:
+        control.stop_recording(request.user)
+    except control.BridgeUnavailable as exc:
+        ctx["hangup_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+    except control.CommandFailed as exc:
+        ctx["hangup_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+    except DomainError as exc:
+        ctx["hangup_error"] = exc.message
+    else:
+        ctx["hangup_message"] = _("Recording stopped: the caller asked not to be recorded.")
+    return render(request, "web/agent/_hangup_result.html", ctx)
+
+
+@agent_only
+@require_POST
 def call_back(request: HttpRequest, pk: int) -> HttpResponse:
     """回拨 a missed call from the list (the callback service claims it, then dials through the bridge)."""
     task = get_object_or_404(CallbackTask, pk=pk)

@@ -17,15 +17,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from callback.models import SmsMessage, SmsPurpose
-from hotline.access import caller_view, is_center_reviewer
+from hotline.access import caller_view, is_center_reviewer, may_hear_recording
 from hotline.deadlines import dispatch_by, warning_level
 from hotline.errors import InvalidInput
 from hotline.models import Ticket
-from hotline.models.network import CENTER_ROLES
+from hotline.models.network import CENTER_ROLES, Role
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from hotline.services import dispatch, supervision, tickets
 from hotline.services.calendar import load_calendar
 from hotline.workflow import TRANSITIONS
+from telephony import recordings
+from telephony.models import Call, Outcome
 from web import supervision_forms as sf
 from web import ticket_forms as tf
 from web.forms import ReasonForm
@@ -34,6 +36,8 @@ from web.timeline_text import describe, timeline_entries
 from web.views import posted, role_required
 
 center_staff = role_required(CENTER_ROLES)
+# Quality checkers read the ticket beside the recordings they listen to; they take no action on it.
+ticket_readers = role_required(CENTER_ROLES | {Role.QUALITY})
 # Texts to units' people (催办, escalations) are not messages to the caller.
 UNIT_SMS = (SmsPurpose.UNIT_REMINDER, SmsPurpose.LEADER_NOTICE)
 
@@ -43,7 +47,32 @@ def _may(user, action: str, ticket: Ticket) -> bool:
     return ticket.status in transition.sources and (user.is_superuser or user.role in transition.roles)
 
 
-@center_staff
+def _calls(ticket: Ticket, user) -> list[Call]:
+    """The ticket's calls, each with its recording (or None) and whether ``user`` may hear it."""
+    calls = list(ticket.calls.select_related("agent", "recording").order_by("offered_at", "pk"))
+    for call in calls:
+        call.rec = getattr(call, "recording", None)
+        if call.ended_at and not call.answered_at and call.outcome != Outcome.OUTBOUND:
+            call.rec = None  # never bridged to an agent: MixMonitor (option b) wrote nothing
+        call.may_hear = call.rec is not None and may_hear_recording(user, call.agent_id)
+        call.rec_state = _file_state(call.rec) if call.may_hear else "unknown"
+    return calls
+
+
+def _file_state(recording) -> str:
+    """ready, writing (live call, or the PBX has not closed or we have not fetched the file), missing, purged."""
+    if recording.purged_at is not None:
+        return "purged"
+    try:
+        recordings.check_file(recording)
+    except recordings.NotReady:
+        return "writing"
+    except FileNotFoundError:
+        return "missing"
+    return "ready"
+
+
+@ticket_readers
 def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(
         Ticket.objects.select_related(
@@ -68,7 +97,7 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
         "caller": caller_view(user, ticket),
         "assignments": assignments,
         "lines": describe(timeline_entries(ticket)),
-        "calls": ticket.calls.select_related("agent").order_by("offered_at", "pk"),
+        "calls": _calls(ticket, user),
         "sms": SmsMessage.objects.filter(ticket=ticket).exclude(purpose__in=UNIT_SMS).order_by("created_at", "pk"),
         "unit_sms": SmsMessage.objects.filter(ticket=ticket, purpose__in=UNIT_SMS).order_by("created_at", "pk"),
         "cases": cases,
