@@ -179,8 +179,13 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
             changes["caller_name"] = name[:50]
     if isinstance(event, lc.CallOffered):
         changes["queue"] = call.queue or event.queue
+        changes["desk"] = call.desk or event.queue
         if event.caller_uniqueid and not call.caller_uniqueid:
             changes["caller_uniqueid"] = event.caller_uniqueid[:64]
+    elif isinstance(event, lc.CallOverflowed):
+        # The desk had nobody in time: the call goes on in the general queue, the desk stays on record.
+        changes["desk"] = call.desk or event.desk
+        changes["queue"] = event.queue
     elif isinstance(event, lc.IvrChoiceMade):
         changes["ivr_choice"] = event.choice[:16]
     elif isinstance(event, lc.CallbackOriginated):
@@ -487,6 +492,7 @@ def _call_summary(call: Call) -> dict[str, Any]:
         "linkedid": call.linkedid,
         "caller_number": call.caller_number,
         "queue": call.queue,
+        "desk": call.desk,
         "agent_id": call.agent_id,
         "agent_interface": call.agent_interface,
         "outcome": call.outcome,

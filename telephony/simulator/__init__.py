@@ -43,6 +43,13 @@ def config_from_settings(**overrides) -> SimulatorConfig:
         "survey_context": settings.AMI_SURVEY_CONTEXT,
         "survey_digit": settings.AMI_SIMULATOR_SURVEY_DIGIT,
         "queue": settings.AMI_QUEUES[0],
+        "queues": tuple(settings.AMI_QUEUES),
+        "desks": {
+            queue: share
+            for queue, share in ((settings.AMI_DESK_BUSINESS, 0.15), (settings.AMI_DESK_DIALECT, 0.05))
+            if queue and queue in settings.AMI_QUEUES[1:]
+        },
+        "desk_wait": float(settings.AMI_DESK_WAIT_SECONDS),
         "wrapup": float(settings.AGENT_WRAPUP_SECONDS),
     }
     return SimulatorConfig(**(values | overrides))

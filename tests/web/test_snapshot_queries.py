@@ -33,7 +33,7 @@ DISPATCH_QUEUE = 8  # waiting (count + page), one read of the dispatch rules, di
 # their leads, the supervision marks
 UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit), their
 # supervision marks and 催办
-WALLBOARD = 10  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit
+WALLBOARD = 13  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit, desks (3)
 AGENT_CONSOLE = 11  # the current call (answered: "on a call" needs no state row), caller history (2),
 # callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects
 
@@ -105,9 +105,16 @@ def test_the_wallboard(n, agent, django_assert_num_queries):
 
     with django_assert_num_queries(WALLBOARD):
         ctx = snap.wallboard(MORNING)
-        render(("web/center/_queues.html", ctx), ("web/center/_today.html", ctx), ("web/center/_overdue.html", ctx))
+        render(
+            ("web/center/_queues.html", ctx),
+            ("web/center/_today.html", ctx),
+            ("web/center/_overdue.html", ctx),
+            ("web/center/_desks.html", ctx),
+        )
 
     assert ctx["queues"][""]["waiting"] == n
+    general = next(d for d in ctx["desks"] if d["queue"] == "12345")
+    assert (general["waiting"], general["today"]["answered"], general["today"]["abandoned"]) == (n, n, n)
     assert ctx["today"]["answered"] == n
     assert sum(row["n"] for row in ctx["overdue"]) == n
 
