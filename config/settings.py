@@ -422,6 +422,11 @@ AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 3)  #
 # Seconds, drawn per call: how long an agent talks (a human pace), how long a caller waits before
 # hanging up (past the queue's 60 s timeout: waits until the timeout). Empty = the recorded ~3 s / the timeout.
 AMI_SIMULATOR_TALK = env_str("AMI_SIMULATOR_TALK", "120-360")
+# Share of the simulator's callers routed to a desk (专席): three quarters of it to the business desk, a
+# quarter to the dialect desk (when AMI_DESK_BUSINESS / AMI_DESK_DIALECT are configured).
+AMI_SIMULATOR_DESK_PERCENT = env_int("AMI_SIMULATOR_DESK_PERCENT", 20)
+if not 0 <= AMI_SIMULATOR_DESK_PERCENT <= 100:
+    raise ImproperlyConfigured("AMI_SIMULATOR_DESK_PERCENT is a percentage, 0 to 100")
 AMI_SIMULATOR_PATIENCE = env_str("AMI_SIMULATOR_PATIENCE", "20-120")
 AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
 # The key a simulated citizen presses in an IVR survey; empty = hangs up without one.

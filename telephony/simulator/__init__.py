@@ -46,7 +46,10 @@ def config_from_settings(**overrides) -> SimulatorConfig:
         "queues": tuple(settings.AMI_QUEUES),
         "desks": {
             queue: share
-            for queue, share in ((settings.AMI_DESK_BUSINESS, 0.15), (settings.AMI_DESK_DIALECT, 0.05))
+            for queue, share in (
+                (settings.AMI_DESK_BUSINESS, settings.AMI_SIMULATOR_DESK_PERCENT * 0.0075),
+                (settings.AMI_DESK_DIALECT, settings.AMI_SIMULATOR_DESK_PERCENT * 0.0025),
+            )
             if queue and queue in settings.AMI_QUEUES[1:]
         },
         "desk_wait": float(settings.AMI_DESK_WAIT_SECONDS),
