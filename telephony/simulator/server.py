@@ -356,6 +356,11 @@ class PBXSimulator:
                 for key, value in fields.items():
                     text = re.sub(rf"(?m)^{key}: [^\r\n]*", lambda _m, k=key, v=value: f"{k}: {v}", text)
             out.append((at, text))
+            if text.startswith("Event: QueueMemberStatus\r\n"):
+                # A device state change is the member's in every queue it is in: app_queue reports it once per queue.
+                for other in self.member_queues.get(call.interface, {}):
+                    if other != queue:
+                        out.append((at, re.sub(r"(?m)^Queue: [^\r\n]*", f"Queue: {other}", text)))
         return out
 
     def broadcast(self, text: str) -> None:

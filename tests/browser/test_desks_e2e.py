@@ -60,8 +60,12 @@ def test_the_wallboard_shows_each_desk_and_the_skilled_agent_in_it(browser, serv
         f"""() => parseInt(document.querySelector("{BUSINESS} [data-testid=wb-desk-answered]").innerText, 10) > 0""",
         timeout=180_000,
     )
-    rows = query(server, "select agent_interface from telephony_call where desk = '12345-business' and answered_at")
-    assert rows and all(r[0].endswith("1002@agents") for r in rows if r[0]), rows
+    # Answered at the desk: by the skilled agent only (those that overflowed were answered in 12345, by either).
+    rows = query(
+        server,
+        "select agent_interface from telephony_call where desk = '12345-business' and queue = desk and answered_at",
+    )
+    assert rows and all(r[0] == "Local/1002@agents" for r in rows), rows
     # The dialect desk has nobody: its callers overflow to the general desk, answered there, none lost.
     wall.wait_for_function(
         """() => parseInt(document.querySelector("[data-testid='wb-desk-12345-dialect'] """

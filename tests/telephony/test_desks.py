@@ -212,3 +212,24 @@ def test_the_admin_refuses_a_skill_for_an_unknown_desk_and_for_staff_without_a_p
     assert client.post(url, {"user": no_phone.pk, "queue": BUSINESS, "penalty": 0}).status_code == 200
     assert client.post(url, {"user": agent.pk, "queue": BUSINESS, "penalty": 3}).status_code == 302
     assert list(AgentSkill.objects.values_list("queue", "penalty")) == [(BUSINESS, 3)]
+
+
+def test_an_agent_on_a_call_is_busy_in_every_desk_of_theirs_on_the_wallboard(seeded, desk_settings):
+    """app_queue reports a member's device state in each of its queues; the simulator does too."""
+    business = _agent("agent_qi", "1002")
+    AgentSkill.objects.create(user=business, queue=BUSINESS, penalty=0)
+
+    async def body(sim, messages):
+        await sync_to_async(set_agent_state)(business, "ready")
+        await sync_to_async(set_agent_state)(_agent_1001, "paused", "lunch")
+        call = asyncio.create_task(sim.queue_call("13900006666"))  # a general caller: 1002 answers
+
+        def state(queue: str) -> str:
+            agents = messages[-1]["queues"].get(queue, {}).get("agents", {}) if messages else {}
+            return agents.get("Local/1002@agents", {}).get("state", "")
+
+        await _until(lambda: _async(state(GENERAL) == "on_call" and state(BUSINESS) == "on_call"), 10)
+        call.cancel()
+
+    _agent_1001 = _agent("agent_wu", "1001")
+    run_with_bridge(desk_settings, body, queues=QUEUES, talk=(20.0, 20.0))
