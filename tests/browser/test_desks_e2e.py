@@ -47,6 +47,8 @@ def test_the_wallboard_shows_each_desk_and_the_skilled_agent_in_it(browser, serv
         wait_live(agent)
         agent.click("button[name=state][value=ready]")
         agent.wait_for_selector(".badge-ready[data-testid=agent-status], .badge-on_call[data-testid=agent-status]")
+        desks = agent.inner_text("[data-testid=agent-desks]")
+        assert "综合席" in desks and ("涉企服务专席" in desks) == (username == "agent2"), desks
     wall.wait_for_function(
         f"""() => {{
             const row = document.querySelector("{BUSINESS}");

@@ -34,8 +34,9 @@ DISPATCH_QUEUE = 8  # waiting (count + page), one read of the dispatch rules, di
 UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit), their
 # supervision marks and 催办
 WALLBOARD = 13  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit, desks (3)
-AGENT_CONSOLE = 11  # the current call (answered: "on a call" needs no state row), caller history (2),
-# callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects
+AGENT_CONSOLE = 12  # the current call (answered: "on a call" needs no state row), caller history (2),
+# callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects,
+# the agent's desks (skills)
 
 
 @pytest.fixture(autouse=True)
@@ -151,5 +152,6 @@ def test_the_agent_console(n, agent, django_assert_num_queries):
         html = render(*[(f"web/agent/_{part}.html", ctx) for part in ("state", "pop", "missed", "revisits")])
 
     assert len(ctx["pop"]["previous_tickets"]) == min(n, 10)  # the pop lists the latest ten
+    assert 'data-testid="agent-desks"' in html
     assert html.count('data-testid="revisit-mine"') == min(n, 8)
     assert ctx["missed_total"] == n

@@ -110,7 +110,9 @@ def agent_state_panel(user: User, call: Call | None = None) -> dict[str, Any]:
     state = agent_state(user, call)
     # Shown beside a pause only, by its label: the row keeps the code the PBX was given ("training").
     reason = dict(PAUSE_REASONS).get(state["reason"], state["reason"])
-    return {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason}
+    # 专席: the desks Ready puts the phone in (the general one and the agent's skills', telephony.desks).
+    my_desks = [desks.label(item["queue"]) for item in desks.agent_queues(user)]
+    return {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason, "desks": my_desks}
 
 
 def current_call(user: User, now=None) -> Call | None:
