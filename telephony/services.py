@@ -354,12 +354,23 @@ def recover_logged_calls(
                         linkedid=linkedid,
                         pbx_epoch=pbx_epoch,
                         at=record.entered_at,
-                        queue=record.queue,
+                        queue=record.desk or record.queue,
                         caller_number=record.caller_number,
                         caller_uniqueid=record.callid,
                     )
                 )
             ]
+            if record.desk:
+                overflowed = lc.CallOverflowed(
+                    linkedid=linkedid,
+                    pbx_epoch=pbx_epoch,
+                    at=record.entered_at,
+                    desk=record.desk,
+                    queue=record.queue,
+                    reason="queue_log",
+                    wait_seconds=record.desk_wait,
+                )
+                steps.append(Step(event=overflowed))
             answered = record.outcome == lc.ANSWERED
             if answered:
                 steps.append(

@@ -82,3 +82,30 @@ def test_without_the_overflow_mark_a_desk_timeout_stays_a_timeout():
     tracker = CallTracker(DESKS)
     out = [e for m in messages if m.kind == "event" for e in tracker.feed(m)]
     assert "timeout" in [e.kind for e in out] and "overflowed" not in [e.kind for e in out]
+
+
+def test_queue_log_of_the_real_pbx_tells_a_desk_overflow_from_a_missed_call():
+    """The lab's queue_log: a desk timeout (EXITWITHTIMEOUT at 12345-business, ENTERQUEUE in 12345, same callid)
+    is one answered call that overflowed; recovered after an outage it keeps its desk."""
+    from datetime import UTC, datetime
+
+    from telephony.queue_log import parse_line, summarize
+    from telephony.services import recover_logged_calls
+    from telephony.traces import TRACES_DIR
+
+    lines = [parse_line(raw) for raw in (TRACES_DIR / "desks" / "queue_log").read_text().splitlines()]
+    calls = {c.caller_number: c for c in summarize(lines).values()}
+    overflowed = calls["13800138002"]
+    assert (overflowed.desk, overflowed.queue, overflowed.outcome) == ("12345-business", "12345", "answered")
+    assert overflowed.wait_seconds == 5  # 4 s at the desk + 1 s in 12345, as the tracker counts it
+    assert (calls["13800138003"].desk, calls["13800138003"].queue) == ("", "12345-dialect")
+    # The dialect caller turned away at the door: no line of the desk, only its ENTERQUEUE in 12345.
+    assert (calls["13800138001"].desk, calls["13800138001"].queue) == ("", "12345")
+
+    Call.objects.create(
+        pbx_epoch=1, linkedid="1795953302.12", caller_uniqueid="1795953302.13", outcome="unknown",
+        ended_at=datetime.fromtimestamp(1795953311, tz=UTC),
+    )  # fmt: skip
+    recover_logged_calls(1, [overflowed], {"1001": "Local/1001@agents"})
+    call = Call.objects.get(linkedid="1795953302.12")
+    assert (call.desk, call.queue, call.outcome, call.wait_seconds) == ("12345-business", "12345", "answered", 5)
