@@ -379,7 +379,17 @@ AMI_HOST = env_str("AMI_HOST", "127.0.0.1")
 AMI_PORT = env_int("AMI_PORT", 15038)
 AMI_USERNAME = env_str("AMI_USERNAME", "hotline")
 AMI_SECRET = env_secret("AMI_SECRET", "hotline-secret" if DEBUG else "")
-AMI_QUEUES = env_list("AMI_QUEUES", ["12345"])
+# The queues the bridge follows; each is a desk (专席, telephony/desks.py), the general desk first.
+AMI_QUEUES = env_list("AMI_QUEUES", ["12345", "12345-business", "12345-dialect"])
+# Which of AMI_QUEUES is the business desk (涉企服务专席) and the dialect desk (方言专席); blank = none.
+AMI_DESK_BUSINESS = env_str("AMI_DESK_BUSINESS", "12345-business")
+AMI_DESK_DIALECT = env_str("AMI_DESK_DIALECT", "12345-dialect")
+# Seconds a caller waits at a desk before going on to the general desk (the FastAGI desk script tells the
+# dialplan; the simulator waits as long).
+AMI_DESK_WAIT_SECONDS = env_int("AMI_DESK_WAIT_SECONDS", 30)
+# Topic codes (a code covers its sub-topics) of business matters: a caller whose newest ticket has one is
+# routed to the business desk. Empty = route by the IVR key and CallerDesk marks only.
+AMI_DESK_BUSINESS_TOPICS = env_list("AMI_DESK_BUSINESS_TOPICS", [])
 # Dialplan names the bridge uses (docs/asterisk/extensions.conf).
 AMI_AGENT_INTERFACE = env_str("AMI_AGENT_INTERFACE", "Local/{extension}@agents")  # e.g. PJSIP/{extension}
 AMI_110_TARGET = tuple(env_list("AMI_110_TARGET", ["emergency", "110"]))  # context, extension
@@ -434,6 +444,11 @@ AMI_SIMULATOR_CALLS_PER_MINUTE = env_int("AMI_SIMULATOR_CALLS_PER_MINUTE", 3)  #
 # Seconds, drawn per call: how long an agent talks (a human pace), how long a caller waits before
 # hanging up (past the queue's 60 s timeout: waits until the timeout). Empty = the recorded ~3 s / the timeout.
 AMI_SIMULATOR_TALK = env_str("AMI_SIMULATOR_TALK", "120-360")
+# Share of the simulator's callers routed to a desk (专席): three quarters of it to the business desk, a
+# quarter to the dialect desk (when AMI_DESK_BUSINESS / AMI_DESK_DIALECT are configured).
+AMI_SIMULATOR_DESK_PERCENT = env_int("AMI_SIMULATOR_DESK_PERCENT", 20)
+if not 0 <= AMI_SIMULATOR_DESK_PERCENT <= 100:
+    raise ImproperlyConfigured("AMI_SIMULATOR_DESK_PERCENT is a percentage, 0 to 100")
 AMI_SIMULATOR_PATIENCE = env_str("AMI_SIMULATOR_PATIENCE", "20-120")
 AMI_SIMULATOR_DAY_CURVE = env_bool("AMI_SIMULATOR_DAY_CURVE", False)
 # The key a simulated citizen presses in an IVR survey; empty = hangs up without one.

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models import Avg, Count, F, Q, Value
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, NullIf
 
 from hotline.models import User
 from metrics.kpis import AnswerRate, Figure, answer_rate_by_agent, short_abandon_q
@@ -118,6 +118,55 @@ def agent_stats(period: Period, *, short_abandon_seconds: int | None = None) -> 
         }
         for row in sorted(rows, key=lambda r: r["agent_id"])
     ]
+
+
+def desk_stats(period: Period, *, short_abandon_seconds: int | None = None) -> dict[str, dict[str, Any]]:
+    """Per desk (专席, telephony.desks), by the desk each call was routed to (``Call.desk``).
+
+    ``offered``: calls asking for an agent that were routed to the desk; ``answered_at_desk``: answered
+    there; ``overflowed``: sent on to another queue (the desk had nobody in time), and of those
+    ``answered_after_overflow``; ``answered``/``abandoned``: calls that ended in this queue (what the
+    wallboard shows next to the queue's live figures). Calls from before desks existed count under
+    their queue. Every configured queue is listed, with zeros when it had no call.
+    """
+    short = settings.METRICS_SHORT_ABANDON_SECONDS if short_abandon_seconds is None else short_abandon_seconds
+    parts = AnswerRate(short).parts(period, period.end)
+    asked = parts.rows.filter(parts.denominator)
+    answered = parts.numerator
+    routed = {
+        row["routed_to"]: row
+        for row in asked.annotate(routed_to=Coalesce(NullIf("desk", Value("")), "queue"))
+        .values("routed_to")
+        .annotate(
+            offered=Count("pk"),
+            answered_at_desk=Count("pk", filter=answered & Q(queue=F("routed_to"))),
+            overflowed=Count("pk", filter=~Q(queue=F("routed_to"))),
+            answered_after_overflow=Count("pk", filter=answered & ~Q(queue=F("routed_to"))),
+            asa=Avg("wait_seconds", filter=answered),
+        )
+    }
+    ended = {
+        row["queue"]: row
+        for row in parts.rows.values("queue").annotate(
+            answered=Count("pk", filter=answered),
+            abandoned=Count("pk", filter=Q(outcome=Outcome.ABANDONED) & ~short_abandon_q(short)),
+        )
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for queue in [*settings.AMI_QUEUES, *sorted((set(routed) | set(ended)) - set(settings.AMI_QUEUES) - {""})]:
+        r, e = routed.get(queue, {}), ended.get(queue, {})
+        offered = r.get("offered", 0)
+        out[queue] = {
+            "offered": offered,
+            "answered_at_desk": r.get("answered_at_desk", 0),
+            "desk_answer_rate": Figure(r.get("answered_at_desk", 0), offered),
+            "overflowed": r.get("overflowed", 0),
+            "answered_after_overflow": r.get("answered_after_overflow", 0),
+            "average_speed_of_answer": _round(r.get("asa")),
+            "answered": e.get("answered", 0),
+            "abandoned": e.get("abandoned", 0),
+        }
+    return out
 
 
 def _round(value: float | None) -> float | None:

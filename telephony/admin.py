@@ -1,4 +1,5 @@
-"""Admin: agents' presence (read-only: it changes through the phone system, telephony.presence) and their PBX."""
+"""Admin: agents' presence (read-only: it changes through the phone system, telephony.presence) and their PBX;
+their desks (专席 skills) and callers marked for a desk (telephony.desks)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from hotline.access import is_center_staff
 from hotline.admin import ReadOnlyAdmin
+from telephony import desks
 from telephony import pbx as pbxs
-from telephony.models import AgentState, AgentStatus, BridgeLease
+from telephony.models import AgentSkill, AgentState, AgentStatus, BridgeLease, CallerDesk
 
 
 class AgentStateForm(forms.ModelForm):
@@ -56,3 +59,77 @@ class BridgeLeaseAdmin(ReadOnlyAdmin):
     """Which bridge process is active for each PBX, and its last heartbeat."""
 
     list_display = ["pbx", "holder", "beat", "acquired_at", "renewed_at"]
+
+
+class DeskField(forms.ChoiceField):
+    """A desk among AMI_QUEUES; a queue the PBX does not have is refused with the list of those it has."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(label=_("desk"), **kwargs)
+        self.choices = desks.choices()
+
+    def validate(self, value) -> None:
+        forms.Field.validate(self, value)  # required; the choice check is ours, with a clearer message
+        if value not in desks.queues():
+            raise forms.ValidationError(
+                gettext("%(value)s is no desk of the phone system; the desks are: %(desks)s")
+                % {"value": value, "desks": "、".join(desks.queues())}
+            )
+
+
+class AgentSkillForm(forms.ModelForm):
+    queue = DeskField()
+
+    class Meta:
+        model = AgentSkill
+        fields = ["user", "queue", "penalty"]
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if not is_center_staff(user) or not user.agent_extension:
+            raise forms.ValidationError(gettext("Only center staff with a phone extension take calls at a desk."))
+        return user
+
+    def clean_penalty(self) -> int:
+        penalty = self.cleaned_data["penalty"]
+        if penalty > 100:
+            raise forms.ValidationError(gettext("A penalty is 0 to 100 (0 is rung first)."))
+        return penalty
+
+
+@admin.register(AgentSkill)
+class AgentSkillAdmin(admin.ModelAdmin):
+    """Which desks an agent's phone joins on Ready (with the general desk, always). Takes effect at the next Ready."""
+
+    form = AgentSkillForm
+    list_display = ["user", "desk_label", "queue", "penalty"]
+    list_filter = ["queue"]
+    raw_id_fields = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+
+    @admin.display(description=_("desk"))
+    def desk_label(self, obj: AgentSkill) -> str:
+        return desks.label(obj.queue)
+
+
+class CallerDeskForm(forms.ModelForm):
+    queue = DeskField()
+
+    class Meta:
+        model = CallerDesk
+        fields = ["caller", "queue", "note"]
+
+
+@admin.register(CallerDesk)
+class CallerDeskAdmin(admin.ModelAdmin):
+    """Callers whose calls go to a desk first (e.g. one who needs the dialect desk)."""
+
+    form = CallerDeskForm
+    list_display = ["caller", "desk_label", "note", "created_at"]
+    list_filter = ["queue"]
+    raw_id_fields = ["caller"]
+    readonly_fields = ["created_at"]
+
+    @admin.display(description=_("desk"))
+    def desk_label(self, obj: CallerDesk) -> str:
+        return desks.label(obj.queue)

@@ -78,15 +78,52 @@ class Commands:
 
     # --- queue membership -----------------------------------------------------------
 
-    async def do_queue_add(self, *, extension: str, name: str = "", paused: bool = False, reason: str = "") -> dict:
+    async def do_queue_add(
+        self,
+        *,
+        extension: str,
+        name: str = "",
+        paused: bool = False,
+        reason: str = "",
+        queues: list[dict[str, Any]] | None = None,
+    ) -> dict:
+        """Put the phone in its desks' queues (``queues``: [{queue, penalty}], from ``telephony.desks``).
+
+        The general desk (the first configured queue) always; a queue this PBX does not follow is
+        skipped and reported, not added. Queues the agent no longer has are left (a skill taken away
+        since the last login); a member already there gets its penalty updated.
+        """
         interface = self.interface(extension)
-        for queue in self.config.queues:
-            fields = {"Queue": queue, "Interface": interface, "MemberName": name or extension}
+        general = self.config.queues[0]
+        wanted: dict[str, int] = {general: 0}
+        skipped: list[str] = []
+        for item in queues or []:
+            queue, penalty = str(item.get("queue", "")), item.get("penalty", 0)
+            if queue not in self.config.queues:
+                skipped.append(queue)
+                continue
+            if not isinstance(penalty, int) or not 0 <= penalty <= 1000:
+                raise CommandError(f"bad penalty {penalty!r} for queue {queue!r}")
+            wanted[queue] = penalty
+        for queue, penalty in wanted.items():
+            fields = {"Queue": queue, "Interface": interface, "MemberName": name or extension, "Penalty": penalty}
             fields |= {"Paused": "true" if paused else "false", "Reason": reason} if paused else {}
-            await _tolerate(self.client.action("QueueAdd", fields), "Already there")
-        return {"interface": interface, "queues": list(self.config.queues)}
+            try:
+                await self.client.action("QueueAdd", fields)
+            except ActionFailed as exc:
+                if "already there" not in str(exc).lower():
+                    raise
+                await self.client.action("QueuePenalty", {"Queue": queue, "Interface": interface, "Penalty": penalty})
+        if queues is not None:
+            for queue in self.config.queues:
+                if queue not in wanted:
+                    await _tolerate(
+                        self.client.action("QueueRemove", {"Queue": queue, "Interface": interface}), "Not there"
+                    )
+        return {"interface": interface, "queues": list(wanted), "penalties": wanted, "skipped": skipped}
 
     async def do_queue_remove(self, *, extension: str) -> dict:
+        """Out of every queue this PBX follows: all the agent's desks."""
         interface = self.interface(extension)
         for queue in self.config.queues:
             await _tolerate(self.client.action("QueueRemove", {"Queue": queue, "Interface": interface}), "Not there")

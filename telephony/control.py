@@ -21,8 +21,8 @@ from django.conf import settings
 from hotline.models import Referral, Ticket, TicketStatus, User
 from hotline.services import tickets
 from hotline.services.common import clean_text
+from telephony import desks, recordings, services
 from telephony import pbx as pbxs
-from telephony import recordings, services
 from telephony.models import AgentState, Recording
 
 
@@ -116,7 +116,7 @@ def _pbx_of_extension(extension: str) -> str:
 
 
 def log_in(agent: User, *, paused: bool = False, reason: str = "") -> dict[str, Any]:
-    """Put the agent's phone in the hotline queues."""
+    """Put the agent's phone in the queues of their desks (the general one and their skills', telephony.desks)."""
     return call_bridge(
         "queue_add",
         pbx=pbx_of(agent),
@@ -124,6 +124,7 @@ def log_in(agent: User, *, paused: bool = False, reason: str = "") -> dict[str, 
         name=agent.get_full_name() or agent.username,
         paused=paused,
         reason=reason,
+        queues=desks.agent_queues(agent),
     )
 
 

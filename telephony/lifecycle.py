@@ -28,6 +28,9 @@ PURPOSE_REVISIT = "revisit"
 PURPOSE_REVISIT_IVR = "revisit_ivr"
 PURPOSE_VARIABLE = "HOTLINE_PURPOSE"
 REFERENCE_VARIABLE = "HOTLINE_REFERENCE"
+# Desks (专席, telephony.desks): the dialplan sets this to the general queue just before it queues a caller
+# at a desk, and clears it after. A timeout or refusal at the desk is then no end: the caller goes on there.
+OVERFLOW_VARIABLE = "HOTLINE_OVERFLOW"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +120,17 @@ class CallRefused(CallLifecycle):
     kind: ClassVar[str] = "refused"
     queue: str
     reason: str  # the QUEUESTATUS value
+    wait_seconds: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallOverflowed(CallLifecycle):
+    """The desk (专席) the caller was routed to had nobody in time, or nobody at all: on to ``queue``."""
+
+    kind: ClassVar[str] = "overflowed"
+    desk: str
+    queue: str
+    reason: str  # the desk's QUEUESTATUS: TIMEOUT, JOINEMPTY, LEAVEEMPTY …
     wait_seconds: int | None = None
 
 

@@ -55,6 +55,9 @@ class Call(models.Model):
     # call that ended while the bridge was away is matched on reconnect (telephony.queue_log).
     caller_uniqueid = models.CharField(_("caller channel id"), max_length=64, blank=True)
     queue = models.CharField(_("queue"), max_length=64, blank=True)
+    # The desk (专席, telephony.desks) the IVR or the caller's history sent the call to: the first queue it
+    # was offered to. ``queue`` is where it ended; they differ when the desk overflowed to the general one.
+    desk = models.CharField(_("desk"), max_length=64, blank=True, db_index=True)
     agent_interface = models.CharField(_("agent interface"), max_length=128, blank=True)
     agent_name = models.CharField(_("agent member name"), max_length=64, blank=True)
     agent = models.ForeignKey(
@@ -208,3 +211,46 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AgentSkill(models.Model):
+    """An agent's desk (专席): the queue their phone joins on Ready, with its penalty (0 rings first).
+
+    Every agent also joins the general desk (the first of AMI_QUEUES); a skill naming it sets the
+    penalty there. Edited in the admin; read by ``telephony.desks.agent_queues``.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.CASCADE, related_name="skills"
+    )
+    queue = models.CharField(_("desk"), max_length=64)
+    penalty = models.PositiveSmallIntegerField(
+        _("penalty"), default=0, help_text=_("0 is rung first; agents with a higher penalty only when none is free.")
+    )
+
+    class Meta:
+        verbose_name = _("agent skill")
+        verbose_name_plural = _("agent skills")
+        ordering = ["user_id", "queue"]
+        constraints = [models.UniqueConstraint(fields=["user", "queue"], name="agentskill_unique_user_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.queue}"
+
+
+class CallerDesk(models.Model):
+    """A caller marked for a desk (e.g. one who needs the dialect desk): their calls are routed there."""
+
+    caller = models.OneToOneField(
+        "hotline.Caller", verbose_name=_("caller"), on_delete=models.CASCADE, related_name="desk_routing"
+    )
+    queue = models.CharField(_("desk"), max_length=64)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("caller's desk")
+        verbose_name_plural = _("callers' desks")
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.queue}"

@@ -102,6 +102,10 @@ class LoggedCall:
     talk_seconds: int | None = None
     outcome: str = ""
     ended_at: int | None = None
+    # A desk (专席, telephony.desks) the caller left unanswered (timeout, or emptied) for ``queue``, and the
+    # seconds waited there; "" = none. A desk that turned the caller away at the door wrote no line.
+    desk: str = ""
+    desk_wait: int = 0
 
 
 def _int(values: tuple[str, ...], index: int) -> int | None:
@@ -109,6 +113,11 @@ def _int(values: tuple[str, ...], index: int) -> int | None:
         return int(values[index])
     except (IndexError, ValueError):
         return None
+
+
+def _plus(seconds: int | None, desk_wait: int) -> int | None:
+    """A wait in the queue, with the time at the desk before it (queue_log counts each queue from entering it)."""
+    return seconds + desk_wait if seconds is not None else None
 
 
 def summarize(lines: Iterable[Line], stats: dict[str, int] | None = None) -> dict[tuple[int, str], LoggedCall]:
@@ -129,6 +138,16 @@ def summarize(lines: Iterable[Line], stats: dict[str, int] | None = None) -> dic
             continue
         boot = 1 if i > last_start else 0
         call = calls.setdefault((boot, line.callid), LoggedCall(callid=line.callid, boot=boot))
+        if (
+            line.event == "ENTERQUEUE"
+            and call.queue
+            and line.queue != call.queue
+            and call.outcome in (TIMEOUT, REFUSED)
+        ):
+            # Left a desk unanswered and entered the general queue: one call that overflowed, not a missed one.
+            call.desk, call.desk_wait = call.desk or call.queue, call.wait_seconds or 0
+            call.queue, call.outcome, call.ended_at, call.wait_seconds = line.queue, "", None, None
+            continue
         call.queue = call.queue or line.queue
         if line.event == "ENTERQUEUE":
             call.entered_at = line.time
@@ -137,7 +156,7 @@ def summarize(lines: Iterable[Line], stats: dict[str, int] | None = None) -> dic
         elif line.event == "CONNECT":
             call.connected_at = line.time
             call.member_name = line.agent if line.agent != "NONE" else ""
-            call.wait_seconds = _int(line.data, 0)
+            call.wait_seconds = _plus(_int(line.data, 0), call.desk_wait)
             call.agent_uniqueid = line.data[1] if len(line.data) > 1 else ""
         elif line.event in _FINAL:
             outcome = _FINAL[line.event]
@@ -147,12 +166,14 @@ def summarize(lines: Iterable[Line], stats: dict[str, int] | None = None) -> dic
             call.ended_at = line.time
             if outcome == ANSWERED:
                 call.member_name = call.member_name or (line.agent if line.agent != "NONE" else "")
-                call.wait_seconds = _int(line.data, 0) if call.wait_seconds is None else call.wait_seconds
+                call.wait_seconds = (
+                    _plus(_int(line.data, 0), call.desk_wait) if call.wait_seconds is None else call.wait_seconds
+                )
                 call.talk_seconds = _int(line.data, 1)
                 if call.connected_at is None and call.talk_seconds is not None:
                     call.connected_at = line.time - call.talk_seconds
             else:
-                call.wait_seconds = _int(line.data, 2)
+                call.wait_seconds = _plus(_int(line.data, 2), call.desk_wait)
             if call.entered_at is None and call.wait_seconds is not None:
                 start = call.connected_at if call.connected_at is not None else line.time
                 call.entered_at = start - call.wait_seconds

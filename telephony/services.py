@@ -180,8 +180,13 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
             changes["caller_name"] = name[:50]
     if isinstance(event, lc.CallOffered):
         changes["queue"] = call.queue or event.queue
+        changes["desk"] = call.desk or event.queue
         if event.caller_uniqueid and not call.caller_uniqueid:
             changes["caller_uniqueid"] = event.caller_uniqueid[:64]
+    elif isinstance(event, lc.CallOverflowed):
+        # The desk had nobody in time: the call goes on in the general queue, the desk stays on record.
+        changes["desk"] = call.desk or event.desk
+        changes["queue"] = event.queue
     elif isinstance(event, lc.IvrChoiceMade):
         changes["ivr_choice"] = event.choice[:16]
     elif isinstance(event, lc.CallbackOriginated):
@@ -353,12 +358,23 @@ def recover_logged_calls(
                         linkedid=linkedid,
                         pbx_epoch=pbx_epoch,
                         at=record.entered_at,
-                        queue=record.queue,
+                        queue=record.desk or record.queue,
                         caller_number=record.caller_number,
                         caller_uniqueid=record.callid,
                     )
                 )
             ]
+            if record.desk:
+                overflowed = lc.CallOverflowed(
+                    linkedid=linkedid,
+                    pbx_epoch=pbx_epoch,
+                    at=record.entered_at,
+                    desk=record.desk,
+                    queue=record.queue,
+                    reason="queue_log",
+                    wait_seconds=record.desk_wait,
+                )
+                steps.append(Step(event=overflowed))
             answered = record.outcome == lc.ANSWERED
             if answered:
                 steps.append(
@@ -491,6 +507,7 @@ def _call_summary(call: Call) -> dict[str, Any]:
         "linkedid": call.linkedid,
         "caller_number": call.caller_number,
         "queue": call.queue,
+        "desk": call.desk,
         "agent_id": call.agent_id,
         "agent_interface": call.agent_interface,
         "outcome": call.outcome,

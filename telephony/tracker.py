@@ -31,6 +31,7 @@ from telephony.lifecycle import (
     ANSWERED,
     CALLBACK,
     IVR_110,
+    OVERFLOW_VARIABLE,
     PURPOSE_REVISIT_IVR,
     PURPOSE_VARIABLE,
     REFERENCE_VARIABLE,
@@ -48,6 +49,7 @@ from telephony.lifecycle import (
     CallEnded,
     CallLifecycle,
     CallOffered,
+    CallOverflowed,
     CallRefused,
     CallTimedOut,
     CallTransferred,
@@ -102,6 +104,10 @@ class CallState:
     reference: str = ""  # its HOTLINE_REFERENCE
     survey_digit: str = ""  # the IVR survey's answer, once given
     queue: str = ""
+    # The desk (专席) the caller was first queued at; after an overflow ``queue`` is the general one.
+    desk: str = ""
+    overflowed: bool = False
+    desk_wait: int = 0  # seconds waited at the desk before the overflow (added to the general queue's wait)
     caller_number: str = ""
     caller_name: str = ""
     caller_uniqueid: str = ""  # the caller channel in the queue (or the IVR channel)
@@ -179,6 +185,8 @@ class CallTracker:
         # MixMonitor runs before Queue() (and as a callback's agent leg enters the dialplan), so its
         # VarSet MIXMONITOR_FILENAME and MixMonitorStart come before the call is known: kept by Linkedid.
         self._recordings: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # HOTLINE_OVERFLOW by Linkedid: the queue a caller waiting at a desk goes on to (telephony.desks).
+        self._overflow: OrderedDict[str, str] = OrderedDict()
         self._handlers: dict[str, Callable[[Mapping[str, Any], float | None], list[CallLifecycle]]] = {
             "QueueCallerJoin": self._on_join,
             "AgentCalled": self._on_agent_called,
@@ -401,6 +409,7 @@ class CallTracker:
         elif state.queue:
             return []  # duplicate, or a second queue for the same call: the first one counts
         state.queue = queue
+        state.desk = state.desk or queue
         state.caller_uniqueid = _first(event, "Uniqueid")
         state.caller_channel = _first(event, "Channel")
         number = _first(event, "CallerIDNum")
@@ -409,6 +418,9 @@ class CallTracker:
             state.caller_number = number
         if name not in _NO_VALUE and name != number:
             state.caller_name = name
+        if state.overflowed:
+            # On from a desk: the same call, offered when it reached the desk; the row learns its new queue.
+            return []
         state.offered_at = at
         return [_offered(state, at), *self._recording_news(state)]
 
@@ -456,7 +468,7 @@ class CallTracker:
         state.member_name = _first(event, "MemberName")
         state.agent_uniqueid = _first(event, "DestUniqueid")
         state.agent_channel = _first(event, "DestChannel")
-        state.wait_seconds = _int(_first(event, "HoldTime"))
+        state.wait_seconds = _with_desk_wait(state, _int(_first(event, "HoldTime")))
         self._awaiting_complete.setdefault(interface, deque(maxlen=8)).append(linkedid)
         out: list[CallLifecycle] = [
             self._ring_stopped(state, other, "answered_elsewhere", at) for other in sorted(state.ringing - {interface})
@@ -537,7 +549,7 @@ class CallTracker:
             return []
         # Abandon or timeout? Decided by what follows: QUEUESTATUS=TIMEOUT or the caller's Hangup.
         state.abandon_pending = True
-        state.wait_seconds = _int(_first(event, "HoldTime"))
+        state.wait_seconds = _with_desk_wait(state, _int(_first(event, "HoldTime")))
         return [self._ring_stopped(state, i, "caller_left", at) for i in sorted(state.ringing)]
 
     def _on_varset(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
@@ -552,8 +564,16 @@ class CallTracker:
             if linkedid and filename:
                 self._recording_of(linkedid)["filename"] = filename
             return []
+        if variable == OVERFLOW_VARIABLE:
+            self._mark_overflow(event)
+            return []
         if variable == "QUEUESTATUS":
             value = _first(event, "Value")
+            target = self._overflow.get(_first(event, "Linkedid"))
+            if target and (value == _TIMED_OUT or value in _REFUSED):
+                overflowed = self._on_desk_left(event, value, target, at)
+                if overflowed is not None:
+                    return overflowed
             if value in _REFUSED:
                 return self._on_refused(event, value, at)
             state = self._live(event)
@@ -592,6 +612,71 @@ class CallTracker:
                 )
             ]
         return []
+
+    def _mark_overflow(self, event: Mapping[str, Any]) -> None:
+        linkedid = _first(event, "Linkedid")
+        value = _first(event, "Value").strip()
+        if not linkedid:
+            return
+        if value in _NO_VALUE:
+            self._overflow.pop(linkedid, None)
+            return
+        self._overflow[linkedid] = value
+        self._overflow.move_to_end(linkedid)
+        while len(self._overflow) > self.config.max_pending:
+            self._overflow.popitem(last=False)
+
+    def _on_desk_left(
+        self, event: Mapping[str, Any], value: str, target: str, at: float | None
+    ) -> list[CallLifecycle] | None:
+        """A caller leaves a desk's queue with no agent (timeout, or nobody there): on to ``target``.
+
+        None when this is no desk overflow (the caller is in ``target`` itself, or the queue is
+        unknown): the QUEUESTATUS is then read as usual.
+        """
+        linkedid = _first(event, "Linkedid")
+        if linkedid in self._recent:
+            return []
+        state = self.calls.get(linkedid)
+        out: list[CallLifecycle] = []
+        if state is None or not state.queue:
+            # Turned away at the door (JOINEMPTY: nobody logged in at the desk): never joined, so new here.
+            queue = self._entering.get(linkedid, "")
+            if not queue or queue == target or (self.config.queues and queue not in self.config.queues):
+                return None
+            self._entering.pop(linkedid, None)
+            state = self._before_queue(linkedid, event, at)
+            state.queue = state.desk = queue
+            state.caller_channel = state.caller_channel or _first(event, "Channel")
+            name = _first(event, "CallerIDName")
+            if name not in _NO_VALUE and name != state.caller_number:
+                state.caller_name = name
+            state.offered_at = at
+            out.append(_offered(state, at))
+        if state.queue == target:
+            return None
+        if state.answered or state.overflowed:
+            return out
+        desk = state.queue
+        out.extend(self._ring_stopped(state, i, "caller_left", at) for i in sorted(state.ringing))
+        state.ringing.clear()
+        state.desk_wait = state.wait_seconds or 0
+        state.queue, state.overflowed = "", True
+        state.abandon_pending = state.timed_out = False
+        state.refused = ""
+        self._overflow.pop(linkedid, None)
+        out.append(
+            CallOverflowed(
+                linkedid=linkedid,
+                pbx_epoch=state.pbx_epoch,
+                at=at,
+                desk=desk,
+                queue=target,
+                reason=value,
+                wait_seconds=state.wait_seconds,
+            )
+        )
+        return out
 
     def _on_refused(self, event: Mapping[str, Any], value: str, at: float | None) -> list[CallLifecycle]:
         """The queue turned the caller away: at the door (no join, so the call is new here) or while waiting."""
@@ -696,7 +781,7 @@ class CallTracker:
     def _on_newexten(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
         if _first(event, "Application") == "Queue":
             linkedid = _first(event, "Linkedid")
-            if linkedid and linkedid not in self.calls:
+            if linkedid and (linkedid not in self.calls or not self.calls[linkedid].queue):
                 self._entering[linkedid] = _first(event, "AppData").split(",", 1)[0]
                 while len(self._entering) > self.config.max_pending:
                     self._entering.popitem(last=False)
@@ -916,7 +1001,7 @@ class CallTracker:
             return REFUSED
         if state.timed_out:
             return TIMEOUT
-        if state.queue:
+        if state.queue or state.overflowed:
             return ABANDONED
         if state.ivr_choice and state.ivr_choice in self.config.ivr_110_choices:
             return IVR_110
@@ -952,6 +1037,7 @@ class CallTracker:
         self._tags.pop(state.linkedid, None)
         self._entering.pop(state.linkedid, None)
         self._recordings.pop(state.linkedid, None)
+        self._overflow.pop(state.linkedid, None)
         self._recent[state.linkedid] = state
         while len(self._recent) > self.config.max_recent:
             self._recent.popitem(last=False)
@@ -975,6 +1061,11 @@ class CallTracker:
             talk_seconds=state.talk_seconds,
             ivr_choice=state.ivr_choice,
         )
+
+
+def _with_desk_wait(state: CallState, hold: int | None) -> int | None:
+    """The caller's whole wait: a queue's HoldTime counts from joining it, so add the time at the desk."""
+    return hold + state.desk_wait if hold is not None and state.overflowed else hold
 
 
 def _offered(state: CallState, at: float | None) -> CallOffered:

@@ -59,6 +59,7 @@ CALL_EVENTS = (
     "ring_stopped",
     "abandoned",
     "timeout",
+    "overflowed",
     "transferred",
     "callback",
     "ivr_choice",
@@ -338,6 +339,7 @@ class WallboardConsumer(ConsoleConsumer):
     coalesce = 1.0
     today = Shared(snap.wallboard_today, max_age=coalesce)
     overdue = Shared(snap.overdue_by_unit, max_age=coalesce)
+    desks_today = Shared(snap.desks_today, max_age=coalesce)
 
     def groups_for(self, user) -> list[str]:
         return [WALLBOARD_GROUP, CENTER_GROUP]
@@ -350,9 +352,12 @@ class WallboardConsumer(ConsoleConsumer):
                 "from_database": False,
                 "bridge_down": bridge.get("connected") is False,
             }
-            return [("web/center/_queues.html", context)]
+            desks = snap.wallboard_desks(_by_queue(self.__dict__.get("_pictures") or {"": message}), self.desks_today())
+            return [("web/center/_queues.html", context), ("web/center/_desks.html", desks)]
         if part == "today":
-            return [("web/center/_today.html", self.today())]
+            pictures = self.__dict__.get("_pictures")
+            desks = snap.wallboard_desks(_by_queue(pictures) if pictures else None, self.desks_today())
+            return [("web/center/_today.html", self.today()), ("web/center/_desks.html", desks)]
         if part == "overdue":
             return [("web/center/_overdue.html", {"overdue": self.overdue()})]
         if part == "hotspots":
@@ -363,6 +368,7 @@ class WallboardConsumer(ConsoleConsumer):
             ("web/center/_today.html", ctx),
             ("web/center/_overdue.html", ctx),
             ("web/center/_hotspots.html", ctx),
+            ("web/center/_desks.html", ctx),
         ]
 
     async def wallboard_queues(self, message: dict[str, Any]) -> None:
@@ -372,7 +378,14 @@ class WallboardConsumer(ConsoleConsumer):
         await self.send(text_data=await self.render("queues", _merge_pictures(pictures)))
 
     async def call_event(self, message: dict[str, Any]) -> None:
-        if message.get("type") in ("call.offered", "call.answered", "call.ended", "call.abandoned", "call.timeout"):
+        if message.get("type") in (
+            "call.offered",
+            "call.answered",
+            "call.ended",
+            "call.abandoned",
+            "call.timeout",
+            "call.overflowed",
+        ):
             await self.refresh("today")
 
     async def ticket_updated(self, message: dict[str, Any]) -> None:
@@ -394,3 +407,16 @@ def _merge_pictures(pictures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     queues = {f"{pbx} {name}": queue for pbx, m in sorted(pictures.items()) for name, queue in m["queues"].items()}
     down = [m["bridge"] for m in pictures.values() if (m.get("bridge") or {}).get("connected") is False]
     return {"queues": queues, "bridge": down[0] if down else {"connected": True}}
+
+
+def _by_queue(pictures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each queue (desk) over every PBX's picture: callers and agents added up, the longest wait of all."""
+    out: dict[str, dict[str, Any]] = {}
+    for picture in pictures.values():
+        for name, queue in (picture.get("queues") or {}).items():
+            total = out.setdefault(name, {"waiting": 0, "longest_wait": 0, "agent_counts": {}})
+            total["waiting"] += queue.get("waiting", 0)
+            total["longest_wait"] = max(total["longest_wait"], queue.get("longest_wait", 0))
+            for state, n in (queue.get("agent_counts") or {}).items():
+                total["agent_counts"][state] = total["agent_counts"].get(state, 0) + n
+    return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import time_machine
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from hotline.errors import DomainError
 from hotline.models import Area, Category, Role, Ticket, Topic, Unit, User
 from hotline.services import assignments, dispatch, extensions, tickets
 from routing.suggest import suggest_for_ticket
+from telephony.models import AgentSkill
 from web.twofactor import otp_required
 
 DEMO_PASSWORD = "lianxin12345"
@@ -37,6 +39,24 @@ CENTER_STAFF = [
     ("auditor", Role.AUDITOR, "审计员周女士", ""),
     ("quality", Role.QUALITY, "质检员钱女士", ""),
 ]
+
+
+# 专席: agent3 speaks the local dialect and serves businesses too (a higher penalty: rung after the business
+# specialist); agent2 is the business specialist. Every agent also takes the general desk (telephony.desks).
+DEMO_SKILLS = [("agent2", "business", 0), ("agent3", "dialect", 0), ("agent3", "business", 5)]
+
+
+def seed_skills() -> int:
+    """The demo agents' desks, for the desks configured (AMI_DESK_BUSINESS, AMI_DESK_DIALECT); returns those made."""
+    queues = {"business": settings.AMI_DESK_BUSINESS, "dialect": settings.AMI_DESK_DIALECT}
+    made = 0
+    for username, kind, penalty in DEMO_SKILLS:
+        queue = queues[kind]
+        user = User.objects.filter(username=username).first()
+        if user is None or not queue or queue not in settings.AMI_QUEUES:
+            continue
+        made += AgentSkill.objects.get_or_create(user=user, queue=queue, defaults={"penalty": penalty})[1]
+    return made
 
 
 def unit_username(unit: Unit) -> str:

@@ -4,6 +4,8 @@
   line, ``200 result=…`` answers, ``HANGUP``/511 as the caller leaving.
 - ``status.py``: the status script — a caller with an open ticket hears where it stands; anyone
   may key in a ticket number and query code; three wrong tries, then the queue.
+- ``desk.py``: the desk script — which desk (专席) the caller's history sends them to, and how long
+  they wait there (``telephony.desks``).
 - ``server.py``: the asyncio server (``manage.py agi_server``, or inside ``serve``) that routes
   ``agi://host:port/<script>`` to its script.
 

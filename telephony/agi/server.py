@@ -12,12 +12,12 @@ from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 
-from telephony.agi import status
+from telephony.agi import desk, status
 from telephony.agi.protocol import AgiChannel, AgiError, AgiHangup
 
 log = logging.getLogger(__name__)
 
-SCRIPTS: dict[str, Callable[[AgiChannel], Awaitable[None]]] = {"status": status.run}
+SCRIPTS: dict[str, Callable[[AgiChannel], Awaitable[None]]] = {"status": status.run, "desk": desk.run}
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

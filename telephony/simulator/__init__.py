@@ -43,6 +43,16 @@ def config_from_settings(**overrides) -> SimulatorConfig:
         "survey_context": settings.AMI_SURVEY_CONTEXT,
         "survey_digit": settings.AMI_SIMULATOR_SURVEY_DIGIT,
         "queue": settings.AMI_QUEUES[0],
+        "queues": tuple(settings.AMI_QUEUES),
+        "desks": {
+            queue: share
+            for queue, share in (
+                (settings.AMI_DESK_BUSINESS, settings.AMI_SIMULATOR_DESK_PERCENT * 0.0075),
+                (settings.AMI_DESK_DIALECT, settings.AMI_SIMULATOR_DESK_PERCENT * 0.0025),
+            )
+            if queue and queue in settings.AMI_QUEUES[1:]
+        },
+        "desk_wait": float(settings.AMI_DESK_WAIT_SECONDS),
         "wrapup": float(settings.AGENT_WRAPUP_SECONDS),
         "recordings_dir": settings.RECORDINGS_DIR if settings.AMI_SIMULATOR_RECORD else None,
         "monitor_dir": settings.RECORDINGS_PBX_DIR,

@@ -17,7 +17,13 @@ class SimulatorConfig:
     secret: str = field(default="hotline-secret", repr=False)
     calls_per_minute: float = 6.0
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
-    queue: str = "12345"
+    queue: str = "12345"  # the general queue
+    # Every queue (desk) the PBX has, the general one first; empty = whatever QueueAdd names.
+    queues: tuple[str, ...] = ()
+    # Share of generated callers routed to each desk (专席) by the IVR key or their history, and how
+    # long they wait there before overflowing to the general queue (AMI_DESK_WAIT_SECONDS).
+    desks: dict[str, float] = field(default_factory=dict)
+    desk_wait: float = 30.0
     # Members the PBX has at boot, ready (persistentmembers=yes keeps them across restarts);
     # the rest log in from their consoles (QueueAdd).
     agents: tuple[str, ...] = ()

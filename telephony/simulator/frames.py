@@ -31,7 +31,9 @@ def event(name: str, **fields: object) -> bytes:
     return (event_text(name, **fields) + "\r\n\r\n").encode()
 
 
-def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, str], busy: bool = False) -> str:
+def member_event_text(
+    name: str, queue: str, iface: str, member: Mapping[str, str], busy: bool = False, penalty: int = 0
+) -> str:
     """A member event; ``busy``: the member is on a call (Status 2 in use), as a pause during a call reports."""
     return event_text(
         name,
@@ -41,7 +43,7 @@ def member_event_text(name: str, queue: str, iface: str, member: Mapping[str, st
         Interface=iface,
         StateInterface=iface,
         Membership="dynamic",
-        Penalty=0,
+        Penalty=penalty,
         CallsTaken=0,
         LastCall=0,
         LastPause=0,
@@ -64,79 +66,93 @@ class QueuePicture:
     calls_taken: dict[str, int] = field(default_factory=dict)
 
 
+Membership = tuple[str, str, Mapping[str, str], int]  # (queue, interface, member state, penalty)
+
+
 def list_answer(
     action: str,
     action_id: str,
     queue: str,
-    members: Mapping[str, Mapping[str, str]],
+    memberships: list[Membership],
     boot: int,
     picture: QueuePicture | None = None,
+    queues: tuple[str, ...] = ("12345",),
 ) -> bytes:
-    """The whole answer to a list action (QueueStatus, QueueSummary, CoreShowChannels): start, items, Complete."""
+    """The whole answer to a list action (QueueStatus, QueueSummary, CoreShowChannels): start, items, Complete.
+
+    ``queue`` names the one asked for ("" = every queue in ``queues``); waiting callers' entries
+    carry their own ``Queue``.
+    """
     what = {"queuestatus": "Queue status", "queuesummary": "Queue summary", "coreshowchannels": "Channels"}[action]
     picture = picture or QueuePicture()
+    asked = [queue] if queue else list(queues)
     out = [response("Success", action_id, EventList="start", Message=f"{what} will follow")]
     if action == "queuestatus":
-        out.append(
-            event(
-                "QueueParams",
-                Queue=queue or "12345",
-                Max=0,
-                Strategy="rrmemory",
-                Calls=len(picture.entries),
-                Holdtime=0,
-                TalkTime=0,
-                Completed=0,
-                Abandoned=0,
-                ServiceLevel=20,
-                ServicelevelPerf="0.0",
-                ServicelevelPerf2="0.0",
-                Weight=0,
-                ActionID=action_id,
-            )
-        )
-        for iface, member in members.items():
+        for name in asked:
+            entries = [e for e in picture.entries if e.get("Queue", name) == name]
             out.append(
                 event(
-                    "QueueMember",
-                    Queue=member["Queue"],
-                    Name=member["MemberName"],
-                    Location=iface,
-                    StateInterface=iface,
-                    Membership="dynamic",
-                    Penalty=0,
-                    CallsTaken=picture.calls_taken.get(iface, 0),
-                    LastCall=0,
-                    LastPause=0,
-                    LoginTime=boot,
-                    InCall=int(iface in picture.busy),
-                    Status=2 if iface in picture.busy else 1,
-                    Paused=member["Paused"],
-                    PausedReason=member["PausedReason"],
-                    Wrapuptime=0,
+                    "QueueParams",
+                    Queue=name,
+                    Max=0,
+                    Strategy="rrmemory",
+                    Calls=len(entries),
+                    Holdtime=0,
+                    TalkTime=0,
+                    Completed=0,
+                    Abandoned=0,
+                    ServiceLevel=20,
+                    ServicelevelPerf="0.0",
+                    ServicelevelPerf2="0.0",
+                    Weight=0,
                     ActionID=action_id,
                 )
             )
-        for position, entry in enumerate(picture.entries, 1):
-            out.append(
-                event("QueueEntry", Queue=queue or "12345", Position=position, **entry, Priority=0, ActionID=action_id)
-            )
+            for member_queue, iface, member, penalty in memberships:
+                if member_queue != name:
+                    continue
+                out.append(
+                    event(
+                        "QueueMember",
+                        Queue=name,
+                        Name=member["MemberName"],
+                        Location=iface,
+                        StateInterface=iface,
+                        Membership="dynamic",
+                        Penalty=penalty,
+                        CallsTaken=picture.calls_taken.get(iface, 0),
+                        LastCall=0,
+                        LastPause=0,
+                        LoginTime=boot,
+                        InCall=int(iface in picture.busy),
+                        Status=2 if iface in picture.busy else 1,
+                        Paused=member["Paused"],
+                        PausedReason=member["PausedReason"],
+                        Wrapuptime=0,
+                        ActionID=action_id,
+                    )
+                )
+            for position, entry in enumerate(entries, 1):
+                fields = {k: v for k, v in entry.items() if k != "Queue"}
+                out.append(event("QueueEntry", Queue=name, Position=position, **fields, Priority=0, ActionID=action_id))
         out.append(event("QueueStatusComplete", ActionID=action_id, EventList="Complete", ListItems=len(out) - 1))
     elif action == "queuesummary":
-        out.append(
-            event(
-                "QueueSummary",
-                Queue=queue or "12345",
-                LoggedIn=len(members),
-                Available=sum(1 for i, m in members.items() if m["Paused"] != "1" and i not in picture.busy),
-                Callers=len(picture.entries),
-                HoldTime=0,
-                TalkTime=0,
-                LongestHoldTime=0,
-                ActionID=action_id,
+        for name in asked:
+            members = [(i, m) for q, i, m, _ in memberships if q == name]
+            out.append(
+                event(
+                    "QueueSummary",
+                    Queue=name,
+                    LoggedIn=len(members),
+                    Available=sum(1 for i, m in members if m["Paused"] != "1" and i not in picture.busy),
+                    Callers=sum(1 for e in picture.entries if e.get("Queue", name) == name),
+                    HoldTime=0,
+                    TalkTime=0,
+                    LongestHoldTime=0,
+                    ActionID=action_id,
+                )
             )
-        )
-        out.append(event("QueueSummaryComplete", ActionID=action_id, EventList="Complete", ListItems=1))
+        out.append(event("QueueSummaryComplete", ActionID=action_id, EventList="Complete", ListItems=len(asked)))
     else:
         out.append(event("CoreShowChannelsComplete", ActionID=action_id, EventList="Complete", ListItems=0))
     return b"".join(out)

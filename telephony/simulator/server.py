@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 _YES = ("true", "1", "yes")
 _ACKNOWLEDGED = {"redirect": "Redirect successful", "blindtransfer": "Transfer succeeded"}
+# The queue of the recordings (telephony/traces/), its name in Queue: fields and the Queue() AppData.
+TEMPLATE_QUEUE = "12345"
+_RECORDED_QUEUE = re.compile(rf"(?m)^(Queue: |AppData: ){TEMPLATE_QUEUE}(?=\r|,|$)")
 RECORDED_TALK = 3.0  # seconds, the recordings' conversation when no talk range is configured
 
 
@@ -45,6 +48,7 @@ class QueuedCall:
     caller_channel: str = ""
     agent_channel: str = ""
     entry: dict[str, str] = field(default_factory=dict)  # what QueueStatus lists while it waits
+    queue: str = ""  # the queue it waits in now: its desk, then the general one after an overflow
 
 
 class PBXSimulator:
@@ -56,6 +60,8 @@ class PBXSimulator:
         self.boot = int(time.time())
         self._sessions: set[asyncio.StreamWriter] = set()
         self.members: dict[str, dict[str, str]] = {}  # interface -> {MemberName, Paused, PausedReason, Queue}
+        # The queues (desks) each member is in, with its penalty there: interface -> {queue: penalty}.
+        self.member_queues: dict[str, dict[str, int]] = {}
         self.server: asyncio.AbstractServer | None = None
         # The last actions received, lower-cased name first: what a test (or a curious operator) can inspect.
         self.received: collections.deque[tuple[str, Message]] = collections.deque(maxlen=1000)
@@ -79,6 +85,7 @@ class PBXSimulator:
                 "PausedReason": "",
                 "Queue": config.queue,
             }
+            self.member_queues[f"Local/{agent}@agents"] = {config.queue: 0}
 
     # --- call traffic -------------------------------------------------------------------
 
@@ -121,76 +128,159 @@ class PBXSimulator:
         """A new caller: an IVR call to 110 never reaches the queue; every other caller queues."""
         if scenario == "ivr_110":
             await self.play(self.new_call("ivr_110"))
-        else:
-            await self.queue_call()
+            return
+        # The share of callers who press a desk's key (or whose history sends them there).
+        desk = ""
+        draw = self.rng.random()
+        for queue, share in self.config.desks.items():
+            if draw < share:
+                desk = queue
+                break
+            draw -= share
+        await self.queue_call(queue=desk)
 
     # --- the queue: one call per member, ready members only, wrap-up, patience -----------------
 
-    async def queue_call(self, number: str = "", name: str = "") -> QueuedCall:
-        """A caller joins the queue, waits for a free member or gives up, and is served to the end.
+    async def queue_call(self, number: str = "", name: str = "", *, queue: str = "") -> QueuedCall:
+        """A caller joins a queue, waits for a free member or gives up, and is served to the end.
+
+        ``queue``: the desk (专席) the IVR or the caller's history chose; "" = the general queue
+        (``config.queue``). At a desk, as the dialplan does it (docs/asterisk/extensions.conf): the
+        caller is marked HOTLINE_OVERFLOW, turned away at once (JOINEMPTY) when no member of the desk
+        is logged in and unpaused, and goes on to the general queue after ``desk_wait`` seconds.
 
         A member is free when it is in the queue, not paused, on no call and past its wrap-up
-        (``wrapup``, Asterisk's queue ``wrapuptime``). The caller waits at most its patience
-        (``patience``; none = until the queue's ``timeout``). The conversation lasts ``talk``
-        unless an AMI Hangup, Redirect or BlindTransfer ends it first.
+        (``wrapup``, Asterisk's queue ``wrapuptime``); the lowest penalty is rung first. The caller
+        waits at most its patience (``patience``; none = until the queue's ``timeout``). The
+        conversation lasts ``talk`` unless an AMI Hangup, Redirect or BlindTransfer ends it first.
         """
         cfg, model = self.config, self.model
         if not number:
             number, name = traffic.caller(self.rng)
+        desk = queue if queue and queue != cfg.queue else ""
         loop = asyncio.get_running_loop()
-        call = QueuedCall(CallIds(self.ids), number, name or number, len(self.waiting) + 1, 0.0, loop.create_future())
-        self.waiting.append(call)
-        call.joined = time.monotonic()
-        count = str(len(self.waiting))
+        call = QueuedCall(
+            CallIds(self.ids), number, name or number, 0, 0.0, loop.create_future(), queue=desk or cfg.queue
+        )
+        count = str(self._count(call.queue) + 1)
         arriving = self._out(call, model.arrive, QueueCallerJoin={"Position": count, "Count": count})
-        join = next(t for _, t in arriving if t.startswith("Event: QueueCallerJoin\r\n"))
-        caller_channel = _field(join, "Channel")
+        at_join = next(i for i, (_, t) in enumerate(arriving) if t.startswith("Event: QueueCallerJoin\r\n"))
+        join = arriving[at_join][1]
         if self.recorder is not None:
-            # MixMonitor runs in the dialplan just before Queue(): its frames come right before the join.
-            at, i = next((at, i) for i, (at, t) in enumerate(arriving) if t is join)
-            started = self.recorder.start(_field(join, "Linkedid"), snapshot(join), caller_channel)
-            arriving[i:i] = [(at, text) for text in started]
+            # MixMonitor runs in the dialplan before Queue() (and before a desk's wait): its frames
+            # come right before the join.
+            at = arriving[at_join][0]
+            started = self.recorder.start(_field(join, "Linkedid"), snapshot(join), _field(join, "Channel"))
+            arriving[at_join:at_join] = [(at, text) for text in started]
+            at_join += len(started)
         keys = ("Channel", "Uniqueid", "CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLineName")
         call.entry = {k: _field(join, k) for k in keys}
-        await self.play(arriving)
-        self._dispatch()
         patience = self.rng.uniform(*cfg.patience) if cfg.patience else cfg.queue_timeout
-        wait = min(patience, cfg.queue_timeout) / cfg.speed
+        started = time.monotonic()
+        if desk:
+            before, after = arriving[:at_join], arriving[at_join:]
+            marker = (before[-1][0] if before else 0.0, _varset(join, "HOTLINE_OVERFLOW", cfg.queue))
+            if not self._staffed(desk):
+                # joinempty: nobody at the desk, the caller never joins it and goes straight on.
+                await self.play([*before, marker, (marker[0], _varset(join, "QUEUESTATUS", "JOINEMPTY"))])
+                await self._overflow(call, join)
+            else:
+                await self.play([*before, marker, *after])
+                if not await self._wait(call, min(patience, cfg.desk_wait)):
+                    if patience <= cfg.desk_wait:
+                        await self._give_up(call, patience)
+                        return call
+                    held = str(round((time.monotonic() - call.joined) * cfg.speed))
+                    timeout = self._out(call, model.timeout, QueueCallerAbandon={"HoldTime": held})
+                    cut = next(i for i, (_, t) in enumerate(timeout) if "Variable: QUEUESTATUS" in t)
+                    await self.play(timeout[: cut + 1])
+                    await self._overflow(call, join)
+            if not call.assigned.done():
+                left = patience - (time.monotonic() - started) * cfg.speed
+                if not await self._wait(call, min(max(left, 0.0), cfg.queue_timeout)):
+                    await self._give_up(call, left)
+                    return call
+        else:
+            self._enqueue(call)
+            await self.play(arriving)
+            self._dispatch()
+            if not await self._wait(call, min(patience, cfg.queue_timeout)):
+                await self._give_up(call, patience)
+                return call
+        await self._connect(call)
+        return call
+
+    def _count(self, queue: str) -> int:
+        return sum(1 for c in self.waiting if c.queue == queue)
+
+    def _enqueue(self, call: QueuedCall) -> None:
+        call.position = self._count(call.queue) + 1
+        call.joined = time.monotonic()
+        self.waiting.append(call)
+
+    def _staffed(self, queue: str) -> bool:
+        """Asterisk's joinempty for a desk: a member that is logged in and not paused."""
+        return any(queue in self.member_queues.get(i, {}) and m["Paused"] != "1" for i, m in self.members.items())
+
+    async def _overflow(self, call: QueuedCall, join: str) -> None:
+        """On from the desk to the general queue: the overflow mark cleared, a QueueCallerJoin there."""
+        if call in self.waiting:
+            self.waiting.remove(call)
+        call.queue = self.config.queue
+        count = str(self._count(call.queue) + 1)
+        rejoin = re.sub(r"(?m)^Queue: [^\r\n]*", f"Queue: {call.queue}", join)
+        rejoin = re.sub(r"(?m)^(Position|Count): [^\r\n]*", lambda m: f"{m.group(1)}: {count}", rejoin)
+        self._enqueue(call)
+        await self.play([(0.0, _varset(join, "HOTLINE_OVERFLOW", "")), (0.0, rejoin)])
+        self._dispatch()
+
+    async def _wait(self, call: QueuedCall, seconds: float) -> bool:
+        """Wait up to ``seconds`` (simulated) for a member; True once one is assigned."""
+        if call not in self.waiting and not call.assigned.done():
+            self._enqueue(call)
+            self._dispatch()
         try:
-            await asyncio.wait_for(asyncio.shield(call.assigned), wait)
+            await asyncio.wait_for(asyncio.shield(call.assigned), seconds / self.config.speed)
         except asyncio.CancelledError:  # the simulator stops: the caller leaves the queue with it
             if call in self.waiting:
                 self.waiting.remove(call)
             raise
         except TimeoutError:
-            if not call.assigned.done():
-                position = str(self.waiting.index(call) + 1)
-                self.waiting.remove(call)
-                call.assigned.cancel()
-                held = str(round((time.monotonic() - call.joined) * cfg.speed))
-                tail = model.abandon if patience < cfg.queue_timeout else model.timeout
-                fields = {"Position": position, "OriginalPosition": str(call.position), "HoldTime": held}
-                leave = {"Position": position, "Count": str(len(self.waiting))}
-                await self.play(self._out(call, tail, QueueCallerAbandon=fields, QueueCallerLeave=leave))
-                if self.recorder is not None:
-                    self.recorder.hung_up(caller_channel)
-                return call
-        await self._connect(call)
-        return call
+            return call.assigned.done()
+        return True
+
+    async def _give_up(self, call: QueuedCall, patience: float) -> None:
+        """No member in time: the caller hangs up (patience) or the queue's timeout ends the wait."""
+        cfg, model = self.config, self.model
+        position = str(self.waiting.index(call) + 1) if call in self.waiting else "1"
+        if call in self.waiting:
+            self.waiting.remove(call)
+        call.assigned.cancel()
+        held = str(round((time.monotonic() - call.joined) * cfg.speed))
+        tail = model.abandon if patience < cfg.queue_timeout else model.timeout
+        fields = {"Position": position, "OriginalPosition": str(call.position), "HoldTime": held}
+        leave = {"Position": position, "Count": str(self._count(call.queue))}
+        await self.play(self._out(call, tail, QueueCallerAbandon=fields, QueueCallerLeave=leave))
+        if self.recorder is not None:
+            self.recorder.hung_up(call.entry["Channel"])
 
     def _dispatch(self) -> None:
-        """Ring free members for the callers at the head of the queue (rrmemory: who waited longest)."""
+        """Ring free members for the waiting callers, oldest first: in the caller's queue, the lowest
+        penalty first, then the member that waited longest (rrmemory)."""
         now = time.monotonic()
-        while self.waiting:
+        for call in list(self.waiting):
             free = [
                 i
                 for i, m in self.members.items()
-                if m["Paused"] != "1" and i not in self.busy and self.wrapup_until.get(i, 0.0) <= now
+                if call.queue in self.member_queues.get(i, {})
+                and m["Paused"] != "1"
+                and i not in self.busy
+                and self.wrapup_until.get(i, 0.0) <= now
             ]
             if not free:
-                return
-            interface = min(free, key=lambda i: self.last_call.get(i, 0.0))
-            call = self.waiting.pop(0)
+                continue
+            interface = min(free, key=lambda i: (self.member_queues[i][call.queue], self.last_call.get(i, 0.0)))
+            self.waiting.remove(call)
             call.interface = interface
             self.busy[interface] = call
             call.assigned.set_result(interface)
@@ -273,12 +363,21 @@ class PBXSimulator:
                 rewrites[name] = {"MemberName": state["MemberName"], **rewrites[name]}
             rewrites["QueueMemberStatus"] = {**state, **rewrites["QueueMemberStatus"]}
         out = []
+        queue = call.queue or cfg.queue
         for at, text in frames:
+            if queue != TEMPLATE_QUEUE:
+                # The recordings' queue is 12345: the call's own queue (a desk, or another general name).
+                text = _RECORDED_QUEUE.sub(lambda m: f"{m.group(1)}{queue}", text)
             fields = rewrites.get(text[7 : text.find("\r\n")])
             if fields:
                 for key, value in fields.items():
                     text = re.sub(rf"(?m)^{key}: [^\r\n]*", lambda _m, k=key, v=value: f"{k}: {v}", text)
             out.append((at, text))
+            if text.startswith("Event: QueueMemberStatus\r\n"):
+                # A device state change is the member's in every queue it is in: app_queue reports it once per queue.
+                for other in self.member_queues.get(call.interface, {}):
+                    if other != queue:
+                        out.append((at, re.sub(r"(?m)^Queue: [^\r\n]*", f"Queue: {other}", text)))
         return out
 
     def broadcast(self, text: str) -> None:
@@ -369,25 +468,47 @@ class PBXSimulator:
         elif action == "filter":
             w.write(frames.response("Success", aid, Message="Filter Added Successfully"))
         elif action == "queueadd":
-            if iface in self.members:
+            queues = self.member_queues.setdefault(iface, {})
+            if self.config.queues and q not in self.config.queues:
+                w.write(frames.response("Error", aid, Message="Unable to add interface to queue: No such queue"))
+                return None
+            if q in queues:
                 w.write(frames.response("Error", aid, Message="Unable to add interface: Already there"))
                 return None
-            self.members[iface] = {
-                "MemberName": m.first("MemberName") or iface,
-                "Paused": "1" if m.first("Paused").lower() in _YES else "0",
-                "PausedReason": m.first("Reason"),
-                "Queue": q,
-            }
+            penalty = int(m.first("Penalty") or 0)
+            queues[q] = penalty
+            if iface not in self.members:
+                self.members[iface] = {
+                    "MemberName": m.first("MemberName") or iface,
+                    "Paused": "1" if m.first("Paused").lower() in _YES else "0",
+                    "PausedReason": m.first("Reason"),
+                    "Queue": q,
+                }
             w.write(frames.response("Success", aid, Message="Added interface to queue"))
-            self.broadcast(frames.member_event_text("QueueMemberAdded", q, iface, self.members[iface], False))
+            member = self.members[iface]
+            self.broadcast(frames.member_event_text("QueueMemberAdded", q, iface, member, iface in self.busy, penalty))
             self._dispatch()
         elif action == "queueremove":
-            member = self.members.pop(iface, None)
-            if member is None:
+            queues = self.member_queues.get(iface, {})
+            if q not in queues:
                 w.write(frames.response("Error", aid, Message="Unable to remove interface: Not there"))
             else:
+                del queues[q]
+                member = self.members[iface] if queues else self.members.pop(iface)
+                if not queues:
+                    self.member_queues.pop(iface, None)
                 w.write(frames.response("Success", aid, Message="Removed interface from queue"))
                 self.broadcast(frames.member_event_text("QueueMemberRemoved", q, iface, member, iface in self.busy))
+        elif action == "queuepenalty":
+            queues = self.member_queues.get(iface, {})
+            targets = [q] if q else list(queues)
+            if not queues or any(t not in queues for t in targets):
+                w.write(frames.response("Error", aid, Message="Invalid interface, queuename or penalty"))
+            else:
+                for target in targets:
+                    queues[target] = int(m.first("Penalty") or 0)
+                w.write(frames.response("Success", aid, Message="Interface penalty set successfully"))
+                self._dispatch()
         elif action == "queuepause":
             member = self.members.get(iface)
             if member is None:
@@ -397,11 +518,23 @@ class PBXSimulator:
                 member.update(Paused="1" if paused else "0", PausedReason=m.first("Reason") if paused else "")
                 message = f"Interface {'paused' if paused else 'unpaused'} successfully"
                 w.write(frames.response("Success", aid, Message=message))
-                queue, busy = q or member["Queue"], iface in self.busy
-                self.broadcast(frames.member_event_text("QueueMemberPause", queue, iface, member, busy))
+                busy = iface in self.busy
+                # Without a Queue the pause is the member's in every queue, one event each (as app_queue does).
+                for queue, penalty in self.member_queues.get(iface, {}).items():
+                    if not q or queue == q:
+                        self.broadcast(
+                            frames.member_event_text("QueueMemberPause", queue, iface, member, busy, penalty)
+                        )
                 self._dispatch()
         elif action in ("queuestatus", "queuesummary", "coreshowchannels"):
-            w.write(frames.list_answer(action, aid, q, self.members, self.boot, self._queue_picture()))
+            memberships = [
+                (queue, i, self.members[i], penalty)
+                for i, queues in self.member_queues.items()
+                for queue, penalty in queues.items()
+                if i in self.members
+            ]
+            known = self.config.queues or (self.config.queue,)
+            w.write(frames.list_answer(action, aid, q, memberships, self.boot, self._queue_picture(), known))
         elif action == "originate":
             w.write(frames.response("Success", aid, Message="Originate successfully queued"))
             self._originate(aid, m)
@@ -447,7 +580,11 @@ class PBXSimulator:
         now = time.monotonic()
         waits = [int((now - c.joined) * self.config.speed) for c in self.waiting]
         return frames.QueuePicture(
-            entries=[{**c.entry, "Wait": str(w)} for c, w in zip(self.waiting, waits, strict=True) if c.entry],
+            entries=[
+                {"Queue": c.queue, **c.entry, "Wait": str(w)}
+                for c, w in zip(self.waiting, waits, strict=True)
+                if c.entry
+            ],
             busy=frozenset(self.busy),
             calls_taken=dict(self.calls_taken),
         )
@@ -474,6 +611,23 @@ class PBXSimulator:
 def _extension(interface: str) -> str:
     """Local/1001@agents -> 1001."""
     return interface.split("/", 1)[-1].split("@", 1)[0]
+
+
+def _varset(like: str, variable: str, value: str) -> str:
+    """A VarSet on the channel of the frame ``like`` (its Channel, Uniqueid, Linkedid), as Set() sends it."""
+    keys = ("Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "Context", "Exten")
+    head = [f"{k}: {_field(like, k)}" for k in keys]
+    return "\r\n".join(
+        [
+            "Event: VarSet",
+            "Privilege: dialplan,all",
+            *head,
+            f"Uniqueid: {_field(like, 'Uniqueid')}",
+            f"Linkedid: {_field(like, 'Linkedid')}",
+            f"Variable: {variable}",
+            f"Value: {value}",
+        ]
+    )
 
 
 def _field(text: str, key: str) -> str:

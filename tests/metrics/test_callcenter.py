@@ -60,3 +60,32 @@ def test_staffing_per_half_hour(november):
     assert (first["traffic_erlangs"], first["agents_recommended"], first["agents_observed"]) == (0.056, 1, 1)
     # No call answered in the half-hour of the abandon: no handle time, no recommendation.
     assert rows[2]["agents_recommended"] is None and rows[2]["agents_observed"] == 0
+
+
+def test_desk_stats_count_each_call_at_the_desk_it_was_routed_to(november, agent, settings):
+    from metrics.callcenter import desk_stats
+
+    from .conftest import at, call
+
+    settings.AMI_QUEUES = ["12345", "12345-business", "12345-dialect"]
+    answered_there = call("d1", at(11, 10, 9), "answered", 6, 60, agent)
+    overflowed = call("d2", at(11, 10, 10), "answered", 40, 60, agent)
+    given_up = call("d3", at(11, 10, 11), "abandoned", 50)
+    Call = type(answered_there)
+    Call.objects.filter(pk=answered_there.pk).update(desk="12345-business", queue="12345-business")
+    Call.objects.filter(pk=overflowed.pk).update(desk="12345-business", queue="12345")
+    Call.objects.filter(pk=given_up.pk).update(desk="12345-dialect", queue="12345")
+
+    stats = desk_stats(NOVEMBER, short_abandon_seconds=5)
+    assert list(stats) == ["12345", "12345-business", "12345-dialect"]
+    business, dialect, general = stats["12345-business"], stats["12345-dialect"], stats["12345"]
+    assert (business["offered"], business["answered_at_desk"], business["overflowed"]) == (2, 1, 1)
+    assert business["desk_answer_rate"] == Figure(1, 2) and business["answered_after_overflow"] == 1
+    assert business["average_speed_of_answer"] == 23.0  # (6 + 40) / 2: the whole wait, desk and after
+    assert (business["answered"], business["abandoned"]) == (1, 0)  # ended in the business queue
+    assert (dialect["offered"], dialect["answered_at_desk"], dialect["overflowed"]) == (1, 0, 1)
+    assert (dialect["answered"], dialect["abandoned"]) == (0, 0)
+    # The month's older calls (no desk: before desks) count under their queue, the general one,
+    # which also ended the two overflowed calls: one answered, one abandoned there.
+    assert general["offered"] == 5 and general["overflowed"] == 0
+    assert (general["answered"], general["abandoned"]) == (3 + 1, 1 + 1)

@@ -21,6 +21,7 @@ from hotline.events import CENTER_GROUP, agent_group, unit_group
 from hotline.models import Role
 from hotline.services import dispatch, tickets
 from tests.conftest import make_user, unit
+from web.consumers import WallboardConsumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -240,6 +241,65 @@ def test_wallboard_shows_the_bridges_live_queue(supervisor):
         await send_group("wallboard", {"type": "wallboard.queues", "queues": queues})
         frame = await receive_until(comm, "wb-waiting")
         assert '<b data-testid="wb-waiting">7</b>' in frame
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_wallboard_shows_each_desk_live_and_today(supervisor, settings):
+    """专席: one row per desk, the bridge's live figures beside the day's answered, abandoned and overflowed."""
+    from django.utils import timezone
+
+    from telephony.models import Call
+
+    settings.AMI_QUEUES = ["12345", "12345-business", "12345-dialect"]
+    now = timezone.now()
+
+    def calls():
+        for i, (desk, queue, outcome) in enumerate(
+            [
+                ("12345-business", "12345-business", "answered"),
+                ("12345-business", "12345", "answered"),
+                ("12345-dialect", "12345", "abandoned"),
+            ]
+        ):
+            answered = now if outcome == "answered" else None
+            Call.objects.create(
+                linkedid=f"9.{i}", desk=desk, queue=queue, outcome=outcome, offered_at=now, answered_at=answered,
+                ended_at=now, wait_seconds=40,
+            )  # fmt: skip
+
+    async def scenario():
+        await sync_to_async(calls)()
+        WallboardConsumer.desks_today.clear()  # shared by the process: not another test's day
+        comm, _ = await connect_as(supervisor, "/ws/wallboard/")
+        snapshot = await comm.receive_from(timeout=5)
+        assert 'id="wb-desks"' in snapshot
+        for queue in settings.AMI_QUEUES:
+            assert f'data-testid="wb-desk-{queue}"' in snapshot
+        queues = {
+            "12345": {"waiting": 1, "longest_wait": 9, "agents": {}, "agent_counts": {"ready": 3, "on_call": 1}},
+            "12345-business": {"waiting": 2, "longest_wait": 31, "agents": {}, "agent_counts": {"on_call": 1}},
+        }
+        await send_group("wallboard", {"type": "wallboard.queues", "pbx": "main", "queues": queues})
+        frame = await receive_until(comm, "wb-desks")
+        business = frame[frame.index('data-testid="wb-desk-12345-business"') :]
+        business = business[: business.index("</tr>")]
+        assert "涉企服务专席" in business or "Business desk" in business
+        assert '<td class="num" data-testid="wb-desk-waiting">2</td>' in business
+        assert '<td class="num" data-testid="wb-desk-ready">0</td>' in business
+        assert '<td class="num" data-testid="wb-desk-busy">1</td>' in business
+        assert '<td class="num" data-testid="wb-desk-answered">1</td>' in business
+        assert '<td class="num" data-testid="wb-desk-overflowed">1</td>' in business
+        dialect = frame[frame.index('data-testid="wb-desk-12345-dialect"') :]
+        dialect = dialect[: dialect.index("</tr>")]
+        assert '<td class="num" data-testid="wb-desk-waiting">0</td>' in dialect  # nobody waiting: none reported
+        assert '<td class="num" data-testid="wb-desk-overflowed">1</td>' in dialect
+        general = frame[frame.index('data-testid="wb-desk-12345"') :]
+        general = general[: general.index("</tr>")]
+        assert '<td class="num" data-testid="wb-desk-ready">3</td>' in general
+        assert '<td class="num" data-testid="wb-desk-answered">1</td>' in general
+        assert '<td class="num" data-testid="wb-desk-abandoned">1</td>' in general
         await comm.disconnect()
 
     run(scenario)

@@ -34,11 +34,11 @@ DISPATCH_QUEUE = 8  # waiting (count + page), one read of the dispatch rules, di
 # their leads, the supervision marks
 UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit), their
 # supervision marks and 催办
-WALLBOARD = 12  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit,
-# the hot spots and their tickets
-AGENT_CONSOLE = 12  # the current call (answered: "on a call" needs no state row), caller history (2),
+WALLBOARD = 15  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit,
+# the hot spots and their tickets, desks (3)
+AGENT_CONSOLE = 13  # the current call (answered: "on a call" needs no state row), caller history (2),
 # callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects,
-# the revisit script (once, however many revisits)
+# the revisit script (once, however many revisits), the agent's desks (skills)
 
 
 @pytest.fixture(autouse=True)
@@ -119,9 +119,12 @@ def test_the_wallboard(n, agent, django_assert_num_queries):
             ("web/center/_today.html", ctx),
             ("web/center/_overdue.html", ctx),
             ("web/center/_hotspots.html", ctx),
+            ("web/center/_desks.html", ctx),
         )
 
     assert ctx["queues"][""]["waiting"] == n
+    general = next(d for d in ctx["desks"] if d["queue"] == "12345")
+    assert (general["waiting"], general["today"]["answered"], general["today"]["abandoned"]) == (n, n, n)
     assert ctx["today"]["answered"] == n
     assert sum(row["n"] for row in ctx["overdue"]) == n
     assert html.count('data-testid="wb-hotspot"') == 1 and made[0].number in html
@@ -159,5 +162,6 @@ def test_the_agent_console(n, agent, django_assert_num_queries):
         html = render(*[(f"web/agent/_{part}.html", ctx) for part in ("state", "pop", "missed", "revisits")])
 
     assert len(ctx["pop"]["previous_tickets"]) == min(n, 10)  # the pop lists the latest ten
+    assert 'data-testid="agent-desks"' in html
     assert html.count('data-testid="revisit-mine"') == min(n, 8)
     assert ctx["missed_total"] == n

@@ -24,6 +24,7 @@ from hotline.models import Unit
 from metrics import callcenter, kpis, scores
 from metrics.periods import KINDS, Period
 from metrics.staffing import staffing
+from telephony import desks
 from web.api.permissions import IsCenterOrUnitHandler, IsCenterStaff
 
 # --- input ----------------------------------------------------------------------------
@@ -225,6 +226,21 @@ class AgentRowSerializer(serializers.Serializer):
     average_handle_time = serializers.FloatField(allow_null=True)
 
 
+class DeskRowSerializer(serializers.Serializer):
+    """One desk (专席): calls routed to it, answered there, overflowed on, and what ended in its queue."""
+
+    queue = serializers.CharField()
+    label = serializers.CharField()
+    offered = serializers.IntegerField()
+    answered_at_desk = serializers.IntegerField()
+    desk_answer_rate = FigureSerializer()
+    overflowed = serializers.IntegerField()
+    answered_after_overflow = serializers.IntegerField()
+    average_speed_of_answer = serializers.FloatField(allow_null=True)
+    answered = serializers.IntegerField()
+    abandoned = serializers.IntegerField()
+
+
 class CallStatsSerializer(serializers.Serializer):
     period = PeriodSerializer()
     calls_asking_for_agent = serializers.IntegerField()
@@ -247,6 +263,7 @@ class CallStatsSerializer(serializers.Serializer):
     by_hour = HourRowSerializer(many=True)
     by_weekday = WeekdayRowSerializer(many=True)
     agents = AgentRowSerializer(many=True)
+    desks = DeskRowSerializer(many=True)
 
 
 class StaffingRowSerializer(serializers.Serializer):
@@ -389,6 +406,10 @@ class CallCenterView(APIView):
         data["agents"] = [
             {**row, "answer_share": row["answer_share"].as_dict()}
             for row in callcenter.agent_stats(period, short_abandon_seconds=short)
+        ]
+        data["desks"] = [
+            {**row, "queue": queue, "label": desks.label(queue), "desk_answer_rate": row["desk_answer_rate"].as_dict()}
+            for queue, row in callcenter.desk_stats(period, short_abandon_seconds=short).items()
         ]
         return Response(CallStatsSerializer(data).data)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,10 +38,11 @@ from hotline.models import (
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
 from hotline.services.calendar import load_calendar
 from metrics import hotspots
-from metrics.callcenter import call_stats
+from metrics.callcenter import call_stats, desk_stats
 from metrics.kpis import FIVE, definitions
 from metrics.periods import Period
 from routing.suggest import suggest_for_tickets
+from telephony import desks
 from telephony.models import AgentState, AgentStatus, Call
 from telephony.pop import call_pop
 from web import dispatch_filter
@@ -110,7 +111,9 @@ def agent_state_panel(user: User, call: Call | None = None) -> dict[str, Any]:
     state = agent_state(user, call)
     # Shown beside a pause only, by its label: the row keeps the code the PBX was given ("training").
     reason = dict(PAUSE_REASONS).get(state["reason"], state["reason"])
-    return {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason}
+    # 专席: the desks Ready puts the phone in (the general one and the agent's skills', telephony.desks).
+    my_desks = [desks.label(item["queue"]) for item in desks.agent_queues(user)]
+    return {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason, "desks": my_desks}
 
 
 def current_call(user: User, now=None) -> Call | None:
@@ -361,10 +364,60 @@ def wallboard_hotspots(now=None) -> dict[str, Any]:
     return {"hot_spots": list(hotspots.shown(now))}
 
 
+def desks_today(now=None) -> dict[str, dict[str, Any]]:
+    """Each desk's figures of today (metrics.callcenter.desk_stats)."""
+    now = now or timezone.now()
+    return desk_stats(Period.of("day", timezone.localdate(now)))
+
+
+def waiting_by_desk(now=None) -> dict[str, dict[str, Any]]:
+    """Callers waiting per queue from the database, until the bridge's live picture arrives."""
+    now = now or timezone.now()
+    rows = (
+        Call.objects.filter(offered_at__gte=now - CURRENT_CALL_WINDOW, answered_at__isnull=True, ended_at__isnull=True)
+        .values("queue")
+        .annotate(n=Count("pk"), oldest=Min("offered_at"))
+    )
+    return {
+        row["queue"]: {"waiting": row["n"], "longest_wait": int((now - row["oldest"]).total_seconds())} for row in rows
+    }
+
+
+def wallboard_desks(
+    live: dict[str, dict[str, Any]] | None, today: dict[str, dict[str, Any]], now=None
+) -> dict[str, Any]:
+    """专席: one row per desk, its live queue (the bridge's picture, ``live`` by queue) beside today's figures.
+
+    ``live`` None: the bridge has not reported yet; waiting callers come from the database and the
+    agents are not known.
+    """
+    from_database = live is None
+    live = waiting_by_desk(now) if live is None else live
+    rows = []
+    for queue in [*desks.queues(), *sorted(set(today) - set(desks.queues()))]:
+        q = live.get(queue, {})
+        counts = q.get("agent_counts") or {}
+        rows.append(
+            {
+                "queue": queue,
+                "label": desks.label(queue),
+                "kind": desks.kind_of(queue),
+                "waiting": q.get("waiting", 0),
+                "longest_wait": q.get("longest_wait", 0),
+                "ready": None if from_database else counts.get("ready", 0),
+                "busy": None if from_database else counts.get("on_call", 0) + counts.get("ringing", 0),
+                "paused": None if from_database else counts.get("paused", 0),
+                "today": today.get(queue, {}),
+            }
+        )
+    return {"desks": rows, "desks_from_database": from_database}
+
+
 def wallboard(now=None) -> dict[str, Any]:
     return {
         **wallboard_queue_snapshot(now),
         **wallboard_today(now),
         "overdue": overdue_by_unit(now),
         **wallboard_hotspots(now),
+        **wallboard_desks(None, desks_today(now), now),
     }

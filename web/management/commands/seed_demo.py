@@ -30,6 +30,7 @@ class Command(BaseCommand):
         rules = seed_dispatch_rules()
         articles = seed_knowledge()
         users = demo.seed_users()
+        skills = demo.seed_skills()
         made = demo.seed_history(tickets, days)
         calls = demo_traffic.seed_calls(days)
         revisits = seed_revisits()
@@ -37,7 +38,8 @@ class Command(BaseCommand):
         spots = scan()
         self.stdout.write(
             f"dispatch rules: {rules}; knowledge articles: {articles}; tickets replayed: {made}; "
-            f"calls: {calls}; revisits: {revisits}; hot-spot burst tickets: {burst}; hot spots found: {spots}"
+            f"calls: {calls}; revisits: {revisits}; hot-spot burst tickets: {burst}; hot spots found: {spots}; "
+            f"agent skills (desks): {skills}"
         )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):"))
         for user in users:
