@@ -35,7 +35,17 @@ class BridgeUnavailable(BridgeError):
 
 
 class CommandFailed(BridgeError):
-    """The bridge answered, and the answer is no."""
+    """The bridge answered, and the answer is no.
+
+    ``code`` is one of ``telephony.commands.FAILURE_CODES`` when the PBX accepted the action and
+    then showed it failing (110 did not answer, the caller never reached 110); ``detail`` is
+    what the PBX said (a DIALSTATUS).
+    """
+
+    def __init__(self, message: str, *, code: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.detail = detail
 
 
 async def send_command(
@@ -57,7 +67,8 @@ async def send_command(
     except Exception as exc:  # Redis down or timing out: as good as no bridge, and said so
         raise BridgeUnavailable(f"the channel layer failed while asking the bridge to {command}: {exc!r}") from exc
     if not reply.get("ok"):
-        raise CommandFailed(reply.get("error") or f"{command} failed")
+        error = reply.get("error") or f"{command} failed"
+        raise CommandFailed(error, code=reply.get("code") or "", detail=reply.get("detail") or "")
     return reply
 
 
@@ -176,16 +187,20 @@ def transfer_to_110(
 ) -> Referral:
     """One-click transfer (or a three-way call) of the agent's current call to 110, with its referral.
 
-    The referral is written only after the PBX accepted the transfer; a registered
-    ticket of this call moves to transferred_110 with it.
+    The referral is written only after the PBX shows the result (the caller's channel in the
+    110 context; 110 in the room with the caller): a failure raises ``CommandFailed`` and
+    writes nothing. A registered ticket of this call moves to transferred_110 with it.
     """
     reason = clean_text(reason, "reason", max_chars=1000)  # refuse before anything is dialled
     pbx = pbx_of(agent)
     if three_way:
         # The agent stays on the line: the call keeps its own outcome, the referral records the handover.
-        result = call_bridge("three_way", pbx=pbx, extension=_extension(agent))
+        # The bridge answers once 110 is in the room or has not answered (it rings up to a minute).
+        timeout = settings.BRIDGE_COMMAND_TIMEOUT + settings.AMI_THREEWAY_TIMEOUT
+        result = call_bridge("three_way", timeout, pbx=pbx, extension=_extension(agent))
     else:
-        result = call_bridge("transfer_110", pbx=pbx, extension=_extension(agent), mode=mode)
+        timeout = settings.BRIDGE_COMMAND_TIMEOUT + settings.AMI_TRANSFER_TIMEOUT
+        result = call_bridge("transfer_110", timeout, pbx=pbx, extension=_extension(agent), mode=mode)
         services.mark_transferred_110(result["linkedid"], result["pbx_epoch"], pbx=pbx)
     referral_mode = "three_way" if three_way else "transfer"
     if ticket is not None and ticket.status == TicketStatus.REGISTERED:

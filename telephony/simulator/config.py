@@ -38,6 +38,13 @@ class SimulatorConfig:
     survey_context: str = "survey"
     survey_variable: str = "HOTLINE_SURVEY_RESULT"
     survey_digit: str = "1"
+    # The dialplan the simulated PBX has (docs/asterisk/extensions.conf): a Redirect elsewhere is
+    # answered "Redirect successful" and the caller is hung up, as Asterisk does.
+    target_110: tuple[str, str] = ("emergency", "110")
+    threeway_context: str = "threeway"
+    threeway_dial_context: str = "threeway-dial"
+    # Whether 110 answers a three-way call (False: busy, the agent is back with the caller).
+    threeway_answers: bool = True
 
     def rate_now(self, hour: int) -> float:
         """Calls per second at this local hour."""

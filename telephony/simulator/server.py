@@ -39,7 +39,9 @@ class QueuedCall:
     joined: float
     assigned: asyncio.Future[str]
     done: asyncio.Event = field(default_factory=asyncio.Event)  # hung up or transferred by an action
-    how: str = "end"  # end | redirect | blind
+    how: str = "end"  # end | redirect | blind | lost | threeway | threeway_busy
+    room: asyncio.Task[None] | None = None  # the three-way room's frames being played
+    lost_target: tuple[str, str] = ("", "")  # where a Redirect sent the caller that the dialplan lacks
     interface: str = ""
     caller_channel: str = ""
     agent_channel: str = ""
@@ -200,13 +202,20 @@ class PBXSimulator:
                 await asyncio.wait_for(call.done.wait(), talk / cfg.speed)
             except TimeoutError:
                 pass
+            if call.room is not None:  # a three-way room: what happens in it comes before the end
+                await call.room
             talked = (time.monotonic() - answered) * cfg.speed
             tail, release = {
                 "end": (model.end, model.end_release),
                 "redirect": (model.redirect, model.redirect_release),
                 "blind": (model.blind, model.blind_release),
+                "lost": (model.lost, model.lost_release),
+                "threeway": (model.threeway_end, model.threeway_end_release),
+                "threeway_busy": (model.threeway_busy_end, model.threeway_busy_end_release),
             }[call.how]
             frames = self._out(call, tail)
+            if call.how == "lost":
+                frames = _retarget(frames, *call.lost_target)
             complete = next(at for at, t in frames if t.startswith("Event: AgentComplete\r\n"))
             # After a Redirect the caller's time with 110 counts as talk time, as Asterisk reports it.
             talk_time = talked + (complete if call.how == "redirect" else 0.0)
@@ -218,6 +227,8 @@ class PBXSimulator:
             self._release(call)
             await self.play([(at - release, t) for at, t in frames if at > release])
         finally:
+            if call.room is not None:
+                call.room.cancel()
             self._release(call)
             self.live.pop(call.caller_channel, None)
             self.live.pop(call.agent_channel, None)
@@ -404,15 +415,37 @@ class PBXSimulator:
         return None
 
     def _transfer(self, action: str, m: Message) -> None:
-        """A Redirect of the caller (or BlindTransfer of the agent) to the 110 context ends the agent's part.
+        """What a Redirect or BlindTransfer does to a live call, as the recordings show.
 
-        A Redirect into another context (the three-way conference) leaves the call as it is.
+        The caller Redirected to 110 (or the agent's channel BlindTransferred there) ends the
+        agent's part. The three-way Redirect (caller to the room, ExtraChannel the agent to the
+        dial context) plays the recorded room: 110 joins, or does not answer
+        (``threeway_answers``). A Redirect of the caller to an extension the dialplan lacks is
+        accepted and the caller is hung up (telephony/traces/transfer_lost.ami).
         """
+        cfg = self.config
         call = self.live.get(m.first("Channel"))
-        if call is None or call.done.is_set() or m.first("ExtraChannel"):
+        if call is None or call.done.is_set():
             return
-        if action == "redirect" and m.first("Channel") == call.caller_channel and m.first("Context") == "emergency":
-            call.how = "redirect"
+        target = (m.first("Context"), m.first("Exten"))
+        if m.first("ExtraChannel"):
+            three_way = (
+                m.first("Channel") == call.caller_channel
+                and m.first("ExtraChannel") == call.agent_channel
+                and target[0] == cfg.threeway_context
+                and m.first("ExtraContext") == cfg.threeway_dial_context
+            )
+            if three_way and call.room is None:
+                call.how = "threeway" if cfg.threeway_answers else "threeway_busy"
+                segment = self.model.threeway if cfg.threeway_answers else self.model.threeway_busy
+                call.room = asyncio.create_task(self.play(self._out(call, segment)))
+            return
+        if action == "redirect" and m.first("Channel") == call.caller_channel:
+            if target == tuple(cfg.target_110):
+                call.how = "redirect"
+            else:
+                call.how = "lost"
+                call.lost_target = target
             call.done.set()
         elif action == "blindtransfer" and m.first("Channel") == call.agent_channel:
             call.how = "blind"
@@ -449,6 +482,16 @@ class PBXSimulator:
 def _extension(interface: str) -> str:
     """Local/1001@agents -> 1001."""
     return interface.split("/", 1)[-1].split("@", 1)[0]
+
+
+def _retarget(frames: Frames, context: str, exten: str) -> Frames:
+    """The recorded lost Redirect (to emergency,119) told with the context and extension asked for."""
+    out = []
+    for at, text in frames:
+        text = text.replace("Context: emergency\r\n", f"Context: {context}\r\n")
+        text = re.sub(r"(?m)^(Exten|Extension): 119(?=\r?$)", lambda m, e=exten: f"{m.group(1)}: {e}", text)
+        out.append((at, text))
+    return out
 
 
 def _field(text: str, key: str) -> str:

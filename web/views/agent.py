@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import callbacks, notifications, revisits
@@ -19,6 +20,7 @@ from hotline.services.assignments import current_lead, sla_for
 from hotline.services.calendar import load_calendar
 from routing.suggest import suggest_for_ticket
 from telephony import control, presence
+from telephony.commands import CALL_ENDED, NOT_ANSWERED, NOT_REACHED
 from telephony.models import Call
 from web.forms import AgentStateForm, RegisterForm, TransferForm
 from web.views import role_required
@@ -191,6 +193,25 @@ def _version(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+# What the PBX showed after it accepted a transfer or three-way call that did not work (the bridge's codes).
+TRANSFER_FAILURES = {
+    NOT_ANSWERED: gettext_lazy(
+        "110 did not answer (%(detail)s). The caller is still with you; no referral was recorded."
+    ),
+    NOT_REACHED: gettext_lazy(
+        "The caller's line never reached 110. No referral was recorded; check the call and try again."
+    ),
+    CALL_ENDED: gettext_lazy("The call ended before 110 was on the line. No referral was recorded."),
+}
+
+
+def _transfer_failure(exc: control.CommandFailed) -> str:
+    message = TRANSFER_FAILURES.get(exc.code)
+    if message is None:
+        return _("The phone system refused: %(error)s") % {"error": exc}
+    return str(message) % {"detail": exc.detail or "?"}
+
+
 @agent_only
 @require_POST
 def transfer_110(request: HttpRequest) -> HttpResponse:
@@ -209,7 +230,7 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
     except control.BridgeUnavailable as exc:
         ctx["transfer_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
     except control.CommandFailed as exc:
-        ctx["transfer_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+        ctx["transfer_error"] = _transfer_failure(exc)
     except DomainError as exc:
         ctx["transfer_error"] = exc.message
     else:
