@@ -172,6 +172,28 @@ def test_transfer_to_110_from_the_console(browser, server):
     assert query(server, "select count(*) from hotline_referral where reason=?", "来电人称遭遇抢劫")[0][0] >= 1
 
 
+def test_a_three_way_call_with_110_from_the_console(browser, server):
+    agent = login(browser, server, "agent3")
+    wait_live(agent)
+    agent.on("dialog", lambda dialog: dialog.accept())
+    agent.click("button[name=state][value=ready]")
+    agent.wait_for_selector(".badge-ready[data-testid=agent-status]")
+    agent.fill("[data-testid=transfer-reason]", "来电人称家中燃气泄漏")
+    agent.check("input[name=three_way]")
+    # Success is shown only once the simulated PBX has 110 in the room with the caller.
+    for _ in range(30):
+        agent.evaluate("document.getElementById('transfer-result').innerHTML = ''")
+        agent.click("[data-testid=transfer-110]")
+        agent.wait_for_selector("#transfer-result p", timeout=60_000)
+        if agent.query_selector("[data-testid=transfer-ok]"):
+            break
+        assert agent.inner_text("[data-testid=transfer-error]")
+        time.sleep(2)
+    assert "110已与来电人接通" in agent.inner_text("[data-testid=transfer-ok]")
+    rows = query(server, "select mode from hotline_referral where reason=?", "来电人称家中燃气泄漏")
+    assert rows == [("three_way",)]
+
+
 def test_a_unit_cannot_open_another_units_ticket_nor_connect_from_a_foreign_origin(browser, server):
     yt = login(browser, server, "unit_yt")
     ticket_id = query(
