@@ -375,6 +375,7 @@ AMI_AGENT_INTERFACE = env_str("AMI_AGENT_INTERFACE", "Local/{extension}@agents")
 AMI_110_TARGET = tuple(env_list("AMI_110_TARGET", ["emergency", "110"]))  # context, extension
 AMI_THREEWAY_CONTEXT = env_str("AMI_THREEWAY_CONTEXT", "threeway")  # the caller waits in the room
 AMI_THREEWAY_DIAL_CONTEXT = env_str("AMI_THREEWAY_DIAL_CONTEXT", "threeway-dial")  # the agent's channel dials 110
+AMI_THREEWAY_UNIT_CONTEXT = env_str("AMI_THREEWAY_UNIT_CONTEXT", "threeway-unit")  # ... or a unit's duty phone
 # Seconds the bridge waits for the PBX to show a command's result: 110 in the three-way room (the
 # dialplan rings 110 for 60 s), the caller's channel in the 110 context after a transfer.
 AMI_THREEWAY_TIMEOUT = env_int("AMI_THREEWAY_TIMEOUT", 75)

@@ -475,6 +475,7 @@ def from_settings(pbx: str | None = None) -> Bridge:
         target_110=target_110,
         threeway_context=settings.AMI_THREEWAY_CONTEXT,
         threeway_dial_context=settings.AMI_THREEWAY_DIAL_CONTEXT,
+        threeway_unit_context=settings.AMI_THREEWAY_UNIT_CONTEXT,
         threeway_timeout=float(settings.AMI_THREEWAY_TIMEOUT),
         transfer_timeout=float(settings.AMI_TRANSFER_TIMEOUT),
         callback_context=settings.AMI_CALLBACK_CONTEXT,

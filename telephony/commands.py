@@ -53,6 +53,7 @@ class CommandConfig:
     target_110: tuple[str, str] = ("emergency", "110")
     threeway_context: str = "threeway"  # the caller waits in the room here
     threeway_dial_context: str = "threeway-dial"  # the agent's channel dials 110 from here
+    threeway_unit_context: str = "threeway-unit"  # ... or a unit's duty phone (HOTLINE_THREEWAY_NUMBER)
     # The dialplan rings the called party for 60 s, and the prompts take a few seconds.
     threeway_timeout: float = 75.0
     # A Redirect to 110 shows as the caller's channel running the 110 context within this time.
@@ -154,7 +155,7 @@ class Commands:
             raise CommandError(f"the caller's channel never reached 110 ({how})", code=NOT_REACHED)
         return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "mode": mode}
 
-    async def do_three_way(self, *, extension: str) -> dict:
+    async def do_three_way(self, *, extension: str, number: str = "") -> dict:
         """Caller, agent and 110 in one conference room (国办发〔2022〕12号 for unclear cases).
 
         One Redirect sends the caller to the room and the agent's channel to the dialplan that
@@ -162,10 +163,20 @@ class Commands:
         (its Linkedid) and carries the hotline's caller ID. Success is reported only when the PBX
         shows 110 and the caller in the room; a 110 that does not answer is a failure (the agent
         is back with the caller).
+
+        With ``number`` (a unit's duty phone, the expert on the line) the agent's channel dials
+        that number instead (``threeway_unit_context``; the number is set on the channel first).
         """
         state = self.live_call(extension)
         if not state.agent_channel:
             raise CommandError("the agent's channel is not known")
+        extra_context = self.config.threeway_dial_context
+        if number:
+            _check_number(number)
+            extra_context = self.config.threeway_unit_context
+            await self.client.action(
+                "Setvar", {"Channel": state.agent_channel, "Variable": "HOTLINE_THREEWAY_NUMBER", "Value": number}
+            )
         room = state.linkedid.replace(".", "-")
         state.threeway_joined = state.threeway_failed = ""  # a new attempt (the last one may have failed)
         await self.client.action(
@@ -176,7 +187,7 @@ class Commands:
                 "Context": self.config.threeway_context,
                 "Exten": room,
                 "Priority": 1,
-                "ExtraContext": self.config.threeway_dial_context,
+                "ExtraContext": extra_context,
                 "ExtraExten": room,
                 "ExtraPriority": 1,
             },
@@ -189,20 +200,23 @@ class Commands:
                 return ("failed", state.threeway_failed)
             return ("ended", "") if state.ended else None
 
+        party = number or "110"
         seen = await self.until(joined, self.config.threeway_timeout)
         if seen is None:
             raise CommandError(
-                f"110 was not in the room within {self.config.threeway_timeout:g} s",
+                f"{party} was not in the room within {self.config.threeway_timeout:g} s",
                 code=NOT_ANSWERED,
                 detail="TIMEOUT",
             )
         how, detail = seen
         if how == "failed":
             raise CommandError(
-                f"110 did not answer ({detail}); the caller is still with the agent", code=NOT_ANSWERED, detail=detail
+                f"{party} did not answer ({detail}); the caller is still with the agent",
+                code=NOT_ANSWERED,
+                detail=detail,
             )
         if how == "ended":
-            raise CommandError("the call ended before 110 was in the room", code=CALL_ENDED)
+            raise CommandError(f"the call ended before {party} was in the room", code=CALL_ENDED)
         return {
             "linkedid": state.linkedid,
             "pbx_epoch": state.pbx_epoch,

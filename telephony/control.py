@@ -18,7 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from hotline.models import Referral, Ticket, TicketStatus, User
+from hotline.models import Referral, Ticket, TicketStatus, Unit, User
 from hotline.services import tickets
 from hotline.services.common import clean_text
 from telephony import pbx as pbxs
@@ -32,6 +32,9 @@ class BridgeError(Exception):
 
 class BridgeUnavailable(BridgeError):
     """No bridge answered within the timeout."""
+
+
+NO_DUTY_PHONE = "no_duty_phone"  # a unit without a duty phone cannot be put on the line
 
 
 class CommandFailed(BridgeError):
@@ -180,6 +183,19 @@ def originate_survey(*, number: str, reference: str, timeout: float = 60) -> dic
     Returns success, linkedid and reason.
     """
     return call_bridge("originate_survey", timeout, number=number, reference=reference)
+
+
+def conference_unit(agent: User, unit: Unit) -> dict[str, Any]:
+    """专家在线: dial ``unit``'s duty phone into the agent's live call (a three-way call like the one with 110).
+
+    Answers once the PBX shows the unit's phone in the room with the caller; ``CommandFailed``
+    (code ``not_answered`` with the DIALSTATUS) when it did not answer: the caller is still with
+    the agent. The answer is recorded on the ticket with ``tickets.resolve_on_call(unit=...)``.
+    """
+    if not unit.duty_phone:
+        raise CommandFailed(f"{unit.name} has no duty phone", code=NO_DUTY_PHONE)
+    timeout = settings.BRIDGE_COMMAND_TIMEOUT + settings.AMI_THREEWAY_TIMEOUT
+    return call_bridge("three_way", timeout, pbx=pbx_of(agent), extension=_extension(agent), number=unit.duty_phone)
 
 
 def transfer_to_110(

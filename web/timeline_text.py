@@ -120,6 +120,8 @@ def what(entry: TimelineEntry) -> str:
             "old": _when(data.get("old_reply_by")),
             "new": _when(data["reply_by"]),
         }
+    if action == "ticket.unit_answered_on_call":
+        return _("%(unit)s answered on the call") % {"unit": data.get("unit", "—")}
     if action == "ticket.merged":
         return _("merged the ticket into %(number)s") % {"number": data.get("into", "—")}
     if action == "ticket.merge_received":

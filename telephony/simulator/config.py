@@ -43,6 +43,7 @@ class SimulatorConfig:
     target_110: tuple[str, str] = ("emergency", "110")
     threeway_context: str = "threeway"
     threeway_dial_context: str = "threeway-dial"
+    threeway_unit_context: str = "threeway-unit"
     # Whether 110 answers a three-way call (False: busy, the agent is back with the caller).
     threeway_answers: bool = True
 

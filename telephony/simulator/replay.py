@@ -22,6 +22,8 @@ SCENARIOS = ("answered", "abandoned", "queue_timeout", "emergency_transfer")  # 
 # Session and list noise of the recordings, and events the simulator sends itself.
 _SKIP = frozenset({"FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMemberRemoved", "OriginateResponse"})
 _UNIQUEID = re.compile(r"\b(1795\d{6})\.(\d+)\b")
+# The duty phone the threeway_unit recording dialled (the simulator puts the asked-for number in its place).
+UNIT_NUMBER = "073155558888"
 # A three-way room is named after the call's Linkedid with "." replaced by "-" (hotline-1795952770-14).
 _ROOM = re.compile(r"\b(1795\d{6})-(\d+)\b")
 _LOCAL_SEQ = re.compile(r"-([0-9a-f]{8});")
@@ -164,12 +166,15 @@ class CallModel:
     threeway_end: Frames
     threeway_busy: Frames
     threeway_busy_end: Frames
+    threeway_unit: Frames  # the expert on the line: the unit's duty phone UNIT_NUMBER joins instead of 110
+    threeway_unit_end: Frames
     end_release: float
     redirect_release: float
     blind_release: float
     lost_release: float
     threeway_end_release: float
     threeway_busy_end_release: float
+    threeway_unit_end_release: float
 
 
 def _name(text: str) -> str:
@@ -262,6 +267,7 @@ def load_model(traces_dir: Path = TRACES_DIR) -> CallModel:
 
     room, room_end = threeway("threeway")
     busy, busy_end = threeway("threeway_busy")
+    unit, unit_end = threeway("threeway_unit")
     end = _segment(f, talk_end)
     return CallModel(
         template=answered,
@@ -278,10 +284,13 @@ def load_model(traces_dir: Path = TRACES_DIR) -> CallModel:
         threeway_end=room_end,
         threeway_busy=busy,
         threeway_busy_end=busy_end,
+        threeway_unit=unit,
+        threeway_unit_end=unit_end,
         end_release=_release(end),
         redirect_release=_release(redirect),
         blind_release=_release(blind),
         lost_release=_release(lost),
         threeway_end_release=_release(room_end),
         threeway_busy_end_release=_release(busy_end),
+        threeway_unit_end_release=_release(unit_end),
     )

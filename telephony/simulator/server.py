@@ -19,7 +19,7 @@ from telephony.ami.protocol import AMIParser, Message
 from telephony.simulator import frames, traffic
 from telephony.simulator.config import SimulatorConfig
 from telephony.simulator.frames import Frames
-from telephony.simulator.replay import CallIds, FreshIds, Template, load_model, load_templates, render
+from telephony.simulator.replay import UNIT_NUMBER, CallIds, FreshIds, Template, load_model, load_templates, render
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class QueuedCall:
     how: str = "end"  # end | redirect | blind | lost | threeway | threeway_busy
     room: asyncio.Task[None] | None = None  # the three-way room's frames being played
     lost_target: tuple[str, str] = ("", "")  # where a Redirect sent the caller that the dialplan lacks
+    variables: dict[str, str] = field(default_factory=dict)  # set on the agent's channel with Setvar
     interface: str = ""
     caller_channel: str = ""
     agent_channel: str = ""
@@ -212,8 +213,11 @@ class PBXSimulator:
                 "lost": (model.lost, model.lost_release),
                 "threeway": (model.threeway_end, model.threeway_end_release),
                 "threeway_busy": (model.threeway_busy_end, model.threeway_busy_end_release),
+                "threeway_unit": (model.threeway_unit_end, model.threeway_unit_end_release),
             }[call.how]
             frames = self._out(call, tail)
+            if call.how == "threeway_unit":
+                frames = _dialled(frames, call.variables.get("HOTLINE_THREEWAY_NUMBER", UNIT_NUMBER))
             if call.how == "lost":
                 frames = _retarget(frames, *call.lost_target)
             complete = next(at for at, t in frames if t.startswith("Event: AgentComplete\r\n"))
@@ -407,6 +411,14 @@ class PBXSimulator:
             else:
                 call.done.set()
                 w.write(frames.response("Success", aid, Message="Channel Hungup"))
+        elif action == "setvar":
+            call = self.live.get(m.first("Channel"))
+            if m.first("Channel") and call is None:
+                w.write(frames.response("Error", aid, Message="No such channel"))
+            else:
+                if call is not None:
+                    call.variables[m.first("Variable")] = m.first("Value")
+                w.write(frames.response("Success", aid, Message="Variable Set"))
         elif action in _ACKNOWLEDGED:
             self._transfer(action, m)
             w.write(frames.response("Success", aid, Message=_ACKNOWLEDGED[action]))
@@ -433,12 +445,24 @@ class PBXSimulator:
                 m.first("Channel") == call.caller_channel
                 and m.first("ExtraChannel") == call.agent_channel
                 and target[0] == cfg.threeway_context
-                and m.first("ExtraContext") == cfg.threeway_dial_context
             )
-            if three_way and call.room is None:
+            extra = m.first("ExtraContext")
+            if not three_way or call.room is not None:
+                return
+            if extra == cfg.threeway_dial_context:
                 call.how = "threeway" if cfg.threeway_answers else "threeway_busy"
                 segment = self.model.threeway if cfg.threeway_answers else self.model.threeway_busy
-                call.room = asyncio.create_task(self.play(self._out(call, segment)))
+                room = self._out(call, segment)
+            elif extra == cfg.threeway_unit_context and cfg.threeway_answers:
+                call.how = "threeway_unit"
+                number = call.variables.get("HOTLINE_THREEWAY_NUMBER", UNIT_NUMBER)
+                room = _dialled(self._out(call, self.model.threeway_unit), number)
+            elif extra == cfg.threeway_unit_context:  # the unit's phone busy: told like a busy 110
+                call.how = "threeway_busy"
+                room = self._out(call, self.model.threeway_busy)
+            else:
+                return
+            call.room = asyncio.create_task(self.play(room))
             return
         if action == "redirect" and m.first("Channel") == call.caller_channel:
             if target == tuple(cfg.target_110):
@@ -482,6 +506,11 @@ class PBXSimulator:
 def _extension(interface: str) -> str:
     """Local/1001@agents -> 1001."""
     return interface.split("/", 1)[-1].split("@", 1)[0]
+
+
+def _dialled(frames: Frames, number: str) -> Frames:
+    """The recorded unit three-way call with the duty phone the agent asked for."""
+    return [(at, text.replace(UNIT_NUMBER, number)) for at, text in frames]
 
 
 def _retarget(frames: Frames, context: str, exten: str) -> Frames:

@@ -23,6 +23,7 @@ EXPECTED_COUNTS = {
     "busy_hour": (5500, 75),
     "threeway": (289, 8),
     "threeway_busy": (244, 8),
+    "threeway_unit": (233, 9),
     "transfer_lost": (133, 8),
 }
 

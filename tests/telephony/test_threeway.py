@@ -189,7 +189,7 @@ def test_a_busy_110_is_a_failed_three_way_call_and_the_caller_stays_with_the_age
     state = tracker.call(call.linkedid)
     assert state.threeway_failed == "NOANSWER" and not state.threeway_joined
     joins = [m.first("Channel") for m in parse_trace("threeway_busy") if m.name == "ConfbridgeJoin"]
-    assert [c.split("@")[1].split("-")[0] for c in joins] == ["callers", "agents"]
+    assert sorted(c.split("@")[1].split("-")[0] for c in joins) == ["agents", "callers"]
 
 
 def test_a_redirect_to_a_missing_110_extension_is_not_a_transfer():
@@ -311,3 +311,126 @@ def test_failure_codes_are_the_ones_the_console_explains():
     from web.views.agent import TRANSFER_FAILURES
 
     assert set(TRANSFER_FAILURES) == {NOT_ANSWERED, NOT_REACHED, CALL_ENDED}
+
+
+# --- the expert on the line: a unit's duty phone in a three-way call (issue 17.5) ----------------
+
+
+def test_the_unit_three_way_context_dials_the_number_the_bridge_set_like_the_110_one():
+    dialplan = _sections(ASTERISK / "extensions.conf")
+    config = CommandConfig()
+    steps = _priorities(dialplan[config.threeway_unit_context])["_X."]
+    _, dial_data = next(step for step in steps if step[0] == "Dial")
+    # Only digits of the number reach Dial(), through [pstn], with the same caller ID handler and join.
+    assert dial_data.startswith("Local/${FILTER(0-9,${HOTLINE_THREEWAY_NUMBER})}@pstn,")
+    assert "b(threeway-callee^s^1)" in dial_data and "G(threeway-join^${EXTEN}^1)" in dial_data
+    assert ("Set", "HOTLINE_THREEWAY=${DIALSTATUS}") in steps and "pstn" in dialplan
+
+
+def test_the_units_duty_phone_is_part_of_the_call_and_shows_the_hotline_number():
+    tracker, events = replay("threeway_unit")
+    (call,) = final_calls(events).values()
+    assert call.outcome == "answered"
+    state = tracker.call(call.linkedid)
+    assert state.threeway_joined.startswith("Local/073155558888@pstn-")
+    legs = [m for m in parse_trace("threeway_unit") if m.kind == "event" and "@pstn-" in m.first("Channel")]
+    assert legs and {m.first("Linkedid") for m in legs} == {call.linkedid}
+    (dial,) = [m for m in parse_trace("threeway_unit") if m.name == "DialBegin" and "@pstn-" in m.first("DestChannel")]
+    assert dial.first("DestCallerIDNum") == "12345"
+
+
+@pytestmark_db
+def test_a_unit_on_the_line_answers_and_the_ticket_is_resolved_with_its_answer(settings, agent):
+    from hotline.models import Unit
+    from hotline.services import tickets
+    from tests.factories import new_ticket
+
+    async def body(sim, messages):
+        queued = asyncio.create_task(sim.queue_call(number="13611112222"))
+        call = await _answered_call()
+        unit = await database_sync_to_async(Unit.objects.get)(code="YH")
+        result = await sync_to_async(control.conference_unit)(agent, unit)
+        assert result["party"].startswith(f"Local/{unit.duty_phone}@pstn-")
+        setvar = next(m for action, m in sim.received if action == "setvar")
+        assert (setvar.first("Variable"), setvar.first("Value")) == ("HOTLINE_THREEWAY_NUMBER", unit.duty_phone)
+        redirect = next(m for action, m in reversed(sim.received) if action == "redirect")
+        assert redirect.first("ExtraContext") == "threeway-unit"
+
+        def resolve():
+            ticket = new_ticket(agent, phone="13611112222", call_linkedid=call.linkedid)
+            return tickets.resolve_on_call(ticket, agent, "雨湖区答复：明日上午派人检修路灯。", unit=unit)
+
+        ticket = await database_sync_to_async(resolve)()
+        entries = await database_sync_to_async(lambda: list(ticket.timeline.values_list("action", "note", "data")))()
+        answered = [e for e in entries if e[0] == "ticket.unit_answered_on_call"]
+        assert answered == [
+            (
+                "ticket.unit_answered_on_call",
+                "雨湖区答复：明日上午派人检修路灯。",
+                {"unit": unit.name, "unit_id": unit.pk, "call_linkedid": call.linkedid},
+            )
+        ]
+        assert ticket.resolved_on_call and "ticket.resolved_on_call" in [e[0] for e in entries]
+        await sync_to_async(control.hang_up)(agent)
+        assert (await _ended(call)).outcome == "answered"
+        await asyncio.wait_for(queued, 30)
+        assert await database_sync_to_async(Call.objects.count)() == 1  # the unit's leg is no call of its own
+
+    run_with_bridge(settings, body, speed=2.0, talk=(60.0, 60.0))
+
+
+@pytestmark_db
+def test_a_unit_without_a_usable_duty_phone_is_refused_before_anything_is_dialled(settings, agent):
+    from hotline.models import Unit
+
+    async def body(sim, messages):
+        queued = asyncio.create_task(sim.queue_call(number="13611112222"))
+        await _answered_call()
+        unit = await database_sync_to_async(Unit.objects.get)(code="YH")
+        unit.duty_phone = ""
+        with pytest.raises(control.CommandFailed) as failed:
+            await sync_to_async(control.conference_unit)(agent, unit)
+        assert failed.value.code == control.NO_DUTY_PHONE
+        unit.duty_phone = "0731-5555 8888"  # what the model's validator refuses; the bridge refuses it too
+        with pytest.raises(control.CommandFailed, match="not a dialable number"):
+            await sync_to_async(control.conference_unit)(agent, unit)
+        assert not [m for action, m in sim.received if action in ("setvar", "redirect")]
+        await sync_to_async(control.hang_up)(agent)
+        await asyncio.wait_for(queued, 30)
+
+    run_with_bridge(settings, body, speed=2.0, talk=(60.0, 60.0))
+
+
+@pytest.mark.django_db
+def test_resolving_with_a_units_answer_is_one_step_and_refused_when_the_ticket_moved_on(agent):
+    from hotline.errors import IllegalTransition
+    from hotline.models import Unit
+    from hotline.services import tickets
+    from tests.factories import dispatched_ticket
+
+    ticket = dispatched_ticket(agent)
+    before = ticket.timeline.count()
+    with pytest.raises(IllegalTransition):
+        tickets.resolve_on_call(ticket, agent, "雨湖区答复：已处理。", unit=Unit.objects.get(code="YH"))
+    assert ticket.timeline.count() == before  # no answer recorded without the resolution
+
+
+@pytest.mark.django_db
+def test_the_units_answer_reads_as_a_sentence_on_the_timeline(agent):
+    from django.utils import translation
+
+    from hotline.models import Unit
+    from hotline.services import tickets
+    from tests.factories import new_ticket
+    from web.timeline_text import describe, timeline_entries
+
+    ticket = tickets.resolve_on_call(
+        new_ticket(agent), agent, "广场舞噪音已联系城管队劝导。", unit=Unit.objects.get(code="YH")
+    )
+    with translation.override("zh-hans"):
+        lines = [str(line) for line in describe(timeline_entries(ticket))]
+    assert any("雨湖区在通话中答复：广场舞噪音已联系城管队劝导。" in line for line in lines), lines
+    assert [line.action for line in describe(timeline_entries(ticket))][-2:] == [
+        "ticket.unit_answered_on_call",
+        "ticket.resolved_on_call",
+    ]
