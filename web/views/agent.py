@@ -245,8 +245,8 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
 
 
 def expert_units():
-    """Units an agent can put on the line: active, with a duty phone."""
-    return Unit.objects.filter(is_active=True).exclude(duty_phone="").order_by("level", "code")
+    """Units an agent can put on the line: active network units (not the center itself), with a duty phone."""
+    return Unit.objects.filter(is_active=True, level__gt=1).exclude(duty_phone="").order_by("level", "code")
 
 
 @agent_only
