@@ -42,8 +42,9 @@ class CommandError(Exception):
 # Failures the PBX shows after it accepted the action: the consoles explain these.
 NOT_ANSWERED = "not_answered"  # the three-way call's called party did not answer (detail: DIALSTATUS)
 NOT_REACHED = "not_reached"  # the Redirect/BlindTransfer was accepted, the caller never got to 110
+NO_ROOM = "no_room"  # the PBX cannot hold a three-way room (app_confbridge not loaded)
 CALL_ENDED = "call_ended"  # the call ended before the PBX showed the result
-FAILURE_CODES = frozenset({NOT_ANSWERED, NOT_REACHED, CALL_ENDED})
+FAILURE_CODES = frozenset({NOT_ANSWERED, NOT_REACHED, CALL_ENDED, NO_ROOM})
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,15 @@ class Commands:
         state = self.live_call(extension)
         if not state.agent_channel:
             raise CommandError("the agent's channel is not known")
+        # Without app_confbridge (no confbridge.conf) the caller would be hung up in the room while
+        # the agent's channel dials on: ask first, and leave the call as it is.
+        try:
+            await self.client.action("ModuleCheck", {"Module": "app_confbridge"})
+        except ActionFailed as exc:
+            raise CommandError(
+                f"the PBX cannot hold a three-way room (app_confbridge: {exc}); the caller is still with the agent",
+                code=NO_ROOM,
+            ) from None
         extra_context = self.config.threeway_dial_context
         if number:
             _check_number(number)

@@ -46,6 +46,8 @@ class SimulatorConfig:
     threeway_unit_context: str = "threeway-unit"
     # Whether 110 answers a three-way call (False: busy, the agent is back with the caller).
     threeway_answers: bool = True
+    # Modules AMI ModuleCheck reports as not loaded (e.g. app_confbridge of a PBX without confbridge.conf).
+    missing_modules: tuple[str, ...] = ()
 
     def rate_now(self, hour: int) -> float:
         """Calls per second at this local hour."""

@@ -411,6 +411,12 @@ class PBXSimulator:
             else:
                 call.done.set()
                 w.write(frames.response("Success", aid, Message="Channel Hungup"))
+        elif action == "modulecheck":
+            module = m.first("Module").removesuffix(".so")
+            if module in self.config.missing_modules:
+                w.write(frames.response("Error", aid, Message="Module not loaded"))
+            else:
+                w.write(frames.response("Success", aid, Version=""))
         elif action == "setvar":
             call = self.live.get(m.first("Channel"))
             if m.first("Channel") and call is None:

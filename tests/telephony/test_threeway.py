@@ -23,7 +23,7 @@ from channels.db import database_sync_to_async
 
 from hotline.models import Referral
 from telephony import control
-from telephony.commands import CALL_ENDED, NOT_ANSWERED, NOT_REACHED, CommandConfig
+from telephony.commands import CALL_ENDED, NO_ROOM, NOT_ANSWERED, NOT_REACHED, CommandConfig
 from telephony.lifecycle import CallTransferred
 from telephony.models import Call
 from telephony.simulator import frames as sim_frames
@@ -266,6 +266,26 @@ def test_a_busy_110_is_reported_as_a_failure_and_no_referral_is_written(settings
 
 
 @pytestmark_db
+def test_a_pbx_without_confbridge_refuses_the_three_way_call_before_touching_the_call(settings, agent):
+    # What the audit saw: no confbridge.conf, so app_confbridge did not load. Asterisk answers
+    # ModuleCheck app_confbridge with "Module not loaded" (checked on 22.9): nothing is redirected.
+    async def body(sim, messages):
+        queued = asyncio.create_task(sim.queue_call(number="13611112222"))
+        call = await _answered_call()
+        with pytest.raises(control.CommandFailed) as failed:
+            await sync_to_async(control.transfer_to_110)(agent, "来电人称有人持刀", three_way=True)
+        assert failed.value.code == NO_ROOM
+        assert not [m for action, m in sim.received if action == "redirect"]
+        assert not await database_sync_to_async(Referral.objects.exists)()
+        fresh = await database_sync_to_async(Call.objects.get)(pk=call.pk)
+        assert fresh.ended_at is None  # the caller is still with the agent
+        await sync_to_async(control.hang_up)(agent)
+        await asyncio.wait_for(queued, 30)
+
+    run_with_bridge(settings, body, speed=2.0, talk=(60.0, 60.0), missing_modules=("app_confbridge",))
+
+
+@pytestmark_db
 def test_a_transfer_whose_caller_never_reaches_110_is_a_failure_without_referral(settings, agent):
     # The bridge's 110 target is an extension the PBX's dialplan lacks: Asterisk says
     # "Redirect successful" and hangs the caller up (telephony/traces/transfer_lost.ami).
@@ -310,7 +330,7 @@ def test_an_originate_response_for_an_action_id_the_bridge_does_not_know_changes
 def test_failure_codes_are_the_ones_the_console_explains():
     from web.views.agent import TRANSFER_FAILURES
 
-    assert set(TRANSFER_FAILURES) == {NOT_ANSWERED, NOT_REACHED, CALL_ENDED}
+    assert set(TRANSFER_FAILURES) == {NOT_ANSWERED, NOT_REACHED, CALL_ENDED, NO_ROOM}
 
 
 # --- the expert on the line: a unit's duty phone in a three-way call (issue 17.5) ----------------

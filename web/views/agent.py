@@ -20,7 +20,7 @@ from hotline.services.assignments import current_lead, sla_for
 from hotline.services.calendar import load_calendar
 from routing.suggest import suggest_for_ticket
 from telephony import control, presence
-from telephony.commands import CALL_ENDED, NOT_ANSWERED, NOT_REACHED
+from telephony.commands import CALL_ENDED, NO_ROOM, NOT_ANSWERED, NOT_REACHED
 from telephony.models import Call
 from web.forms import AgentStateForm, RegisterForm, TransferForm
 from web.views import role_required
@@ -203,6 +203,10 @@ TRANSFER_FAILURES = {
         "The caller's line never reached 110. No referral was recorded; check the call and try again."
     ),
     CALL_ENDED: gettext_lazy("The call ended before 110 was on the line. No referral was recorded."),
+    NO_ROOM: gettext_lazy(
+        "The phone system cannot hold a three-way call (ConfBridge is not set up). The caller is still with you; "
+        "no referral was recorded."
+    ),
 }
 
 
@@ -267,6 +271,8 @@ def conference_unit(request: HttpRequest) -> HttpResponse:
             ctx["expert_error"] = _(
                 "%(unit)s's duty phone did not answer (%(detail)s). The caller is still with you."
             ) % {"unit": unit.name, "detail": exc.detail or "?"}
+        elif exc.code == NO_ROOM:
+            ctx["expert_error"] = str(TRANSFER_FAILURES[NO_ROOM])
         elif exc.code == CALL_ENDED:
             ctx["expert_error"] = _("The call ended before %(unit)s was on the line.") % {"unit": unit.name}
         else:
