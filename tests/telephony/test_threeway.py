@@ -454,3 +454,10 @@ def test_the_units_answer_reads_as_a_sentence_on_the_timeline(agent):
         "ticket.unit_answered_on_call",
         "ticket.resolved_on_call",
     ]
+
+
+def test_the_ami_user_may_send_every_action_the_three_way_commands_use():
+    # Redirect and Setvar need the "call" write class, ModuleCheck "system" (manager.c).
+    user = _options([line for line in _sections(ASTERISK / "manager.conf")["lianxin"] if not line.startswith("event")])
+    write = {c.strip() for c in user["write"].split(",")}
+    assert {"call", "system"} <= write
