@@ -393,7 +393,13 @@ AMI_DESK_BUSINESS_TOPICS = env_list("AMI_DESK_BUSINESS_TOPICS", [])
 # Dialplan names the bridge uses (docs/asterisk/extensions.conf).
 AMI_AGENT_INTERFACE = env_str("AMI_AGENT_INTERFACE", "Local/{extension}@agents")  # e.g. PJSIP/{extension}
 AMI_110_TARGET = tuple(env_list("AMI_110_TARGET", ["emergency", "110"]))  # context, extension
-AMI_THREEWAY_CONTEXT = env_str("AMI_THREEWAY_CONTEXT", "threeway")
+AMI_THREEWAY_CONTEXT = env_str("AMI_THREEWAY_CONTEXT", "threeway")  # the caller waits in the room
+AMI_THREEWAY_DIAL_CONTEXT = env_str("AMI_THREEWAY_DIAL_CONTEXT", "threeway-dial")  # the agent's channel dials 110
+AMI_THREEWAY_UNIT_CONTEXT = env_str("AMI_THREEWAY_UNIT_CONTEXT", "threeway-unit")  # ... or a unit's duty phone
+# Seconds the bridge waits for the PBX to show a command's result: 110 in the three-way room (the
+# dialplan rings 110 for 60 s), the caller's channel in the 110 context after a transfer.
+AMI_THREEWAY_TIMEOUT = env_int("AMI_THREEWAY_TIMEOUT", 75)
+AMI_TRANSFER_TIMEOUT = env_int("AMI_TRANSFER_TIMEOUT", 10)
 AMI_CALLBACK_CONTEXT = env_str("AMI_CALLBACK_CONTEXT", "callback")
 # IVR satisfaction survey: the citizen's leg and the dialplan context that asks for a digit.
 AMI_SURVEY_CHANNEL = env_str("AMI_SURVEY_CHANNEL", "Local/{number}@pstn")  # PJSIP/{number}@pstn-trunk on a real PBX

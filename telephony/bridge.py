@@ -194,8 +194,9 @@ class Bridge:
 
     def translate(self, message: Message, at: float) -> list[services.Step]:
         """The pure part: commands, wallboard and translator see the event; returns what to write."""
-        self.commands.on_event(message)
         lifecycle = self.tracker.feed(message, at)
+        # After the tracker: a command waiting for the PBX to show its result checks the new state.
+        self.commands.on_event(message)
         if self.board.feed(message) or lifecycle or message.name in _BOARD_EVENTS:
             self._board_dirty = True
         if not lifecycle:
@@ -473,6 +474,10 @@ def from_settings(pbx: str | None = None) -> Bridge:
         agent_interface=settings.AMI_AGENT_INTERFACE,
         target_110=target_110,
         threeway_context=settings.AMI_THREEWAY_CONTEXT,
+        threeway_dial_context=settings.AMI_THREEWAY_DIAL_CONTEXT,
+        threeway_unit_context=settings.AMI_THREEWAY_UNIT_CONTEXT,
+        threeway_timeout=float(settings.AMI_THREEWAY_TIMEOUT),
+        transfer_timeout=float(settings.AMI_TRANSFER_TIMEOUT),
         callback_context=settings.AMI_CALLBACK_CONTEXT,
         survey_channel=settings.AMI_SURVEY_CHANNEL,
         survey_context=settings.AMI_SURVEY_CONTEXT,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,24 @@ log = logging.getLogger(__name__)
 
 
 class CommandError(Exception):
-    """The request cannot be carried out; the message goes back to the requester."""
+    """The request cannot be carried out; the message goes back to the requester.
+
+    ``code`` names a failure the console explains in its own words (see ``FAILURE_CODES``),
+    ``detail`` is what the PBX said (e.g. the DIALSTATUS of a 110 leg that did not answer).
+    """
+
+    def __init__(self, message: str, *, code: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.detail = detail
+
+
+# Failures the PBX shows after it accepted the action: the consoles explain these.
+NOT_ANSWERED = "not_answered"  # the three-way call's called party did not answer (detail: DIALSTATUS)
+NOT_REACHED = "not_reached"  # the Redirect/BlindTransfer was accepted, the caller never got to 110
+NO_ROOM = "no_room"  # the PBX cannot hold a three-way room (app_confbridge not loaded)
+CALL_ENDED = "call_ended"  # the call ended before the PBX showed the result
+FAILURE_CODES = frozenset({NOT_ANSWERED, NOT_REACHED, CALL_ENDED, NO_ROOM})
 
 
 @dataclass(frozen=True)
@@ -35,7 +52,13 @@ class CommandConfig:
     queues: tuple[str, ...] = ("12345",)
     agent_interface: str = "Local/{extension}@agents"
     target_110: tuple[str, str] = ("emergency", "110")
-    threeway_context: str = "threeway"
+    threeway_context: str = "threeway"  # the caller waits in the room here
+    threeway_dial_context: str = "threeway-dial"  # the agent's channel dials 110 from here
+    threeway_unit_context: str = "threeway-unit"  # ... or a unit's duty phone (HOTLINE_THREEWAY_NUMBER)
+    # The dialplan rings the called party for 60 s, and the prompts take a few seconds.
+    threeway_timeout: float = 75.0
+    # A Redirect to 110 shows as the caller's channel running the 110 context within this time.
+    transfer_timeout: float = 10.0
     callback_context: str = "callback"
     callback_caller_id: str = "12345"
     originate_timeout: float = 45.0
@@ -49,10 +72,10 @@ class Commands:
     client: AMIClient
     tracker: CallTracker
     config: CommandConfig = field(default_factory=CommandConfig)
-    # OriginateResponse events by ActionID, kept briefly: the event can be read before
-    # the requester starts waiting for it.
-    _originated: OrderedDict[str, Message] = field(default_factory=OrderedDict)
+    # The requests waiting for their OriginateResponse, by ActionID (registered before the Originate is sent).
     _waiting: dict[str, asyncio.Future[Message]] = field(default_factory=dict)
+    # Requests waiting for the PBX to show their result: a check run after every event, and its future.
+    _watches: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = field(default_factory=list)
 
     async def execute(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         handler = getattr(self, f"do_{name}", None)
@@ -139,7 +162,12 @@ class Commands:
     # --- the agent's current call ---------------------------------------------------
 
     async def do_transfer_110(self, *, extension: str, mode: str = "redirect") -> dict:
-        """Send the caller to 110: Redirect the caller's channel, or BlindTransfer from the agent's."""
+        """Send the caller to 110: Redirect the caller's channel, or BlindTransfer from the agent's.
+
+        Asterisk answers "Redirect successful" even for an extension it does not have (the
+        channel is then hung up): success is reported only once the caller's channel runs the
+        110 context (``CallState.reached_110``).
+        """
         state = self.live_call(extension)
         context, exten = self.config.target_110
         if mode == "redirect":
@@ -153,39 +181,95 @@ class Commands:
             )
         else:
             raise CommandError(f"unknown transfer mode {mode!r}")
+
+        def reached() -> str | None:
+            if state.reached_110:
+                return "reached"
+            return "ended" if state.ended else None
+
+        seen = await self.until(reached, self.config.transfer_timeout)
+        if seen != "reached":
+            how = "the call ended" if seen == "ended" else f"nothing within {self.config.transfer_timeout:g} s"
+            raise CommandError(f"the caller's channel never reached 110 ({how})", code=NOT_REACHED)
         return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "mode": mode}
 
-    async def do_three_way(self, *, extension: str) -> dict:
-        """Caller, agent and 110 in one conference room (国办发〔2022〕12号 for unclear cases)."""
+    async def do_three_way(self, *, extension: str, number: str = "") -> dict:
+        """Caller, agent and 110 in one conference room (国办发〔2022〕12号 for unclear cases).
+
+        One Redirect sends the caller to the room and the agent's channel to the dialplan that
+        dials 110 (docs/asterisk/extensions.conf ``[threeway]``): the 110 leg is part of the call
+        (its Linkedid) and carries the hotline's caller ID. Success is reported only when the PBX
+        shows 110 and the caller in the room; a 110 that does not answer is a failure (the agent
+        is back with the caller).
+
+        With ``number`` (a unit's duty phone, the expert on the line) the agent's channel dials
+        that number instead (``threeway_unit_context``; the number is set on the channel first).
+        """
         state = self.live_call(extension)
         if not state.agent_channel:
             raise CommandError("the agent's channel is not known")
+        # Without app_confbridge (no confbridge.conf) the caller would be hung up in the room while
+        # the agent's channel dials on: ask first, and leave the call as it is.
+        try:
+            await self.client.action("ModuleCheck", {"Module": "app_confbridge"})
+        except ActionFailed as exc:
+            raise CommandError(
+                f"the PBX cannot hold a three-way room (app_confbridge: {exc}); the caller is still with the agent",
+                code=NO_ROOM,
+            ) from None
+        extra_context = self.config.threeway_dial_context
+        if number:
+            _check_number(number)
+            extra_context = self.config.threeway_unit_context
+            await self.client.action(
+                "Setvar", {"Channel": state.agent_channel, "Variable": "HOTLINE_THREEWAY_NUMBER", "Value": number}
+            )
         room = state.linkedid.replace(".", "-")
-        context = self.config.threeway_context
+        state.threeway_joined = state.threeway_failed = ""  # a new attempt (the last one may have failed)
         await self.client.action(
             "Redirect",
             {
                 "Channel": state.caller_channel,
                 "ExtraChannel": state.agent_channel,
-                "Context": context,
+                "Context": self.config.threeway_context,
                 "Exten": room,
                 "Priority": 1,
-                "ExtraContext": context,
+                "ExtraContext": extra_context,
                 "ExtraExten": room,
                 "ExtraPriority": 1,
             },
         )
-        context_110, exten_110 = self.config.target_110
-        await self.client.action(
-            "Originate",
-            {
-                "Channel": f"Local/{exten_110}@{context_110}",
-                "Application": "ConfBridge",
-                "Data": f"hotline-{room}",
-                "Async": "true",
-            },
-        )
-        return {"linkedid": state.linkedid, "pbx_epoch": state.pbx_epoch, "room": f"hotline-{room}"}
+
+        def joined() -> tuple[str, str] | None:
+            if state.threeway_joined and state.caller_uniqueid in state.in_room:
+                return ("joined", state.threeway_joined)
+            if state.threeway_failed:
+                return ("failed", state.threeway_failed)
+            return ("ended", "") if state.ended else None
+
+        party = number or "110"
+        seen = await self.until(joined, self.config.threeway_timeout)
+        if seen is None:
+            raise CommandError(
+                f"{party} was not in the room within {self.config.threeway_timeout:g} s",
+                code=NOT_ANSWERED,
+                detail="TIMEOUT",
+            )
+        how, detail = seen
+        if how == "failed":
+            raise CommandError(
+                f"{party} did not answer ({detail}); the caller is still with the agent",
+                code=NOT_ANSWERED,
+                detail=detail,
+            )
+        if how == "ended":
+            raise CommandError(f"the call ended before {party} was in the room", code=CALL_ENDED)
+        return {
+            "linkedid": state.linkedid,
+            "pbx_epoch": state.pbx_epoch,
+            "room": f"hotline-{room}",
+            "party": detail,
+        }
 
     async def do_hangup(self, *, extension: str) -> dict:
         """End the agent's call: AMI Hangup of the caller's channel, as the recorded traces do (Cause 16)."""
@@ -251,9 +335,13 @@ class Commands:
         # The OriginateResponse may be read before the action's own response reaches us: register first.
         action_id = self.client.new_action_id()
         self.tracker.expect_originate(action_id, purpose=purpose, reference=reference, number=number)
-        response = await self.client.action("Originate", fields, action_id=action_id)
-        action_id = response.first("ActionID") or action_id
-        result = await self._originate_result(action_id)
+        waiter: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._waiting[action_id] = waiter
+        try:
+            await self.client.action("Originate", fields, action_id=action_id)
+            result = await self._originate_result(waiter)
+        finally:
+            self._waiting.pop(action_id, None)
         success = result.first("Response") == "Success"
         return {
             "success": success,
@@ -263,8 +351,25 @@ class Commands:
             "purpose": purpose,
         }
 
+    async def until(self, check: Callable[[], Any], timeout: float) -> Any:
+        """What ``check()`` returns once it is not None, run now and after every event; None after ``timeout``."""
+        result = check()
+        if result is not None:
+            return result
+        watch = (check, asyncio.get_running_loop().create_future())
+        self._watches.append(watch)
+        try:
+            return await asyncio.wait_for(watch[1], timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self._watches.remove(watch)
+
     def on_event(self, message: Message) -> None:
-        """Called by the bridge for every event; picks out OriginateResponse."""
+        """Called by the bridge for every event, after the tracker took it; picks out OriginateResponse."""
+        for check, future in self._watches:
+            if not future.done() and (result := check()) is not None:
+                future.set_result(result)
         if message.name != "OriginateResponse":
             return
         action_id = message.first("ActionID")
@@ -272,21 +377,15 @@ class Commands:
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
             return
-        self._originated[action_id] = message
-        while len(self._originated) > 256:
-            self._originated.popitem(last=False)
+        # Registered before the Originate was sent, so nothing of ours is missed: this one is another
+        # AMI client's, or of a request that gave up (timed out, or the bridge restarted since).
+        log.info("OriginateResponse for an ActionID this bridge is not waiting for (%s): ignored", action_id)
 
-    async def _originate_result(self, action_id: str) -> Message:
-        if action_id in self._originated:
-            return self._originated.pop(action_id)
-        waiter: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        self._waiting[action_id] = waiter
+    async def _originate_result(self, waiter: asyncio.Future[Message]) -> Message:
         try:
             return await asyncio.wait_for(waiter, self.config.originate_timeout + 5)
         except TimeoutError:
             raise CommandError("Asterisk accepted the Originate but never said how it ended") from None
-        finally:
-            self._waiting.pop(action_id, None)
 
 
 def _check_number(number: str) -> None:
@@ -370,7 +469,7 @@ async def _answer(commands: Commands, layer, request: dict[str, Any]) -> None:
         result = {"ok": True, **(await commands.execute(name, dict(request.get("args") or {})))}
     except CommandError as exc:
         log.info("bridge command %s refused: %s", name, exc)
-        result = {"ok": False, "error": str(exc)}
+        result = {"ok": False, "error": str(exc), "code": exc.code, "detail": exc.detail}
     except Exception as exc:
         log.exception("bridge command %s failed", name)
         result = {"ok": False, "error": f"{name} failed: {exc.__class__.__name__}"}

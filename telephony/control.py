@@ -18,7 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from hotline.models import Referral, Ticket, TicketStatus, User
+from hotline.models import Referral, Ticket, TicketStatus, Unit, User
 from hotline.services import tickets
 from hotline.services.common import clean_text
 from telephony import desks, recordings, services
@@ -34,8 +34,21 @@ class BridgeUnavailable(BridgeError):
     """No bridge answered within the timeout."""
 
 
+NO_DUTY_PHONE = "no_duty_phone"  # a unit without a duty phone cannot be put on the line
+
+
 class CommandFailed(BridgeError):
-    """The bridge answered, and the answer is no."""
+    """The bridge answered, and the answer is no.
+
+    ``code`` is one of ``telephony.commands.FAILURE_CODES`` when the PBX accepted the action and
+    then showed it failing (110 did not answer, the caller never reached 110); ``detail`` is
+    what the PBX said (a DIALSTATUS).
+    """
+
+    def __init__(self, message: str, *, code: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.detail = detail
 
 
 async def send_command(
@@ -57,7 +70,8 @@ async def send_command(
     except Exception as exc:  # Redis down or timing out: as good as no bridge, and said so
         raise BridgeUnavailable(f"the channel layer failed while asking the bridge to {command}: {exc!r}") from exc
     if not reply.get("ok"):
-        raise CommandFailed(reply.get("error") or f"{command} failed")
+        error = reply.get("error") or f"{command} failed"
+        raise CommandFailed(error, code=reply.get("code") or "", detail=reply.get("detail") or "")
     return reply
 
 
@@ -180,21 +194,38 @@ def originate_survey(*, number: str, reference: str, timeout: float = 60) -> dic
     return call_bridge("originate_survey", timeout, number=number, reference=reference)
 
 
+def conference_unit(agent: User, unit: Unit) -> dict[str, Any]:
+    """专家在线: dial ``unit``'s duty phone into the agent's live call (a three-way call like the one with 110).
+
+    Answers once the PBX shows the unit's phone in the room with the caller; ``CommandFailed``
+    (code ``not_answered`` with the DIALSTATUS) when it did not answer: the caller is still with
+    the agent. The answer is recorded on the ticket with ``tickets.resolve_on_call(unit=...)``.
+    """
+    if not unit.duty_phone:
+        raise CommandFailed(f"{unit.name} has no duty phone", code=NO_DUTY_PHONE)
+    timeout = settings.BRIDGE_COMMAND_TIMEOUT + settings.AMI_THREEWAY_TIMEOUT
+    return call_bridge("three_way", timeout, pbx=pbx_of(agent), extension=_extension(agent), number=unit.duty_phone)
+
+
 def transfer_to_110(
     agent: User, reason: str, *, ticket: Ticket | None = None, mode: str = "redirect", three_way: bool = False
 ) -> Referral:
     """One-click transfer (or a three-way call) of the agent's current call to 110, with its referral.
 
-    The referral is written only after the PBX accepted the transfer; a registered
-    ticket of this call moves to transferred_110 with it.
+    The referral is written only after the PBX shows the result (the caller's channel in the
+    110 context; 110 in the room with the caller): a failure raises ``CommandFailed`` and
+    writes nothing. A registered ticket of this call moves to transferred_110 with it.
     """
     reason = clean_text(reason, "reason", max_chars=1000)  # refuse before anything is dialled
     pbx = pbx_of(agent)
     if three_way:
         # The agent stays on the line: the call keeps its own outcome, the referral records the handover.
-        result = call_bridge("three_way", pbx=pbx, extension=_extension(agent))
+        # The bridge answers once 110 is in the room or has not answered (it rings up to a minute).
+        timeout = settings.BRIDGE_COMMAND_TIMEOUT + settings.AMI_THREEWAY_TIMEOUT
+        result = call_bridge("three_way", timeout, pbx=pbx, extension=_extension(agent))
     else:
-        result = call_bridge("transfer_110", pbx=pbx, extension=_extension(agent), mode=mode)
+        timeout = settings.BRIDGE_COMMAND_TIMEOUT + settings.AMI_TRANSFER_TIMEOUT
+        result = call_bridge("transfer_110", timeout, pbx=pbx, extension=_extension(agent), mode=mode)
         services.mark_transferred_110(result["linkedid"], result["pbx_epoch"], pbx=pbx)
     referral_mode = "three_way" if three_way else "transfer"
     if ticket is not None and ticket.status == TicketStatus.REGISTERED:

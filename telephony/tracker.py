@@ -13,7 +13,14 @@ module relies on:
   or when the caller was hung up by the AMI ``Hangup`` action): correlate on the
   member ``Interface`` (and ``HoldTime``).
 * A Redirect leaves no event of its own: the caller channel shows up in the 110
-  context (``Newexten``). ``BlindTransfer`` names its target.
+  context (``Newexten``). ``BlindTransfer`` names its target. The first ``Newexten`` after a
+  Redirect (or a dialplan Goto) names the new place with the *old* application, and it is
+  sent even when the extension does not exist (telephony/traces/transfer_lost.ami: the
+  caller is hung up at once): only a later priority there proves the caller reached it.
+* A three-way call (docs/asterisk/extensions.conf ``[threeway]``) puts the caller and the
+  agent in a ConfBridge room and the agent's channel dials 110, so the 110 leg carries the
+  call's Linkedid. Its ``ConfbridgeJoin`` says 110 is in the room; ``VarSet
+  HOTLINE_THREEWAY=<DIALSTATUS>`` says it never came (telephony/traces/threeway*.ami).
 * Uniqueid numbering restarts with the PBX, so the caller stamps every call with a
   ``pbx_epoch`` (the PBX boot time) and calls :meth:`CallTracker.new_pbx_epoch`.
 """
@@ -86,6 +93,8 @@ class TrackerConfig:
     # The dialplan sets this when the caller picks an IVR option (see docs/asterisk/extensions.conf).
     ivr_variable: str = "HOTLINE_IVR_CHOICE"
     ivr_110_choices: frozenset[str] = frozenset({"110"})
+    # The three-way dialplan sets this to the DIALSTATUS of the called party (110, a unit's duty phone).
+    threeway_variable: str = "HOTLINE_THREEWAY"
     # Ended calls remembered so duplicates and late events are recognised.
     max_recent: int = 20_000
     # Originates (by ActionID) and Linkedids whose HOTLINE_* variables we keep until the call shows up.
@@ -129,6 +138,11 @@ class CallState:
     refused: str = ""  # the QUEUESTATUS that turned the caller away
     reached_110: bool = False
     transferred: bool = False
+    # Three-way room: channels of the call in it now (Uniqueid -> channel), the called party that
+    # joined (its channel), and the DIALSTATUS of a called party that did not answer.
+    in_room: dict[str, str] = field(default_factory=dict)
+    threeway_joined: str = ""
+    threeway_failed: str = ""
     ivr_choice: str = ""
     ended: bool = False
     ended_at: float | None = None
@@ -202,6 +216,8 @@ class CallTracker:
             "Hangup": self._on_hangup,
             "MixMonitorStart": self._on_mixmonitor_start,
             "MixMonitorStop": self._on_mixmonitor_stop,
+            "ConfbridgeJoin": self._on_room,
+            "ConfbridgeLeave": self._on_room,
         }
 
     # --- public API ---------------------------------------------------------------
@@ -567,6 +583,12 @@ class CallTracker:
         if variable == OVERFLOW_VARIABLE:
             self._mark_overflow(event)
             return []
+        if variable == self.config.threeway_variable:
+            state = self._live(event)
+            value = _first(event, "Value")
+            if state is not None and value not in _NO_VALUE and value != "ANSWER":
+                state.threeway_failed = value
+            return []
         if variable == "QUEUESTATUS":
             value = _first(event, "Value")
             target = self._overflow.get(_first(event, "Linkedid"))
@@ -792,6 +814,15 @@ class CallTracker:
         linkedid = _first(event, "Linkedid")
         if not linkedid or linkedid in self._recent:
             return []
+        if _first(event, "Priority") == "1":
+            # Sent on the jump itself, with the previous application, even to an extension that does
+            # not exist: not yet proof. The 110 context's next priority is (extensions.conf: NoOp, Dial).
+            return []
+        known = self.calls.get(linkedid)
+        if known is not None and known.caller_uniqueid and _first(event, "Uniqueid") != known.caller_uniqueid:
+            # Another leg of the call in the 110 context: the 110 leg a three-way call dials. The
+            # caller has not left; its ConfbridgeJoin says when 110 is with them (_on_room).
+            return []
         # Sent to 110 before reaching a queue, by an IVR that set no variable: a call of its own.
         state = self._before_queue(linkedid, event, at)
         if state.reached_110:
@@ -962,6 +993,24 @@ class CallTracker:
                 )
             )
         return out
+
+    def _on_room(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        """``ConfbridgeJoin``/``ConfbridgeLeave`` of a channel of a call we follow: who is in its room.
+
+        A channel that is neither the caller's nor the agent's is the called party of a
+        three-way call (110 or a unit's duty phone), dialled from the agent's channel.
+        """
+        state = self._live(event)
+        if state is None:
+            return []
+        uniqueid, channel = _first(event, "Uniqueid"), _first(event, "Channel")
+        if _first(event, "Event") == "ConfbridgeLeave":
+            state.in_room.pop(uniqueid, None)
+            return []
+        state.in_room[uniqueid] = channel
+        if uniqueid not in (state.caller_uniqueid, state.agent_uniqueid, state.linkedid):
+            state.threeway_joined = channel
+        return []
 
     def _on_hangup(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
         state = self._live(event)

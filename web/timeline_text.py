@@ -123,6 +123,8 @@ def what(entry: TimelineEntry) -> str:
         }
     if action == "ticket.registered" and data.get("system"):
         return _("registered the ticket from %(system)s (Open311)") % {"system": data["system"]}
+    if action == "ticket.unit_answered_on_call":
+        return _("%(unit)s answered on the call") % {"unit": data.get("unit", "—")}
     if action == "ticket.merged":
         return _("merged the ticket into %(number)s") % {"number": data.get("into", "—")}
     if action == "ticket.merge_received":

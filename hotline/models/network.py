@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,14 @@ class Unit(models.Model):
     leader_phone = models.CharField(_("leader's phone"), max_length=20, blank=True)
     liaison_name = models.CharField(_("liaison"), max_length=50, blank=True)
     liaison_phone = models.CharField(_("liaison's phone"), max_length=20, blank=True)
+    # 专家在线: the number an agent conferences into a live call (a three-way call, like the one with 110).
+    duty_phone = models.CharField(
+        _("duty phone"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\d{3,20}$", _("Digits only, as dialled (e.g. 073155558888)."))],
+        help_text=_("Dialled into a live call when an agent puts the unit's expert on the line."),
+    )
     service_areas = models.ManyToManyField(Area, verbose_name=_("service areas"), blank=True, related_name="units")
     is_active = models.BooleanField(_("active"), default=True)
 

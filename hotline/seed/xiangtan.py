@@ -169,6 +169,7 @@ def _people(index: int) -> dict[str, str]:
         "leader_phone": f"0731-5{index:03d}1001"[:13],
         "liaison_name": liaison,
         "liaison_phone": f"139{index:04d}{(index * 37) % 10000:04d}",
+        "duty_phone": f"07315{index:03d}2002",  # 值班电话, dialled into a call as the expert on the line
     }
 
 

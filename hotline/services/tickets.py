@@ -32,6 +32,7 @@ from hotline.models import (
     TicketCounter,
     TicketStatus,
     Topic,
+    Unit,
     Urgency,
     User,
 )
@@ -264,11 +265,35 @@ def _revisit_or_close(ticket: Ticket) -> str:
     return S.CLOSED
 
 
-def resolve_on_call(ticket: Ticket, by: User, resolution: str, expected_version: int | None = None) -> Ticket:
-    """直接办结: the agent answered the demand during the call."""
+def resolve_on_call(
+    ticket: Ticket,
+    by: User,
+    resolution: str,
+    expected_version: int | None = None,
+    *,
+    unit: Unit | None = None,
+    call_linkedid: str = "",
+) -> Ticket:
+    """直接办结: the agent answered the demand during the call.
+
+    With ``unit`` the answer is that unit's, given on the call (专家在线: the agent conferenced the
+    unit's duty phone): the unit's answer joins the timeline first, then the ticket is resolved,
+    in one transaction.
+    """
     resolution = clean_text(resolution, "resolution", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
+    if unit is not None and not unit.is_active:
+        raise InvalidInput(_("%(unit)s is not an active unit") % {"unit": unit.name}, field="unit")
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
+        if unit is not None:
+            check_transition("resolve", ticket.status, by)
+            timeline.record(
+                ticket,
+                "ticket.unit_answered_on_call",
+                by,
+                note=resolution,
+                data={"unit": unit.name, "unit_id": unit.pk, "call_linkedid": call_linkedid or ticket.call_linkedid},
+            )
         _resolve_locked(ticket, by, resolution)
     return ticket
 

@@ -48,6 +48,16 @@ class SimulatorConfig:
     # PBX's monitor directory as this host sees it); None = not recorded. monitor_dir: the PBX's name for it.
     recordings_dir: Path | None = None
     monitor_dir: str = "/var/spool/asterisk/monitor"
+    # The dialplan the simulated PBX has (docs/asterisk/extensions.conf): a Redirect elsewhere is
+    # answered "Redirect successful" and the caller is hung up, as Asterisk does.
+    target_110: tuple[str, str] = ("emergency", "110")
+    threeway_context: str = "threeway"
+    threeway_dial_context: str = "threeway-dial"
+    threeway_unit_context: str = "threeway-unit"
+    # Whether 110 answers a three-way call (False: busy, the agent is back with the caller).
+    threeway_answers: bool = True
+    # Modules AMI ModuleCheck reports as not loaded (e.g. app_confbridge of a PBX without confbridge.conf).
+    missing_modules: tuple[str, ...] = ()
 
     def rate_now(self, hour: int) -> float:
         """Calls per second at this local hour."""

@@ -185,6 +185,7 @@ def ivr_110_call(number: str = "13800000110") -> Frames:
                 "Value: 110",
             ),
         ),
+        # The IVR's Goto: the jump itself is told with the old application, then the 110 context runs.
         (
             2.0,
             frame(
@@ -193,8 +194,21 @@ def ivr_110_call(number: str = "13800000110") -> Frames:
                 "Context: emergency",
                 "Exten: 110",
                 "Priority: 1",
-                "Application: NoOp",
-                "AppData: 110 police trunk",
+                "Application: Goto",
+                "AppData: emergency,110,1",
+                "Extension: 110",
+            ),
+        ),
+        (
+            2.0,
+            frame(
+                "Newexten",
+                "dialplan,all",
+                "Context: emergency",
+                "Exten: 110",
+                "Priority: 2",
+                "Application: Dial",
+                "AppData: PJSIP/110@police-trunk,60",
                 "Extension: 110",
             ),
         ),

@@ -22,6 +22,10 @@ SCENARIOS = ("answered", "abandoned", "queue_timeout", "emergency_transfer")  # 
 # Session and list noise of the recordings, and events the simulator sends itself.
 _SKIP = frozenset({"FullyBooted", "SuccessfulAuth", "QueueMemberAdded", "QueueMemberRemoved", "OriginateResponse"})
 _UNIQUEID = re.compile(r"\b(1795\d{6})\.(\d+)\b")
+# The duty phone the threeway_unit recording dialled (the simulator puts the asked-for number in its place).
+UNIT_NUMBER = "073155558888"
+# A three-way room is named after the call's Linkedid with "." replaced by "-" (hotline-1795952770-14).
+_ROOM = re.compile(r"\b(1795\d{6})-(\d+)\b")
 _LOCAL_SEQ = re.compile(r"-([0-9a-f]{8});")
 
 
@@ -117,6 +121,7 @@ def render(
     call_ids = ids if isinstance(ids, CallIds) else CallIds(ids)
     out = []
     for at, text in template.frames if frames is None else frames:
+        text = _ROOM.sub(lambda m: _UNIQUEID.sub(call_ids.uid, f"{m.group(1)}.{m.group(2)}").replace(".", "-"), text)
         text = _UNIQUEID.sub(call_ids.uid, text)
         text = _LOCAL_SEQ.sub(call_ids.seq, text)
         text = text.replace(f"CallerIDName: {template.number}", f"CallerIDName: {name}")
@@ -137,7 +142,11 @@ class CallModel:
     ``arrive`` ends with the caller in the queue (QueueCallerJoin, music on hold); an agent
     becomes free: ``ring`` (AgentCalled…) then ``connect`` (AgentConnect, the bridge); the
     conversation ends: ``end`` (the caller hangs up; AMI Hangup of the caller's channel gives
-    the same), or ``redirect``/``blind`` (the agent sent the caller to 110). No agent in time:
+    the same), or ``redirect``/``blind`` (the agent sent the caller to 110), or ``lost`` (a
+    Redirect to an extension the dialplan lacks: Asterisk hangs the caller up). A three-way
+    call: ``threeway`` (caller to the room, the agent dials 110, 110 joins and later leaves) or
+    ``threeway_busy`` (110 does not answer, the agent is back in the room), each followed by its
+    ``*_end`` when the caller hangs up. No agent in time:
     ``abandon`` (the caller hangs up) or ``timeout`` (the queue's own timeout). Segments from
     the other recordings are rewritten into the answered call's ids, so one ``CallIds`` renders
     them all. ``*_release`` is when, within that segment, the member is free again.
@@ -152,9 +161,20 @@ class CallModel:
     blind: Frames
     abandon: Frames
     timeout: Frames
+    lost: Frames
+    threeway: Frames
+    threeway_end: Frames
+    threeway_busy: Frames
+    threeway_busy_end: Frames
+    threeway_unit: Frames  # the expert on the line: the unit's duty phone UNIT_NUMBER joins instead of 110
+    threeway_unit_end: Frames
     end_release: float
     redirect_release: float
     blind_release: float
+    lost_release: float
+    threeway_end_release: float
+    threeway_busy_end_release: float
+    threeway_unit_end_release: float
 
 
 def _name(text: str) -> str:
@@ -190,8 +210,10 @@ def _into(base: Template, other: Template, frames: Frames) -> Frames:
     ours, theirs = _legs(base), _legs(other)
     uids = {theirs[k][0]: ours[k][0] for k in theirs if k in ours}
     seqs = {theirs[k][1]: ours[k][1] for k in theirs if k in ours}
+    rooms = {a.replace(".", "-"): b.replace(".", "-") for a, b in uids.items()}
     out = []
     for at, text in frames:
+        text = _ROOM.sub(lambda m: rooms.get(m.group(0), m.group(0)), text)
         text = _UNIQUEID.sub(lambda m: uids.get(m.group(0), m.group(0)), text)
         text = _LOCAL_SEQ.sub(lambda m: f"-{seqs.get(m.group(1), m.group(1))};", text)
         out.append((at, text.replace(other.number, base.number)))
@@ -231,6 +253,21 @@ def load_model(traces_dir: Path = TRACES_DIR) -> CallModel:
     b = blind_transfer.frames
     blind = _into(answered, blind_transfer, _segment(b, _index(b, "Unhold")))
 
+    lost_call = load_template("transfer_lost", traces_dir)
+    x = lost_call.frames
+    lost = _into(answered, lost_call, _segment(x, _index(x, "Newexten", where="Context: emergency")))
+
+    def threeway(name: str) -> tuple[Frames, Frames]:
+        """The room part of a recorded three-way call, and its end once the caller hangs up."""
+        recorded = load_template(name, traces_dir)
+        w = recorded.frames
+        start = _index(w, "Newexten", where="Context: threeway")
+        leave = _index(w, "ConfbridgeLeave", start, where="@callers-")
+        return _into(answered, recorded, _segment(w, start, leave)), _into(answered, recorded, _segment(w, leave))
+
+    room, room_end = threeway("threeway")
+    busy, busy_end = threeway("threeway_busy")
+    unit, unit_end = threeway("threeway_unit")
     end = _segment(f, talk_end)
     return CallModel(
         template=answered,
@@ -242,7 +279,18 @@ def load_model(traces_dir: Path = TRACES_DIR) -> CallModel:
         blind=blind,
         abandon=abandon,
         timeout=timeout,
+        lost=lost,
+        threeway=room,
+        threeway_end=room_end,
+        threeway_busy=busy,
+        threeway_busy_end=busy_end,
+        threeway_unit=unit,
+        threeway_unit_end=unit_end,
         end_release=_release(end),
         redirect_release=_release(redirect),
         blind_release=_release(blind),
+        lost_release=_release(lost),
+        threeway_end_release=_release(room_end),
+        threeway_busy_end_release=_release(busy_end),
+        threeway_unit_end_release=_release(unit_end),
     )

@@ -20,7 +20,7 @@ from telephony.simulator import frames, traffic
 from telephony.simulator.config import SimulatorConfig
 from telephony.simulator.frames import Frames
 from telephony.simulator.recorder import Recorder, snapshot
-from telephony.simulator.replay import CallIds, FreshIds, Template, load_model, load_templates, render
+from telephony.simulator.replay import UNIT_NUMBER, CallIds, FreshIds, Template, load_model, load_templates, render
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,10 @@ class QueuedCall:
     joined: float
     assigned: asyncio.Future[str]
     done: asyncio.Event = field(default_factory=asyncio.Event)  # hung up or transferred by an action
-    how: str = "end"  # end | redirect | blind
+    how: str = "end"  # end | redirect | blind | lost | threeway | threeway_busy
+    room: asyncio.Task[None] | None = None  # the three-way room's frames being played
+    lost_target: tuple[str, str] = ("", "")  # where a Redirect sent the caller that the dialplan lacks
+    variables: dict[str, str] = field(default_factory=dict)  # set on the agent's channel with Setvar
     interface: str = ""
     caller_channel: str = ""
     agent_channel: str = ""
@@ -304,13 +307,23 @@ class PBXSimulator:
                 await asyncio.wait_for(call.done.wait(), talk / cfg.speed)
             except TimeoutError:
                 pass
+            if call.room is not None:  # a three-way room: what happens in it comes before the end
+                await call.room
             talked = (time.monotonic() - answered) * cfg.speed
             tail, release = {
                 "end": (model.end, model.end_release),
                 "redirect": (model.redirect, model.redirect_release),
                 "blind": (model.blind, model.blind_release),
+                "lost": (model.lost, model.lost_release),
+                "threeway": (model.threeway_end, model.threeway_end_release),
+                "threeway_busy": (model.threeway_busy_end, model.threeway_busy_end_release),
+                "threeway_unit": (model.threeway_unit_end, model.threeway_unit_end_release),
             }[call.how]
             frames = self._out(call, tail)
+            if call.how == "threeway_unit":
+                frames = _dialled(frames, call.variables.get("HOTLINE_THREEWAY_NUMBER", UNIT_NUMBER))
+            if call.how == "lost":
+                frames = _retarget(frames, *call.lost_target)
             complete = next(at for at, t in frames if t.startswith("Event: AgentComplete\r\n"))
             # After a Redirect the caller's time with 110 counts as talk time, as Asterisk reports it.
             talk_time = talked + (complete if call.how == "redirect" else 0.0)
@@ -322,6 +335,8 @@ class PBXSimulator:
             self._release(call)
             await self.play([(at - release, t) for at, t in frames if at > release])
         finally:
+            if call.room is not None:
+                call.room.cancel()
             self._release(call)
             if self.recorder is not None:
                 self.recorder.hung_up(call.caller_channel)
@@ -554,6 +569,20 @@ class PBXSimulator:
             else:
                 w.write(frames.response("Success", aid))
                 self.broadcast(stopped)
+        elif action == "modulecheck":
+            module = m.first("Module").removesuffix(".so")
+            if module in self.config.missing_modules:
+                w.write(frames.response("Error", aid, Message="Module not loaded"))
+            else:
+                w.write(frames.response("Success", aid, Version=""))
+        elif action == "setvar":
+            call = self.live.get(m.first("Channel"))
+            if m.first("Channel") and call is None:
+                w.write(frames.response("Error", aid, Message="No such channel"))
+            else:
+                if call is not None:
+                    call.variables[m.first("Variable")] = m.first("Value")
+                w.write(frames.response("Success", aid, Message="Variable Set"))
         elif action in _ACKNOWLEDGED:
             self._transfer(action, m)
             w.write(frames.response("Success", aid, Message=_ACKNOWLEDGED[action]))
@@ -562,15 +591,49 @@ class PBXSimulator:
         return None
 
     def _transfer(self, action: str, m: Message) -> None:
-        """A Redirect of the caller (or BlindTransfer of the agent) to the 110 context ends the agent's part.
+        """What a Redirect or BlindTransfer does to a live call, as the recordings show.
 
-        A Redirect into another context (the three-way conference) leaves the call as it is.
+        The caller Redirected to 110 (or the agent's channel BlindTransferred there) ends the
+        agent's part. The three-way Redirect (caller to the room, ExtraChannel the agent to the
+        dial context) plays the recorded room: 110 joins, or does not answer
+        (``threeway_answers``). A Redirect of the caller to an extension the dialplan lacks is
+        accepted and the caller is hung up (telephony/traces/transfer_lost.ami).
         """
+        cfg = self.config
         call = self.live.get(m.first("Channel"))
-        if call is None or call.done.is_set() or m.first("ExtraChannel"):
+        if call is None or call.done.is_set():
             return
-        if action == "redirect" and m.first("Channel") == call.caller_channel and m.first("Context") == "emergency":
-            call.how = "redirect"
+        target = (m.first("Context"), m.first("Exten"))
+        if m.first("ExtraChannel"):
+            three_way = (
+                m.first("Channel") == call.caller_channel
+                and m.first("ExtraChannel") == call.agent_channel
+                and target[0] == cfg.threeway_context
+            )
+            extra = m.first("ExtraContext")
+            if not three_way or call.room is not None:
+                return
+            if extra == cfg.threeway_dial_context:
+                call.how = "threeway" if cfg.threeway_answers else "threeway_busy"
+                segment = self.model.threeway if cfg.threeway_answers else self.model.threeway_busy
+                room = self._out(call, segment)
+            elif extra == cfg.threeway_unit_context and cfg.threeway_answers:
+                call.how = "threeway_unit"
+                number = call.variables.get("HOTLINE_THREEWAY_NUMBER", UNIT_NUMBER)
+                room = _dialled(self._out(call, self.model.threeway_unit), number)
+            elif extra == cfg.threeway_unit_context:  # the unit's phone busy: told like a busy 110
+                call.how = "threeway_busy"
+                room = self._out(call, self.model.threeway_busy)
+            else:
+                return
+            call.room = asyncio.create_task(self.play(room))
+            return
+        if action == "redirect" and m.first("Channel") == call.caller_channel:
+            if target == tuple(cfg.target_110):
+                call.how = "redirect"
+            else:
+                call.how = "lost"
+                call.lost_target = target
             call.done.set()
         elif action == "blindtransfer" and m.first("Channel") == call.agent_channel:
             call.how = "blind"
@@ -628,6 +691,21 @@ def _varset(like: str, variable: str, value: str) -> str:
             f"Value: {value}",
         ]
     )
+
+
+def _dialled(frames: Frames, number: str) -> Frames:
+    """The recorded unit three-way call with the duty phone the agent asked for."""
+    return [(at, text.replace(UNIT_NUMBER, number)) for at, text in frames]
+
+
+def _retarget(frames: Frames, context: str, exten: str) -> Frames:
+    """The recorded lost Redirect (to emergency,119) told with the context and extension asked for."""
+    out = []
+    for at, text in frames:
+        text = text.replace("Context: emergency\r\n", f"Context: {context}\r\n")
+        text = re.sub(r"(?m)^(Exten|Extension): 119(?=\r?$)", lambda m, e=exten: f"{m.group(1)}: {e}", text)
+        out.append((at, text))
+    return out
 
 
 def _field(text: str, key: str) -> str:

@@ -172,6 +172,66 @@ def test_transfer_to_110_from_the_console(browser, server):
     assert query(server, "select count(*) from hotline_referral where reason=?", "来电人称遭遇抢劫")[0][0] >= 1
 
 
+def test_a_three_way_call_with_110_from_the_console(browser, server):
+    agent = login(browser, server, "agent3")
+    wait_live(agent)
+    agent.on("dialog", lambda dialog: dialog.accept())
+    agent.click("button[name=state][value=ready]")
+    agent.wait_for_selector(".badge-ready[data-testid=agent-status]")
+    agent.fill("[data-testid=transfer-reason]", "来电人称家中燃气泄漏")
+    agent.check("input[name=three_way]")
+    # Success is shown only once the simulated PBX has 110 in the room with the caller.
+    for _ in range(30):
+        agent.evaluate("document.getElementById('transfer-result').innerHTML = ''")
+        agent.click("[data-testid=transfer-110]")
+        agent.wait_for_selector("#transfer-result p", timeout=60_000)
+        if agent.query_selector("[data-testid=transfer-ok]"):
+            break
+        assert agent.inner_text("[data-testid=transfer-error]")
+        time.sleep(2)
+    assert "110已与来电人接通" in agent.inner_text("[data-testid=transfer-ok]")
+    rows = query(server, "select mode from hotline_referral where reason=?", "来电人称家中燃气泄漏")
+    assert rows == [("three_way",)]
+
+
+def test_an_expert_on_the_line_answers_and_the_agent_resolves_with_the_answer(browser, server):
+    agent = login(browser, server, "agent1")
+    wait_live(agent)
+    agent.click("button[name=state][value=ready]")
+    agent.wait_for_selector(".badge-ready[data-testid=agent-status]")
+    agent.fill("#work input[name=phone]", "13700001111")
+    agent.select_option("#work select[name=category]", label="咨询")
+    agent.select_option("#work select[name=area]", label="雨湖区·城正街街道")
+    agent.fill("#work textarea[name=content]", "咨询小区加装电梯的补贴政策。")
+    agent.click("[data-testid=register]")
+    agent.wait_for_selector("[data-testid=expert-call]")
+    agent.select_option("[data-testid=expert-unit]", label="雨湖区")
+    # The unit's duty phone joins the agent's live call (the simulator rings the ready agent).
+    for _ in range(30):
+        agent.evaluate("document.getElementById('expert-result').innerHTML = ''")
+        agent.click("[data-testid=expert-call]")
+        agent.wait_for_selector("#expert-result p", timeout=60_000)
+        if agent.query_selector("[data-testid=expert-ok]"):
+            break
+        assert agent.inner_text("[data-testid=expert-error]")
+        time.sleep(2)
+    assert "雨湖区已与来电人接通" in agent.inner_text("[data-testid=expert-ok]")
+    agent.locator("#work").scroll_into_view_if_needed()
+    shot(agent, "agent-expert-on-the-line")
+    agent.fill("[data-testid=expert-answer]", "雨湖区住建局：符合条件的小区每台补贴十万元。")
+    agent.click("[data-testid=expert-resolve]")
+    message = agent.wait_for_selector("[data-testid=work-message]:has-text('雨湖区')")
+    assert "已以雨湖区的答复直接办结" in message.inner_text()
+    number = agent.inner_text("[data-testid=ticket-number]").strip()
+    notes = query(
+        server,
+        "select e.action, e.note from hotline_timelineentry e join hotline_ticket t on t.id = e.ticket_id "
+        "where t.number = ? order by e.id",
+        number,
+    )
+    assert ("ticket.unit_answered_on_call", "雨湖区住建局：符合条件的小区每台补贴十万元。") in notes
+
+
 def test_a_unit_cannot_open_another_units_ticket_nor_connect_from_a_foreign_origin(browser, server):
     yt = login(browser, server, "unit_yt")
     ticket_id = query(

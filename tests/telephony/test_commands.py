@@ -184,8 +184,9 @@ def test_a_revisit_dial_is_recorded_with_its_purpose_not_as_a_plain_callback(set
 @pytest.mark.slow  # a paced replay: waits for the recorded call to reach the agent
 def test_transfer_to_110_moves_the_live_call_and_leaves_a_referral(settings, agent):
     async def body(sim, messages):
-        # Half the recorded pace: the agent talks about six seconds, long enough to press the button.
-        playing = asyncio.create_task(sim.play(sim.new_call("answered")))
+        # A queued call the simulated PBX acts on: the Redirect sends the caller into the 110 context,
+        # which the bridge must see before it reports the transfer (and the referral is written).
+        playing = asyncio.create_task(sim.queue_call())
 
         def answered_live_call():
             return Call.objects.filter(answered_at__isnull=False, ended_at__isnull=True).first()
@@ -206,7 +207,7 @@ def test_transfer_to_110_moves_the_live_call_and_leaves_a_referral(settings, age
         assert await database_sync_to_async(Referral.objects.count)() == 1
         await asyncio.wait_for(playing, 20)
 
-    run_with_bridge(settings, body, speed=0.5)
+    run_with_bridge(settings, body, talk=(30.0, 30.0))
 
 
 def test_no_bridge_means_a_clear_timeout_not_a_hang(db):

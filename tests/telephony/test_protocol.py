@@ -21,6 +21,10 @@ EXPECTED_COUNTS = {
     "agent_pause": (346, 20),
     "restart": (169, 9),
     "busy_hour": (5500, 75),
+    "threeway": (289, 8),
+    "threeway_busy": (244, 8),
+    "threeway_unit": (233, 9),
+    "transfer_lost": (133, 8),
 }
 
 

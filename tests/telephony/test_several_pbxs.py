@@ -102,8 +102,14 @@ def test_two_pbxs_same_linkedid_two_calls_each_with_its_own_agent_and_commands_g
             calls = await _until(database_sync_to_async(both_answered), 20)
             assert pops["agent_wang"]["linkedid"] == pops["agent_li"]["linkedid"] == calls["xt"].linkedid
 
-            # 李 transfers their call to 110: the Redirect goes to "sy" only.
-            referral = await sync_to_async(control.transfer_to_110)(other, "来电人称有人持刀伤人")
+            # 李 transfers their call to 110: the Redirect goes to "sy" only. A replayed call does not act
+            # on actions, so once the Redirect is in, "sy" says what a PBX then shows: the caller's
+            # channel running the 110 context (its second priority; the bridge reports nothing before).
+            transfer = asyncio.create_task(sync_to_async(control.transfer_to_110)(other, "来电人称有人持刀伤人"))
+            await _until(lambda: _true(any(a == "redirect" for a, _ in sims["sy"].received)), 10)
+            join = next(text for _, text in call if text.startswith("Event: QueueCallerJoin\r\n"))
+            sims["sy"].broadcast(_in_110(join))
+            referral = await transfer
             assert referral.call_linkedid == calls["sy"].linkedid
             redirects = {name: [m for a, m in sim.received if a == "redirect"] for name, sim in sims.items()}
             assert not redirects["xt"] and len(redirects["sy"]) == 1
@@ -231,3 +237,13 @@ def test_an_admin_sets_an_offline_agents_pbx_among_the_configured_ones_only(sett
     assert admin_client.post(url, {"pbx": "xt"}).status_code == 200
     state.refresh_from_db()
     assert state.pbx == "sy"  # refused while the phone is in sy's queues
+
+
+def _in_110(join: str) -> str:
+    """The Newexten of the caller's channel (from its QueueCallerJoin) at priority 2 of emergency,110."""
+    keep = ("Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "Uniqueid", "Linkedid")
+    lines = [line for line in join.split("\r\n") if line.split(": ", 1)[0] in keep]
+    where = ["Context: emergency", "Exten: 110", "Priority: 2", "Extension: 110", "Application: Dial"]
+    return "\r\n".join(
+        ["Event: Newexten", "Privilege: dialplan,all", *lines, *where, "AppData: PJSIP/110@police-trunk,60"]
+    )

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import callbacks, notifications, revisits
@@ -19,6 +20,7 @@ from hotline.services.assignments import current_lead, sla_for
 from hotline.services.calendar import load_calendar
 from routing.suggest import suggest_for_ticket
 from telephony import control, presence
+from telephony.commands import CALL_ENDED, NO_ROOM, NOT_ANSWERED, NOT_REACHED
 from telephony.models import Call
 from web.forms import AgentStateForm, RegisterForm, TransferForm
 from web.views import role_required
@@ -115,6 +117,7 @@ def _ticket_panel(request: HttpRequest, ticket: Ticket, message: str = "", error
         "suggestions": suggest_for_ticket(ticket) if ticket.status in ("registered", "returned") else [],
         "duplicates": snap.duplicates_of(ticket) if ticket.is_open else [],
         "sms_messages": notifications.messages_of(ticket),
+        "experts": expert_units() if ticket.status == TicketStatus.REGISTERED else [],
         "message": message,
         "error": error,
     }
@@ -191,6 +194,29 @@ def _version(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+# What the PBX showed after it accepted a transfer or three-way call that did not work (the bridge's codes).
+TRANSFER_FAILURES = {
+    NOT_ANSWERED: gettext_lazy(
+        "110 did not answer (%(detail)s). The caller is still with you; no referral was recorded."
+    ),
+    NOT_REACHED: gettext_lazy(
+        "The caller's line never reached 110. No referral was recorded; check the call and try again."
+    ),
+    CALL_ENDED: gettext_lazy("The call ended before 110 was on the line. No referral was recorded."),
+    NO_ROOM: gettext_lazy(
+        "The phone system cannot hold a three-way call (ConfBridge is not set up). The caller is still with you; "
+        "no referral was recorded."
+    ),
+}
+
+
+def _transfer_failure(exc: control.CommandFailed) -> str:
+    message = TRANSFER_FAILURES.get(exc.code)
+    if message is None:
+        return _("The phone system refused: %(error)s") % {"error": exc}
+    return str(message) % {"detail": exc.detail or "?"}
+
+
 @agent_only
 @require_POST
 def transfer_110(request: HttpRequest) -> HttpResponse:
@@ -209,7 +235,7 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
     except control.BridgeUnavailable as exc:
         ctx["transfer_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
     except control.CommandFailed as exc:
-        ctx["transfer_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+        ctx["transfer_error"] = _transfer_failure(exc)
     except DomainError as exc:
         ctx["transfer_error"] = exc.message
     else:
@@ -220,6 +246,56 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
             result.content += render_to_string("web/agent/_pop.html", pop, request).encode()
             return result
     return render(request, "web/agent/_transfer_result.html", ctx)
+
+
+def expert_units():
+    """Units an agent can put on the line: active network units (not the center itself), with a duty phone."""
+    return Unit.objects.filter(is_active=True, level__gt=1).exclude(duty_phone="").order_by("level", "code")
+
+
+@agent_only
+@require_POST
+def conference_unit(request: HttpRequest) -> HttpResponse:
+    """专家在线: the unit's duty phone joins the agent's live call (a three-way call, like 110's)."""
+    ctx: dict = {}
+    unit = expert_units().filter(pk=request.POST.get("unit") or 0).first()
+    if unit is None:
+        ctx["expert_error"] = _("Choose a unit with a duty phone.")
+        return render(request, "web/agent/_expert_result.html", ctx)
+    try:
+        result = control.conference_unit(request.user, unit)
+    except control.BridgeUnavailable as exc:
+        ctx["expert_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+    except control.CommandFailed as exc:
+        if exc.code == NOT_ANSWERED:
+            ctx["expert_error"] = _(
+                "%(unit)s's duty phone did not answer (%(detail)s). The caller is still with you."
+            ) % {"unit": unit.name, "detail": exc.detail or "?"}
+        elif exc.code == NO_ROOM:
+            ctx["expert_error"] = str(TRANSFER_FAILURES[NO_ROOM])
+        elif exc.code == CALL_ENDED:
+            ctx["expert_error"] = _("The call ended before %(unit)s was on the line.") % {"unit": unit.name}
+        else:
+            ctx["expert_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+    else:
+        ctx.update(unit=unit, linkedid=result.get("linkedid", ""))
+    return render(request, "web/agent/_expert_result.html", ctx)
+
+
+@agent_only
+@require_POST
+def resolve_with_unit(request: HttpRequest, pk: int) -> HttpResponse:
+    """直接办结 with the answer the unit gave on the call; the unit's answer joins the timeline."""
+    ticket = _ticket_or_404(pk)
+    unit = Unit.objects.filter(pk=request.POST.get("unit") or 0).first()
+    answer = request.POST.get("answer", "")
+    if unit is None or not answer.strip():
+        return _ticket_panel(request, ticket, error=_("Choose the unit and write down the answer it gave."))
+    try:
+        ticket = tickets.resolve_on_call(ticket, request.user, answer, _version(request), unit=unit)
+    except DomainError as exc:
+        return _ticket_panel(request, ticket, error=exc.message)
+    return _ticket_panel(request, ticket, _("Resolved on the call with %(unit)s's answer.") % {"unit": unit.name})
 
 
 @agent_only
