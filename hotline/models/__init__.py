@@ -2,6 +2,7 @@
 
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
+from hotline.models.callers import CallerFlag, CallerReport, FlagKind, ReportStatus
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
 from hotline.models.network import Area, Role, Unit, UnitKind, User
@@ -47,15 +48,19 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Caller",
+    "CallerFlag",
+    "CallerReport",
     "Category",
     "Channel",
     "Dispute",
     "DisputeStatus",
     "Extension",
     "ExtensionStatus",
+    "FlagKind",
     "IdempotencyKey",
     "KnowledgeArticle",
     "Referral",
+    "ReportStatus",
     "Role",
     "SlaPolicy",
     "SupervisionCase",

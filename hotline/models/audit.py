@@ -67,6 +67,10 @@ class AuditAction(models.TextChoices):
     CITIZEN_EXPORT = "citizen.export", _("citizen's data exported")
     CITIZEN_CORRECTED = "citizen.corrected", _("citizen's data corrected")
     ANONYMISED = "retention.anonymised", _("personal data anonymised")
+    CALLER_REPORTED = "caller.reported", _("abusive caller reported")
+    CALLER_FLAGGED = "caller.flagged", _("caller flagged")
+    CALLER_FLAG_LIFTED = "caller.flag_lifted", _("caller's flag lifted")
+    CALLER_REPORTS_DECLINED = "caller.reports_declined", _("reports on a caller declined")
 
 
 class AuditEntry(AppendOnly):
