@@ -68,7 +68,7 @@ class CallerFlag(models.Model):
 
 class ReportStatus(models.TextChoices):
     PENDING = "pending", _("waiting for review")
-    FLAGGED = "flagged", _("caller flagged")
+    FLAGGED = "flagged", _("led to a flag")
     DECLINED = "declined", _("declined")
 
 

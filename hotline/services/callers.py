@@ -2,7 +2,8 @@
 
 - :func:`report_caller` — any member of the center's staff (an agent on the call) reports that the
   caller was abusive on a call or a ticket. A report is evidence, not a flag: it waits for review.
-  On a ticket it leaves a timeline entry (``caller.reported``).
+  It is the caller's record, not the ticket's: no timeline entry, because units read the timeline
+  and the demand is handled as any other (the audit log and the report row keep who and when).
 - :func:`set_flag` — a supervisor or an administrator (``hotline.access.may_flag_callers``) flags
   the caller with a kind, a reason and an expiry; the caller's pending reports are decided with it.
   A new flag replaces the one in force (which is lifted, naming the new one).
@@ -14,7 +15,7 @@ A flag expires by itself: whether it is in force is decided when it is read
 naming the caller's number (as its token); nothing is deleted, so the caller's record
 (``/callers/<id>/``, ``manage.py citizen_data export``) shows every report, flag and decision.
 
-Locks: the caller row, and (for a report on a ticket) the ticket first, then the caller.
+Locks: the caller row only (no service here writes a ticket).
 """
 
 from __future__ import annotations
@@ -38,11 +39,9 @@ from hotline.models import (
     Ticket,
     User,
 )
-from hotline.services import timeline
-from hotline.services.common import clean_text, lock_ticket
+from hotline.services.common import clean_text
 from hotline.services.tickets import find_or_create_caller
 
-REPORTED = "caller.reported"  # the timeline entry of a report on a ticket
 # A flag is a temporary measure the center reviews again: it cannot be set for longer than this.
 MAX_FLAG_DAYS = 366
 REASON_MAX = 500
@@ -73,8 +72,6 @@ def report_caller(
     if ticket is None and not call_linkedid:
         raise InvalidInput(_("name the call or the ticket on which the caller was abusive"), field="ticket")
     with transaction.atomic():
-        if ticket is not None:
-            ticket = lock_ticket(ticket)
         caller = Caller.objects.select_for_update().get(pk=caller.pk)
         same = CallerReport.objects.filter(caller=caller, reported_by=by)
         same = same.filter(ticket=ticket) if ticket is not None else same.filter(call_linkedid=call_linkedid)
@@ -83,8 +80,6 @@ def report_caller(
         report = CallerReport.objects.create(
             caller=caller, ticket=ticket, call_linkedid=call_linkedid[:64], reported_by=by, reason=note
         )
-        if ticket is not None:
-            timeline.record(ticket, REPORTED, by, note=note, data={"report": report.pk})
         audit.record(
             AuditAction.CALLER_REPORTED,
             user=by,
