@@ -90,8 +90,8 @@ def build_report(period: Period, now: datetime | None = None) -> Workbook:
     for scheme in scores.valid_schemes(period):
         _scores_sheet(wb.create_sheet(f"考评-{scheme.code}"[:31]), scheme, period, now)
     _overdue_sheet(wb.create_sheet("超期"), period, now)
-    _flagged_sheet(wb.create_sheet("标记来电人"), period, now)
     _topics_sheet(wb.create_sheet("热点"), period)
+    _flagged_sheet(wb.create_sheet("标记来电人"), period, now)
     return wb
 
 
