@@ -122,7 +122,7 @@ def set_flag(caller: Caller, by: User, kind: str, reason: str, expires_at: datet
     now = timezone.now()
     expires_at = check_expiry(expires_at, now)
     with transaction.atomic():
-        caller = Caller.objects.select_for_update().select_related("flag").get(pk=caller.pk)
+        caller = Caller.objects.select_for_update(of=("self",)).select_related("flag").get(pk=caller.pk)
         flag = CallerFlag.objects.create(
             caller=caller, kind=kind, reason=reason, set_by=by, set_at=now, expires_at=expires_at
         )
@@ -156,7 +156,7 @@ def lift_flag(caller: Caller, by: User, reason: str) -> CallerFlag:
     reason = clean_text(reason, "reason", max_chars=REASON_MAX)
     now = timezone.now()
     with transaction.atomic():
-        caller = Caller.objects.select_for_update().select_related("flag").get(pk=caller.pk)
+        caller = Caller.objects.select_for_update(of=("self",)).select_related("flag").get(pk=caller.pk)
         flag = caller.flag_in_force(now)
         if flag is None:
             raise IllegalTransition(_("this caller has no flag in force"))
