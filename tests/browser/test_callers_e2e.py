@@ -76,3 +76,4 @@ def test_the_agent_reports_the_supervisor_flags_and_the_pop_shows_it(browser, se
     agent.goto(f"{server['base']}/agent/")
     flag = agent.wait_for_selector("[data-testid=pop-flag]")
     assert "多次辱骂话务员，经核实" in flag.inner_text()
+    shot(agent, "agent-flagged-caller")

@@ -37,7 +37,7 @@ class IsCallerReviewer(permissions.BasePermission):
         return may_flag_callers(request.user)
 
 
-class FlagSerializer(serializers.ModelSerializer):
+class CallerFlagSerializer(serializers.ModelSerializer):
     set_by = serializers.CharField(source="set_by.username", read_only=True)
     lifted_by = serializers.CharField(source="lifted_by.username", default=None, read_only=True)
     in_force = serializers.SerializerMethodField()
@@ -51,7 +51,7 @@ class FlagSerializer(serializers.ModelSerializer):
         return flag.in_force()
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class CallerReportSerializer(serializers.ModelSerializer):
     ticket = serializers.CharField(source="ticket.number", default=None, read_only=True)
     reported_by = serializers.CharField(source="reported_by.username", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
@@ -78,21 +78,21 @@ class CallerRowSerializer(serializers.ModelSerializer):
 
     def get_flag(self, caller: Caller) -> dict | None:
         flag = caller.flag_in_force()
-        return FlagSerializer(flag).data if flag else None
+        return CallerFlagSerializer(flag).data if flag else None
 
 
-class FlagInput(serializers.Serializer):
+class CallerFlagInput(serializers.Serializer):
     # Checked by the service, so the page and the API refuse with the same words.
     kind = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000, trim_whitespace=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class ReasonInput(serializers.Serializer):
+class CallerReasonInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class ReportInput(serializers.Serializer):
+class CallerReportInput(serializers.Serializer):
     ticket = serializers.CharField(required=False, allow_blank=True, default="", help_text="The ticket's number.")
     call = serializers.CharField(required=False, allow_blank=True, default="", help_text="The call's linkedid.")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -105,14 +105,14 @@ def record(caller: Caller) -> dict:
         "id": caller.pk,
         "phone": caller.phone,
         "name": caller.name,
-        "flag": FlagSerializer(caller.flag_in_force(now)).data if caller.flag_in_force(now) else None,
+        "flag": CallerFlagSerializer(caller.flag_in_force(now)).data if caller.flag_in_force(now) else None,
         "history": {
             "spans": [vars(s) for s in history["spans"]],
             "total": {k: v for k, v in vars(history["total"]).items() if k != "days"},
             "pending_reports": history["pending_reports"],
         },
-        "flags": FlagSerializer(caller.flags.select_related("set_by", "lifted_by"), many=True).data,
-        "reports": ReportSerializer(
+        "flags": CallerFlagSerializer(caller.flags.select_related("set_by", "lifted_by"), many=True).data,
+        "reports": CallerReportSerializer(
             caller.reports.select_related("ticket", "reported_by", "decided_by"), many=True
         ).data,
     }
@@ -160,43 +160,43 @@ class CallerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    @extend_schema(request=FlagInput, responses={201: FlagSerializer})
+    @extend_schema(request=CallerFlagInput, responses={201: CallerFlagSerializer})
     @action(detail=True, methods=["post"])
     def flag(self, request, pk=None):
         """Flag the caller (kind, reason, expiry); replaces a flag in force and decides the pending reports."""
         caller = self._caller()
-        data = self._input(FlagInput)
+        data = self._input(CallerFlagInput)
         flag = service.set_flag(caller, request.user, data["kind"], data["reason"], data["expires_at"])
-        return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+        return Response(CallerFlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReasonInput, responses=FlagSerializer)
+    @extend_schema(request=CallerReasonInput, responses=CallerFlagSerializer)
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
         """End the flag in force before it expires."""
         caller = self._caller()
         return Response(
-            FlagSerializer(service.lift_flag(caller, request.user, self._input(ReasonInput)["reason"])).data
+            CallerFlagSerializer(service.lift_flag(caller, request.user, self._input(CallerReasonInput)["reason"])).data
         )
 
-    @extend_schema(request=ReasonInput, responses={200: dict})
+    @extend_schema(request=CallerReasonInput, responses={200: dict})
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """The reports waiting for review are declined: no flag."""
         caller = self._caller()
         return Response(
-            {"declined": len(service.decline_reports(caller, request.user, self._input(ReasonInput)["reason"]))}
+            {"declined": len(service.decline_reports(caller, request.user, self._input(CallerReasonInput)["reason"]))}
         )
 
     @extend_schema(
-        request=ReportInput,
-        responses={201: ReportSerializer},
+        request=CallerReportInput,
+        responses={201: CallerReportSerializer},
         parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
     )
     @action(detail=True, methods=["post"])
     def reports(self, request, pk=None):
         """An agent reports abusive language on a ticket (by number) or a call (by linkedid) of this caller."""
         caller = self._caller()
-        data = self._input(ReportInput)
+        data = self._input(CallerReportInput)
         ticket = None
         if data["ticket"]:
             ticket = Ticket.objects.filter(number=data["ticket"]).first()
@@ -209,4 +209,4 @@ class CallerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if not calls.filter(Q(caller=caller) | Q(caller_number__in=number_forms(caller.phone))).exists():
                 raise InvalidInput(_("this call is not the caller's"), field="call")
         report = service.report_caller(caller, request.user, data["note"], ticket=ticket, call_linkedid=data["call"])
-        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        return Response(CallerReportSerializer(report).data, status=status.HTTP_201_CREATED)
