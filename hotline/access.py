@@ -21,6 +21,11 @@ def is_center_reviewer(user: User | None) -> bool:
     return is_center_staff(user) and (user.is_superuser or user.role in REVIEWING_ROLES)
 
 
+def may_flag_callers(user: User | None) -> bool:
+    """Flagging a caller (恶意来电/缠访) is the center's decision: supervisors and admins, never an agent alone."""
+    return is_center_staff(user) and (user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN))
+
+
 def is_auditor(user: User | None) -> bool:
     """Reads the audit log and nothing else; a superuser is not an auditor unless given the role."""
     return bool(user is not None and user.is_authenticated and user.role == Role.AUDITOR and user.is_active)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from callback.models import Rating, Revisit, RevisitStatus
@@ -24,6 +24,7 @@ from hotline.models import (
     Assignment,
     AssignmentRole,
     AssignmentStatus,
+    CallerFlag,
     Dispute,
     DisputeStatus,
     Ticket,
@@ -334,6 +335,40 @@ class RepeatRate(Kpi):
                 mine = rolled = sub.get(unit.pk, NO_DATA)
             result[unit.pk] = {"own": mine, "rollup": rolled}
         return result
+
+
+def flagged_caller_q(prefix: str = "") -> Q:
+    """The ticket's caller was under a flag of the center (恶意来电/缠访) when the ticket was registered:
+    set before it, not yet expired, not lifted before it (hotline.services.callers)."""
+    registered = OuterRef(f"{prefix}created_at")
+    flags = CallerFlag.objects.filter(
+        caller_id=OuterRef(f"{prefix}caller_id"), set_at__lte=registered, expires_at__gt=registered
+    ).filter(Q(lifted_at__isnull=True) | Q(lifted_at__gt=registered))
+    return Q(Exists(flags))
+
+
+class FlaggedRepeats(RepeatRate):
+    """重复投诉 by flagged callers: repeats whose caller was flagged when registering them ÷ all repeats.
+
+    Not a KPI of its own and not taken out of the repeat complaint rate: the same repeats stay in
+    it, and this line says how many of them came from callers the center flagged (docs/metrics.md).
+    """
+
+    key, label = "flagged_repeats", "其中被标记来电人的重复投诉"
+
+    def parts(self, period: Period, now: datetime) -> Parts:
+        rows = super().parts(period, now)
+        return Parts(
+            rows.rows, repeat_q("ticket__") & flagged_caller_q("ticket__"), repeat_q("ticket__"), rows.distinct
+        )
+
+    def city_parts(self, period: Period, now: datetime) -> Parts:
+        rows = super().city_parts(period, now)
+        return Parts(rows.rows, repeat_q() & flagged_caller_q(), repeat_q())
+
+
+def flagged_repeats(period: Period, unit: Unit | None = None, *, rollup: bool = True) -> Figure:
+    return FlaggedRepeats().compute(period, unit, rollup=rollup)
 
 
 # --- satisfaction 回访满意率 and rating rate 参评率 --------------------------------------

@@ -26,7 +26,7 @@ from openpyxl.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hotline.models import Assignment, AssignmentStatus, Ticket, TicketStatus
+from hotline.models import Assignment, AssignmentStatus, Ticket, TicketStatus, Unit
 from metrics import kpis, scores
 from metrics.kpis import WITHDRAWN_OVERDUE, Figure
 from metrics.periods import Period, local_tz
@@ -91,6 +91,7 @@ def build_report(period: Period, now: datetime | None = None) -> Workbook:
         _scores_sheet(wb.create_sheet(f"考评-{scheme.code}"[:31]), scheme, period, now)
     _overdue_sheet(wb.create_sheet("超期"), period, now)
     _topics_sheet(wb.create_sheet("热点"), period)
+    _flagged_sheet(wb.create_sheet("标记来电人"), period, now)
     return wb
 
 
@@ -152,6 +153,22 @@ def _overdue_sheet(ws: Worksheet, period: Period, now: datetime) -> None:
         if a.replied_at:
             put(ws, row, 6, a.replied_at).number_format = "yyyy-mm-dd hh:mm"
         put(ws, row, 7, round((until - a.reply_by).total_seconds() / 3600, 1))
+
+
+def _flagged_sheet(ws: Worksheet, period: Period, now: datetime) -> None:
+    """恶意来电/缠访: the repeats of callers under a flag of the center, city and units, a line of their
+    own beside the repeat complaint rate (which still counts them)."""
+    kpi = kpis.FlaggedRepeats()
+    header(ws, ["单位代码", "单位", kpi.label, "重复投诉"])
+    city = kpi.compute(period, None, now=now)
+    for column, value in enumerate(["", f"全市 {period}", city.numerator, city.denominator], start=1):
+        put(ws, 2, column, value)
+    units = list(Unit.objects.filter(is_active=True).order_by("level", "code"))
+    figures = kpi.compute_all(period, units, now)
+    for row, unit in enumerate(units, start=3):
+        figure = figures[unit.pk]["rollup"]
+        for column, value in enumerate([unit.code, unit.name, figure.numerator, figure.denominator], start=1):
+            put(ws, row, column, value)
 
 
 def hot_topics(period: Period, limit: int = HOT_TOPICS) -> list[dict[str, Any]]:

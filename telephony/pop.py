@@ -37,13 +37,24 @@ def caller_history(caller_id: int | None) -> dict[str, Any]:
     return {"caller_id": caller_id, "previous_tickets": tickets, "open_tickets": open_tickets}
 
 
+def caller_flag(caller: Caller | None) -> dict[str, Any] | None:
+    """The center's flag on the caller (恶意来电/缠访) if it is in force: kind, reason, expiry.
+
+    Read from the caller row's ``flag``, which the caller's query brings along (no query of its own)."""
+    flag = caller.flag_in_force() if caller is not None else None
+    if flag is None:
+        return None
+    return {"kind": flag.kind, "reason": flag.reason, "expires_at": flag.expires_at.isoformat()}
+
+
 def screen_pop(*, linkedid: str, caller_number: str, caller: Caller | None, caller_name: str = "") -> dict[str, Any]:
     """The pop of one call: the call's linkedid, the number, a name (the known caller's, else
-    ``caller_name`` as the PBX gave it) and the caller's ticket history."""
+    ``caller_name`` as the PBX gave it), the center's flag in force and the caller's ticket history."""
     return {
         "linkedid": linkedid,
         "caller_number": caller_number,
         "caller_name": caller.name if caller is not None else caller_name,
+        "flag": caller_flag(caller),
         **caller_history(caller.pk if caller is not None else None),
     }
 

@@ -6,6 +6,7 @@ from web.views import (
     agent_scripts,
     audit,
     auth,
+    callers,
     center,
     dashboard,
     home,
@@ -49,6 +50,7 @@ urlpatterns = [
     path("agent/tickets/<int:pk>/resolve-with-unit/", agent.resolve_with_unit, name="agent-resolve-with-unit"),
     path("agent/hang-up/", agent.hang_up, name="agent-hang-up"),
     path("agent/stop-recording/", agent.stop_recording, name="agent-stop-recording"),
+    path("agent/report-caller/", agent.report_caller, name="agent-report-caller"),
     path("agent/callbacks/<int:pk>/dial/", agent.call_back, name="agent-call-back"),
     path("agent/callbacks/<int:pk>/done/", agent.callback_done, name="agent-callback-done"),
     path("agent/revisits/<int:pk>/dial/", agent.revisit_dial, name="agent-revisit-dial"),
@@ -86,6 +88,12 @@ urlpatterns = [
     path("supervision/<int:pk>/", supervision.case_page, name="supervision-case"),
     path("supervision/<int:pk>/note/", supervision.add_note, name="supervision-note"),
     path("supervision/<int:pk>/close/", supervision.close_case, name="supervision-close"),
+    # 恶意来电/缠访: the center's review of callers (supervisors and admins)
+    path("callers/", callers.caller_list, name="callers"),
+    path("callers/<int:pk>/", callers.caller_page, name="caller"),
+    path("callers/<int:pk>/flag/", callers.flag, name="caller-flag"),
+    path("callers/<int:pk>/lift/", callers.lift, name="caller-lift"),
+    path("callers/<int:pk>/decline/", callers.decline, name="caller-decline"),
     # 工单查询: the center and the units
     path("search/", search.search, name="search"),
     path("search/export/", search.export, name="search-export"),

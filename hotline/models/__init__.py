@@ -2,6 +2,7 @@
 
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
+from hotline.models.callers import CallerFlag, CallerReport, FlagKind, ReportStatus
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import (
     KnowledgeArticle,
@@ -57,12 +58,15 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Caller",
+    "CallerFlag",
+    "CallerReport",
     "Category",
     "Channel",
     "Dispute",
     "DisputeStatus",
     "Extension",
     "ExtensionStatus",
+    "FlagKind",
     "IdempotencyKey",
     "KnowledgeArticle",
     "KnowledgeFeedback",
@@ -73,6 +77,7 @@ __all__ = [
     "Open311Request",
     "ProposalStatus",
     "Referral",
+    "ReportStatus",
     "Role",
     "Script",
     "ScriptKind",

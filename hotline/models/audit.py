@@ -71,6 +71,10 @@ class AuditAction(models.TextChoices):
     RECORDING_PLAYED = "recording.played", _("call recording played")
     RECORDING_STOPPED = "recording.stopped", _("call recording stopped at the caller's request")
     RECORDING_PURGED = "recording.purged", _("call recordings deleted after the retention period")
+    CALLER_REPORTED = "caller.reported", _("abusive caller reported")
+    CALLER_FLAGGED = "caller.flagged", _("caller flagged")
+    CALLER_FLAG_LIFTED = "caller.flag_lifted", _("caller's flag lifted")
+    CALLER_REPORTS_DECLINED = "caller.reports_declined", _("reports on a caller declined")
 
 
 class AuditEntry(AppendOnly):

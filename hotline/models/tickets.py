@@ -40,6 +40,17 @@ class Caller(models.Model):
     # 退订: no notifications (registered, reply, revisit coming); answers to their own texts still go.
     no_messages = models.BooleanField(_("asked for no messages"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The center's latest flag (恶意来电/缠访, hotline.services.callers), kept here so the screen pop
+    # reads it with the caller in one query; whether it is still in force is decided on reading.
+    flag = models.ForeignKey(
+        "hotline.CallerFlag",
+        verbose_name=_("flag"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("caller")
@@ -51,6 +62,11 @@ class Caller(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    def flag_in_force(self, now=None):
+        """The center's flag if it is in force now (not lifted, not expired), else None."""
+        flag = self.flag if self.flag_id else None
+        return flag if flag is not None and flag.in_force(now) else None
 
 
 class Category(models.Model):

@@ -15,6 +15,7 @@ from hotline import audit
 from hotline.errors import InvalidInput, NotAllowed
 from hotline.models import AuditAction, Caller, Role, Ticket, User
 from hotline.retention import find_callers, holders
+from hotline.services import callers as callers_service
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_ticket
 
@@ -34,8 +35,8 @@ def _check_staff(by: User) -> None:
 
 
 def export_citizen(phone: str, *, by: User, reason: str) -> dict[str, Any]:
-    """Everything held about ``phone``: the caller, their tickets with timelines, and what every
-    other app holds (calls, callbacks, SMS, revisits)."""
+    """Everything held about ``phone``: the caller, their tickets with timelines, the center's flags
+    and the agents' reports on them, and what every other app holds (calls, callbacks, SMS, revisits)."""
     _check_staff(by)
     callers = _callers(phone)
     caller = callers[0]
@@ -68,6 +69,8 @@ def export_citizen(phone: str, *, by: User, reason: str) -> dict[str, Any]:
             for t in tickets
         ],
     }
+    # The center's flags on the caller and the agents' reports of abuse (恶意来电, docs/supervision.md).
+    held |= callers_service.export_rows(callers)
     if len(callers) > 1:  # the same citizen before anonymisation, under the number's token
         held["anonymised_caller"] = {"phone": callers[1].phone, "created_at": callers[1].created_at}
     for holder in holders().values():

@@ -46,9 +46,11 @@ S = TicketStatus
 
 
 def find_caller(phone: str) -> Caller | None:
-    """The caller for a phone number if we know them; None for a new, anonymous or foreign number. Reads only."""
+    """The caller for a phone number if we know them; None for a new, anonymous or foreign number. Reads only.
+
+    The center's flag comes with the caller (one join): the screen pop shows it."""
     try:
-        return Caller.objects.filter(phone=normalize_phone(phone)).first()
+        return Caller.objects.filter(phone=normalize_phone(phone)).select_related("flag").first()
     except InvalidPhone:
         return None
 

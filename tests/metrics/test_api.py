@@ -23,6 +23,8 @@ def test_center_staff_get_the_citys_kpis_with_numerators_and_denominators(novemb
     assert body["unit"] is None and body["rollup"] is True
     assert body["kpis"]["on_time_rate"] == {"numerator": 3, "denominator": 6, "value": 0.5}
     assert body["kpis"]["repeat_rate"] == {"numerator": 3, "denominator": 8, "value": 0.375}
+    # Nobody is flagged: none of the three repeats is a flagged caller's (a line of its own).
+    assert body["flagged_repeats"] == {"numerator": 0, "denominator": 3, "value": 0.0}
 
 
 def test_a_unit_with_no_data_reports_null_not_zero(november, supervisor):

@@ -26,7 +26,7 @@ def test_monthly_report_has_kpis_overdue_and_hot_topics(november, tmp_path, caps
         mp.setattr("django.utils.timezone.now", lambda: NOW)
         call_command("kpi_report", "--period", "month", "--date", "2026-11-05", "--out", str(out))
     wb = load_workbook(out)
-    assert wb.sheetnames == ["KPIs", "考评-jiesu-jiban", "考评-xiangtan-five", "超期", "热点"]
+    assert wb.sheetnames == ["KPIs", "考评-jiesu-jiban", "考评-xiangtan-five", "超期", "热点", "标记来电人"]
     kpi = wb["KPIs"]
     header = [c.value for c in kpi[1]]
     assert header[:6] == ["单位代码", "单位", "级别", "来电接听率", "分子", "分母"]
@@ -46,6 +46,11 @@ def test_monthly_report_has_kpis_overdue_and_hot_topics(november, tmp_path, caps
     assert late[6] == pytest.approx(1 / 60, abs=0.05)
     topics = list(wb["热点"].iter_rows(min_row=2, values_only=True))
     assert topics[0][2:] == ("噪音扰民", 7, 2)  # T1–T4, R1–R3; T3 and R3 repeat
+    flagged = list(wb["标记来电人"].iter_rows(values_only=True))
+    assert flagged[0] == ("单位代码", "单位", "其中被标记来电人的重复投诉", "重复投诉")
+    repeats = header.index("重复投诉率")
+    # Nobody was flagged: none of the city's repeats (the repeat rate's numerator) is a flagged caller's.
+    assert flagged[1][2:] == (0, city[repeats + 1]) and city[repeats + 1] > 0
 
 
 def test_text_from_people_is_never_a_formula(seeded, agent, yuhu, tmp_path):

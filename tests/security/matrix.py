@@ -30,6 +30,8 @@ from tests.security import world as W
 # --- who: the cells and the names the table uses for groups of them ----------------------------
 
 CENTER = ("agent", "dispatcher", "supervisor", "admin", "superuser")
+# Flag a caller (恶意来电/缠访) and decide on reports: the center's supervisors and admins, never an agent alone.
+DECIDERS = ("supervisor", "admin", "superuser")
 REVIEWERS = ("dispatcher", "supervisor", "admin", "superuser")
 UNIT_CELLS = tuple(f"{p}.{s}" for p in W.UNIT_PERSONAS for s in W.SCOPES[p])
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -258,6 +260,20 @@ API: list[Row] = [
         note="a unit reads its cases, and never notes or closes one"),
     Row("supervision-case-close", "POST", p("/api/v1/supervision-cases/{t.key}/close/"), ("reviewers",), W.t_case,
         lambda t, w, a: {"outcome": "solved", "result": "已办结，市民认可。"}, bound=True),
+    # --- 恶意来电/缠访: callers under review --------------------------------------------------------
+    Row("caller-list", "GET", "/api/v1/callers/", DECIDERS, W.t_reported_caller,
+        note="the callers waiting for the center's review; an agent reports, and never reads this list"),
+    Row("caller-detail", "GET", p("/api/v1/callers/{t.key}/"), DECIDERS, W.t_reported_caller),
+    Row("caller-flag", "POST", p("/api/v1/callers/{t.key}/flag/"), DECIDERS, W.t_reported_caller,
+        lambda t, w, a: {"kind": "abuse", "reason": "多次辱骂话务员。",
+                         "expires_at": (timezone.now() + timedelta(days=30)).isoformat()}),
+    Row("caller-lift", "POST", p("/api/v1/callers/{t.key}/lift/"), DECIDERS, W.t_flagged_caller,
+        lambda t, w, a: {"reason": "来电人已道歉。"}),
+    Row("caller-decline", "POST", p("/api/v1/callers/{t.key}/decline/"), DECIDERS, W.t_reported_caller,
+        lambda t, w, a: {"reason": "情绪激动，非恶意。"}),
+    Row("caller-reports", "POST", p("/api/v1/callers/{t.key}/reports/"), ("center",), W.t_caller,
+        lambda t, w, a: {"ticket": t.data["number"], "note": "辱骂话务员。"},
+        note="any of the center's staff reports a caller; only the center's deciders flag"),
     # --- calls, callbacks, agent state (the center's) -------------------------------------------
     Row("agent-state", "GET", "/api/v1/agent-state/", ("center",)),
     Row("agent-state", "POST", "/api/v1/agent-state/", ("center",), W.t_agent_state,
@@ -449,6 +465,9 @@ PAGES: list[Row] = [
          note="the phone system hangs up; the call ends when the bridge sees it"),
     page("web:agent-stop-recording", "POST", "/agent/stop-recording/", AGENT, W.t_current_call, effect=False,
          note="the caller asked not to be recorded: the phone system stops recording"),
+    page("web:agent-report-caller", "POST", "/agent/report-caller/", AGENT, W.t_call_to_report,
+         lambda t, w, a: {"linkedid": t.data["linkedid"], "note": "辱骂话务员。"},
+         note="a report for the center's review, never a flag"),
     page("web:agent-call-back", "POST", p("/agent/callbacks/{t.key}/dial/"), AGENT, W.t_due_callback),
     page("web:agent-callback-done", "POST", p("/agent/callbacks/{t.key}/done/"), AGENT, W.t_dialling_callback,
          lambda t, w, a: {"outcome": "reached"}),
@@ -529,6 +548,16 @@ PAGES: list[Row] = [
          lambda t, w, a: {"text": "已电话督促，单位承诺周五前办结。"}, bound=True),
     page("web:supervision-close", "POST", p("/supervision/{t.key}/close/"), ("reviewers",), W.t_case,
          lambda t, w, a: {"outcome": "solved", "result": "已办结，市民认可。"}, bound=True),
+    # --- 恶意来电/缠访: the center's review of callers ----------------------------------------------
+    page("web:callers", "GET", "/callers/", DECIDERS),
+    page("web:caller", "GET", p("/callers/{t.key}/"), DECIDERS, W.t_reported_caller),
+    page("web:caller-flag", "POST", p("/callers/{t.key}/flag/"), DECIDERS, W.t_reported_caller,
+         lambda t, w, a: {"kind": "abuse", "reason": "多次辱骂话务员。",
+                          "expires_on": (timezone.localdate() + timedelta(days=30)).isoformat()}),
+    page("web:caller-lift", "POST", p("/callers/{t.key}/lift/"), DECIDERS, W.t_flagged_caller,
+         lambda t, w, a: {"reason": "来电人已道歉。"}),
+    page("web:caller-decline", "POST", p("/callers/{t.key}/decline/"), DECIDERS, W.t_reported_caller,
+         lambda t, w, a: {"note": "情绪激动，非恶意。"}),
     # --- 工单查询: the search -----------------------------------------------------------------------
     page("web:search", "GET", "/search/", ("center", "visible"), W.t_dispatched, bound=True, opens=("units",),
          listing=result_numbers, note="the center searches every ticket, a unit its subtree's"),

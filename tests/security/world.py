@@ -39,7 +39,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.network import CENTER_ROLES
-from hotline.services import attachments, dispatch, disputes, extensions, supervision, tickets
+from hotline.services import attachments, callers, dispatch, disputes, extensions, supervision, tickets
 from hotline.services.assignments import current_lead
 from metrics.models import HotSpot
 from telephony import lifecycle as lc
@@ -510,6 +510,52 @@ def t_recording(w: World, unit: Unit, actor: User | None) -> Target:
     recording = Recording.objects.create(call=call, name=f"matrix/{call.linkedid}.wav")
     write_clip(settings.RECORDINGS_DIR / recording.name, 0.2)
     return Target(recording.pk, recording)
+
+
+# --- 恶意来电/缠访: callers under review ---------------------------------------------------------
+
+
+def caller_state(caller_id: int) -> Callable[[], Any]:
+    """The caller's flags (and whether each is lifted) and reports (and their decisions)."""
+    from hotline.models import CallerFlag, CallerReport
+
+    return lambda: (
+        tuple(CallerFlag.objects.filter(caller_id=caller_id).order_by("pk").values_list("pk", "lifted_at")),
+        tuple(CallerReport.objects.filter(caller_id=caller_id).order_by("pk").values_list("pk", "status")),
+    )
+
+
+def t_caller(w: World, unit: Unit, actor: User | None) -> Target:
+    """A caller with a registered ticket, nobody's report and no flag."""
+    ticket = registered(w)
+    return Target(ticket.caller_id, ticket.caller, caller_state(ticket.caller_id), {"number": ticket.number})
+
+
+def t_reported_caller(w: World, unit: Unit, actor: User | None) -> Target:
+    """A caller the agent reported for abusive language on their ticket, waiting for the center."""
+    ticket = registered(w)
+    callers.report_caller(ticket.caller, w.agent, "辱骂话务员。", ticket=ticket)
+    return Target(ticket.caller_id, ticket.caller, caller_state(ticket.caller_id), {"number": ticket.number})
+
+
+def t_flagged_caller(w: World, unit: Unit, actor: User | None) -> Target:
+    """A caller under a flag of the center."""
+    target = t_reported_caller(w, unit, actor)
+    supervisor = w.users["supervisor"]
+    callers.set_flag(target.obj, supervisor, "abuse", "多次辱骂话务员。", timezone.now() + timedelta(days=30))
+    return target
+
+
+def t_call_to_report(w: World, unit: Unit, actor: User | None) -> Target:
+    """The actor (or the agent) is on a call with an abusive caller."""
+    call = answered_call(_center_actor(w, actor))
+
+    def state():
+        from hotline.models import CallerReport
+
+        return CallerReport.objects.filter(call_linkedid=call.linkedid).count()
+
+    return Target(call.pk, call, state, {"linkedid": call.linkedid})
 
 
 def t_reference(model_name: str) -> Callable:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from hotline.models import Caller
-from hotline.services import tickets
+from hotline.services import callers, tickets
 from telephony import pop
 from telephony.lifecycle import AgentRinging
 from telephony.models import Call
@@ -50,3 +55,19 @@ def test_the_console_reads_the_same_pop_from_the_stored_call(agent) -> None:
     # A caller the hotline does not know yet shows the name the PBX gave.
     stranger = Call.objects.create(linkedid="1795770145.0", caller_number="13900139000", caller_name="李女士")
     assert pop.call_pop(stranger)["caller_name"] == "李女士"
+
+
+def test_the_pop_shows_the_centers_flag_in_force_with_its_reason_and_expiry(agent, supervisor) -> None:
+    caller = new_ticket(agent).caller
+    _, message = pop.ringing_pop(_ringing("13800138000"))
+    assert message["flag"] is None
+    flag = callers.set_flag(caller, supervisor, "harassment", "深夜反复骚扰", timezone.now() + timedelta(days=3))
+    _, message = pop.ringing_pop(_ringing("13800138000"))
+    assert message["flag"] == {
+        "kind": "harassment",
+        "reason": "深夜反复骚扰",
+        "expires_at": flag.expires_at.isoformat(),
+    }
+    json.dumps(message)  # it travels on the channel layer
+    with time_machine.travel(flag.expires_at + timedelta(minutes=1)):  # expired: gone from the pop
+        assert pop.ringing_pop(_ringing("13800138000"))[1]["flag"] is None

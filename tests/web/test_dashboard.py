@@ -187,7 +187,7 @@ def test_the_excel_download_is_the_period_report(november, supervisor, at_now):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert 'filename="kpi-month-20261101.xlsx"' in response["Content-Disposition"]
     wb = load_workbook(BytesIO(response.content))
-    assert wb.sheetnames == ["KPIs", "考评-jiesu-jiban", "考评-xiangtan-five", "超期", "热点"]
+    assert wb.sheetnames == ["KPIs", "考评-jiesu-jiban", "考评-xiangtan-five", "超期", "热点", "标记来电人"]
     sheet = wb["KPIs"]
     header = [c.value for c in sheet[1]]
     on_time = header.index("按期办结率")

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 
 from callback.models import CallbackStatus, CallbackTask, Revisit, RevisitStatus
 from hotline.models import Unit
-from hotline.services import dispatch, extensions
+from hotline.services import callers, dispatch, extensions
 from metrics.models import HotSpot
 from telephony.models import Call, Outcome
 from tests.factories import dispatched_ticket, lead_assignment, new_ticket
@@ -131,10 +131,12 @@ def test_the_wallboard(n, agent, django_assert_num_queries):
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_the_agent_console(n, agent, django_assert_num_queries):
+def test_the_agent_console(n, agent, supervisor, django_assert_num_queries):
     caller = new_ticket(agent, phone="13700137000").caller
     for i in range(n - 1):  # a repeat caller: n tickets in the screen pop
         new_ticket(agent, phone="13700137000", address=f"雨湖区{i}号")
+    # Flagged by the center: the flag comes with the caller's row (no query of its own).
+    callers.set_flag(caller, supervisor, "persistent", "同一诉求反复来电", MORNING + timedelta(days=7))
     call(caller.phone, MORNING - timedelta(minutes=2), caller=caller, agent=agent, answered_at=MORNING)
     for i in range(n):
         missed = MORNING - timedelta(minutes=30 + i)
@@ -163,5 +165,6 @@ def test_the_agent_console(n, agent, django_assert_num_queries):
 
     assert len(ctx["pop"]["previous_tickets"]) == min(n, 10)  # the pop lists the latest ten
     assert 'data-testid="agent-desks"' in html
+    assert 'data-testid="pop-flag"' in html and "同一诉求反复来电" in html
     assert html.count('data-testid="revisit-mine"') == min(n, 8)
     assert ctx["missed_total"] == n

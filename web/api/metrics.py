@@ -141,6 +141,10 @@ class KpiResultSerializer(serializers.Serializer):
     unit = UnitBriefSerializer(allow_null=True)
     rollup = serializers.BooleanField()
     kpis = KpiSetSerializer()
+    flagged_repeats = FigureSerializer(
+        help_text="Of the repeat rate's repeats, those by callers under a flag of the center (恶意来电/缠访) ÷ all "
+        "repeats: a line of its own, still counted in repeat_rate."
+    )
 
 
 class RankingRowSerializer(serializers.Serializer):
@@ -328,7 +332,14 @@ class KpiView(APIView):
                 raise PermissionDenied("you see only your own unit and the units under it")
         rollup = not query["own"]
         figures = kpis.compute_kpis(query["period_obj"], unit, rollup=rollup)
-        data = {"period": _period(query["period_obj"]), "unit": unit, "rollup": rollup, "kpis": _figures(figures)}
+        flagged = kpis.flagged_repeats(query["period_obj"], unit, rollup=rollup).as_dict()
+        data = {
+            "period": _period(query["period_obj"]),
+            "unit": unit,
+            "rollup": rollup,
+            "kpis": _figures(figures),
+            "flagged_repeats": flagged,
+        }
         return Response(KpiResultSerializer(data).data)
 
 

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from web.api import auth, callbacks, calls, metrics, public, supervision, views
+from web.api import auth, callbacks, callers, calls, metrics, public, supervision, views
 from web.api.attachments import AttachmentFileView
 from web.api.recordings import RecordingFileView
 
@@ -20,6 +20,7 @@ router.register("calls", calls.CallViewSet, basename="call")
 router.register("callbacks", callbacks.CallbackViewSet, basename="callback")
 router.register("revisits", callbacks.RevisitViewSet, basename="revisit")
 router.register("revisit-appeals", callbacks.AppealViewSet, basename="revisit-appeal")
+router.register("callers", callers.CallerViewSet, basename="caller")
 router.register("supervision-cases", supervision.SupervisionCaseViewSet, basename="supervision-case")
 
 urlpatterns = [

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import callbacks, notifications, revisits
 from callback.models import CallbackTask, Rating, Revisit
-from hotline.errors import DomainError
+from hotline.errors import DomainError, InvalidInput
 from hotline.models import Role, Ticket, TicketStatus, Unit
-from hotline.services import dispatch, tickets
+from hotline.services import callers, dispatch, tickets
 from hotline.services import knowledge as knowledge_base
 from hotline.services.assignments import current_lead, sla_for
 from hotline.services.calendar import load_calendar
@@ -155,6 +155,38 @@ def register(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return render(request, "web/agent/_work.html", {"form": form, "error": exc.message})
     return _ticket_panel(request, ticket, _("Resolved on the call.") if resolve else _("Registered."))
+
+
+@agent_only
+@require_POST
+def report_caller(request: HttpRequest) -> HttpResponse:
+    """恶意来电: the agent reports abusive language on their call (``linkedid``) or on a ticket
+    (``ticket``). A report for the center to review, never a flag (hotline.services.callers)."""
+    note = request.POST.get("note", "")
+    ctx: dict = {}
+    try:
+        if ticket_id := request.POST.get("ticket", "").strip():
+            ticket = get_object_or_404(
+                Ticket.objects.select_related("caller"), pk=int(ticket_id) if ticket_id.isdigit() else 0
+            )
+            callers.report_caller(ticket.caller, request.user, note, ticket=ticket, call_linkedid="")
+        else:
+            linkedid = request.POST.get("linkedid", "").strip()
+            call = (
+                Call.objects.filter(linkedid=linkedid, agent=request.user, pbx=control.pbx_of(request.user))
+                .order_by("-pbx_epoch")
+                .first()
+                if linkedid
+                else None
+            )
+            if call is None:
+                raise InvalidInput(_("This call is not yours or is not recorded yet."))
+            callers.report_call(request.user, call.caller_number, call.linkedid, note)
+    except DomainError as exc:
+        ctx["report_error"] = exc.message
+    else:
+        ctx["report_message"] = _("Reported to the center for review.")
+    return render(request, "web/agent/_report_result.html", ctx)
 
 
 def _ticket_or_404(pk: int) -> Ticket:

@@ -275,6 +275,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "date": request.GET.get("date") or _default_day(period).isoformat(),
         "main": cells(figures, FIVE, period, scope),
         "extra": cells(figures, ("acceptance_rate", "rating_rate"), period, scope),
+        # 恶意来电/缠访: how many of the repeats came from callers the center flagged (not taken out of the KPI).
+        "flagged_repeats": kpis.flagged_repeats(period, scope),
         "ranked": [(key, LABELS[key], key in LOWER_IS_BETTER) for key in RANKED],
         "ranking": ranking(period, scope, now, scheme),
         "scheme": scheme,

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from callback.callbacks import callbacks_for_agent
@@ -29,6 +30,7 @@ from hotline.models import (
     DisputeStatus,
     Extension,
     ExtensionStatus,
+    FlagKind,
     Ticket,
     TicketStatus,
     Unit,
@@ -121,7 +123,7 @@ def current_call(user: User, now=None) -> Call | None:
     now = now or timezone.now()
     return (
         Call.objects.filter(agent=user, offered_at__gte=now - CURRENT_CALL_WINDOW)
-        .select_related("caller")
+        .select_related("caller__flag")
         .order_by("-offered_at", "-pk")
         .first()
     )
@@ -137,7 +139,12 @@ def pop_context(pop: dict[str, Any] | None) -> dict[str, Any]:
     labels = dict(TicketStatus.choices)
     for row in (*previous, *open_tickets):
         row["status_label"] = labels.get(row.get("status"), row.get("status", ""))
-    return {"pop": pop, "repeat_caller": len(previous) > 0, "open_tickets": open_tickets}
+    flag = pop.get("flag")
+    if flag:  # 恶意来电/缠访: the center's flag, shown with its reason and until when
+        kind = flag.get("kind", "")
+        expires = parse_datetime(flag.get("expires_at") or "")
+        flag = {**flag, "kind_label": dict(FlagKind.choices).get(kind, kind), "expires": expires}
+    return {"pop": pop, "repeat_caller": len(previous) > 0, "open_tickets": open_tickets, "caller_flag": flag}
 
 
 # The agent console shows full numbers (the current caller, missed calls, held revisits): each
