@@ -2,6 +2,7 @@
 
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
+from hotline.models.disclosure import PublishedCase
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import KnowledgeArticle
 from hotline.models.network import Area, Role, Unit, UnitKind, User
@@ -55,6 +56,7 @@ __all__ = [
     "ExtensionStatus",
     "IdempotencyKey",
     "KnowledgeArticle",
+    "PublishedCase",
     "Referral",
     "Role",
     "SlaPolicy",

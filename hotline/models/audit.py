@@ -67,6 +67,8 @@ class AuditAction(models.TextChoices):
     CITIZEN_EXPORT = "citizen.export", _("citizen's data exported")
     CITIZEN_CORRECTED = "citizen.corrected", _("citizen's data corrected")
     ANONYMISED = "retention.anonymised", _("personal data anonymised")
+    CASE_PUBLISHED = "case.published", _("ticket published")
+    CASE_WITHDRAWN = "case.withdrawn", _("published ticket withdrawn")
 
 
 class AuditEntry(AppendOnly):

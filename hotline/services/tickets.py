@@ -116,12 +116,15 @@ def register_ticket(
     created_at=None,
     resolve_with: str | None = None,
     no_messages: bool = False,
+    consent_public: bool = False,
 ) -> Ticket:
     """受理登记: record a citizen's demand as a new ticket.
 
     With ``resolve_with`` (the answer the agent gave) it is also 直接办结 in the same transaction:
     if the resolve part fails, no ticket is left behind. ``no_messages``: the caller asked for no
     SMS notifications (``Caller.no_messages``; only set here, lifted in the admin).
+    ``consent_public``: 同意公开, the caller agrees that the closed ticket may be published with
+    personal data hidden (``hotline.services.disclosure``).
     """
     content = clean_text(content, "content", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     if resolve_with is not None:
@@ -155,12 +158,15 @@ def register_ticket(
             urgency=urgency,
             call_linkedid=call_linkedid,
             repeat_of=repeat_of,
+            consent_public=bool(consent_public),
             created_by=by,
             created_at=created_at,
         )
         data = {"channel": channel, **({"repeat_of": repeat_of.number} if repeat_of else {})}
         if no_messages:
             data["no_messages"] = True
+        if consent_public:
+            data["consent_public"] = True
         timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data=data)
         search.index_ticket(ticket, new=True)
         notify(ticket, "registered")
