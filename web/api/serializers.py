@@ -119,7 +119,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "id", "number", "query_code", "status", "version", "channel", "category", "topic", "topic_name",
             "caller", "title", "content", "address", "area", "area_name", "urgency", "resolved_on_call",
             "resolution", "merged_into", "reopen_count", "call_linkedid", "created_at", "updated_at", "closed_at",
-            "supervised",
+            "supervised", "consent_public",
         ]  # fmt: skip
 
     def get_supervised(self, ticket: Ticket) -> bool:
@@ -203,6 +203,9 @@ class RegisterInput(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
     call_linkedid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    consent_public = serializers.BooleanField(
+        required=False, default=False, help_text="同意公开: the caller agrees that the closed ticket may be published."
+    )
 
 
 class TextInput(Versioned):
