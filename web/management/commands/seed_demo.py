@@ -32,9 +32,10 @@ class Command(BaseCommand):
         made = demo.seed_history(tickets, days)
         calls = demo_traffic.seed_calls(days)
         revisits = seed_revisits()
+        cases = demo.seed_cases()
         self.stdout.write(
             f"dispatch rules: {rules}; knowledge articles: {articles}; tickets replayed: {made}; "
-            f"calls: {calls}; revisits: {revisits}"
+            f"calls: {calls}; revisits: {revisits}; published cases: {cases}"
         )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):"))
         for user in users:
