@@ -82,6 +82,7 @@ def matching_cases(query: str, topic: Topic | None = None, limit: int = 3) -> li
     counts on its own: a case holding more of the query's terms ranks higher, one of the same
     topic (or its parent's) higher still, typical cases first among equals.
     """
+    query = (query or "").strip()[:MAX_QUERY_CHARS]  # the start of a long question is enough to go on
     try:
         patterns = word_patterns(query)
     except InvalidInput:

@@ -153,3 +153,13 @@ def test_a_citizen_searches_the_cases_on_a_phone(browser, server):
     fits(page, PHONE["width"])
     shot(page, "cases-case")
     context.close()
+
+
+def test_an_agent_sees_the_published_case_beside_the_knowledge_base(browser, server):
+    page = login(browser, server, "agent1")
+    page.select_option("#work select[name=topic]", label="城市管理 › 占道经营")
+    page.fill("[data-testid=kb-search]", "楼下的车把消防通道堵了")
+    page.wait_for_selector("[data-testid=kb-case]")
+    titles = page.locator("[data-testid=kb-case] a").all_inner_texts()
+    assert titles[0] == "消防通道被车辆长期占用"  # published by the first test, of the chosen topic
+    page.context.close()

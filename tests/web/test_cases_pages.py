@@ -67,7 +67,7 @@ def test_no_consent_and_open_tickets_are_refused_on_the_page(agent, dispatcher, 
     no_consent = closed_ticket(agent, dispatcher, yuhu)
     client = client_for(dispatcher)
     assert 'data-testid="publish-refused"' in client.get(f"/tickets/{no_consent.pk}/publish/").content.decode()
-    assert client.post(f"/tickets/{no_consent.pk}/publish/", publish_form(no_consent)).status_code == 409
+    assert client.post(f"/tickets/{no_consent.pk}/publish/", publish_form(no_consent)).status_code == 403
     open_one = new_ticket(agent, consent_public=True)
     assert (
         client.post(f"/tickets/{open_one.pk}/publish/", {"title": "t", "content": "c", "reply": "r"}).status_code == 409
@@ -123,3 +123,10 @@ def test_the_agent_sees_matching_cases_beside_the_knowledge_base(closed, dispatc
     assert 'data-testid="kb-case"' in html and f"/cases/{case.pk}/" in html
     html = client_for(agent).get("/agent/knowledge/", {"q": "😀", "topic": "x"}).content.decode()
     assert "kb-case" not in html
+
+
+def test_a_long_question_on_the_console_still_finds_cases(closed, dispatcher, agent):
+    case = disclosure.publish_case(closed, dispatcher, **publish_form(closed))
+    question = "消防通道被车堵了" + "，" * 150
+    html = client_for(agent).get("/agent/knowledge/", {"q": question}).content.decode()
+    assert f"/cases/{case.pk}/" in html

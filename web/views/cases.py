@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hotline.errors import DomainError, InvalidInput
+from hotline.errors import DomainError, InvalidInput, NotAllowed
 from hotline.models import PublishedCase, Ticket
 from hotline.models.network import REVIEWING_ROLES
 from hotline.public_cases import published_case, published_cases
@@ -28,6 +28,7 @@ from web.views import form_errors, role_required
 from web.views.public import _page
 
 reviewers = role_required(REVIEWING_ROLES)
+STATUS = {InvalidInput: 400, NotAllowed: 403}
 PER_PAGE = 10
 
 
@@ -45,8 +46,8 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             try:
                 case = disclosure.publish_case(ticket, request.user, **form.cleaned_data)
-            except DomainError as exc:
-                error, status = exc.message, 400 if isinstance(exc, InvalidInput) else 409
+            except DomainError as exc:  # the page again, the reviewer's texts kept, the refusal on top
+                error, status = exc.message, STATUS.get(type(exc), 409)
             else:
                 messages.success(request, _("%(number)s published as a case.") % {"number": ticket.number})
                 return redirect("web:case", pk=case.pk)
