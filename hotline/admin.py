@@ -26,6 +26,7 @@ from hotline.models import (
     Category,
     Extension,
     KnowledgeArticle,
+    PublishedCase,
     Referral,
     SlaPolicy,
     SupervisionCase,
@@ -251,6 +252,17 @@ class SupervisionCaseAdmin(ReadOnlyAdmin):
     date_hierarchy = "opened_at"
     raw_id_fields = ["tickets"]
     inlines = [SupervisionNoteInline]
+
+
+@admin.register(PublishedCase)
+class PublishedCaseAdmin(ReadOnlyAdmin):
+    """办件公开: published and withdrawn on the ticket's publish step (through the services, on the timeline)."""
+
+    list_display = ["pk", "title", "topic", "area", "typical", "published_by", "published_at", "withdrawn_at"]
+    list_filter = ["typical", ("withdrawn_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "ticket__number"]
+    date_hierarchy = "published_at"
+    raw_id_fields = ["ticket"]
 
 
 @admin.register(KnowledgeArticle)

@@ -130,3 +130,22 @@ def test_a_long_question_on_the_console_still_finds_cases(closed, dispatcher, ag
     question = "消防通道被车堵了" + "，" * 150
     html = client_for(agent).get("/agent/knowledge/", {"q": question}).content.decode()
     assert f"/cases/{case.pk}/" in html
+
+
+def test_the_library_reads_the_same_number_of_queries_for_one_case_or_many(agent, dispatcher, yuhu):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client_for().get("/cases/").status_code == 200
+        return len(seen)
+
+    first = closed_ticket(agent, dispatcher, yuhu, consent_public=True)
+    disclosure.publish_case(first, dispatcher, **publish_form(first))
+    one = queries()
+    for n in range(3):
+        ticket = closed_ticket(agent, dispatcher, yuhu, consent_public=True, phone=f"1390000000{n}")
+        disclosure.publish_case(ticket, dispatcher, **publish_form(ticket))
+    # The count, the page's cases with topic, area, unit and category joined, and the form's two lists.
+    assert queries() == one <= 6
