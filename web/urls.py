@@ -68,6 +68,7 @@ urlpatterns = [
     # 办件公开: the center publishes a closed ticket; citizens read the cases (no login)
     path("tickets/<int:pk>/publish/", cases.publish, name="ticket-publish"),
     path("cases/", cases.case_list, name="cases"),
+    path("cases/pending/", cases.pending, name="cases-pending"),
     path("cases/<int:pk>/", cases.case_page, name="case"),
     path("cases/<int:pk>/withdraw/", cases.withdraw, name="case-withdraw"),
     # 督办

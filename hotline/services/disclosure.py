@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -93,6 +94,17 @@ def answer_of(ticket: Ticket) -> tuple[str, Unit | None]:
     if lead is not None:
         return lead.reply_text, lead.unit
     return ticket.resolution, None
+
+
+def awaiting_publication() -> QuerySet[Ticket]:
+    """Closed tickets whose callers agreed, with no live case: the reviewers' to-do list, newest closed first."""
+    live = PublishedCase.objects.filter(ticket=OuterRef("pk"), withdrawn_at__isnull=True)
+    return (
+        Ticket.objects.filter(status=TicketStatus.CLOSED, consent_public=True)
+        .exclude(Exists(live))
+        .select_related("topic__parent", "area", "category")
+        .order_by("-closed_at", "-pk")
+    )
 
 
 def refusal_error(ticket: Ticket) -> DomainError | None:

@@ -477,6 +477,8 @@ PAGES: list[Row] = [
     page("web:case-withdraw", "POST", p("/cases/{t.key}/withdraw/"), ("reviewers",), W.t_published_case,
          lambda t, w, a: {"reason": "市民要求撤回。"}),
     page("web:cases", "GET", "/cases/?q=噪音", ("everyone",), note="published texts only: no login"),
+    page("web:cases-pending", "GET", "/cases/pending/", ("reviewers",),
+         note="closed, consented tickets not yet published, with their original titles"),
     page("web:case", "GET", p("/cases/{t.key}/"), ("everyone",), W.t_published_case),
     # --- 督办: supervision cases ------------------------------------------------------------------
     page("web:supervision", "GET", "/supervision/", ("reviewers",)),

@@ -149,3 +149,13 @@ def test_the_library_reads_the_same_number_of_queries_for_one_case_or_many(agent
         disclosure.publish_case(ticket, dispatcher, **publish_form(ticket))
     # The count, the page's cases with topic, area, unit and category joined, and the form's two lists.
     assert queries() == one <= 6
+
+
+def test_the_reviewers_list_of_tickets_waiting_to_be_published(closed, agent, dispatcher, yuhu):
+    no_consent = closed_ticket(agent, dispatcher, yuhu, phone="13900000009")
+    html = client_for(dispatcher).get("/cases/pending/").content.decode()
+    assert f"/tickets/{closed.pk}/publish/" in html and no_consent.number not in html
+    disclosure.publish_case(closed, dispatcher, **publish_form(closed))
+    html = client_for(dispatcher).get("/cases/pending/").content.decode()
+    assert 'data-testid="pending-row"' not in html and f"/tickets/{closed.pk}/publish/" in html  # now under published
+    assert client_for(agent).get("/cases/pending/").status_code == 403

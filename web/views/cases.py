@@ -60,6 +60,14 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @reviewers
+def pending(request: HttpRequest) -> HttpResponse:
+    """待公开: closed tickets whose callers agreed, not published yet; each opens the publish step."""
+    page = Paginator(disclosure.awaiting_publication(), 20).get_page(request.GET.get("page"))
+    live = published_cases()[:10]
+    return render(request, "web/ticket/publish_pending.html", {"page": page, "live": live})
+
+
+@reviewers
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     """撤回 a published case: it leaves the public pages; the row stays."""
