@@ -32,6 +32,7 @@ from hotline.models import (
     KnowledgeVersion,
     Open311Client,
     Open311Request,
+    PublishedCase,
     Referral,
     Script,
     ScriptKind,
@@ -310,6 +311,17 @@ def _knowledge_move(state: str, label):
 
     action.__name__ = f"make_{state}"
     return admin.action(description=label)(action)
+
+
+@admin.register(PublishedCase)
+class PublishedCaseAdmin(ReadOnlyAdmin):
+    """办件公开: published and withdrawn on the ticket's publish step (through the services, on the timeline)."""
+
+    list_display = ["pk", "title", "topic", "area", "typical", "published_by", "published_at", "withdrawn_at"]
+    list_filter = ["typical", ("withdrawn_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "ticket__number"]
+    date_hierarchy = "published_at"
+    raw_id_fields = ["ticket"]
 
 
 @admin.register(KnowledgeArticle)

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hotline.errors import DomainError
-from hotline.models import Area, Category, Role, Ticket, Topic, Unit, User
-from hotline.services import assignments, dispatch, extensions, tickets
+from hotline.models import Area, Category, PublishedCase, Role, Ticket, Topic, Unit, User
+from hotline.services import assignments, disclosure, dispatch, extensions, tickets
 from routing.suggest import suggest_for_ticket
 from telephony.models import AgentSkill
 from web.twofactor import otp_required
@@ -230,6 +230,8 @@ def seed_history(count: int = 300, days: int = 60, seed: int = 12345) -> int:
                 urgency=urgency,
                 channel=channel,
                 **_located(area, channel, index),
+                # 同意公开: two callers in three agree; from the index, so the replay's randomness stays as it was.
+                consent_public=index % 3 != 2,
             )
         made += 1
         try:
@@ -246,6 +248,27 @@ def _located(area: Area, channel: str, index: int) -> dict:
         return {}
     east, north = ((index * 37) % 21 - 10) / 1000, ((index * 53) % 21 - 10) / 1000
     return {"lat": f"{float(area.lat) + north:.6f}", "lng": f"{float(area.lng) + east:.6f}"}
+
+
+def seed_cases(limit: int = 24) -> int:
+    """办件公开 for the demo: the dispatcher publishes recent closed tickets whose callers agreed,
+    every sixth as a typical case; one in five is left for the reader to publish by hand."""
+    if PublishedCase.objects.exists():
+        return 0
+    dispatcher = User.objects.get(username="dispatcher")
+    closed = Ticket.objects.filter(status="closed", consent_public=True).select_related("caller").order_by("-closed_at")
+    made = 0
+    for ticket in closed[: limit * 2]:
+        if made >= limit:
+            break
+        if ticket.pk % 5 == 0:
+            continue
+        texts = {p.field: p.redacted.text for p in disclosure.draft(ticket).parts}
+        if not all(texts.values()):
+            continue
+        disclosure.publish_case(ticket, dispatcher, **texts, typical=ticket.pk % 6 == 0)
+        made += 1
+    return made
 
 
 def _category_for(topic: Topic, outcome: str, rng: random.Random) -> str:

@@ -41,6 +41,8 @@ class RegisterForm(forms.Form):
     caller_name = forms.CharField(label=_("Caller name"), max_length=50, required=False)
     # 退订: the caller asked for no SMS notifications (Caller.no_messages); unticking does not lift it.
     no_messages = forms.BooleanField(label=_("No SMS notifications (caller asked)"), required=False)
+    # 同意公开: asked on the call; the closed ticket may then be published with personal data hidden.
+    consent_public = forms.BooleanField(label=_("Caller agrees to publication"), required=False)
     category = forms.ModelChoiceField(
         label=_("Category"), queryset=Category.objects.all(), widget=forms.Select(attrs=MATTER_SCRIPT_ATTRS)
     )
@@ -102,3 +104,25 @@ class DecisionForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
     # Reviews only: approve although assisting units have not replied.
     confirm_outstanding = forms.BooleanField(required=False)
+
+
+class PublishForm(forms.Form):
+    """办件公开: the texts as they will be published (the automatic redaction, edited by the reviewer)."""
+
+    title = forms.CharField(label=_("Title"), max_length=100)
+    content = forms.CharField(label=_("Demand"), widget=forms.Textarea(attrs={"rows": 5}))
+    reply = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 5}))
+    typical = forms.BooleanField(label=_("Typical case (典型案例)"), required=False)
+
+
+class CaseSearchForm(forms.Form):
+    """The public case library's search: words, topic, area, typical only. Every part optional."""
+
+    q = forms.CharField(label=_("Words"), max_length=100, required=False)
+    topic = TopicChoiceField(
+        label=_("Topic"), queryset=Topic.objects.select_related("parent").order_by("code"), required=False
+    )
+    area = forms.ModelChoiceField(
+        label=_("Area"), queryset=Area.objects.select_related("parent").order_by("code"), required=False
+    )
+    typical = forms.BooleanField(label=_("Typical cases only"), required=False)

@@ -34,6 +34,8 @@ PHRASES = {
     "ticket.restored": gettext_lazy("restored the ticket from the recycle bin"),
     "ticket.attachment_added": gettext_lazy("attached a file"),
     "ticket.reminder": gettext_lazy("sent a reminder"),
+    "ticket.published": gettext_lazy("published the ticket with personal data hidden"),
+    "ticket.publication_withdrawn": gettext_lazy("withdrew the published ticket"),
     "assignment.accepted": gettext_lazy("accepted"),
     "assignment.returned": gettext_lazy("returned the ticket"),
     "assignment.replied": gettext_lazy("replied"),

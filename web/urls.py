@@ -7,6 +7,7 @@ from web.views import (
     audit,
     auth,
     callers,
+    cases,
     center,
     dashboard,
     home,
@@ -81,6 +82,12 @@ urlpatterns = [
     path("tickets/<int:pk>/restore/", ticket.restore, name="ticket-restore"),
     path("tickets/<int:pk>/remind/", ticket.remind, name="ticket-remind"),
     path("tickets/<int:pk>/supervise/", ticket.supervise, name="ticket-supervise"),
+    # 办件公开: the center publishes a closed ticket; citizens read the cases (no login)
+    path("tickets/<int:pk>/publish/", cases.publish, name="ticket-publish"),
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/pending/", cases.pending, name="cases-pending"),
+    path("cases/<int:pk>/", cases.case_page, name="case"),
+    path("cases/<int:pk>/withdraw/", cases.withdraw, name="case-withdraw"),
     # 督办
     path("supervision/", supervision.case_list, name="supervision"),
     path("supervision/open/", supervision.open_on_tickets, name="supervision-open"),

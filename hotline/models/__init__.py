@@ -3,6 +3,7 @@
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.callers import CallerFlag, CallerReport, FlagKind, ReportStatus
+from hotline.models.disclosure import PublishedCase
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.knowledge import (
     KnowledgeArticle,
@@ -76,6 +77,7 @@ __all__ = [
     "Open311Client",
     "Open311Request",
     "ProposalStatus",
+    "PublishedCase",
     "Referral",
     "ReportStatus",
     "Role",

@@ -75,6 +75,8 @@ class AuditAction(models.TextChoices):
     CALLER_FLAGGED = "caller.flagged", _("caller flagged")
     CALLER_FLAG_LIFTED = "caller.flag_lifted", _("caller's flag lifted")
     CALLER_REPORTS_DECLINED = "caller.reports_declined", _("reports on a caller declined")
+    CASE_PUBLISHED = "case.published", _("ticket published")
+    CASE_WITHDRAWN = "case.withdrawn", _("published ticket withdrawn")
 
 
 class AuditEntry(AppendOnly):

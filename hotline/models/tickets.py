@@ -204,6 +204,9 @@ class Ticket(models.Model):
     # Bumped by every transition; a client that sends a stale version gets 409.
     version = models.PositiveIntegerField(_("version"), default=1)
     resolved_on_call = models.BooleanField(_("resolved on call"), default=False)
+    # 同意公开: the caller agreed that the closed ticket may be published, personal data hidden
+    # (hotline.services.disclosure). Asked at registration; without it nothing is published.
+    consent_public = models.BooleanField(_("agrees to publication"), default=False)
     resolution = models.TextField(_("resolution"), blank=True)
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"

@@ -125,6 +125,7 @@ def register_ticket(
     lat=None,
     lng=None,
     source: dict | None = None,
+    consent_public: bool = False,
 ) -> Ticket:
     """受理登记: record a citizen's demand as a new ticket.
 
@@ -134,6 +135,8 @@ def register_ticket(
     a WGS-84 point, both or neither; without an ``area`` the point's area is looked up
     (``hotline.geo``; none when the point is outside the city). ``source``: who sent it, for the
     registration's timeline entry (an Open311 system).
+    ``consent_public``: 同意公开, the caller agrees that the closed ticket may be published with
+    personal data hidden (``hotline.services.disclosure``).
     """
     content = clean_text(content, "content", max_chars=settings.HOTLINE_MAX_CONTENT_CHARS)
     if resolve_with is not None:
@@ -174,12 +177,15 @@ def register_ticket(
             urgency=urgency,
             call_linkedid=call_linkedid,
             repeat_of=repeat_of,
+            consent_public=bool(consent_public),
             created_by=by,
             created_at=created_at,
         )
         data = {"channel": channel, **({"repeat_of": repeat_of.number} if repeat_of else {}), **(source or {})}
         if no_messages:
             data["no_messages"] = True
+        if consent_public:
+            data["consent_public"] = True
         timeline.record(ticket, "ticket.registered", by, to_status=S.REGISTERED, data=data)
         search.index_ticket(ticket, new=True)
         notify(ticket, "registered")

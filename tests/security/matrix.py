@@ -537,6 +537,17 @@ PAGES: list[Row] = [
          lambda t, w, a: {"note": "请于今日内回复处理进展。"}, soft=("agent",)),
     page("web:ticket-supervise", "POST", p("/tickets/{t.key}/supervise/"), ("reviewers",), W.t_supervisable,
          lambda t, w, a: case_form(), soft=("agent",)),
+    # --- 办件公开: publishing closed tickets, and the public case library --------------------------
+    page("web:ticket-publish", "GET", p("/tickets/{t.key}/publish/"), ("reviewers",), W.t_closed_consented,
+         note="the original beside the redaction: center reviewers only"),
+    page("web:ticket-publish", "POST", p("/tickets/{t.key}/publish/"), ("reviewers",), W.t_closed_consented,
+         lambda t, w, a: t.data["texts"]),
+    page("web:case-withdraw", "POST", p("/cases/{t.key}/withdraw/"), ("reviewers",), W.t_published_case,
+         lambda t, w, a: {"reason": "市民要求撤回。"}),
+    page("web:cases", "GET", "/cases/?q=噪音", ("everyone",), note="published texts only: no login"),
+    page("web:cases-pending", "GET", "/cases/pending/", ("reviewers",),
+         note="closed, consented tickets not yet published, with their original titles"),
+    page("web:case", "GET", p("/cases/{t.key}/"), ("everyone",), W.t_published_case),
     # --- 督办: supervision cases ------------------------------------------------------------------
     page("web:supervision", "GET", "/supervision/", ("reviewers",)),
     page("web:supervision-open", "POST", "/supervision/open/", ("reviewers",), W.t_supervisable,

@@ -29,6 +29,7 @@ from hotline.models import (
     Category,
     Dispute,
     Extension,
+    PublishedCase,
     Role,
     SupervisionCase,
     SupervisionNote,
@@ -39,7 +40,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.network import CENTER_ROLES
-from hotline.services import attachments, callers, dispatch, disputes, extensions, supervision, tickets
+from hotline.services import attachments, callers, disclosure, dispatch, disputes, extensions, supervision, tickets
 from hotline.services.assignments import current_lead
 from metrics.models import HotSpot
 from telephony import lifecycle as lc
@@ -184,9 +185,9 @@ def level2(unit: Unit) -> Unit:
     return unit if unit.level == 2 else unit.parent
 
 
-def pending_at(w: World, unit: Unit) -> Assignment:
+def pending_at(w: World, unit: Unit, **extra) -> Assignment:
     """A fresh ticket whose part for ``unit`` waits to be accepted (a street's part comes from its district)."""
-    ticket = registered(w)
+    ticket = registered(w, **extra)
     district = level2(unit)
     dispatch.dispatch_ticket(ticket, w.dispatcher, district)
     part = current_lead(Ticket.objects.get(pk=ticket.pk))
@@ -197,23 +198,23 @@ def pending_at(w: World, unit: Unit) -> Assignment:
     return dispatch.sub_dispatch(Assignment.objects.get(pk=part.pk), w.worker(district), unit, reply_by=inner)
 
 
-def accepted_at(w: World, unit: Unit) -> Assignment:
-    part = pending_at(w, unit)
+def accepted_at(w: World, unit: Unit, **extra) -> Assignment:
+    part = pending_at(w, unit, **extra)
     dispatch.accept_assignment(part, w.worker(unit))
     return Assignment.objects.get(pk=part.pk)
 
 
-def replied_ticket(w: World, unit: Unit) -> Ticket:
+def replied_ticket(w: World, unit: Unit, **extra) -> Ticket:
     """The ticket's lead (and, for a street, the street first) has replied: waiting for the review."""
-    part = accepted_at(w, unit)
+    part = accepted_at(w, unit, **extra)
     dispatch.reply_assignment(part, w.worker(unit), "已联系城管部门现场处理，噪音已停止。")
     if part.parent_id:
         dispatch.reply_assignment(Assignment.objects.get(pk=part.parent_id), w.worker(part.parent.unit), "街道已办结。")
     return Ticket.objects.get(pk=part.ticket_id)
 
 
-def revisit_pending(w: World, unit: Unit) -> Ticket:
-    ticket = replied_ticket(w, unit)
+def revisit_pending(w: World, unit: Unit, **extra) -> Ticket:
+    ticket = replied_ticket(w, unit, **extra)
     return tickets.review_reply(ticket, w.dispatcher, approve=True)
 
 
@@ -380,6 +381,32 @@ def t_hotspot(w: World, unit: Unit, actor: User | None) -> Target:
         ),
         {"number": ticket.number},
     )
+
+
+def closed_consented(w: World, unit: Unit) -> Ticket:
+    """Closed after the revisit, its caller having agreed to publication (办件公开)."""
+    ticket = revisit_pending(w, unit, consent_public=True)
+    return tickets.close_ticket(ticket, w.dispatcher, "市民满意。")
+
+
+def publish_texts(ticket: Ticket) -> dict[str, str]:
+    return {p.field: p.redacted.text for p in disclosure.draft(ticket).parts}
+
+
+def t_closed_consented(w: World, unit: Unit, actor: User | None) -> Target:
+    ticket = closed_consented(w, unit)
+    return Target(
+        ticket.pk,
+        ticket,
+        lambda: (*ticket_state(ticket.pk)(), PublishedCase.objects.filter(ticket_id=ticket.pk).count()),
+        {"texts": publish_texts(ticket)},
+    )
+
+
+def t_published_case(w: World, unit: Unit, actor: User | None) -> Target:
+    ticket = closed_consented(w, unit)
+    case = disclosure.publish_case(ticket, w.dispatcher, **publish_texts(ticket))
+    return Target(case.pk, case, row_state(PublishedCase, case.pk, "withdrawn_at", "withdrawn_by_id"))
 
 
 def t_due_revisit(w: World, unit: Unit, actor: User | None) -> Target:

@@ -119,7 +119,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "id", "number", "query_code", "status", "version", "channel", "category", "topic", "topic_name",
             "caller", "title", "content", "address", "area", "area_name", "lat", "lng", "urgency", "resolved_on_call",
             "resolution", "merged_into", "reopen_count", "call_linkedid", "created_at", "updated_at", "closed_at",
-            "supervised",
+            "supervised", "consent_public",
         ]  # fmt: skip
 
     def get_supervised(self, ticket: Ticket) -> bool:
@@ -212,6 +212,9 @@ class RegisterInput(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="WGS-84 longitude; the area follows from the point"
     )
     call_linkedid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    consent_public = serializers.BooleanField(
+        required=False, default=False, help_text="同意公开: the caller agrees that the closed ticket may be published."
+    )
 
 
 class TextInput(Versioned):

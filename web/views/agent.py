@@ -12,8 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import callbacks, notifications, revisits
 from callback.models import CallbackTask, Rating, Revisit
+from hotline import public_cases
 from hotline.errors import DomainError, InvalidInput
-from hotline.models import Role, Ticket, TicketStatus, Unit
+from hotline.models import Role, Ticket, TicketStatus, Topic, Unit
 from hotline.services import callers, dispatch, tickets
 from hotline.services import knowledge as knowledge_base
 from hotline.services.assignments import current_lead, sla_for
@@ -90,9 +91,20 @@ def register_form(request: HttpRequest) -> HttpResponse:
 
 @agent_only
 def knowledge(request: HttpRequest) -> HttpResponse:
-    """知识库 search while on the call; an answer can be copied into the resolve-on-call field."""
+    """知识库 search while on the call; an answer can be copied into the resolve-on-call field.
+
+    Beside the articles, the published cases like the caller's demand (办件公开): of the topic
+    chosen on the register form first, when one is.
+    """
     query = request.GET.get("q", "").strip()
-    return render(request, "web/agent/_knowledge.html", {"query": query, "hits": knowledge_base.search(query)})
+    raw_topic = request.GET.get("topic", "")
+    topic = Topic.objects.filter(pk=raw_topic).select_related("parent").first() if raw_topic.isdigit() else None
+    ctx = {
+        "query": query,
+        "hits": knowledge_base.search(query, topic=topic),
+        "cases": public_cases.matching_cases(query, topic) if query else [],
+    }
+    return render(request, "web/agent/_knowledge.html", ctx)
 
 
 def told_to_caller(ticket: Ticket) -> dict:
@@ -151,6 +163,7 @@ def register(request: HttpRequest) -> HttpResponse:
             call_linkedid=data["call_linkedid"],
             resolve_with=data["resolution"] if resolve else None,
             no_messages=data["no_messages"],
+            consent_public=data["consent_public"],
         )
     except DomainError as exc:
         return render(request, "web/agent/_work.html", {"form": form, "error": exc.message})

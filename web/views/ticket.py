@@ -20,7 +20,7 @@ from callback.models import SmsMessage, SmsPurpose
 from hotline.access import caller_view, is_center_reviewer, may_hear_recording
 from hotline.deadlines import dispatch_by, warning_level
 from hotline.errors import InvalidInput
-from hotline.models import Ticket
+from hotline.models import Ticket, TicketStatus
 from hotline.models.network import CENTER_ROLES, Role
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES
 from hotline.services import dispatch, supervision, tickets
@@ -91,6 +91,8 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
     reviewer = is_center_reviewer(user)
     actions["remind"] = reviewer and any(a.status in ACTIVE_ASSIGNMENT_STATUSES for a in assignments)
     actions["supervise"] = reviewer and ticket.status not in supervision.NOT_SUPERVISABLE
+    # 办件公开: the publish step says itself why a ticket without consent cannot be published.
+    actions["publish"] = reviewer and ticket.status == TicketStatus.CLOSED
     cases = list(supervision.cases_of(ticket))
     ctx = {
         "ticket": ticket,
@@ -101,6 +103,7 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
         "sms": SmsMessage.objects.filter(ticket=ticket).exclude(purpose__in=UNIT_SMS).order_by("created_at", "pk"),
         "unit_sms": SmsMessage.objects.filter(ticket=ticket, purpose__in=UNIT_SMS).order_by("created_at", "pk"),
         "cases": cases,
+        "published": ticket.published.filter(withdrawn_at__isnull=True).first(),
         "supervised": any(c.is_open for c in cases),
         "revisits": ticket.revisits.select_related("unit", "agent").order_by("scheduled_for", "pk"),
         "referrals": ticket.referrals.select_related("referred_by").order_by("referred_at"),

@@ -34,12 +34,13 @@ class Command(BaseCommand):
         made = demo.seed_history(tickets, days)
         calls = demo_traffic.seed_calls(days)
         revisits = seed_revisits()
+        cases = demo.seed_cases()
         burst = demo_hotspots.seed_hotspot_burst()
         spots = scan()
         self.stdout.write(
             f"dispatch rules: {rules}; knowledge articles: {articles}; tickets replayed: {made}; "
             f"calls: {calls}; revisits: {revisits}; hot-spot burst tickets: {burst}; hot spots found: {spots}; "
-            f"agent skills (desks): {skills}"
+            f"agent skills (desks): {skills}; published cases: {cases}"
         )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):"))
         for user in users:
