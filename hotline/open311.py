@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from hotline.models import Assignment, AssignmentStatus, Channel, Ticket, TicketStatus, Topic
+from hotline.models import Assignment, AssignmentStatus, Channel, PublishedCase, Ticket, TicketStatus, Topic
 from hotline.public import _approved_reply, _reply_by  # the citizen's own rules for the reply and its deadline
 
 S = TicketStatus
@@ -111,9 +111,14 @@ def register_publisher(publisher: Publisher) -> None:
     _publishers[publisher.name] = publisher
 
 
+def _live_cases() -> QuerySet[PublishedCase]:
+    return PublishedCase.objects.filter(withdrawn_at__isnull=True)
+
+
 def visible() -> QuerySet[Ticket]:
-    """The tickets GET requests may show."""
-    shown = Q(channel=Channel.OPEN311)
+    """The tickets GET requests may show: those posted through Open311, and every ticket the center
+    published (办件公开, ``hotline.services.disclosure``) while its case is live."""
+    shown = Q(channel=Channel.OPEN311) | Q(pk__in=_live_cases().values("ticket_id"))
     for publisher in _publishers.values():
         shown |= publisher.published()
     return Ticket.objects.filter(shown)
@@ -171,7 +176,7 @@ def _parts_prefetch() -> Prefetch:
 def with_details(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The tickets with what :func:`request_view` reads, in four queries whatever their number."""
     return tickets.select_related("caller", "topic", "area__parent", "merged_into", "open311").prefetch_related(
-        _parts_prefetch()
+        _parts_prefetch(), Prefetch("published", queryset=_live_cases(), to_attr="live_cases")
     )
 
 
@@ -215,13 +220,21 @@ def request_view(ticket: Ticket) -> RequestView:
     extra = getattr(ticket, "open311", None) if ticket.channel == Channel.OPEN311 else None
     lead = _lead(parts)
     status = open311_status(ticket.status)
+    cases = getattr(ticket, "live_cases", None)
+    if cases is None:
+        cases = list(_live_cases().filter(ticket=ticket))
+    # A published ticket speaks in its case's words: redacted by the machine and checked by a
+    # reviewer, better than the API's own masking. Its point is not shown: the caller agreed to
+    # the words being published, not to where they were.
+    case = cases[0] if cases else None
+    located = extra is not None or case is None
     return RequestView(
         service_request_id=ticket.number,
         status=status,
-        status_notes=mask_text(_notes(ticket, parts), names),
+        status_notes=mask_text(case.reply if case else _notes(ticket, parts), names),
         service_name=ticket.topic.name if ticket.topic_id else "",
         service_code=ticket.topic.code if ticket.topic_id else "",
-        description=mask_text(ticket.content, names),
+        description=mask_text(case.content if case else ticket.content, names),
         agency_responsible=lead.unit.name if lead else "",
         service_notice="",
         requested_datetime=ticket.created_at,
@@ -231,7 +244,7 @@ def request_view(ticket: Ticket) -> RequestView:
         address=_address(ticket),
         address_id="",
         zipcode="",
-        lat=_shown(ticket.lat),
-        long=_shown(ticket.lng),
+        lat=_shown(ticket.lat) if located else None,
+        long=_shown(ticket.lng) if located else None,
         media_url=extra.media_url if extra else "",
     )

@@ -538,3 +538,36 @@ def test_the_center_api_registers_a_point_and_shows_it_but_not_the_open311_chann
         tickets.register_ticket(
             by=agent, phone=PHONE, content="x", category=Category.objects.get(code="help"), channel="open311"
         )
+
+
+def test_a_published_case_is_a_closed_request_in_its_reviewed_words(agent, dispatcher, yuhu) -> None:
+    """办件公开 through Open311 GET: the case's redacted texts, never the ticket's own, and gone
+    once withdrawn (issue 16, point 4)."""
+    from hotline.services import disclosure
+    from tests.factories import closed_ticket
+
+    ticket = closed_ticket(
+        agent,
+        dispatcher,
+        yuhu,
+        reply="已协调物业清理消防通道，请张伟先生监督。",
+        content="张伟反映：小区消防通道被车辆占用，电话13912345678。",
+        caller_name="张伟",
+        consent_public=True,
+        title="",
+    )
+    assert web().get(f"{API}/requests/{ticket.number}.json").status_code == 404  # not published yet
+    draft = disclosure.draft(ticket)
+    case = disclosure.publish_case(ticket, dispatcher, **{p.field: p.redacted.text for p in draft.parts})
+    for fmt in ("json", "xml"):
+        response = web().get(f"{API}/requests/{ticket.number}.{fmt}")
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert case.content in body and "13912345678" not in body and "张伟" not in body
+    [shown] = web().get(f"{API}/requests/{ticket.number}.json").json()
+    assert (shown["status"], shown["description"], shown["status_notes"]) == ("closed", case.content, case.reply)
+    assert shown["lat"] is None and shown["long"] is None
+    numbers = [r["service_request_id"] for r in web().get(f"{API}/requests.json", {"status": "closed"}).json()]
+    assert ticket.number in numbers
+    disclosure.withdraw_case(case, dispatcher, "市民要求撤回")
+    assert web().get(f"{API}/requests/{ticket.number}.json").status_code == 404
