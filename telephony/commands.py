@@ -44,7 +44,11 @@ NOT_ANSWERED = "not_answered"  # the three-way call's called party did not answe
 NOT_REACHED = "not_reached"  # the Redirect/BlindTransfer was accepted, the caller never got to 110
 NO_ROOM = "no_room"  # the PBX cannot hold a three-way room (app_confbridge not loaded)
 CALL_ENDED = "call_ended"  # the call ended before the PBX showed the result
-FAILURE_CODES = frozenset({NOT_ANSWERED, NOT_REACHED, CALL_ENDED, NO_ROOM})
+# Requests the bridge refuses before asking the PBX: the consoles say these in their own words too.
+NO_CALL = "no_call"  # the agent has no call in progress
+NOT_AGENT = "not_agent"  # the extension is not an agent's
+NOT_RECORDING = "not_recording"  # a stop-recording on a call that is not being recorded
+FAILURE_CODES = frozenset({NOT_ANSWERED, NOT_REACHED, CALL_ENDED, NO_ROOM, NO_CALL, NOT_AGENT, NOT_RECORDING})
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,13 @@ class Commands:
 
     def interface(self, extension: str) -> str:
         if not extension or not str(extension).isalnum():
-            raise CommandError(f"not an agent extension: {extension!r}")
+            raise CommandError(f"not an agent extension: {extension!r}", code=NOT_AGENT)
         return self.config.agent_interface.format(extension=extension)
 
     def live_call(self, extension: str) -> CallState:
         state = self.tracker.live_call_of(self.interface(extension))
         if state is None or not state.caller_channel:
-            raise CommandError(f"agent {extension} has no call in progress")
+            raise CommandError(f"agent {extension} has no call in progress", code=NO_CALL)
         return state
 
     # --- queue membership -----------------------------------------------------------
@@ -281,7 +285,7 @@ class Commands:
         """The caller asked not to be recorded: StopMixMonitor on the channel MixMonitor records."""
         state = self.live_call(extension)
         if not state.recording_started or not state.recording_channel:
-            raise CommandError("this call is not being recorded")
+            raise CommandError("this call is not being recorded", code=NOT_RECORDING)
         if not state.recording_stopped:
             await self.client.action("StopMixMonitor", {"Channel": state.recording_channel})
         return {

@@ -11,19 +11,23 @@ configured PBX), or the first PBX for what has no agent (an IVR survey).
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from hotline.models import Referral, Ticket, TicketStatus, Unit, User
 from hotline.services import tickets
 from hotline.services.common import clean_text
-from telephony import desks, recordings, services
+from telephony import commands, desks, recordings, services
 from telephony import pbx as pbxs
 from telephony.models import AgentState, Recording
+
+log = logging.getLogger(__name__)
 
 
 class BridgeError(Exception):
@@ -35,6 +39,8 @@ class BridgeUnavailable(BridgeError):
 
 
 NO_DUTY_PHONE = "no_duty_phone"  # a unit without a duty phone cannot be put on the line
+NO_EXTENSION = "no_extension"  # the user has no agent phone extension
+NO_RESULT = "no_result"  # the bridge took the request, Asterisk never answered it
 
 
 class CommandFailed(BridgeError):
@@ -104,7 +110,9 @@ async def _request(layer, group: str, command: str, args: dict[str, Any], timeou
     except TimeoutError:
         if not acknowledged:
             raise BridgeUnavailable(f"the telephony bridge did not answer {command} within {ack_timeout:g} s") from None
-        raise CommandFailed(f"{command}: the bridge took it but Asterisk gave no answer within {timeout:g} s") from None
+        raise CommandFailed(
+            f"{command}: the bridge took it but Asterisk gave no answer within {timeout:g} s", code=NO_RESULT
+        ) from None
 
 
 def call_bridge(command: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
@@ -113,7 +121,7 @@ def call_bridge(command: str, timeout: float | None = None, **args: Any) -> dict
 
 def _extension(agent: User) -> str:
     if not agent.agent_extension:
-        raise CommandFailed(f"{agent.username} has no agent phone extension")
+        raise CommandFailed(f"{agent.username} has no agent phone extension", code=NO_EXTENSION)
     return agent.agent_extension
 
 
@@ -231,3 +239,28 @@ def transfer_to_110(
     if ticket is not None and ticket.status == TicketStatus.REGISTERED:
         return tickets.transfer_to_110(ticket, agent, reason, mode=referral_mode, call_linkedid=result["linkedid"])
     return tickets.record_call_referral(agent, reason, call_linkedid=result["linkedid"], mode=referral_mode)
+
+
+# What the consoles say for the bridge's refusals, in the user's language; the bridge's own
+# (English) words go to the log. A refusal without a code is the PBX's own answer, quoted.
+_EXPLAINED = {
+    commands.NO_CALL: gettext_lazy("You have no call in progress."),
+    commands.NOT_AGENT: gettext_lazy("This phone extension is not an agent's; ask an administrator."),
+    commands.NOT_RECORDING: gettext_lazy("This call is not being recorded."),
+    NO_EXTENSION: gettext_lazy("Your account has no agent phone extension; ask an administrator."),
+    NO_RESULT: gettext_lazy("The phone system took the request but did not say how it ended. Check the call."),
+    NO_DUTY_PHONE: gettext_lazy("This unit has no duty phone."),
+}
+
+
+def explain(exc: BridgeError) -> str:
+    """A bridge error as the console shows it."""
+    if isinstance(exc, BridgeUnavailable):
+        log.warning("bridge unavailable: %s", exc)
+        return gettext(
+            "The telephony bridge is not answering. Try again shortly; if it goes on, call the duty engineer."
+        )
+    message = _EXPLAINED.get(getattr(exc, "code", ""))
+    if message is not None:
+        return str(message)
+    return gettext("The phone system refused: %(error)s") % {"error": exc}

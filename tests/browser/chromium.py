@@ -115,3 +115,14 @@ def totp_code(server: dict[str, Any], username: str) -> str:
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def query(server: dict[str, Any], sql: str, *args) -> list[tuple]:
+    """Rows of the served demo's SQLite file, waiting out the moments the app holds its lock."""
+    for _ in range(20):
+        try:
+            with sqlite3.connect(server["db"]) as conn:
+                return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:  # locked for a moment by the served app
+            time.sleep(0.2)
+    raise AssertionError("the database stayed locked")

@@ -7,14 +7,13 @@ each screen are written to docs/screenshots/.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.chromium import NEEDS_CHROMIUM, VIEWPORT, login, served_demo, shot
+from tests.browser.chromium import NEEDS_CHROMIUM, VIEWPORT, login, query, served_demo, shot
 from tests.servers import free_port
 
 pytestmark = NEEDS_CHROMIUM
@@ -35,16 +34,6 @@ def succeeded(page) -> None:
     """The page's flash message says the action worked (and what went wrong if not)."""
     page.wait_for_selector(".messages li")
     assert page.query_selector(".messages li.success"), page.inner_text(".messages")
-
-
-def query(server, sql: str, *args):
-    for _ in range(20):
-        try:
-            with sqlite3.connect(server["db"]) as conn:
-                return conn.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:  # locked for a moment by the served app
-            time.sleep(0.2)
-    raise AssertionError("the database stayed locked")
 
 
 def test_a_call_becomes_a_ticket_that_travels_the_network_and_back(browser, server):

@@ -12,7 +12,7 @@ import sqlite3
 
 import pytest
 
-from tests.browser.chromium import NEEDS_CHROMIUM, login, served_demo
+from tests.browser.chromium import NEEDS_CHROMIUM, login, query, served_demo
 
 pytestmark = NEEDS_CHROMIUM
 
@@ -25,13 +25,8 @@ def server(tmp_path_factory):
         yield server
 
 
-def query(server, sql: str, *args):
-    with sqlite3.connect(server["db"]) as conn:
-        return conn.execute(sql, args).fetchone()
-
-
 def test_a_refused_return_leads_to_a_dispute_the_center_decides(browser, server):
-    ticket_id, number = query(server, "select id, number from hotline_ticket where status = 'registered' limit 1")
+    ticket_id, number = query(server, "select id, number from hotline_ticket where status = 'registered' limit 1")[0]
     center = login(browser, server, "dispatcher")
     center.goto(f"{server['base']}/tickets/{ticket_id}/")
     center.select_option("[data-testid=hand-dispatch] select[name=lead]", label="雨湖区")

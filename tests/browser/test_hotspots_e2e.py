@@ -10,12 +10,10 @@ Screenshots: docs/screenshots/hotspot-dashboard.png and hotspot-wallboard.png.
 from __future__ import annotations
 
 import re
-import sqlite3
-import time
 
 import pytest
 
-from tests.browser.chromium import NEEDS_CHROMIUM, login, served_demo, shot
+from tests.browser.chromium import NEEDS_CHROMIUM, login, query, served_demo, shot
 
 pytestmark = NEEDS_CHROMIUM  # browser + slow
 
@@ -26,16 +24,6 @@ def server(tmp_path_factory):
     # No simulator, bridge or job loop: the hot spot on the boards is the one seed_demo's scan recorded.
     with served_demo(folder, seed=["--tickets", "10", "--days", "5"], serve=["--no-services"]) as server:
         yield server
-
-
-def query(server, sql: str, *args):
-    for _ in range(20):
-        try:
-            with sqlite3.connect(server["db"]) as conn:
-                return conn.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:  # locked for a moment by the served app
-            time.sleep(0.2)
-    raise AssertionError("the database stayed locked")
 
 
 def test_the_supervisor_turns_the_hot_spot_into_a_special_topic_case_in_one_click(browser, server):

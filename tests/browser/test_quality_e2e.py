@@ -9,16 +9,14 @@ agent finds the check, with the checker's comment, on their own quality page.
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.chromium import NEEDS_CHROMIUM, ROOT, SHOTS, login, served_demo, shot
+from tests.browser.chromium import NEEDS_CHROMIUM, ROOT, SHOTS, login, query, served_demo, shot
 
 pytestmark = NEEDS_CHROMIUM  # browser + slow
 SH = ZoneInfo("Asia/Shanghai")
@@ -30,16 +28,6 @@ def server(tmp_path_factory):
     env = {"QUALITY_SAMPLE_PERCENT": "0"}
     with served_demo(tmp_path_factory.mktemp("quality"), seed=["--tickets", "12", "--days", "5"], env=env) as server:
         yield server
-
-
-def query(server, sql: str, *args):
-    for _ in range(20):
-        try:
-            with sqlite3.connect(server["db"]) as conn:
-                return conn.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:  # locked for a moment by the served app
-            time.sleep(0.2)
-    raise AssertionError("the database stayed locked")
 
 
 def sample(server) -> None:

@@ -7,12 +7,9 @@ on the ticket, and the workbench row carries the mark, again live.
 
 from __future__ import annotations
 
-import sqlite3
-import time
-
 import pytest
 
-from tests.browser.chromium import NEEDS_CHROMIUM, login, served_demo, shot
+from tests.browser.chromium import NEEDS_CHROMIUM, login, query, served_demo, shot
 
 pytestmark = NEEDS_CHROMIUM  # browser + slow
 
@@ -21,16 +18,6 @@ pytestmark = NEEDS_CHROMIUM  # browser + slow
 def server(tmp_path_factory):
     with served_demo(tmp_path_factory.mktemp("supervision"), seed=["--tickets", "10", "--days", "5"]) as server:
         yield server
-
-
-def query(server, sql: str, *args):
-    for _ in range(20):
-        try:
-            with sqlite3.connect(server["db"]) as conn:
-                return conn.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:  # locked for a moment by the served app
-            time.sleep(0.2)
-    raise AssertionError("the database stayed locked")
 
 
 def test_a_reminder_from_the_ticket_page_reaches_the_open_workbench_live(browser, server):

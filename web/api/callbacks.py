@@ -80,11 +80,9 @@ class AgentStateView(APIView):
                 request.user, str(request.data.get("status", "")), str(request.data.get("reason", ""))
             )
         except control.BridgeUnavailable as exc:
-            raise BridgeNotAnswering(
-                gettext("The telephony bridge is not answering: %(error)s") % {"error": exc}
-            ) from exc
+            raise BridgeNotAnswering(control.explain(exc)) from exc
         except control.CommandFailed as exc:
-            raise PhoneSystemRefused(gettext("The phone system refused: %(error)s") % {"error": exc}) from exc
+            raise PhoneSystemRefused(control.explain(exc)) from exc
         return Response({"status": state.status, "reason": state.reason, "changed_at": state.changed_at})
 
 

@@ -59,9 +59,9 @@ def set_state(request: HttpRequest) -> HttpResponse:
     try:
         presence.set_agent_state(request.user, form.cleaned_data["state"], form.cleaned_data["reason"])
     except control.BridgeUnavailable as exc:
-        return _state_panel(request, _("The telephony bridge is not answering: %(error)s") % {"error": exc})
+        return _state_panel(request, control.explain(exc))
     except control.CommandFailed as exc:
-        return _state_panel(request, _("The phone system refused: %(error)s") % {"error": exc})
+        return _state_panel(request, control.explain(exc))
     return _state_panel(request)
 
 
@@ -258,7 +258,7 @@ TRANSFER_FAILURES = {
 def _transfer_failure(exc: control.CommandFailed) -> str:
     message = TRANSFER_FAILURES.get(exc.code)
     if message is None:
-        return _("The phone system refused: %(error)s") % {"error": exc}
+        return control.explain(exc)
     return str(message) % {"detail": exc.detail or "?"}
 
 
@@ -278,7 +278,7 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
     try:
         referral = control.transfer_to_110(request.user, reason, ticket=ticket, three_way=three_way)
     except control.BridgeUnavailable as exc:
-        ctx["transfer_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+        ctx["transfer_error"] = control.explain(exc)
     except control.CommandFailed as exc:
         ctx["transfer_error"] = _transfer_failure(exc)
     except DomainError as exc:
@@ -310,7 +310,7 @@ def conference_unit(request: HttpRequest) -> HttpResponse:
     try:
         result = control.conference_unit(request.user, unit)
     except control.BridgeUnavailable as exc:
-        ctx["expert_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+        ctx["expert_error"] = control.explain(exc)
     except control.CommandFailed as exc:
         if exc.code == NOT_ANSWERED:
             ctx["expert_error"] = _(
@@ -321,7 +321,7 @@ def conference_unit(request: HttpRequest) -> HttpResponse:
         elif exc.code == CALL_ENDED:
             ctx["expert_error"] = _("The call ended before %(unit)s was on the line.") % {"unit": unit.name}
         else:
-            ctx["expert_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+            ctx["expert_error"] = control.explain(exc)
     else:
         ctx.update(unit=unit, linkedid=result.get("linkedid", ""))
     return render(request, "web/agent/_expert_result.html", ctx)
@@ -355,9 +355,9 @@ def hang_up(request: HttpRequest) -> HttpResponse:
     try:
         control.hang_up(request.user)
     except control.BridgeUnavailable as exc:
-        ctx["hangup_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+        ctx["hangup_error"] = control.explain(exc)
     except control.CommandFailed as exc:
-        ctx["hangup_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+        ctx["hangup_error"] = control.explain(exc)
     else:
         ctx["hangup_message"] = _("Hung up.")
     return render(request, "web/agent/_hangup_result.html", ctx)
@@ -375,9 +375,9 @@ def stop_recording(request: HttpRequest) -> HttpResponse:
     try:
         control.stop_recording(request.user)
     except control.BridgeUnavailable as exc:
-        ctx["hangup_error"] = _("The telephony bridge is not answering: %(error)s") % {"error": exc}
+        ctx["hangup_error"] = control.explain(exc)
     except control.CommandFailed as exc:
-        ctx["hangup_error"] = _("The phone system refused: %(error)s") % {"error": exc}
+        ctx["hangup_error"] = control.explain(exc)
     except DomainError as exc:
         ctx["hangup_error"] = exc.message
     else:
