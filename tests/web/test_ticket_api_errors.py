@@ -6,7 +6,6 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 from PIL import Image
 
 from hotline.models import Assignment, Ticket, TimelineEntry, Unit
@@ -202,9 +201,9 @@ def test_a_non_image_attachment_is_refused(agent, tmp_path, settings):
     assert not ticket.attachments.exists()
 
 
-@override_settings(HOTLINE_MAX_ATTACHMENT_BYTES=1024)
 def test_an_oversized_attachment_is_refused(agent, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
+    # The settings fixture alone: mixed with @override_settings, the limit outlived the test.
+    settings.MEDIA_ROOT, settings.HOTLINE_MAX_ATTACHMENT_BYTES = tmp_path, 1024
     ticket = new_ticket(agent)
     upload = SimpleUploadedFile("big.png", _png((400, 400)) + b"\0" * 2048, content_type="image/png")
     response = api_as(agent).post(f"/api/v1/tickets/{ticket.pk}/attachments/", {"file": upload}, format="multipart")
