@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -141,3 +142,14 @@ def test_codes_are_never_deleted_in_the_admin(supervisor):
     request = RequestFactory().get("/admin/")
     request.user = make_user("root", Role.ADMIN, is_superuser=True, is_staff=True)
     assert model_admin.has_delete_permission(request) is False
+
+
+def test_a_paused_agent_is_asked_too_and_the_panel_asks_again_when_the_time_is_up(agent, settings):
+    from telephony.models import AgentState, AgentStatus
+
+    settings.AGENT_WRAPUP_SECONDS = 30
+    AgentState.objects.create(user=agent, status=AgentStatus.PAUSED, reason="break")
+    ended_call(agent, seconds_ago=10)
+    page = client_for(agent).get("/agent/state/").content.decode()
+    assert 'data-testid="wrapup"' in page
+    assert re.search(r'hx-trigger="load delay:(19|20)s"', page), page[:600]

@@ -118,7 +118,13 @@ def agent_state_panel(user: User, call: Call | None = None) -> dict[str, Any]:
     ctx = {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason, "desks": my_desks}
     # 话后小结: during the call's wrap-up time the panel asks what the call was (telephony.wrapup).
     if call is not None and wrapup.is_open(call):
-        ctx |= {"wrapup_call": call, "wrapup_codes": wrapup.codes(), "wrapup_selected": wrapup.suggested(call)}
+        left = math.ceil((wrapup.ends_at(call) - timezone.now()).total_seconds())
+        ctx |= {
+            "wrapup_call": call,
+            "wrapup_codes": wrapup.codes(),
+            "wrapup_selected": wrapup.suggested(call),
+            "wrapup_left": max(left, 1),  # a paused agent's panel too asks again when the time is up
+        }
     return ctx
 
 
