@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, Value
+from django.db.models import Avg, Case, CharField, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, NullIf
+from django.utils.translation import gettext
 
 from hotline.models import User
 from metrics.kpis import AnswerRate, Figure, answer_rate_by_agent, short_abandon_q
 from metrics.periods import Period, local_tz
-from telephony.models import Outcome
+from telephony.models import Outcome, WrapUpCode
+from telephony.wrapup import TICKET_CODE
 
 GBT_ANSWER_SECONDS = 15  # GB/T 33358-2016: answered within 15 seconds
 
@@ -171,3 +173,30 @@ def desk_stats(period: Period, *, short_abandon_seconds: int | None = None) -> d
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
+
+
+def wrapup_stats(period: Period, *, short_abandon_seconds: int | None = None) -> list[dict[str, Any]]:
+    """Answered calls of the period per wrap-up code (话后小结, telephony.wrapup), in two queries.
+
+    A call without a code counts as 已登记工单 when a ticket was registered from it (the code the
+    console pre-selects), else as 未选择 (``code`` blank). Every active code is listed, with 0 calls
+    when none; an inactive one only when it still has calls in the period.
+    """
+    short = settings.METRICS_SHORT_ABANDON_SECONDS if short_abandon_seconds is None else short_abandon_seconds
+    parts = AnswerRate(short).parts(period, period.end)
+    effective = Coalesce(
+        "wrapup_code__code",
+        Case(When(ticket__isnull=False, then=Value(TICKET_CODE)), default=Value("")),
+        output_field=CharField(),
+    )
+    counts = {
+        row["key"]: row["n"]
+        for row in parts.rows.filter(parts.numerator).annotate(key=effective).values("key").annotate(n=Count("pk"))
+    }
+    rows = [
+        {"code": c.code, "name": c.name, "calls": counts.pop(c.code, 0)}
+        for c in WrapUpCode.objects.all()
+        if c.active or counts.get(c.code)
+    ]
+    rows.append({"code": "", "name": gettext("Not chosen"), "calls": counts.pop("", 0)})
+    return rows

@@ -32,6 +32,7 @@ from hotline.access import is_center_reviewer
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
 from hotline.events import CENTER_GROUP, publish_on_commit
 from hotline.models import (
+    Area,
     Assignment,
     AssignmentRole,
     AssignmentStatus,
@@ -197,6 +198,45 @@ def shown(now: datetime | None = None) -> QuerySet[HotSpot]:
         )
         .order_by("status", "-ticket_count", "-last_at", "pk")
     )
+
+
+def map_data(spots: list[HotSpot]) -> dict:
+    """The dashboard's hot-spot map: every area's centroid (the grey background) and each active hot spot.
+
+    A hot spot sits at the mean of its tickets' points (WGS-84, ``Ticket.lat/lng``), or at its
+    district's centroid when none of its tickets has one; ``spots`` come from ``shown()``, whose
+    prefetch already holds the tickets, so this costs one query (the areas) whatever their number.
+    No base map: plain longitude/latitude axes, nothing loaded from the internet.
+    """
+    areas = [
+        {"name": name, "lng": float(lng), "lat": float(lat), "district": parent is None}
+        for name, lat, lng, parent in Area.objects.filter(lat__isnull=False, lng__isnull=False)
+        .order_by("code")
+        .values_list("name", "lat", "lng", "parent_id")
+    ]
+    points = []
+    for spot in spots:
+        if spot.status != HotSpotStatus.ACTIVE:
+            continue
+        located = [(t.lat, t.lng) for t in spot.tickets.all() if t.lat is not None and t.lng is not None]
+        if located:
+            lat = sum(float(a) for a, _b in located) / len(located)
+            lng = sum(float(b) for _a, b in located) / len(located)
+        elif spot.district.lat is not None and spot.district.lng is not None:
+            lat, lng = float(spot.district.lat), float(spot.district.lng)
+        else:
+            continue  # nowhere to put it: the panel below still lists it
+        points.append(
+            {
+                "id": spot.pk,
+                "title": spot.title,
+                "district": spot.district.name,
+                "count": spot.ticket_count,
+                "lat": round(lat, 6),
+                "lng": round(lng, 6),
+            }
+        )
+    return {"areas": areas, "spots": points, "count_label": _("tickets"), "district_label": _("district")}
 
 
 # --- 专题督办 from a hot spot ---------------------------------------------------------------------------

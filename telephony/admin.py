@@ -12,7 +12,7 @@ from hotline.access import is_center_staff
 from hotline.admin import ReadOnlyAdmin
 from telephony import desks
 from telephony import pbx as pbxs
-from telephony.models import AgentSkill, AgentState, AgentStatus, BridgeLease, CallerDesk
+from telephony.models import AgentSkill, AgentState, AgentStatus, BridgeLease, CallerDesk, WrapUpCode
 
 
 class AgentStateForm(forms.ModelForm):
@@ -133,3 +133,15 @@ class CallerDeskAdmin(admin.ModelAdmin):
     @admin.display(description=_("desk"))
     def desk_label(self, obj: CallerDesk) -> str:
         return desks.label(obj.queue)
+
+
+@admin.register(WrapUpCode)
+class WrapUpCodeAdmin(admin.ModelAdmin):
+    """话后小结 codes. Never deleted (calls keep theirs): untick 'active' and the console no longer offers it."""
+
+    list_display = ["name", "code", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = ["active"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -33,6 +33,28 @@ class Purpose(models.TextChoices):
     REVISIT_IVR = lifecycle.PURPOSE_REVISIT_IVR, _("IVR revisit survey")
 
 
+class WrapUpCode(models.Model):
+    """话后小结: what a call was, chosen by the agent during wrap-up (咨询已解答, 已登记工单, 骚扰来电…).
+
+    Data, edited in the admin; never deleted (calls point at it): a code no longer used is made
+    inactive and leaves the console's choices. ``code`` is the stable key the statistics and the
+    services use (``ticket`` is the default after a ticket was registered from the call).
+    """
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=32)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("wrap-up code")
+        verbose_name_plural = _("wrap-up codes")
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Call(models.Model):
     """A call of the hotline queues, from offer to hangup. ``outcome`` stays blank while it is live."""
 
@@ -84,6 +106,19 @@ class Call(models.Model):
         on_delete=models.SET_NULL,
         related_name="calls",
     )
+    # 话后小结 (telephony.wrapup): chosen by the agent during wrap-up; blank = 未选择.
+    wrapup_code = models.ForeignKey(
+        WrapUpCode, verbose_name=_("wrap-up code"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    wrapup_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("wrap-up code chosen by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    wrapup_at = models.DateTimeField(_("wrap-up code chosen at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -33,6 +33,7 @@ urlpatterns = [
     # 话务台
     path("agent/", agent.console, name="agent"),
     path("agent/state/", agent.set_state, name="agent-state"),
+    path("agent/wrapup/", agent.wrap_up, name="agent-wrapup"),
     path("agent/register/", agent.register_form, name="agent-register-form"),
     path("agent/knowledge/", agent.knowledge, name="agent-knowledge"),
     path("agent/script/", agent_scripts.matter, name="agent-script"),

@@ -4,12 +4,14 @@ seed_demo registers a morning's burst of calls about one water cut in 江南小�
 the hot-spot scan once. The supervisor sees the warning on the wallboard, finds the hot spot with
 its tickets on the dashboard, clicks once, and a special-topic supervision case covering those
 tickets exists and is listed on /supervision/; the open wallboard shows the case without a reload.
-Screenshots: docs/screenshots/hotspot-dashboard.png and hotspot-wallboard.png.
+The dashboard draws the hot spot on its offline map (ECharts scatter over the areas' centroids),
+and a click on it finds its entry. Screenshots: docs/screenshots/hotspot-dashboard.png and hotspot-wallboard.png.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -52,6 +54,10 @@ def test_the_supervisor_turns_the_hot_spot_into_a_special_topic_case_in_one_clic
 
     # The dashboard shows the hot spot with its tickets.
     boss = login(browser, server, "supervisor")
+    outside = []  # any request that leaves this machine (a tile server, a CDN) fails the test
+    boss.on(
+        "request", lambda r: None if urlsplit(r.url).hostname in ("127.0.0.1", "localhost") else outside.append(r.url)
+    )
     boss.click("nav >> text=考核看板")
     card = boss.locator("[data-testid=hotspot]")
     card.wait_for()
@@ -59,7 +65,38 @@ def test_the_supervisor_turns_the_hot_spot_into_a_special_topic_case_in_one_clic
     shown = card.locator("[data-testid=hotspot-ticket] td:first-child").all_inner_texts()
     assert sorted(shown) == numbers
     assert "停水" in card.inner_text()
+
+    # The map above it: the areas in grey, the hot spot in red, all drawn from the page (no tiles).
+    boss.wait_for_selector("#hotspot-map[data-rendered=true]")
+    option = boss.evaluate(
+        """() => {
+        const o = echarts.getInstanceByDom(document.getElementById("hotspot-map")).getOption();
+        return o.series.map(s => ({name: s.name, data: s.data.map(d => ({name: d.name, spot: d.spot || null}))}));
+    }"""
+    )
+    areas, spots = option
+    assert areas["name"] == "areas" and {"雨湖区", "韶山市"} <= {d["name"] for d in areas["data"]}
+    assert [(d["spot"]["id"], d["spot"]["count"], d["spot"]["district"]) for d in spots["data"]] == [
+        (spot_id, count, "雨湖区")
+    ]
     shot(boss, "hotspot-dashboard")
+    # Clicking the red point scrolls to and marks its entry in the panel.
+    boss.locator("#hotspot-map").scroll_into_view_if_needed()
+    x, y = boss.evaluate(
+        """(id) => {
+        const el = document.getElementById("hotspot-map");
+        const chart = echarts.getInstanceByDom(el);
+        const d = chart.getOption().series[1].data[0];
+        const [px, py] = chart.convertToPixel({seriesIndex: 1}, d.value);
+        const box = el.getBoundingClientRect();
+        return [box.left + px, box.top + py];
+    }""",
+        spot_id,
+    )
+    boss.mouse.click(x, y)
+    boss.wait_for_selector(f"#hotspot-{spot_id}.hotspot-picked")
+    assert boss.evaluate("document.activeElement.id") == f"hotspot-{spot_id}"
+    assert not outside, outside
 
     # One click: the case exists, with every ticket of the hot spot.
     card.locator("[data-testid=hotspot-supervise]").click()

@@ -442,6 +442,8 @@ PAGES: list[Row] = [
     page("web:agent-state", "GET", "/agent/state/", AGENT),
     page("web:agent-state", "POST", "/agent/state/", AGENT, W.t_agent_state,
          lambda t, w, a: {"state": "paused", "reason": "break"}),
+    page("web:agent-wrapup", "POST", "/agent/wrapup/", AGENT, W.t_wrapup_call,
+         lambda t, w, a: {"call": t.key, "code": "answered"}),
     page("web:agent-register-form", "GET", "/agent/register/", AGENT),
     page("web:agent-knowledge", "GET", "/agent/knowledge/?q=噪音", AGENT),
     page("web:agent-script", "GET", "/agent/script/?category=1&topic=2", AGENT),

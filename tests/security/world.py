@@ -755,3 +755,21 @@ def t_quality_reply(w: World, unit: Unit, actor: User | None) -> Target:
     items = ChecklistItem.objects.filter(target="reply", is_active=True)
     quality.score_check(check.pk, w.users["quality"], {item.pk: 5 for item in items})
     return Target(check.pk, check, data={"number": part.ticket.number})
+
+
+def t_wrapup_call(w: World, unit: Unit, actor: User | None) -> Target:
+    """A call the actor just answered and ended: in its wrap-up time, so the actor (if an agent) may code it."""
+    from telephony.models import Call
+
+    now = timezone.now()
+    call = Call.objects.create(
+        linkedid=f"matrix-wrapup-{Call.objects.count()}",
+        agent=actor,
+        offered_at=now,
+        answered_at=now,
+        ended_at=now,
+        outcome="answered",
+    )
+    return Target(
+        call.pk, call, lambda: tuple(Call.objects.filter(pk=call.pk).values_list("wrapup_code_id", flat=True))
+    )

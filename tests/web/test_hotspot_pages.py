@@ -128,3 +128,47 @@ def test_the_wallboard_shows_the_warning_the_scan_finds_without_a_reload(agent, 
         await comm.disconnect()
 
     run(scenario)
+
+
+def _map(page: str) -> dict:
+    import json
+
+    found = re.search(r'<script id="hotspot-map-data" type="application/json">(.*?)</script>', page, re.S)
+    assert found, "no map data on the page"
+    return json.loads(found.group(1))
+
+
+def test_the_dashboard_carries_the_hot_spot_map_at_the_tickets_mean_or_the_district_centroid(spot, dispatcher):
+    page = client_of(dispatcher).get(DASHBOARD).content.decode()
+    assert 'data-testid="hotspot-map"' in page and f'id="hotspot-{spot.pk}"' in page
+    data = _map(page)
+    names = {a["name"] for a in data["areas"]}
+    assert {"雨湖区", "韶山市"} <= names and len(data["areas"]) > 20
+    # No ticket has a point: the hot spot sits on its district's centroid (雨湖区, the seed's).
+    (point,) = data["spots"]
+    assert point["id"] == spot.pk and point["count"] == 5 and point["district"] == "雨湖区"
+    assert (point["lat"], point["lng"]) == (27.856, 112.907)
+
+    # With points on two of its tickets, it sits at their mean.
+    first, second = spot.made[:2]
+    type(first).objects.filter(pk=first.pk).update(lat="27.850000", lng="112.900000")
+    type(first).objects.filter(pk=second.pk).update(lat="27.860000", lng="112.920000")
+    (point,) = _map(client_of(dispatcher).get(DASHBOARD).content.decode())["spots"]
+    assert (point["lat"], point["lng"]) == (27.855, 112.91)
+
+
+def test_a_supervised_hot_spot_leaves_the_map_but_stays_in_the_list(spot, dispatcher):
+    HotSpot.objects.filter(pk=spot.pk).update(status=HotSpotStatus.SUPERVISED)
+    page = client_of(dispatcher).get(DASHBOARD).content.decode()
+    assert page.count('data-testid="hotspot"') == 1
+    assert 'id="hotspot-map-data"' not in page
+
+
+def test_the_map_costs_one_query_whatever_the_number_of_hot_spots(spot, agent, django_assert_num_queries):
+    burst(agent, FIVE, area="XX01")
+    assert hotspots.scan() == 1
+    with django_assert_num_queries(2):  # the hot spots, their tickets (prefetched)
+        shown = list(hotspots.shown())
+    with django_assert_num_queries(1):  # the areas' centroids
+        data = hotspots.map_data(shown)
+    assert sorted(p["district"] for p in data["spots"]) == ["湘乡市", "雨湖区"]

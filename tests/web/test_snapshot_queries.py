@@ -34,8 +34,8 @@ DISPATCH_QUEUE = 8  # waiting (count + page), one read of the dispatch rules, di
 # their leads, the supervision marks
 UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' parts (a level-2 unit), their
 # supervision marks and 催办
-WALLBOARD = 15  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit,
-# the hot spots and their tickets, desks (3)
+WALLBOARD = 17  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit,
+# the hot spots and their tickets, desks (3), answered calls by wrap-up code (the counts, the codes)
 AGENT_CONSOLE = 13  # the current call (answered: "on a call" needs no state row), caller history (2),
 # callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects,
 # the revisit script (once, however many revisits), the agent's desks (skills)
@@ -126,6 +126,8 @@ def test_the_wallboard(n, agent, django_assert_num_queries):
     general = next(d for d in ctx["desks"] if d["queue"] == "12345")
     assert (general["waiting"], general["today"]["answered"], general["today"]["abandoned"]) == (n, n, n)
     assert ctx["today"]["answered"] == n
+    assert ctx["wrapups"][-1] == {"code": "", "name": "Not chosen", "calls": n}  # none coded
+    assert html.count('data-testid="wb-wrapup"') == 7
     assert sum(row["n"] for row in ctx["overdue"]) == n
     assert html.count('data-testid="wb-hotspot"') == 1 and made[0].number in html
 

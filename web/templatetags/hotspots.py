@@ -18,8 +18,10 @@ register = template.Library()
 @register.inclusion_tag("web/dashboard/_hotspots.html", takes_context=True)
 def hot_spot_panel(context) -> dict:
     request = context["request"]
+    shown = list(hotspots.shown())
     return {
-        "hot_spots": list(hotspots.shown()),
+        "hot_spots": shown,
+        "hot_spot_map": hotspots.map_data(shown),
         "may_supervise": is_center_reviewer(request.user),
         "case_form": HotSpotCaseForm(),
         "back": request.get_full_path(),

@@ -20,7 +20,7 @@ from hotline.services import knowledge as knowledge_base
 from hotline.services.assignments import current_lead, sla_for
 from hotline.services.calendar import load_calendar
 from routing.suggest import suggest_for_ticket
-from telephony import control, presence
+from telephony import control, presence, wrapup
 from telephony.commands import CALL_ENDED, NO_ROOM, NOT_ANSWERED, NOT_REACHED
 from telephony.models import Call
 from web.forms import AgentStateForm, RegisterForm, TransferForm
@@ -62,6 +62,24 @@ def set_state(request: HttpRequest) -> HttpResponse:
         return _state_panel(request, control.explain(exc))
     except control.CommandFailed as exc:
         return _state_panel(request, control.explain(exc))
+    return _state_panel(request)
+
+
+@agent_only
+@require_POST
+def wrap_up(request: HttpRequest) -> HttpResponse:
+    """话后小结: the agent's wrap-up code for their call that just ended (telephony.wrapup).
+
+    Answers the state panel; a refusal (unknown code, not their call, wrap-up over) is said in it
+    and changes nothing.
+    """
+    raw = request.POST.get("call", "")
+    if not raw.isdigit():
+        return _state_panel(request, _("Which call? Reload the console."))
+    try:
+        wrapup.choose(request.user, int(raw), request.POST.get("code", ""))
+    except DomainError as exc:
+        return _state_panel(request, str(exc))
     return _state_panel(request)
 
 

@@ -40,11 +40,11 @@ from hotline.models import (
 from hotline.models.tickets import ACTIVE_ASSIGNMENT_STATUSES, OPEN_STATUSES
 from hotline.services.calendar import load_calendar
 from metrics import hotspots
-from metrics.callcenter import call_stats, desk_stats
+from metrics.callcenter import call_stats, desk_stats, wrapup_stats
 from metrics.kpis import FIVE, definitions
 from metrics.periods import Period
 from routing.suggest import suggest_for_tickets
-from telephony import desks
+from telephony import desks, wrapup
 from telephony.models import AgentState, AgentStatus, Call
 from telephony.pop import call_pop
 from web import dispatch_filter
@@ -115,7 +115,17 @@ def agent_state_panel(user: User, call: Call | None = None) -> dict[str, Any]:
     reason = dict(PAUSE_REASONS).get(state["reason"], state["reason"])
     # 专席: the desks Ready puts the phone in (the general one and the agent's skills', telephony.desks).
     my_desks = [desks.label(item["queue"]) for item in desks.agent_queues(user)]
-    return {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason, "desks": my_desks}
+    ctx = {"state": state, "pause_reasons": PAUSE_REASONS, "pause_reason": reason, "desks": my_desks}
+    # 话后小结: during the call's wrap-up time the panel asks what the call was (telephony.wrapup).
+    if call is not None and wrapup.is_open(call):
+        left = math.ceil((wrapup.ends_at(call) - timezone.now()).total_seconds())
+        ctx |= {
+            "wrapup_call": call,
+            "wrapup_codes": wrapup.codes(),
+            "wrapup_selected": wrapup.suggested(call),
+            "wrapup_left": max(left, 1),  # a paused agent's panel too asks again when the time is up
+        }
+    return ctx
 
 
 def current_call(user: User, now=None) -> Call | None:
@@ -123,7 +133,7 @@ def current_call(user: User, now=None) -> Call | None:
     now = now or timezone.now()
     return (
         Call.objects.filter(agent=user, offered_at__gte=now - CURRENT_CALL_WINDOW)
-        .select_related("caller__flag")
+        .select_related("caller__flag", "wrapup_code")
         .order_by("-offered_at", "-pk")
         .first()
     )
@@ -353,7 +363,8 @@ def wallboard_today(now=None) -> dict[str, Any]:
         figure = kpis[key].compute(period, now=now)
         percent = None if figure.value is None else round(figure.value * 100, 1)
         figures.append((KPI_LABELS[key], figure, percent))
-    return {"today": call_stats(period), "kpis": figures, "period": period}
+    # 话后小结: today's answered calls per wrap-up code (two queries).
+    return {"today": call_stats(period), "kpis": figures, "period": period, "wrapups": wrapup_stats(period)}
 
 
 def overdue_by_unit(now=None) -> list[dict[str, Any]]:

@@ -55,8 +55,63 @@
     });
   }
 
+
+  // The hot-spot map: the areas' centroids in grey (labelled), each active hot spot in red, sized by
+  // its ticket count, on plain longitude/latitude axes (no tiles, nothing from the internet).
+  // Clicking a hot spot scrolls to its entry in the panel below and focuses it.
+  function drawHotSpots() {
+    var el = document.getElementById("hotspot-map");
+    var data = document.getElementById("hotspot-map-data");
+    if (!el || !data || !window.echarts) { return; }
+    var map = JSON.parse(data.textContent);
+    var most = Math.max.apply(null, map.spots.map(function (s) { return s.count; }).concat([1]));
+    var chart = window.echarts.init(el);
+    chart.setOption({
+      tooltip: {
+        trigger: "item",
+        renderMode: "richText", // canvas tooltip: the HTML one needs inline styles (CSP)
+        formatter: function (p) {
+          var s = p.data.spot;
+          if (!s) { return p.data.name; }
+          return s.title + "\n" + map.district_label + ": " + s.district + "\n" + map.count_label + ": " + s.count;
+        }
+      },
+      grid: { left: 56, right: 40, top: 16, bottom: 28 },
+      xAxis: { type: "value", scale: true, axisLabel: { formatter: "{value}°E" }, splitLine: { show: false } },
+      yAxis: { type: "value", scale: true, axisLabel: { formatter: "{value}°N" }, splitLine: { show: false } },
+      series: [
+        {
+          name: "areas", type: "scatter", symbolSize: function (v, p) { return p.data.district ? 9 : 5; },
+          itemStyle: { color: "#b0b0b0" }, z: 1,
+          label: { show: true, position: "right", color: "#777", fontSize: 10, formatter: "{b}" },
+          labelLayout: { hideOverlap: true },
+          data: map.areas.map(function (a) { return { name: a.name, value: [a.lng, a.lat], district: a.district }; })
+        },
+        {
+          name: "hotspots", type: "scatter", z: 3,
+          itemStyle: { color: "#c62828", opacity: 0.8 },
+          symbolSize: function (v, p) { return 14 + 26 * Math.sqrt(p.data.spot.count / most); },
+          label: { show: true, position: "top", fontWeight: "bold", formatter: function (p) { return p.data.spot.count; } },
+          data: map.spots.map(function (s) { return { name: s.title, value: [s.lng, s.lat], spot: s }; })
+        }
+      ]
+    });
+    chart.on("click", function (p) {
+      if (!p.data || !p.data.spot) { return; }
+      var entry = document.getElementById("hotspot-" + p.data.spot.id);
+      if (!entry) { return; }
+      document.querySelectorAll(".hotspot-picked").forEach(function (e) { e.classList.remove("hotspot-picked"); });
+      entry.classList.add("hotspot-picked");
+      entry.scrollIntoView({ behavior: "smooth", block: "start" });
+      entry.focus({ preventScroll: true });
+    });
+    chart.on("finished", function () { el.setAttribute("data-rendered", "true"); });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     sortable();
     drawTrend();
+    drawHotSpots();
   });
 })();
