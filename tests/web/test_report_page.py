@@ -204,3 +204,23 @@ def test_a_wrong_or_expired_code_is_refused_and_keeps_what_was_typed(seeded):
         response = client.post("/report/", {**FORM, "phone": PHONE, "code": code})
     assert response.status_code == 400 and "过期" in response.content.decode()
     assert not Ticket.objects.exists()
+
+
+def test_photos_accepted_in_a_refused_submission_need_not_be_chosen_again(seeded, django_capture_on_commit_callbacks):
+    client = citizen()
+    code = code_for(client)
+    bad = SimpleUploadedFile("x.jpg", b"not an image")
+    response = client.post("/report/", {**FORM, "phone": PHONE, "code": code, "photos": [jpeg(), bad]})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="kept"' in page and "x.jpg" in page
+    kept = re.findall(r'name="kept" value="([^"]+)"', page)
+    assert len(kept) == 1
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"  # a wrong code next: the photo is still kept
+    page = client.post("/report/", {**FORM, "phone": PHONE, "code": wrong, "kept": kept}).content.decode()
+    kept = re.findall(r'name="kept" value="([^"]+)"', page)
+    assert len(kept) == 1 and not Ticket.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/report/", {**FORM, "phone": PHONE, "code": code, "kept": [*kept, "forged" * 6]})
+    assert response.status_code == 200
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Channel.PHOTO and Attachment.objects.filter(ticket=ticket).count() == 1

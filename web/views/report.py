@@ -4,7 +4,7 @@ One form, no login: category, topic, what happened, up to 9 photos, the place (t
 location, a photo's GPS, or an address and an area), the mobile number proven by an SMS code
 (``callback/otp.py``, the same code and session as 我的工单), a name if they like, 同意公开.
 "Send the code" posts the same form (everything typed comes back). A refused submission says why
-and keeps what was typed; photos must be chosen again (a browser never refills a file field).
+and keeps what was typed and the photos already accepted (kept in the cache for half an hour).
 After it: the number and the query code on the page, the same by SMS (SMS_REGISTERED_CHANNELS),
 and — for a photo report a rule covers — the automatic dispatch (``routing/auto.py``).
 """
@@ -12,8 +12,11 @@ and — for a photo report a rule covers — the automatic dispatch (``routing/a
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -23,7 +26,7 @@ from callback import otp
 from hotline.errors import InvalidInput
 from hotline.lib.phones import mask_phone
 from hotline.models import Area, Category, Topic
-from hotline.services.attachments import prepare_photo
+from hotline.services.attachments import Photo, prepare_photo
 from hotline.services.reports import MAX_PHOTOS, file_report
 from hotline.throttle import Bucket, Throttled, check, count
 from routing.auto import auto_dispatch
@@ -31,6 +34,8 @@ from web.public import BadPhone, client_address, send_otp, verify_otp
 from web.views.public import BAD_PHONE, CITIZEN_COOKIE, OTP_FAILED, _page, _refused, citizen_phone
 
 log = logging.getLogger(__name__)
+KEPT_SECONDS = 1800
+KEPT_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
 TEXT_FIELDS = ("category", "topic", "content", "address", "area", "lat", "lng", "phone", "name")
 
 
@@ -46,6 +51,7 @@ def _choices() -> dict:
 def _form_page(request: HttpRequest, form: dict, status: int = 200, **ctx) -> HttpResponse:
     phone = citizen_phone(request)
     ctx = {"form": form, "proven": mask_phone(phone) if phone else "", **_choices(), **ctx}
+    ctx["room"] = MAX_PHOTOS - len(form.get("kept") or [])
     return _page(request, "web/public/report.html", ctx, status=status)
 
 
@@ -67,6 +73,9 @@ def report(request: HttpRequest) -> HttpResponse:
         return _form_page(request, {"consent": False})
     form = _typed(request)
     if request.POST.get("action") == "code":
+        # Photos chosen before asking for the code are kept too (a refused one is said, not kept).
+        photos, photo_error = _photos(request)
+        _stash(form, photos)
         try:
             sent = send_otp(request, form["phone"])
         except BadPhone:
@@ -75,6 +84,10 @@ def report(request: HttpRequest) -> HttpResponse:
             response = _form_page(request, form, 429, error=_refused(exc), field="phone")
             response["Retry-After"] = str(exc.retry_after)
             return response
+        if photo_error is not None:
+            return _form_page(
+                request, form, 400, error=str(photo_error), field="photos", sent_to=mask_phone(sent.phone)
+            )
         return _form_page(request, form, sent_to=mask_phone(sent.phone))
     return _submit(request, form)
 
@@ -88,41 +101,30 @@ def _submit(request: HttpRequest, form: dict) -> HttpResponse:
         response = _form_page(request, form, 429, error=error % {"minutes": minutes})
         response["Retry-After"] = str(exc.retry_after)
         return response
+    photos, photo_error = _photos(request)
     try:
         fields = _parse(form)
-        uploads = request.FILES.getlist("photos")
-        if len(uploads) > MAX_PHOTOS:
-            raise InvalidInput(
-                _("Please choose at most %(count)s photos.") % {"count": MAX_PHOTOS}, field="photos"
-            ) from None
-        photos = []
-        for upload in uploads:
-            try:
-                photos.append(prepare_photo(upload))
-            except InvalidInput as exc:
-                name = (upload.name or "")[:60]
-                raise InvalidInput(
-                    _("Photo “%(name)s”: %(error)s") % {"name": name, "error": exc}, field="photos"
-                ) from None
+        if photo_error is not None:
+            raise photo_error
     except InvalidInput as exc:
-        return _form_page(request, form, 400, error=str(exc), field=exc.details.get("field"))
+        return _refuse(request, form, photos, str(exc), exc.details.get("field"))
     token = None
     phone = citizen_phone(request)
     if phone is None:
         try:
             token = verify_otp(request, form["phone"], request.POST.get("code", ""))
         except BadPhone:
-            return _form_page(request, form, 400, error=BAD_PHONE, field="phone")
+            return _refuse(request, form, photos, BAD_PHONE, "phone")
         except otp.OtpFailed as exc:
-            return _form_page(request, form, 400, error=OTP_FAILED[exc.reason], field="code")
+            return _refuse(request, form, photos, OTP_FAILED[exc.reason], "code")
         except Throttled as exc:
             error = _("Too many wrong tries. Please try again in %(minutes)d minutes, or call 12345.")
-            return _form_page(request, form, 429, error=error % {"minutes": (exc.retry_after + 59) // 60})
+            return _refuse(request, form, photos, error % {"minutes": (exc.retry_after + 59) // 60}, status=429)
         phone = otp.mobile(form["phone"])
     try:
         ticket = file_report(phone=phone, photos=photos, consent_public=form["consent"], **fields)
     except InvalidInput as exc:
-        response = _form_page(request, form, 400, error=str(exc), field=exc.details.get("field"))
+        response = _refuse(request, form, photos, str(exc), exc.details.get("field"))
     else:
         count("report", _buckets(request))
         rule = auto_dispatch(ticket)
@@ -133,6 +135,46 @@ def _submit(request: HttpRequest, form: dict) -> HttpResponse:
     if token:  # the code was used: the session it started spares the citizen another one for 30 min
         response.set_cookie(CITIZEN_COOKIE, token, httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
     return response
+
+
+def _photos(request: HttpRequest) -> tuple[list[Photo], InvalidInput | None]:
+    """The photos kept from an earlier refused try and the ones chosen now, verified; and the first
+    refusal, if any (the photos before it are kept, so they need not be chosen again)."""
+    photos = []
+    for key in request.POST.getlist("kept")[:MAX_PHOTOS]:
+        if isinstance(key, str) and KEPT_KEY.fullmatch(key):
+            photo = cache.get(f"report:photo:{key}")
+            if isinstance(photo, Photo):
+                photos.append(photo)
+    for upload in request.FILES.getlist("photos"):
+        if len(photos) >= MAX_PHOTOS:
+            return photos, InvalidInput(
+                _("Please choose at most %(count)s photos.") % {"count": MAX_PHOTOS}, field="photos"
+            )
+        try:
+            photos.append(prepare_photo(upload))
+        except InvalidInput as exc:
+            name = (upload.name or "")[:60]
+            return photos, InvalidInput(_("Photo “%(name)s”: %(error)s") % {"name": name, "error": exc}, field="photos")
+    return photos, None
+
+
+def _stash(form: dict, photos: list[Photo]) -> None:
+    """Keep verified photos for the next try (a browser never refills a file field): in the cache under
+    random keys the page carries back, for ``KEPT_SECONDS``. Only the stripped re-encoding is kept."""
+    keys = []
+    for photo in photos:
+        key = secrets.token_urlsafe(24)
+        cache.set(f"report:photo:{key}", photo, KEPT_SECONDS)
+        keys.append(key)
+    form["kept"] = keys
+
+
+def _refuse(
+    request: HttpRequest, form: dict, photos: list[Photo], error: str, field: str | None = None, status: int = 400
+) -> HttpResponse:
+    _stash(form, photos)
+    return _form_page(request, form, status, error=error, field=field)
 
 
 def _parse(form: dict) -> dict:
