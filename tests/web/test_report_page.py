@@ -136,7 +136,7 @@ def seeded_topic() -> int:
     "upload, reason",
     [
         (SimpleUploadedFile("x.jpg", b"<html>not an image</html>"), "不是图片"),
-        (SimpleUploadedFile("big.jpg", b"\xff\xd8" + b"0" * (6 * 1024 * 1024)), "字节"),
+        (SimpleUploadedFile("big.jpg", b"\xff\xd8" + b"0" * (50 * 1024 * 1024)), "字节"),  # 50 MB: by size
     ],
     ids=["not-an-image", "too-large"],
 )
@@ -224,3 +224,13 @@ def test_photos_accepted_in_a_refused_submission_need_not_be_chosen_again(seeded
     assert response.status_code == 200
     ticket = Ticket.objects.get()
     assert ticket.channel == Channel.PHOTO and Attachment.objects.filter(ticket=ticket).count() == 1
+
+
+def test_reports_from_one_address_are_limited(seeded, settings):
+    settings.CITIZEN_REPORTS_PER_ADDRESS_HOUR = 1
+    client = citizen()
+    code = code_for(client)
+    assert client.post("/report/", {**FORM, "phone": PHONE, "code": code}).status_code == 200
+    response = client.post("/report/", FORM)  # the session from the code: no second code needed
+    assert response.status_code == 429 and response["Retry-After"] and FORM["content"] in response.content.decode()
+    assert Ticket.objects.count() == 1
