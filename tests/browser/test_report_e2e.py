@@ -123,5 +123,10 @@ def test_a_citizen_files_a_photo_report_on_a_phone_and_a_rule_auto_dispatches_th
     assert status == "dispatched"
     center.goto(server["base"] + f"/tickets/{ticket_id}/")
     assert "随手拍自动派单：城正街" in center.inner_text("body")
+    photo_link = center.locator("a[href*='/api/v1/attachments/']")
+    assert photo_link.count() == 1  # the citizen's photo, stripped, served only to who may see the ticket
+    served = center.request.get(server["base"] + photo_link.get_attribute("href"))
+    assert served.ok and served.headers["content-type"] == "image/jpeg"
+    assert "exif" not in Image.open(io.BytesIO(served.body())).info
     context.close()
     center.context.close()
