@@ -56,7 +56,8 @@ def _form_page(request: HttpRequest, form: dict, status: int = 200, **ctx) -> Ht
 
 
 def _typed(request: HttpRequest) -> dict:
-    form = {k: (request.POST.get(k, "") or "")[:4000] for k in TEXT_FIELDS}
+    # Not cut to the limits: an over-long text is refused with its length by the service, not shortened.
+    form = {k: (request.POST.get(k, "") or "")[:20000] for k in TEXT_FIELDS}
     form["consent"] = request.POST.get("consent") == "1"
     return form
 
