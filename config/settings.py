@@ -505,7 +505,8 @@ SMS_SURVEY_URL = env_str("SMS_SURVEY_URL", "")
 SMS_NOTIFY_WITHIN_HOURS = env_int("SMS_NOTIFY_WITHIN_HOURS", 48)
 # Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
 # An Open311 system gets the ticket number but never the query code, so its citizen gets the SMS.
-SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311"])
+# The /report/ page (web, photo) shows the number too, but the citizen may close the page before noting it.
+SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311", "web", "photo"])
 SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
 # Replies to one number's inbound SMS (queries, help, survey answers) per clock hour; beyond, stored only.
 SMS_REPLIES_PER_SENDER_HOUR = env_int("SMS_REPLIES_PER_SENDER_HOUR", 20)
@@ -594,6 +595,8 @@ CITIZEN_OTP_PER_PHONE_DAY = env_int("CITIZEN_OTP_PER_PHONE_DAY", 10)
 CITIZEN_OTP_PER_ADDRESS_HOUR = env_int("CITIZEN_OTP_PER_ADDRESS_HOUR", 10)
 # Wrong codes from one address, over all numbers, per clock hour (the web's throttle, as for query codes).
 CITIZEN_OTP_FAILURES_PER_ADDRESS = env_int("CITIZEN_OTP_FAILURES_PER_ADDRESS", 20)
+# Reports filed on /report/ from one client address per clock hour (a family or an office may share one).
+CITIZEN_REPORTS_PER_ADDRESS_HOUR = env_int("CITIZEN_REPORTS_PER_ADDRESS_HOUR", 20)
 # After the code: the page's cookie and the API's token end after this long idle, and at the latest after MAX.
 CITIZEN_SESSION_IDLE_SECONDS = env_int("CITIZEN_SESSION_IDLE_SECONDS", 1800)
 CITIZEN_SESSION_MAX_SECONDS = env_int("CITIZEN_SESSION_MAX_SECONDS", 4 * 3600)

@@ -28,6 +28,13 @@ class DispatchRule(models.Model):
         _("basis"), max_length=200, blank=True, help_text=_("The responsibility list entry this rule comes from.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # 芜湖's auto-routing: a citizen's photo report (随手拍) of this topic in this area goes straight
+    # to the unit, without waiting in the dispatch queue (routing/auto.py; needs a topic and an area).
+    auto_dispatch = models.BooleanField(
+        _("dispatch photo reports automatically"),
+        default=False,
+        help_text=_("Photo reports of this topic in this area are dispatched to the unit without the center."),
+    )
 
     class Meta:
         verbose_name = _("dispatch rule")

@@ -106,6 +106,8 @@ def what(entry: TimelineEntry) -> str:
             text += _(", assisted by %(units)s") % {"units": "、".join(data["assisting"])}
         if data.get("reply_by"):
             text += _(", reply by %(when)s") % {"when": _when(data["reply_by"])}
+        if data.get("rule"):
+            text += _(", automatically by the dispatch rule “%(rule)s”") % {"rule": data["rule"]}
         return text
     if action == "assignment.sub_dispatched":
         return _("sub-dispatched to %(unit)s, reply by %(when)s") % {

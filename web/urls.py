@@ -15,6 +15,7 @@ from web.views import (
     knowledge,
     public,
     quality,
+    report,
     search,
     supervision,
     ticket,
@@ -127,6 +128,8 @@ urlpatterns = [
 # 市民: "my tickets" after an SMS code (docs/citizens.md)
 urlpatterns += [
     path("track/mine/", public.mine, name="track-mine"),
+    # 随手拍 and online reports: a citizen files a ticket with photos and a place (no login; SMS code)
+    path("report/", report.report, name="report"),
     path("track/mine/verify/", public.mine_verify, name="track-mine-verify"),
     path("track/mine/leave/", public.mine_leave, name="track-mine-leave"),
     path("track/mine/<str:number>/", public.mine_ticket, name="track-mine-ticket"),

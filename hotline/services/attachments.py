@@ -3,6 +3,9 @@ generated names (hotline.models.tickets.attachment_path) and written only once c
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -10,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hotline.access import check_can_view, check_own_unit
 from hotline.errors import InvalidInput
@@ -98,4 +101,87 @@ def add_attachment(ticket: Ticket, by: User, upload: UploadedFile, assignment: A
             data={"attachment": attachment.pk, "name": upload.name, "size": upload.size},
         )
         notify(ticket, "attachment_added")
+    return attachment
+
+
+# A citizen's photo is kept at most this many pixels on its longer side: enough to see a pothole,
+# and a phone's 12-megapixel original is not what the center needs to store.
+PHOTO_MAX_SIDE = 2048
+GPS_IFD = 0x8825
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A citizen's photo, verified and re-encoded without its metadata; ``lat``/``lng`` from its EXIF GPS if sane."""
+
+    name: str
+    content: bytes
+    content_type: str
+    lat: Decimal | None = None
+    lng: Decimal | None = None
+
+
+def prepare_photo(upload: UploadedFile) -> Photo:
+    """Verify a citizen's photo (size, then pixels, then structure: ``_verify_image``), read its GPS
+    point, and re-encode it: turned upright, at most ``PHOTO_MAX_SIDE`` pixels, with no EXIF at all
+    (a phone's photo carries its owner's device, time and place; only the point is kept, on the ticket)."""
+    _verify_image(upload)
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            lat, lng = _exif_point(image)
+            fmt = "PNG" if image.format == "PNG" else "JPEG"
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+            if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            out = io.BytesIO()
+            image.save(out, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise InvalidInput(_("the file is not an image (JPEG, PNG, GIF or WebP)"), field="file") from None
+    finally:
+        upload.seek(0)
+    base = (upload.name or "photo").rsplit(".", 1)[0][:80] or "photo"
+    ext, content_type = (".png", "image/png") if fmt == "PNG" else (".jpg", "image/jpeg")
+    return Photo(base + ext, out.getvalue(), content_type, lat, lng)
+
+
+def _exif_point(image: Image.Image) -> tuple[Decimal | None, Decimal | None]:
+    """The EXIF GPS point in WGS-84 degrees, or (None, None) when absent or out of range (lat 200)."""
+    try:
+        gps = image.getexif().get_ifd(GPS_IFD)
+        lat = _degrees(gps.get(2), gps.get(1), "N", "S")
+        lng = _degrees(gps.get(4), gps.get(3), "E", "W")
+    except (AttributeError, TypeError, ValueError, ZeroDivisionError, KeyError, OSError):
+        return None, None
+    if lat is None or lng is None or not (-90 <= lat <= 90) or not (-180 <= lng <= 180):
+        return None, None
+    if lat == 0 and lng == 0:  # a camera without a fix writes zeros
+        return None, None
+    return Decimal(f"{lat:.6f}"), Decimal(f"{lng:.6f}")
+
+
+def _degrees(value, ref, positive: str, negative: str) -> float | None:
+    if not value or len(value) != 3:
+        return None
+    degrees = float(value[0]) + float(value[1]) / 60 + float(value[2]) / 3600
+    if degrees != degrees:  # NaN from a 0/0 rational
+        return None
+    ref = ref.decode() if isinstance(ref, bytes) else (ref or positive)
+    return -degrees if ref.strip().upper() == negative else degrees
+
+
+def add_citizen_photo(ticket: Ticket, photo: Photo) -> Attachment:
+    """A photo the citizen sent with the report (no user: the citizen is anonymous). Call inside the
+    registration's transaction; the file is written once it commits."""
+    attachment = Attachment(ticket=ticket, content_type=photo.content_type, size=len(photo.content), uploaded_by=None)
+    attachment.file = Attachment.file.field.generate_filename(attachment, photo.name)
+    attachment.save()
+    transaction.on_commit(partial(_write_file, attachment, ContentFile(photo.content)))
+    timeline.record(
+        ticket,
+        "ticket.attachment_added",
+        None,
+        data={"attachment": attachment.pk, "name": photo.name, "size": len(photo.content)},
+    )
     return attachment

@@ -46,13 +46,17 @@ def check_level2(unit: Unit, what: str) -> None:
 
 def dispatch_ticket(
     ticket: Ticket,
-    by: User,
+    by: User | None,
     lead_unit: Unit,
     assisting_units: Iterable[Unit] = (),
     instructions: str = "",
     expected_version: int | None = None,
+    source: dict | None = None,
 ) -> list[Assignment]:
-    """派单: the center hands the ticket to a level-2 lead unit, plus optional assisting units."""
+    """派单: the center hands the ticket to a level-2 lead unit, plus optional assisting units.
+
+    ``by=None`` is the system: an automatic dispatch, whose rule ``source`` names in the timeline
+    (``{"rule": name, "rule_id": pk}``, routing/auto.py)."""
     instructions = clean_text(instructions, "instructions", max_chars=2000, required=False)
     assisting = list(dict.fromkeys(assisting_units))
     check_level2(lead_unit, "lead_unit")
@@ -89,6 +93,7 @@ def dispatch_ticket(
                 "assisting": [u.name for u in assisting],
                 "reply_by": made[0].reply_by.isoformat(),
                 "provisional": made[0].deadline_provisional,
+                **(source or {}),
             },
         )
         notify(ticket, "dispatched")

@@ -99,3 +99,19 @@ def test_the_login_pages_meet_the_policy_and_the_supervisor_needs_the_code(brows
     page.wait_for_selector("[data-testid=otp-qr] svg")
     assert violations(page, messages) == []
     page.context.close()
+
+
+def test_the_report_page_meets_the_policy_with_its_script(browser, server):
+    """/report/ (anonymous, on a phone): its script from web/static, "use my location" working."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640}, locale="zh-CN", permissions=["geolocation"],
+        geolocation={"latitude": 27.86, "longitude": 112.9},
+    )  # fmt: skip
+    page = context.new_page()
+    messages = watched(page)
+    response = page.goto(server["base"] + "/report/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.click("[data-testid=locate]")
+    page.wait_for_function("document.getElementById('lat').value !== ''")
+    assert violations(page, messages) == []
+    context.close()

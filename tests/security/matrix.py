@@ -613,6 +613,11 @@ PAGES: list[Row] = [
     page("web:track-mine-leave", "POST", "/track/mine/leave/", ("everyone",), effect=False),
     page("web:track-mine-ticket", "GET", p("/track/mine/{t.key}/"), ("everyone",), W.t_public_ticket,
          note="without the citizen's session: back to the phone form, nothing shown"),
+    # 随手拍 (/report/): anonymous; filing needs the phone's SMS code (a wrong one: the form again, 400).
+    page("web:report", "GET", "/report/", ("everyone",)),
+    page("web:report", "POST", "/report/", (), None,
+         lambda t, w, a: {"category": "complaint", "content": "路灯不亮", "phone": "13800138000", "code": "000000"},
+         effect=False, fixed=SAME_400, note="a wrong code: the form again with the error and what was typed (400)"),
     # WeChat's server and menu: WeChat's signature and OAuth decide; off without its settings (503).
     page("web:wechat", "GET", "/wechat/", (), fixed=SAME_503, note="off: WECHAT_* unset"),
     page("web:wechat-menu", "GET", "/wechat/menu/", (), fixed=SAME_503, note="off: WECHAT_* unset"),
