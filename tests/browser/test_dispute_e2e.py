@@ -31,7 +31,9 @@ def test_a_refused_return_leads_to_a_dispute_the_center_decides(browser, server)
     center.goto(f"{server['base']}/tickets/{ticket_id}/")
     center.select_option("[data-testid=hand-dispatch] select[name=lead]", label="雨湖区")
     center.click("[data-testid=hand-dispatch] button")
-    center.wait_for_selector(".messages li.success")
+    dispatched = center.locator(".messages li").first
+    dispatched.wait_for(timeout=60_000)
+    assert "success" in (dispatched.get_attribute("class") or ""), dispatched.inner_text()
     # 雨湖区 lets it lie past its accept-by: returning it is no longer allowed.
     with sqlite3.connect(server["db"]) as conn:
         conn.execute(
@@ -59,7 +61,9 @@ def test_a_refused_return_leads_to_a_dispute_the_center_decides(browser, server)
     row.locator("select[name=reassign_to]").select_option(label="岳塘区")
     row.locator("input[name=note]").fill("同意改派")
     row.locator("[data-testid=decide-dispute]").click()
-    center.wait_for_selector(".messages li.success")
+    outcome = center.locator(".messages li").first
+    outcome.wait_for(timeout=60_000)
+    assert "success" in (outcome.get_attribute("class") or ""), outcome.inner_text()
     assert center.locator("[data-testid=dispute-row]", has_text=number).count() == 0
 
     center.goto(f"{server['base']}/tickets/{ticket_id}/")
