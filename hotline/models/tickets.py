@@ -24,6 +24,9 @@ class Channel(models.TextChoices):
     PHOTO = "photo", _("photo report")
     # Another system's report through the Open311 GeoReport v2 API (web/open311/, docs/open311.md).
     OPEN311 = "open311", _("Open311")
+    # 110转12345: a referral from the police's 110 platform, by its API or an agent taking the
+    # transfer on the phone (hotline/services/referrals110.py, docs/referrals-110.md).
+    POLICE_110 = "110", _("110 referral")
 
 
 class Urgency(models.TextChoices):

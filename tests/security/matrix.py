@@ -358,6 +358,13 @@ API: list[Row] = [
     Row("open311-request", "GET", p("/open311/v2/requests/{t.key}.xml"), ("everyone",), W.t_open311_request),
     Row("open311-token", "GET", p("/open311/v2/tokens/{t.data[token]}.json"), ("everyone",), W.t_open311_request,
         note="the token is the key"),
+    # --- 110 → 12345 (docs/referrals-110.md): a 110 platform's own key, never a login -----------------
+    Row("referrals110", "POST", "/api/110/v1/referrals", (), None,
+        lambda t, w, a: {"incident_number": "M1", "matter": "nuo_che", "content": "x", "phone": "13800138000"},
+        effect=False, fixed=LOGIN, note="a 110 system's API key decides: 401 for every cell without one"),
+    Row("referral110", "GET", "/api/110/v1/referrals/M1", (), fixed=LOGIN,
+        note="a 110 system's API key; a system reads only its own incidents"),
+    Row("referrals110-matters", "GET", "/api/110/v1/matters", (), fixed=LOGIN, note="a 110 system's API key"),
 ]  # fmt: skip
 
 AGENT = ("agent", "superuser")
