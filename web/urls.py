@@ -3,6 +3,7 @@ from django.urls import path
 
 from web.views import (
     agent,
+    agent_110,
     agent_scripts,
     audit,
     auth,
@@ -47,6 +48,7 @@ urlpatterns = [
     path("agent/tickets/<int:pk>/dispatch/", agent.dispatch_ticket, name="agent-dispatch"),
     path("agent/tickets/<int:pk>/merge/", agent.merge_ticket, name="agent-merge"),
     path("agent/transfer-110/", agent.transfer_110, name="agent-transfer-110"),
+    path("agent/from-110/", agent_110.from_110, name="agent-from-110"),
     path("agent/expert/", agent.conference_unit, name="agent-expert"),
     path("agent/tickets/<int:pk>/resolve-with-unit/", agent.resolve_with_unit, name="agent-resolve-with-unit"),
     path("agent/hang-up/", agent.hang_up, name="agent-hang-up"),

@@ -24,7 +24,7 @@ from telephony import control, presence
 from telephony.commands import CALL_ENDED, NO_ROOM, NOT_ANSWERED, NOT_REACHED
 from telephony.models import Call
 from web.forms import AgentStateForm, RegisterForm, TransferForm
-from web.views import role_required
+from web.views import agent_110, role_required
 from web.views import snapshots as snap
 
 agent_only = role_required([Role.AGENT])
@@ -34,7 +34,7 @@ agent_only = role_required([Role.AGENT])
 def console(request: HttpRequest) -> HttpResponse:
     ctx = snap.agent_console(request.user)
     ctx["ratings"] = [(value, label) for value, label in Rating.choices if value]
-    ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))}
+    ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))} | agent_110.form_context()
     return render(request, "web/agent/console.html", ctx)
 
 
