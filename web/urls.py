@@ -16,6 +16,7 @@ from web.views import (
     knowledge,
     public,
     quality,
+    referrals110,
     search,
     supervision,
     ticket,
@@ -99,6 +100,8 @@ urlpatterns = [
     path("supervision/<int:pk>/close/", supervision.close_case, name="supervision-close"),
     # 恶意来电/缠访: the center's review of callers (supervisors and admins)
     path("callers/", callers.caller_list, name="callers"),
+    # 12345↔110 referrals per month and matter (docs/referrals-110.md)
+    path("referrals-110/", referrals110.monthly, name="referrals110-report"),
     path("callers/<int:pk>/", callers.caller_page, name="caller"),
     path("callers/<int:pk>/flag/", callers.flag, name="caller-flag"),
     path("callers/<int:pk>/lift/", callers.lift, name="caller-lift"),

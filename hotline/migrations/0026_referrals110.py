@@ -84,5 +84,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('system', 'incident_number'), name='referral110_incident_once')],
             },
         ),
+        migrations.AddField(
+            model_name='referral',
+            name='matter',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='hotline.matter110', verbose_name='matter'),
+        ),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]

@@ -444,6 +444,10 @@ class Referral(models.Model):
     )
     call_linkedid = models.CharField(_("call id"), max_length=64, blank=True)
     reason = models.TextField(_("reason"))
+    # The item of the 12345↔110 list, for the monthly counts both ways (docs/referrals-110.md).
+    matter = models.ForeignKey(
+        "hotline.Matter110", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("matter")
+    )
     referred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("referred by")
     )

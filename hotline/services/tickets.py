@@ -325,8 +325,10 @@ def transfer_to_110(
     mode: str = "transfer",
     call_linkedid: str = "",
     expected_version: int | None = None,
+    matter=None,
 ) -> Referral:
-    """移交110: the case belongs to the police (国办发〔2022〕12号)."""
+    """移交110: the case belongs to the police (国办发〔2022〕12号). ``matter``: its item of the
+    12345↔110 list (a ``Matter110``), when the agent chose one."""
     reason = clean_text(reason, "reason", max_chars=1000)
     if mode not in ("transfer", "three_way"):
         raise InvalidInput(_("unknown referral mode %(value)s") % {"value": repr(mode)}, field="mode")
@@ -339,6 +341,7 @@ def transfer_to_110(
             reason=reason,
             referred_by=by,
             call_linkedid=call_linkedid or ticket.call_linkedid,
+            matter=matter,
         )
         old = move(ticket, "transfer_110", S.TRANSFERRED_110, closed_at=timezone.now())
         timeline.record(
@@ -354,12 +357,12 @@ def transfer_to_110(
     return referral
 
 
-def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str = "transfer") -> Referral:
+def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str = "transfer", matter=None) -> Referral:
     """A call handed to 110 before any ticket was registered (the ticket-side path is transfer_to_110)."""
     reason = clean_text(reason, "reason", max_chars=1000)
     if mode not in ("transfer", "three_way"):
         raise InvalidInput(_("unknown referral mode %(value)s") % {"value": repr(mode)}, field="mode")
-    return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by)
+    return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by, matter=matter)
 
 
 def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expected_version: int | None = None) -> Ticket:

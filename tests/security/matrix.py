@@ -571,6 +571,8 @@ PAGES: list[Row] = [
          lambda t, w, a: {"outcome": "solved", "result": "已办结，市民认可。"}, bound=True),
     # --- 恶意来电/缠访: the center's review of callers ----------------------------------------------
     page("web:callers", "GET", "/callers/", DECIDERS),
+    page("web:referrals110-report", "GET", "/referrals-110/", (*DISPATCH_SCREEN, "admin"),
+         note="12345↔110 referrals per month and matter; incident numbers and ticket numbers, no citizen data"),
     page("web:caller", "GET", p("/callers/{t.key}/"), DECIDERS, W.t_reported_caller),
     page("web:caller-flag", "POST", p("/callers/{t.key}/flag/"), DECIDERS, W.t_reported_caller,
          lambda t, w, a: {"kind": "abuse", "reason": "多次辱骂话务员。",

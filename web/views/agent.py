@@ -275,8 +275,14 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["ticket"]:
         ticket = Ticket.objects.filter(pk=form.cleaned_data["ticket"]).first()
     reason, three_way = form.cleaned_data["reason"], form.cleaned_data["three_way"]
+    matter = None
+    if form.cleaned_data["matter"]:
+        matter = agent_110.matters_to_110().filter(code=form.cleaned_data["matter"]).first()
+        if matter is None:
+            ctx["transfer_error"] = _("This matter is not on the list of matters 12345 hands to 110.")
+            return render(request, "web/agent/_transfer_result.html", ctx)
     try:
-        referral = control.transfer_to_110(request.user, reason, ticket=ticket, three_way=three_way)
+        referral = control.transfer_to_110(request.user, reason, ticket=ticket, three_way=three_way, matter=matter)
     except control.BridgeUnavailable as exc:
         ctx["transfer_error"] = control.explain(exc)
     except control.CommandFailed as exc:

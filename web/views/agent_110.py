@@ -14,13 +14,19 @@ from hotline.services import referrals110
 from web.views import role_required
 
 
+def matters_to_110():
+    return Matter110.objects.filter(active=True, direction__in=[MatterDirection.TO_110, MatterDirection.BOTH])
+
+
 def form_context() -> dict:
-    """The choices of the 110转来 form: active 110 systems, matters 110 hands to 12345."""
+    """The choices of the 110转来 form (active 110 systems, matters 110 hands to 12345) and of the
+    transfer form (matters 12345 hands to 110)."""
     return {
         "systems_110": System110.objects.filter(revoked_at__isnull=True),
         "matters_110": Matter110.objects.filter(
             active=True, direction__in=[MatterDirection.FROM_110, MatterDirection.BOTH]
         ),
+        "matters_to_110": matters_to_110(),
     }
 
 
