@@ -149,6 +149,11 @@ def register_ticket(
         raise InvalidInput(_("unknown channel %(value)s") % {"value": repr(channel)}, field="channel")
     if channel == Channel.OPEN311 and not (source or {}).get("system"):
         raise InvalidInput(_("the channel open311 is only for reports posted through the Open311 API"), field="channel")
+    if channel == Channel.POLICE_110 and not (source or {}).get("incident_110"):
+        # A 110 ticket always names its incident (hotline.services.referrals110 registers it).
+        raise InvalidInput(
+            _("the channel 110 is only for referrals from 110 with their incident number"), field="channel"
+        )
     lat, lng = _point(lat, lng)
     if area is None and lat is not None:
         area = geo.area_for(lat, lng)

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.chromium import NEEDS_CHROMIUM, login, served_demo, shot
+from tests.browser.chromium import NEEDS_CHROMIUM, login, served_demo
 from tests.servers import free_port
 
 pytestmark = NEEDS_CHROMIUM
@@ -60,7 +60,6 @@ def test_a_110_referral_through_the_api_is_a_ticket_the_center_sees(browser, ser
     assert boss.inner_text("[data-testid=r110-total-in]").strip() == "1"
     row = boss.locator("[data-testid=r110-recent]", has_text="XT110-20261129-0042")
     assert "挪车" in row.inner_text()
-    shot(boss, "referrals-110")
     row.locator("a", has_text=number).click()
     boss.wait_for_load_state("networkidle")
     page = boss.inner_text("main")

@@ -160,3 +160,15 @@ def test_a_system_reads_only_its_own_referrals(system) -> None:
     matters = Client().get(f"{API}/matters", HTTP_X_API_KEY=key).json()["matters"]
     codes = [m["code"] for m in matters]
     assert "nuo_che" in codes and "jiao_tong" not in codes
+
+
+def test_channel_110_is_only_for_referrals_with_an_incident(system, agent) -> None:
+    from hotline.errors import InvalidInput
+    from hotline.models import Category
+    from hotline.services import tickets
+
+    with pytest.raises(InvalidInput) as refused:
+        tickets.register_ticket(
+            by=agent, phone=PHONE, content="x", category=Category.objects.get(code="help"), channel="110"
+        )
+    assert refused.value.details["field"] == "channel"
