@@ -5,7 +5,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from callback.models import CallbackTask, DoNotCall, Revisit, RevisitAppeal, SmsMessage, WechatBinding, WechatMessage
+from callback.models import (
+    CallbackTask,
+    DoNotCall,
+    Outcome110Delivery,
+    Revisit,
+    RevisitAppeal,
+    SmsMessage,
+    WechatBinding,
+    WechatMessage,
+)
 from hotline.admin import ReadOnlyAdmin
 from hotline.lib.phones import InvalidPhone, normalize_phone
 
@@ -75,3 +84,12 @@ class WechatMessageAdmin(ReadOnlyAdmin):
 @admin.register(WechatBinding)
 class WechatBindingAdmin(ReadOnlyAdmin):
     list_display = ["id", "__str__", "bound_at"]
+
+
+@admin.register(Outcome110Delivery)
+class Outcome110DeliveryAdmin(ReadOnlyAdmin):
+    """Outcomes told back to 110's webhooks (callback/outcomes110.py): status, attempts, last error."""
+
+    list_display = ["referral", "status", "attempts", "http_status", "next_attempt_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["referral__incident_number", "referral__ticket__number"]

@@ -47,3 +47,9 @@ class CallbackConfig(AppConfig):
         register_step("wechat.notify", wechat.queue_notifications)
         register_step("wechat.recover", wechat.recover)
         register_step("wechat.send", wechat.send_due)
+        # Outcomes of 110's referrals told back to its webhook (callback/outcomes110.py).
+        from callback import outcomes110
+
+        register_step("referrals110.queue", outcomes110.queue)
+        register_step("referrals110.recover", outcomes110.recover)
+        register_step("referrals110.send", outcomes110.send_due)

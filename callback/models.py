@@ -418,3 +418,26 @@ class WechatMessage(Delivery):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.ticket_id} {self.status}"
+
+
+class Outcome110Delivery(Delivery):
+    """The outcome of a 110 referral POSTed to its 110 system's webhook, retried with backoff
+    (callback/outcomes110.py, docs/referrals-110.md). One per referral."""
+
+    referral = models.OneToOneField(
+        "hotline.InboundReferral",
+        on_delete=models.PROTECT,
+        related_name="outcome_delivery",
+        verbose_name=_("referral from 110"),
+    )
+    url = models.URLField(_("webhook"), max_length=300)
+    payload = models.JSONField(_("payload"), default=dict)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outcome sent to 110")
+        verbose_name_plural = _("outcomes sent to 110")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.referral} {self.status}"

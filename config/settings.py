@@ -570,6 +570,13 @@ OPEN311_REQUESTS_LIMIT = env_int("OPEN311_REQUESTS_LIMIT", 1000)
 # Who to contact about the API, shown in discovery.
 OPEN311_CONTACT = env_str("OPEN311_CONTACT", "12345")
 
+# --- 110 → 12345 referrals at /api/110/v1/ (docs/referrals-110.md) ------------------------------------
+# The demand category a 110 referral is registered under (the center may correct it).
+REFERRALS_110_CATEGORY = env_str("REFERRALS_110_CATEGORY", "help")
+# Outcome webhooks: attempts before a delivery is given up (then the 110 side pulls), and the timeout.
+REFERRALS_110_WEBHOOK_ATTEMPTS = env_int("REFERRALS_110_WEBHOOK_ATTEMPTS", 8)
+REFERRALS_110_WEBHOOK_TIMEOUT = env_int("REFERRALS_110_WEBHOOK_TIMEOUT", 10)
+
 # --- Bad input, search and idempotency (docs/security.md, issue 11 holes 4, 7, 8) ----------------------
 # Searching the ticket list (any filter) per user: "<count>/<second|minute|hour|day>".
 API_TICKET_SEARCH_RATE = env_str("API_TICKET_SEARCH_RATE", "30/minute")

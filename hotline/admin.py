@@ -26,10 +26,12 @@ from hotline.models import (
     Caller,
     Category,
     Extension,
+    InboundReferral,
     KnowledgeArticle,
     KnowledgeProposal,
     KnowledgeState,
     KnowledgeVersion,
+    Matter110,
     Open311Client,
     Open311Request,
     PublishedCase,
@@ -39,6 +41,7 @@ from hotline.models import (
     SlaPolicy,
     SupervisionCase,
     SupervisionNote,
+    System110,
     Ticket,
     TimelineEntry,
     Topic,
@@ -46,7 +49,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.knowledge import PLACEHOLDERS
-from hotline.services import knowledge
+from hotline.services import apikeys, knowledge
 from hotline.services import open311 as open311_service
 from hotline.services.assignments import recompute_provisional_deadlines
 
@@ -533,3 +536,64 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Matter110)
+class Matter110Admin(admin.ModelAdmin):
+    """The 12345↔110 list (docs/referrals-110.md): switched off, never deleted (referrals name it)."""
+
+    list_display = ["name", "code", "direction", "active", "order"]
+    list_editable = ["direction", "active", "order"]
+    list_filter = ["direction", "active"]
+    search_fields = ["name", "code"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(System110)
+class System110Admin(admin.ModelAdmin):
+    """110 platforms that refer to 12345: a key each, shown once, revocable (as Open311 systems)."""
+
+    list_display = ["name", "code", "operator", "callback_url", "key_prefix", "active", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "code", "operator", "key_prefix"]
+    fields = ["name", "code", "operator", "rate_limit_per_hour", "callback_url", "callback_token"]
+    readonly_fields = ["key_prefix", "created_at", "created_by", "revoked_at", "revoked_by", "last_used_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(boolean=True, description=_("active"))
+    def active(self, system: System110) -> bool:
+        return system.is_active
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        raw = obj.new_key()
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        self.message_user(
+            request,
+            _("The API key of %(name)s is %(key)s — give it to the system now: it is not shown again.")
+            % {"name": obj.name, "key": raw},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke the keys of the selected systems"))
+    def revoke(self, request, queryset) -> None:
+        count = sum(apikeys.revoke(system, request.user) for system in queryset)
+        self.message_user(request, _("%(count)d key(s) revoked.") % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(InboundReferral)
+class InboundReferralAdmin(ReadOnlyAdmin):
+    list_display = ["incident_number", "system", "matter", "ticket", "via", "received_at"]
+    list_filter = [("system", admin.RelatedOnlyFieldListFilter), "via", "matter"]
+    search_fields = ["incident_number", "ticket__number"]

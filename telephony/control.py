@@ -216,7 +216,13 @@ def conference_unit(agent: User, unit: Unit) -> dict[str, Any]:
 
 
 def transfer_to_110(
-    agent: User, reason: str, *, ticket: Ticket | None = None, mode: str = "redirect", three_way: bool = False
+    agent: User,
+    reason: str,
+    *,
+    ticket: Ticket | None = None,
+    mode: str = "redirect",
+    three_way: bool = False,
+    matter=None,
 ) -> Referral:
     """One-click transfer (or a three-way call) of the agent's current call to 110, with its referral.
 
@@ -237,8 +243,12 @@ def transfer_to_110(
         services.mark_transferred_110(result["linkedid"], result["pbx_epoch"], pbx=pbx)
     referral_mode = "three_way" if three_way else "transfer"
     if ticket is not None and ticket.status == TicketStatus.REGISTERED:
-        return tickets.transfer_to_110(ticket, agent, reason, mode=referral_mode, call_linkedid=result["linkedid"])
-    return tickets.record_call_referral(agent, reason, call_linkedid=result["linkedid"], mode=referral_mode)
+        return tickets.transfer_to_110(
+            ticket, agent, reason, mode=referral_mode, call_linkedid=result["linkedid"], matter=matter
+        )
+    return tickets.record_call_referral(
+        agent, reason, call_linkedid=result["linkedid"], mode=referral_mode, matter=matter
+    )
 
 
 # What the consoles say for the bridge's refusals, in the user's language; the bridge's own

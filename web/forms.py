@@ -72,6 +72,8 @@ class TransferForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000)
     three_way = forms.BooleanField(required=False)
     ticket = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The item of the 12345↔110 list, optional: counted per month (docs/referrals-110.md).
+    matter = forms.CharField(required=False, max_length=32)
 
 
 class ReasonForm(forms.Form):

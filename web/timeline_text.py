@@ -125,6 +125,16 @@ def what(entry: TimelineEntry) -> str:
             "old": _when(data.get("old_reply_by")),
             "new": _when(data["reply_by"]),
         }
+    if action == "ticket.registered" and data.get("incident_110"):
+        return _("registered the ticket from %(system)s, 110 incident %(incident)s") % {
+            "system": data.get("system", "110"),
+            "incident": data["incident_110"],
+        }
+    if action == "referral110.outcome_reported":
+        return _("reported the outcome to %(system)s (110 incident %(incident)s)") % {
+            "system": data.get("system", "110"),
+            "incident": data.get("incident_110", "—"),
+        }
     if action == "ticket.registered" and data.get("system"):
         return _("registered the ticket from %(system)s (Open311)") % {"system": data["system"]}
     if action == "ticket.unit_answered_on_call":

@@ -3,6 +3,7 @@ from django.urls import path
 
 from web.views import (
     agent,
+    agent_110,
     agent_scripts,
     audit,
     auth,
@@ -15,6 +16,7 @@ from web.views import (
     knowledge,
     public,
     quality,
+    referrals110,
     report,
     search,
     supervision,
@@ -49,6 +51,7 @@ urlpatterns = [
     path("agent/tickets/<int:pk>/dispatch/", agent.dispatch_ticket, name="agent-dispatch"),
     path("agent/tickets/<int:pk>/merge/", agent.merge_ticket, name="agent-merge"),
     path("agent/transfer-110/", agent.transfer_110, name="agent-transfer-110"),
+    path("agent/from-110/", agent_110.from_110, name="agent-from-110"),
     path("agent/expert/", agent.conference_unit, name="agent-expert"),
     path("agent/tickets/<int:pk>/resolve-with-unit/", agent.resolve_with_unit, name="agent-resolve-with-unit"),
     path("agent/hang-up/", agent.hang_up, name="agent-hang-up"),
@@ -99,6 +102,8 @@ urlpatterns = [
     path("supervision/<int:pk>/close/", supervision.close_case, name="supervision-close"),
     # 恶意来电/缠访: the center's review of callers (supervisors and admins)
     path("callers/", callers.caller_list, name="callers"),
+    # 12345↔110 referrals per month and matter (docs/referrals-110.md)
+    path("referrals-110/", referrals110.monthly, name="referrals110-report"),
     path("callers/<int:pk>/", callers.caller_page, name="caller"),
     path("callers/<int:pk>/flag/", callers.flag, name="caller-flag"),
     path("callers/<int:pk>/lift/", callers.lift, name="caller-lift"),

@@ -17,6 +17,7 @@ from hotline.models.knowledge import (
 )
 from hotline.models.network import Area, Role, Unit, UnitKind, User
 from hotline.models.open311 import Open311Client, Open311Request
+from hotline.models.referrals110 import InboundReferral, Matter110, MatterDirection, System110
 from hotline.models.search import TicketSearch
 from hotline.models.supervision import (
     SupervisionCase,
@@ -69,11 +70,14 @@ __all__ = [
     "ExtensionStatus",
     "FlagKind",
     "IdempotencyKey",
+    "InboundReferral",
     "KnowledgeArticle",
     "KnowledgeFeedback",
     "KnowledgeProposal",
     "KnowledgeState",
     "KnowledgeVersion",
+    "Matter110",
+    "MatterDirection",
     "Open311Client",
     "Open311Request",
     "ProposalStatus",
@@ -89,6 +93,7 @@ __all__ = [
     "SupervisionNote",
     "SupervisionOutcome",
     "SupervisionStatus",
+    "System110",
     "Ticket",
     "TicketCounter",
     "TicketSearch",

@@ -21,19 +21,10 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class Open311Client(models.Model):
-    """An integrating system with its own API key: who runs it, the label its reports carry, its limit."""
+class ApiKeyHolder(models.Model):
+    """A system with its own API key (Open311 systems, the 110 platforms): the key's prefix and hash,
+    who made it, when it was revoked and last used. Only the SHA-256 of the key is stored."""
 
-    name = models.CharField(_("system"), max_length=100, unique=True, help_text=_("e.g. 湘潭城管通 app"))
-    operator = models.CharField(_("operated by"), max_length=100, help_text=_("Who runs it, and whom to call."))
-    channel_label = models.CharField(
-        _("channel label"),
-        max_length=32,
-        help_text=_("How its reports are labelled on the timeline, e.g. 城管通."),
-    )
-    rate_limit_per_hour = models.PositiveIntegerField(
-        _("reports per hour"), default=60, help_text=_("Posts beyond this in a clock hour get 429.")
-    )
     key_prefix = models.CharField(_("key starts with"), max_length=KEY_PREFIX_LENGTH, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -47,12 +38,7 @@ class Open311Client(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = _("Open311 system")
-        verbose_name_plural = _("Open311 systems")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
+        abstract = True
 
     @property
     def is_active(self) -> bool:
@@ -64,6 +50,29 @@ class Open311Client(models.Model):
         self.key_prefix = raw[:KEY_PREFIX_LENGTH]
         self.key_hash = hash_key(raw)
         return raw
+
+
+class Open311Client(ApiKeyHolder):
+    """An integrating system with its own API key: who runs it, the label its reports carry, its limit."""
+
+    name = models.CharField(_("system"), max_length=100, unique=True, help_text=_("e.g. 湘潭城管通 app"))
+    operator = models.CharField(_("operated by"), max_length=100, help_text=_("Who runs it, and whom to call."))
+    channel_label = models.CharField(
+        _("channel label"),
+        max_length=32,
+        help_text=_("How its reports are labelled on the timeline, e.g. 城管通."),
+    )
+    rate_limit_per_hour = models.PositiveIntegerField(
+        _("reports per hour"), default=60, help_text=_("Posts beyond this in a clock hour get 429.")
+    )
+
+    class Meta:
+        verbose_name = _("Open311 system")
+        verbose_name_plural = _("Open311 systems")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Open311Request(models.Model):

@@ -24,6 +24,9 @@ class Channel(models.TextChoices):
     PHOTO = "photo", _("photo report")
     # Another system's report through the Open311 GeoReport v2 API (web/open311/, docs/open311.md).
     OPEN311 = "open311", _("Open311")
+    # 110转12345: a referral from the police's 110 platform, by its API or an agent taking the
+    # transfer on the phone (hotline/services/referrals110.py, docs/referrals-110.md).
+    POLICE_110 = "110", _("110 referral")
 
 
 class Urgency(models.TextChoices):
@@ -441,6 +444,10 @@ class Referral(models.Model):
     )
     call_linkedid = models.CharField(_("call id"), max_length=64, blank=True)
     reason = models.TextField(_("reason"))
+    # The item of the 12345↔110 list, for the monthly counts both ways (docs/referrals-110.md).
+    matter = models.ForeignKey(
+        "hotline.Matter110", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("matter")
+    )
     referred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("referred by")
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from hotline.models import Category, SlaPolicy, Topic, Urgency
+from hotline.models import Category, Matter110, SlaPolicy, Topic, Urgency
+from hotline.seed.matters110 import seed_matters
 from hotline.seed.scripts import seed_scripts
 from hotline.services.calendar import SeedReport, seed_year
 
@@ -135,4 +136,5 @@ def seed_reference() -> list[SeedReport]:
     seed_categories()
     seed_topics()
     seed_scripts()
+    seed_matters(Matter110)
     return seed_calendar()

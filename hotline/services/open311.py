@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from urllib.parse import urlsplit
 
@@ -12,13 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline import open311
-from hotline.errors import InvalidInput, NotAllowed
+from hotline.errors import InvalidInput
 from hotline.lib.attributes import AttributeProblem, answer_names, clean_answers
 from hotline.models import Category, Channel, Open311Client, Open311Request, User
-from hotline.models.open311 import KEY_PREFIX_LENGTH, hash_key
+from hotline.services import apikeys
 from hotline.services.tickets import register_ticket
-
-MAX_KEY = 128
 
 
 def create_client(*, name: str, operator: str, channel_label: str, rate_limit_per_hour: int, by: User | None):
@@ -34,28 +31,12 @@ def create_client(*, name: str, operator: str, channel_label: str, rate_limit_pe
 
 def revoke_client(client: Open311Client, by: User | None) -> bool:
     """Revoke a system's key: its posts are refused from now on, its reports stay. False if already revoked."""
-    return bool(
-        Open311Client.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_by=by
-        )
-    )
+    return apikeys.revoke(client, by)
 
 
 def authenticate(raw: str | None) -> Open311Client:
     """The active system a key belongs to. Missing, unknown and revoked keys are all 403 (the spec's)."""
-    raw = (raw or "").strip()
-    if not raw:
-        raise NotAllowed(_("api_key was not provided"), field="api_key")
-    if len(raw) > MAX_KEY or not raw.isprintable():
-        raise NotAllowed(_("api_key provided is invalid"), field="api_key")
-    digest = hash_key(raw)
-    client = Open311Client.objects.filter(key_prefix=raw[:KEY_PREFIX_LENGTH], key_hash=digest).first()
-    # compare_digest on the hash: the lookup by prefix narrows, the secret decides.
-    if client is None or not hmac.compare_digest(client.key_hash, digest):
-        raise NotAllowed(_("api_key provided is invalid"), field="api_key")
-    if not client.is_active:
-        raise NotAllowed(_("api_key provided has been revoked"), field="api_key")
-    return client
+    return apikeys.authenticate(Open311Client, raw)
 
 
 def _attribute_error(problem: AttributeProblem, service: str) -> InvalidInput:

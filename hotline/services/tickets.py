@@ -149,6 +149,11 @@ def register_ticket(
         raise InvalidInput(_("unknown channel %(value)s") % {"value": repr(channel)}, field="channel")
     if channel == Channel.OPEN311 and not (source or {}).get("system"):
         raise InvalidInput(_("the channel open311 is only for reports posted through the Open311 API"), field="channel")
+    if channel == Channel.POLICE_110 and not (source or {}).get("incident_110"):
+        # A 110 ticket always names its incident (hotline.services.referrals110 registers it).
+        raise InvalidInput(
+            _("the channel 110 is only for referrals from 110 with their incident number"), field="channel"
+        )
     lat, lng = _point(lat, lng)
     if area is None and lat is not None:
         area = geo.area_for(lat, lng)
@@ -325,8 +330,10 @@ def transfer_to_110(
     mode: str = "transfer",
     call_linkedid: str = "",
     expected_version: int | None = None,
+    matter=None,
 ) -> Referral:
-    """移交110: the case belongs to the police (国办发〔2022〕12号)."""
+    """移交110: the case belongs to the police (国办发〔2022〕12号). ``matter``: its item of the
+    12345↔110 list (a ``Matter110``), when the agent chose one."""
     reason = clean_text(reason, "reason", max_chars=1000)
     if mode not in ("transfer", "three_way"):
         raise InvalidInput(_("unknown referral mode %(value)s") % {"value": repr(mode)}, field="mode")
@@ -339,6 +346,7 @@ def transfer_to_110(
             reason=reason,
             referred_by=by,
             call_linkedid=call_linkedid or ticket.call_linkedid,
+            matter=matter,
         )
         old = move(ticket, "transfer_110", S.TRANSFERRED_110, closed_at=timezone.now())
         timeline.record(
@@ -354,12 +362,12 @@ def transfer_to_110(
     return referral
 
 
-def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str = "transfer") -> Referral:
+def record_call_referral(by: User, reason: str, *, call_linkedid: str, mode: str = "transfer", matter=None) -> Referral:
     """A call handed to 110 before any ticket was registered (the ticket-side path is transfer_to_110)."""
     reason = clean_text(reason, "reason", max_chars=1000)
     if mode not in ("transfer", "three_way"):
         raise InvalidInput(_("unknown referral mode %(value)s") % {"value": repr(mode)}, field="mode")
-    return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by)
+    return Referral.objects.create(call_linkedid=call_linkedid, mode=mode, reason=reason, referred_by=by, matter=matter)
 
 
 def merge_ticket(ticket: Ticket, into: Ticket, by: User, note: str = "", expected_version: int | None = None) -> Ticket:

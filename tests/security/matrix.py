@@ -358,6 +358,13 @@ API: list[Row] = [
     Row("open311-request", "GET", p("/open311/v2/requests/{t.key}.xml"), ("everyone",), W.t_open311_request),
     Row("open311-token", "GET", p("/open311/v2/tokens/{t.data[token]}.json"), ("everyone",), W.t_open311_request,
         note="the token is the key"),
+    # --- 110 → 12345 (docs/referrals-110.md): a 110 platform's own key, never a login -----------------
+    Row("referrals110", "POST", "/api/110/v1/referrals", (), None,
+        lambda t, w, a: {"incident_number": "M1", "matter": "nuo_che", "content": "x", "phone": "13800138000"},
+        effect=False, fixed=LOGIN, note="a 110 system's API key decides: 401 for every cell without one"),
+    Row("referral110", "GET", "/api/110/v1/referrals/M1", (), fixed=LOGIN,
+        note="a 110 system's API key; a system reads only its own incidents"),
+    Row("referrals110-matters", "GET", "/api/110/v1/matters", (), fixed=LOGIN, note="a 110 system's API key"),
 ]  # fmt: skip
 
 AGENT = ("agent", "superuser")
@@ -457,6 +464,9 @@ PAGES: list[Row] = [
          lambda t, w, a: {"into": t.data["into"].pk, "version": t.data["version"]}),
     page("web:agent-transfer-110", "POST", "/agent/transfer-110/", AGENT, W.t_current_call,
          lambda t, w, a: {"reason": "来电人称正在发生斗殴。", "ticket": t.data["ticket"].pk}),
+    page("web:agent-from-110", "POST", "/agent/from-110/", AGENT, None,
+         lambda t, w, a: {"system": "0", "incident_number": "M1", "matter": "nuo_che"}, effect=False,
+         note="110转来: registers a 110 transfer as a ticket of channel 110"),
     page("web:agent-expert", "POST", "/agent/expert/", AGENT, W.t_current_call,
          lambda t, w, a: {"unit": unit_pk("YH")}, effect=False,
          note="the phone system dials the unit's duty phone into the call; nothing is written"),
@@ -563,6 +573,8 @@ PAGES: list[Row] = [
          lambda t, w, a: {"outcome": "solved", "result": "已办结，市民认可。"}, bound=True),
     # --- 恶意来电/缠访: the center's review of callers ----------------------------------------------
     page("web:callers", "GET", "/callers/", DECIDERS),
+    page("web:referrals110-report", "GET", "/referrals-110/", (*DISPATCH_SCREEN, "admin"),
+         note="12345↔110 referrals per month and matter; incident numbers and ticket numbers, no citizen data"),
     page("web:caller", "GET", p("/callers/{t.key}/"), DECIDERS, W.t_reported_caller),
     page("web:caller-flag", "POST", p("/callers/{t.key}/flag/"), DECIDERS, W.t_reported_caller,
          lambda t, w, a: {"kind": "abuse", "reason": "多次辱骂话务员。",

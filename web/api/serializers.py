@@ -201,9 +201,9 @@ class RegisterInput(serializers.Serializer):
         help_text="area code, e.g. YH01",
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
-    # Open311 reports come through /open311/v2/ only (docs/open311.md).
+    # Open311 reports come through /open311/v2/ only (docs/open311.md), 110 referrals through /api/110/v1/.
     channel = serializers.ChoiceField(
-        choices=[c for c in Channel.choices if c[0] != Channel.OPEN311], default=Channel.PHONE
+        choices=[c for c in Channel.choices if c[0] not in (Channel.OPEN311, Channel.POLICE_110)], default=Channel.PHONE
     )
     lat = serializers.FloatField(
         required=False, allow_null=True, default=None, help_text="WGS-84 latitude; with lng, or neither"

@@ -24,7 +24,7 @@ from telephony import control, presence, wrapup
 from telephony.commands import CALL_ENDED, NO_ROOM, NOT_ANSWERED, NOT_REACHED
 from telephony.models import Call
 from web.forms import AgentStateForm, RegisterForm, TransferForm
-from web.views import role_required
+from web.views import agent_110, role_required
 from web.views import snapshots as snap
 
 agent_only = role_required([Role.AGENT])
@@ -34,7 +34,7 @@ agent_only = role_required([Role.AGENT])
 def console(request: HttpRequest) -> HttpResponse:
     ctx = snap.agent_console(request.user)
     ctx["ratings"] = [(value, label) for value, label in Rating.choices if value]
-    ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))}
+    ctx |= {"form": RegisterForm(initial=_initial_from_call(ctx["call"]))} | agent_110.form_context()
     return render(request, "web/agent/console.html", ctx)
 
 
@@ -293,8 +293,14 @@ def transfer_110(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["ticket"]:
         ticket = Ticket.objects.filter(pk=form.cleaned_data["ticket"]).first()
     reason, three_way = form.cleaned_data["reason"], form.cleaned_data["three_way"]
+    matter = None
+    if form.cleaned_data["matter"]:
+        matter = agent_110.matters_to_110().filter(code=form.cleaned_data["matter"]).first()
+        if matter is None:
+            ctx["transfer_error"] = _("This matter is not on the list of matters 12345 hands to 110.")
+            return render(request, "web/agent/_transfer_result.html", ctx)
     try:
-        referral = control.transfer_to_110(request.user, reason, ticket=ticket, three_way=three_way)
+        referral = control.transfer_to_110(request.user, reason, ticket=ticket, three_way=three_way, matter=matter)
     except control.BridgeUnavailable as exc:
         ctx["transfer_error"] = control.explain(exc)
     except control.CommandFailed as exc:
