@@ -10,7 +10,7 @@ from django.utils import translation
 # knox names its model and fields without gettext; its columns in our admin carry our labels.
 OUR_APPS = {"hotline", "routing", "telephony", "callback", "metrics"}
 # Latin words that are names, not English text.
-ALLOWED = {"ID", "OpenID", "Open", "IVR", "SMS", "Linkedid", "PBX", "AMI", "Excel", "TOTP", "URL", "API"}
+ALLOWED = {"ID", "OpenID", "Open", "HTTP", "IVR", "SMS", "Linkedid", "PBX", "AMI", "Excel", "TOTP", "URL", "API"}
 
 
 def english_words(label: str) -> list[str]:
