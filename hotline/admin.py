@@ -50,7 +50,6 @@ from hotline.models import (
 )
 from hotline.models.knowledge import PLACEHOLDERS
 from hotline.services import apikeys, knowledge
-from hotline.services import open311 as open311_service
 from hotline.services.assignments import recompute_provisional_deadlines
 
 
@@ -395,19 +394,12 @@ class ScriptAdmin(admin.ModelAdmin):
 
 
 # --- API tokens (django-rest-knox): listed and revoked here, issued only by POST /api/v1/auth/token/ ---
-@admin.register(Open311Client)
-class Open311ClientAdmin(admin.ModelAdmin):
-    """Integrating systems of the Open311 API (docs/open311.md): a key each, shown once, revocable.
+class ApiKeyHolderAdmin(admin.ModelAdmin):
+    """A system that calls our APIs with its own key (Open311, 110): the key is made on adding and
+    shown once, only its hash is kept; keys are revoked, never deleted (``hotline.services.apikeys``)."""
 
-    Nothing is deleted: a revoked system's reports keep naming it. The key is made here on "add"
-    and shown in the message after saving; only its hash is stored.
-    """
-
-    list_display = ["name", "operator", "channel_label", "rate_limit_per_hour", "key_prefix", "active", "last_used_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["name", "operator", "channel_label", "key_prefix"]
-    fields = ["name", "operator", "channel_label", "rate_limit_per_hour"]
     readonly_fields = ["key_prefix", "created_at", "created_by", "revoked_at", "revoked_by", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     actions = ["revoke"]
 
     def get_fields(self, request, obj=None):
@@ -417,8 +409,8 @@ class Open311ClientAdmin(admin.ModelAdmin):
         return False
 
     @admin.display(boolean=True, description=_("active"))
-    def active(self, client: Open311Client) -> bool:
-        return client.is_active
+    def active(self, holder) -> bool:
+        return holder.is_active
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
@@ -436,8 +428,21 @@ class Open311ClientAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the keys of the selected systems"))
     def revoke(self, request, queryset) -> None:
-        count = sum(open311_service.revoke_client(client, request.user) for client in queryset)
+        count = sum(apikeys.revoke(holder, request.user) for holder in queryset)
         self.message_user(request, _("%(count)d key(s) revoked.") % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(ApiKeyHolderAdmin):
+    """Integrating systems of the Open311 API (docs/open311.md): a key each, shown once, revocable.
+
+    Nothing is deleted: a revoked system's reports keep naming it. The key is made here on "add"
+    and shown in the message after saving; only its hash is stored.
+    """
+
+    list_display = ["name", "operator", "channel_label", "rate_limit_per_hour", "key_prefix", "active", "last_used_at"]
+    search_fields = ["name", "operator", "channel_label", "key_prefix"]
+    fields = ["name", "operator", "channel_label", "rate_limit_per_hour"]
 
 
 @admin.register(Open311Request)
@@ -552,44 +557,12 @@ class Matter110Admin(admin.ModelAdmin):
 
 
 @admin.register(System110)
-class System110Admin(admin.ModelAdmin):
+class System110Admin(ApiKeyHolderAdmin):
     """110 platforms that refer to 12345: a key each, shown once, revocable (as Open311 systems)."""
 
     list_display = ["name", "code", "operator", "callback_url", "key_prefix", "active", "last_used_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "code", "operator", "key_prefix"]
     fields = ["name", "code", "operator", "rate_limit_per_hour", "callback_url", "callback_token"]
-    readonly_fields = ["key_prefix", "created_at", "created_by", "revoked_at", "revoked_by", "last_used_at"]
-    actions = ["revoke"]
-
-    def get_fields(self, request, obj=None):
-        return self.fields if obj is None else [*self.fields, *self.readonly_fields]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(boolean=True, description=_("active"))
-    def active(self, system: System110) -> bool:
-        return system.is_active
-
-    def save_model(self, request, obj, form, change) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        raw = obj.new_key()
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        self.message_user(
-            request,
-            _("The API key of %(name)s is %(key)s — give it to the system now: it is not shown again.")
-            % {"name": obj.name, "key": raw},
-            messages.WARNING,
-        )
-
-    @admin.action(description=_("Revoke the keys of the selected systems"))
-    def revoke(self, request, queryset) -> None:
-        count = sum(apikeys.revoke(system, request.user) for system in queryset)
-        self.message_user(request, _("%(count)d key(s) revoked.") % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(InboundReferral)
