@@ -944,21 +944,18 @@ class CallTracker:
         return rec
 
     def _on_mixmonitor_start(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
-        linkedid = _first(event, "Linkedid")
-        if not linkedid:
-            return []
-        rec = self._recording_of(linkedid)
-        rec.setdefault("started", at)
-        rec.setdefault("channel", _first(event, "Channel"))
-        state = self.calls.get(linkedid)
-        return self._recording_news(state) if state is not None else []
+        return self._on_mixmonitor(event, at, "started")
 
     def _on_mixmonitor_stop(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        return self._on_mixmonitor(event, at, "stopped")
+
+    def _on_mixmonitor(self, event: Mapping[str, Any], at: float | None, moment: str) -> list[CallLifecycle]:
+        """MixMonitorStart/Stop: the first time of each is kept by Linkedid, news once the call is known."""
         linkedid = _first(event, "Linkedid")
         if not linkedid:
             return []
         rec = self._recording_of(linkedid)
-        rec.setdefault("stopped", at)
+        rec.setdefault(moment, at)
         rec.setdefault("channel", _first(event, "Channel"))
         state = self.calls.get(linkedid)
         return self._recording_news(state) if state is not None else []
