@@ -1,20 +1,17 @@
 """An Open311 client written by others, unchanged, against our server over real HTTP.
 
 ``georeport`` (PyPI, 0.3.1: a GeoReport v2 wrapper on requests and xmltodict) reads services, a
-service definition, requests and a request, in JSON and in XML. It is not in requirements-dev:
-it pins ``xmltodict<0.15`` and the project pins 1.0.4 (wechatpy's entity refusal), so pip cannot
-install both; ``pip install --no-deps georeport==0.3.1`` works (its calls to xmltodict are the
-same in 1.0) and makes this test run. Without it the test is skipped, and the spec-shape tests
-in test_open311.py still hold.
+service definition, requests and a request, in JSON and in XML. ``make install`` installs it from
+requirements-nodeps.txt with ``--no-deps``: it pins ``xmltodict<0.15`` and the project pins 1.0.4
+(wechatpy's entity refusal), so pip cannot resolve both; its calls to xmltodict are the same in 1.0.
 """
 
 from __future__ import annotations
 
+import georeport
 import pytest
 
 from hotline.services import open311
-
-georeport = pytest.importorskip("georeport")
 
 
 @pytest.mark.django_db(transaction=True)
