@@ -25,12 +25,23 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline import audit
 from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
-from hotline.models import AuditAction, Caller, HeldReport, HoldReason, HoldStatus, Ticket, TicketStatus, User
+from hotline.models import (
+    Attachment,
+    AuditAction,
+    Caller,
+    HeldReport,
+    HoldReason,
+    HoldStatus,
+    Ticket,
+    TicketStatus,
+    User,
+)
 from hotline.models.network import REVIEWING_ROLES
 from hotline.services import timeline
 from hotline.services.common import clean_text, lock_ticket, notify
@@ -80,6 +91,12 @@ def pending() -> list[HeldReport]:
         "ticket__category", "ticket__area", "caller"
     )
     return list(rows.order_by("held_at", "pk"))
+
+
+def photo_counts(ticket_ids: list[int]) -> dict[int, int]:
+    """The citizen's photos per ticket, in one query."""
+    rows = Attachment.objects.filter(ticket_id__in=ticket_ids, uploaded_by=None, assignment=None)
+    return dict(rows.values_list("ticket_id").annotate(n=Count("pk")).values_list("ticket_id", "n"))
 
 
 def pending_count() -> int:
