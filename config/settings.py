@@ -629,6 +629,9 @@ ABUSE_HOLD_LINKS = env_int("ABUSE_HOLD_LINKS", 2)
 # binary (CAPTCHA_FLITE_PATH); without it the page offers a new picture and the 12345 line instead.
 CAPTCHA_LENGTH = 4
 CAPTCHA_TIMEOUT = 5
+# Large enough to read on a phone without scaling the picture up (a 360-px screen shows it whole).
+CAPTCHA_FONT_SIZE = 40
+CAPTCHA_LETTER_ROTATION = (-25, 25)
 CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH", "") or None
 CAPTCHA_2X_IMAGE = False
 # After the code: the page's cookie and the API's token end after this long idle, and at the latest after MAX.
