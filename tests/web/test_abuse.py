@@ -165,6 +165,39 @@ def test_failed_ticket_lookups_count_towards_the_volume(seeded):
     assert 'data-testid="captcha"' in client.get("/report/").content.decode()
 
 
+def test_the_track_page_asks_for_the_captcha_after_failed_lookups_and_keeps_the_number(seeded, agent):
+    ticket = new_ticket(agent)
+    client = citizen()
+    for _ in range(2):
+        assert client.post("/track/", {"n": ticket.number, "c": "000000"}).status_code == 404
+    response = client.post("/track/", {"n": ticket.number, "c": ticket.query_code})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="captcha"' in page and f'value="{ticket.number}"' in page
+    key = captcha_key(page)
+    response = client.post(
+        "/track/", {"n": ticket.number, "c": ticket.query_code, "captcha_0": key, "captcha_1": answer(key)}
+    )
+    assert response.status_code == 200 and 'data-testid="captcha"' not in response.content.decode()
+
+
+def test_my_tickets_asks_for_the_captcha_before_another_sms_and_keeps_the_phone(seeded, settings):
+    settings.ABUSE_CAPTCHA_AFTER_PER_ADDRESS, settings.ABUSE_CAPTCHA_AFTER_PER_PHONE = 50, 2
+    for address in ("203.0.113.30", "203.0.113.31"):
+        assert citizen(address).post("/track/mine/", {"phone": PHONE}).status_code == 200
+    sms = SmsMessage.objects.count()
+    client = citizen("203.0.113.32")
+    response = client.post("/track/mine/", {"phone": PHONE})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="captcha"' in page and f'value="{PHONE}"' in page
+    assert SmsMessage.objects.count() == sms
+    key = captcha_key(page)
+    response = client.post("/track/mine/", {"phone": PHONE, "captcha_0": key, "captcha_1": "nope"})
+    assert response.status_code == 400 and "图中字母不对" in response.content.decode()
+    key = captcha_key(response.content.decode())
+    response = client.post("/track/mine/", {"phone": PHONE, "captcha_0": key, "captcha_1": answer(key)})
+    assert response.status_code == 200 and SmsMessage.objects.count() == sms + 1
+
+
 def dispatcher_client(dispatcher) -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(dispatcher)

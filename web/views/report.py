@@ -37,19 +37,20 @@ from hotline.throttle import DAY, Bucket, Throttled, check, count
 from routing.auto import auto_dispatch
 from web import public as public_web
 from web.public import BadPhone, client_address, send_otp, verify_otp
-from web.views.public import BAD_PHONE, CITIZEN_COOKIE, OTP_FAILED, _page, _refused, citizen_phone
+from web.views.public import (
+    BAD_PHONE,
+    CITIZEN_COOKIE,
+    OTP_FAILED,
+    _page,
+    _refused,
+    captcha_refusal,
+    citizen_phone,
+)
 
 log = logging.getLogger(__name__)
 KEPT_SECONDS = 1800
 KEPT_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
 TEXT_FIELDS = ("category", "topic", "content", "address", "area", "lat", "lng", "phone", "name", "code")
-CAPTCHA_ASKED = gettext_lazy(
-    "Many reports or codes came from this network or for this number. Please type the letters in the picture"
-    " to go on — or call 12345."
-)
-CAPTCHA_WRONG = gettext_lazy(
-    "The letters did not match the picture. Please type the letters in the new picture — or call 12345."
-)
 BLOCKED = gettext_lazy(
     "The 12345 center has stopped reports from this number on this page until %(date)s. Please call 12345."
 )
@@ -135,10 +136,8 @@ def _report(request: HttpRequest, too_big: bool) -> HttpResponse:
     typed_phone = _mobile_or_blank(form["phone"])
     phone = citizen_phone(request) or typed_phone
     volume = public_web.suspicious(request, phone)
-    if volume and not public_web.captcha_solved(request):
-        return _refuse(
-            request, form, photos, CAPTCHA_ASKED if "captcha_0" not in request.POST else CAPTCHA_WRONG, "captcha"
-        )
+    if volume and (error := captcha_refusal(request, phone)) is not None:
+        return _refuse(request, form, photos, error, "captcha")
     if phone and (until := abuse.blocked_until(phone)):
         error = BLOCKED % {"date": formats.date_format(timezone.localtime(until), "DATE_FORMAT")}
         return _refuse(request, form, photos, error, "phone", status=403)
