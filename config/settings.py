@@ -506,8 +506,9 @@ SMS_SURVEY_URL = env_str("SMS_SURVEY_URL", "")
 SMS_NOTIFY_WITHIN_HOURS = env_int("SMS_NOTIFY_WITHIN_HOURS", 48)
 # Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
 # An Open311 system gets the ticket number but never the query code, so its citizen gets the SMS.
-# The /report/ page (web, photo) shows the number too, but the citizen may close the page before noting it.
-SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311", "web", "photo"])
+# The /report/ page (web, photo; wechat and app from WeChat's browser and the city's app's webview) shows the
+# number too, but the citizen may close the page before noting it.
+SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311", "web", "photo", "wechat", "app"])
 SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
 # Replies to one number's inbound SMS (queries, help, survey answers) per clock hour; beyond, stored only.
 SMS_REPLIES_PER_SENDER_HOUR = env_int("SMS_REPLIES_PER_SENDER_HOUR", 20)

@@ -225,7 +225,9 @@ def suspicious(request: HttpRequest, phone: str = "") -> bool:
 
 
 def new_captcha() -> dict:
-    """A new challenge for the page: its key (a hidden field) and its picture's address."""
+    """A new challenge for the page: its key (a hidden field) and its picture's address. The expired
+    challenges go first, so the table holds only the last few minutes' (only suspicious traffic makes any)."""
+    CaptchaStore.remove_expired()
     key = CaptchaStore.generate_key()
     return {"key": key, "image": captcha_image_url(key)}
 

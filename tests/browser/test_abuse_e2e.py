@@ -43,13 +43,15 @@ def test_after_suspicious_volume_a_citizen_solves_the_captcha_and_the_center_rel
     assert page.locator("[data-testid=captcha]").count() == 0  # below the threshold: no CAPTCHA
     page.fill("#content", "小区门口有人乱发小广告，墙上贴满了。")
     page.fill("#phone", MOBILE)
-    page.click("[data-testid=send-code]")  # one
+    with page.expect_navigation():
+        page.click("[data-testid=send-code]")  # one
     assert page.is_visible("[data-testid=sent]")
     code = last_code(server)
     page.fill("#code", "000000")
     page.select_option("#topic", "0201")
     page.set_input_files("#photos", [photo()])
-    page.click("[data-testid=submit]")  # two: a wrong code — and now the CAPTCHA
+    with page.expect_navigation():
+        page.click("[data-testid=submit]")  # two: a wrong code — and now the CAPTCHA
     assert page.is_visible("[data-testid=captcha]")
     assert page.is_visible("[data-testid=kept]")  # the photo is kept for the next try
     assert "12345" in page.inner_text("[data-testid=captcha-phone]")
@@ -57,13 +59,15 @@ def test_after_suspicious_volume_a_citizen_solves_the_captcha_and_the_center_rel
     # a wrong answer: refused with the reason, everything typed stays
     page.fill("#code", code)
     page.fill("[data-testid=captcha-answer]", "ZZZZ")
-    page.click("[data-testid=submit]")
+    with page.expect_navigation():
+        page.click("[data-testid=submit]")
     assert "图中字母不对" in page.inner_text("[data-testid=error]")
     assert "小广告" in page.input_value("#content") and page.input_value("#code") == code
     assert page.is_visible("[data-testid=kept]") and page.input_value("#topic") == "0201"
     # "another picture": a new challenge, nothing lost
     old = page.get_attribute("input[name=captcha_0]", "value")
-    page.click("[data-testid=captcha-refresh]")
+    with page.expect_navigation():
+        page.click("[data-testid=captcha-refresh]")
     assert page.get_attribute("input[name=captcha_0]", "value") != old
     assert "小广告" in page.input_value("#content") and page.is_visible("[data-testid=kept]")
     page.fill("[data-testid=captcha-answer]", answer(server, page).lower())  # any case will do
@@ -72,7 +76,8 @@ def test_after_suspicious_volume_a_citizen_solves_the_captcha_and_the_center_rel
     page.locator("[data-testid=captcha]").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "report-captcha.png"))
     assert violations(page, messages) == []
-    page.click("[data-testid=submit]")
+    with page.expect_navigation():
+        page.press("[data-testid=captcha-answer]", "Enter")  # Enter sends the report, not "another picture"
     number = page.inner_text("[data-testid=number]")
     ((status, held),) = query(
         server,
@@ -88,7 +93,8 @@ def test_after_suspicious_volume_a_citizen_solves_the_captcha_and_the_center_rel
     row = center.locator("[data-testid=held-row]", has_text=number)
     assert "137****7077" in row.inner_text() and "13700137077" not in row.inner_text()
     center.screenshot(path=str(SHOTS / "held-reports.png"))
-    row.locator("[data-testid=held-release]").click()
+    with center.expect_navigation():
+        row.locator("[data-testid=held-release]").click()
     assert number in center.inner_text(".messages")
     assert center.locator("[data-testid=held-row]").count() == 0
     ((status,),) = query(server, "select h.status from hotline_heldreport h join hotline_ticket t on t.id = h.ticket_id"

@@ -357,6 +357,7 @@ def test_the_channel_follows_the_browser(seeded, settings, agent_string, markers
     code = send_code(client)
     response = client.post("/report/", {**FORM, "phone": PHONE, "code": code})
     assert filed(response).channel == channel
+    assert channel in settings.SMS_REGISTERED_CHANNELS  # the number and the code by SMS as well
 
 
 def test_a_wechat_photo_report_is_auto_dispatched_like_a_photo_report(seeded):
