@@ -18,6 +18,7 @@ from captcha.models import CaptchaStore
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
 
 from callback import otp
 from callback.models import SmsPurpose
@@ -229,7 +230,8 @@ def new_captcha() -> dict:
     challenges go first, so the table holds only the last few minutes' (only suspicious traffic makes any)."""
     CaptchaStore.remove_expired()
     key = CaptchaStore.generate_key()
-    return {"key": key, "image": captcha_image_url(key)}
+    audio = reverse("captcha-audio", args=[key]) if settings.CAPTCHA_FLITE_PATH else ""
+    return {"key": key, "image": captcha_image_url(key), "audio": audio}
 
 
 def captcha_solved(request: HttpRequest) -> bool:

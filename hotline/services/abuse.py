@@ -1,10 +1,11 @@
 """Spam and abuse on the public entries: which reports are held for the center, and its decisions.
 
-A report filed on /report/ is *held* (registered, but not dispatched) when one of a few signals
+A report filed on /report/ or by an Open311 system is *held* (registered, but not dispatched) when one of a few signals
 says it may be abuse — each one a reason the center reads on the review page:
 
 - ``volume``: the submission came after suspicious volume from its network or for its phone (the
-  web counted it and asked for a CAPTCHA, ``web/public.py``);
+  web counted it and asked for a CAPTCHA, ``web/public.py``; /report/ only — an Open311 system has its
+  key's rate limit);
 - ``flagged``: the phone's caller has a flag in force (恶意来电/缠访, ``services/callers.py``);
 - ``duplicate``: the same text from the same phone within ``ABUSE_DUPLICATE_DAYS``;
 - ``links``: ``ABUSE_HOLD_LINKS`` or more web links in the text.
@@ -52,8 +53,11 @@ MAX_BLOCK_DAYS = 366
 NOTE_MAX = 1000
 
 
-def hold_reasons(phone: str, content: str, *, volume: bool, now: datetime | None = None) -> list[str]:
-    """The reasons to hold a report about to be filed (empty: file it as usual). Call before registering it."""
+def hold_reasons(
+    phone: str, content: str, *, volume: bool, now: datetime | None = None, exclude: Ticket | None = None
+) -> list[str]:
+    """The reasons to hold a report (empty: file it as usual): before registering it, or after with ``exclude``
+    naming the new ticket (it is not its own duplicate)."""
     now = now or timezone.now()
     reasons = []
     if volume:
@@ -63,11 +67,10 @@ def hold_reasons(phone: str, content: str, *, volume: bool, now: datetime | None
         reasons.append(HoldReason.FLAGGED)
     text = (content or "").strip()
     since = now - timedelta(days=settings.ABUSE_DUPLICATE_DAYS)
-    if (
-        caller is not None
-        and text
-        and Ticket.objects.filter(caller=caller, content=text, created_at__gte=since).exists()
-    ):
+    same = Ticket.objects.filter(caller=caller, content=text, created_at__gte=since)
+    if exclude is not None:
+        same = same.exclude(pk=exclude.pk)
+    if caller is not None and text and same.exists():
         reasons.append(HoldReason.DUPLICATE)
     if settings.ABUSE_HOLD_LINKS > 0 and len(LINK.findall(text)) >= settings.ABUSE_HOLD_LINKS:
         reasons.append(HoldReason.LINKS)

@@ -636,6 +636,8 @@ PAGES: list[Row] = [
     page("web:report", "GET", "/report/", ("everyone",)),
     page("captcha-image", "GET", p("/captcha/image/{t.key}/"), ("everyone",), W.t_captcha,
          note="the CAPTCHA's picture /report/ shows after suspicious volume: no login"),
+    page("captcha-audio", "GET", p("/captcha/audio/{t.key}.wav"), (), W.t_captcha, fixed=DENIED,
+         note="the letters spoken only with CAPTCHA_FLITE_PATH (the flite binary); off by default: 404"),
     page("web:report", "POST", "/report/", (), None,
          lambda t, w, a: {"category": "complaint", "content": "路灯不亮", "phone": "13800138000", "code": "000000"},
          effect=False, fixed=SAME_400, note="a wrong code: the form again with the error and what was typed (400)"),

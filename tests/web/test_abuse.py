@@ -381,3 +381,26 @@ def test_the_nav_shows_the_count_of_held_reports_to_the_center(seeded, dispatche
     client = Client()
     client.force_login(unit_user)
     assert 'data-testid="nav-held"' not in client.get("/unit/").content.decode()
+
+
+def test_the_held_list_costs_the_same_queries_for_one_report_or_many(seeded, dispatcher):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = dispatcher_client(dispatcher)
+    counts = []
+    for n in range(3):
+        held_report(f"第{n}条 http://a.example http://b.example", phone=f"+861390013900{n}")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/dispatch/held/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2], counts  # the rows with their caller, category, area; the photos
+
+
+def test_the_captcha_offers_its_letters_spoken_only_with_flite_configured(seeded, settings):
+    client, _, page = suspicious_client()
+    assert 'data-testid="captcha-audio"' not in page
+    assert client.get(f"/captcha/audio/{captcha_key(page)}.wav").status_code == 404
+    settings.CAPTCHA_FLITE_PATH = "/usr/bin/flite"
+    page = client.get("/report/").content.decode()
+    assert f'href="/captcha/audio/{captcha_key(page)}.wav"' in page
