@@ -158,7 +158,9 @@ def _report(request: HttpRequest, too_big: bool) -> HttpResponse:
                 request, form, 400, error=str(photo_error), field="photos", sent_to=mask_phone(sent.phone)
             )
         return _form_page(request, form, sent_to=mask_phone(sent.phone))
-    public_web.note_volume(request, phone)
+    # A typed number counts for its phone only once the SMS code proves it (send_otp counts the codes):
+    # else anyone could load a stranger's number with volume.
+    public_web.note_volume(request, citizen_phone(request) or "")
     return _submit(request, form, photos, photo_error, volume)
 
 
