@@ -7,8 +7,8 @@ once, or again after a worker was killed half-way, stores each message once, and
 ``sms.send`` sends each stored message once.
 
 - **registered** (工单号 + 查询码): tickets registered in the last ``SMS_NOTIFY_WITHIN_HOURS``
-  through a channel in ``SMS_REGISTERED_CHANNELS`` (default: phone only — the web, WeChat
-  and app forms show the number and query code on screen when the citizen submits), unless
+  through a channel in ``SMS_REGISTERED_CHANNELS`` (default: phone, Open311 and the channels of
+  /report/ — web, photo, wechat, app: the page shows the number, but it may be closed first), unless
   the ticket was discarded, merged or handed to 110 before the step saw it. The text carries
   the short link to the progress page (``hotline.public.track_link``) when PUBLIC_BASE_URL is set.
 - **reply available**: the center approved the lead unit's reply (timeline

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "web",
     "axes",
     "csp",
+    "captcha",
 ]
 
 MIDDLEWARE = [
@@ -505,8 +506,9 @@ SMS_SURVEY_URL = env_str("SMS_SURVEY_URL", "")
 SMS_NOTIFY_WITHIN_HOURS = env_int("SMS_NOTIFY_WITHIN_HOURS", 48)
 # Channels whose citizens get the registered SMS; the web, WeChat and app forms show the number on screen.
 # An Open311 system gets the ticket number but never the query code, so its citizen gets the SMS.
-# The /report/ page (web, photo) shows the number too, but the citizen may close the page before noting it.
-SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311", "web", "photo"])
+# The /report/ page (web, photo; wechat and app from WeChat's browser and the city's app's webview) shows the
+# number too, but the citizen may close the page before noting it.
+SMS_REGISTERED_CHANNELS = env_list("SMS_REGISTERED_CHANNELS", ["phone", "open311", "web", "photo", "wechat", "app"])
 SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", "")
 # Replies to one number's inbound SMS (queries, help, survey answers) per clock hour; beyond, stored only.
 SMS_REPLIES_PER_SENDER_HOUR = env_int("SMS_REPLIES_PER_SENDER_HOUR", 20)
@@ -604,6 +606,35 @@ CITIZEN_OTP_PER_ADDRESS_HOUR = env_int("CITIZEN_OTP_PER_ADDRESS_HOUR", 10)
 CITIZEN_OTP_FAILURES_PER_ADDRESS = env_int("CITIZEN_OTP_FAILURES_PER_ADDRESS", 20)
 # Reports filed on /report/ from one client address per clock hour (a family or an office may share one).
 CITIZEN_REPORTS_PER_ADDRESS_HOUR = env_int("CITIZEN_REPORTS_PER_ADDRESS_HOUR", 20)
+# Reports filed on /report/ by one phone per (UTC) day.
+CITIZEN_REPORTS_PER_PHONE_DAY = env_int("CITIZEN_REPORTS_PER_PHONE_DAY", 10)
+# One /report/ request's body: above it the photos are not read (the text typed is kept and the page
+# says why). Default: the most photos at their largest, plus a megabyte for the text.
+REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 9 * HOTLINE_MAX_ATTACHMENT_BYTES + 1024 * 1024)
+# /report/'s channel: WeChat's in-app browser says "MicroMessenger" in its User-Agent (channel wechat);
+# the city's app's webview is told apart by these markers (channel app), comma-separated; empty = none.
+REPORT_APP_USER_AGENT_MARKERS = env_list("REPORT_APP_USER_AGENT_MARKERS", [])
+
+# --- Abuse control on the public entries (docs/citizens.md, "Abuse control") -------------------------
+# Suspicious volume, per clock hour: reports sent, SMS codes asked for and failed ticket lookups from one
+# client address, and reports and codes for one phone. From the Nth on, the forms ask for a CAPTCHA
+# (django-simple-captcha, drawn here: no outside service) and a report filed is held for the center's
+# review (/center/held/). Below it nobody sees a CAPTCHA.
+ABUSE_CAPTCHA_AFTER_PER_ADDRESS = env_int("ABUSE_CAPTCHA_AFTER_PER_ADDRESS", 6)
+ABUSE_CAPTCHA_AFTER_PER_PHONE = env_int("ABUSE_CAPTCHA_AFTER_PER_PHONE", 4)
+# Held for review as well: the same text from the same phone within this many days, and a text with
+# this many web links or more (0 = links are not a reason).
+ABUSE_DUPLICATE_DAYS = env_int("ABUSE_DUPLICATE_DAYS", 7)
+ABUSE_HOLD_LINKS = env_int("ABUSE_HOLD_LINKS", 2)
+# django-simple-captcha: four letters, valid five minutes, each tried once. Audio needs the flite
+# binary (CAPTCHA_FLITE_PATH); without it the page offers a new picture and the 12345 line instead.
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 5
+# Large enough to read on a phone without scaling the picture up (a 360-px screen shows it whole).
+CAPTCHA_FONT_SIZE = 40
+CAPTCHA_LETTER_ROTATION = (-25, 25)
+CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH", "") or None
+CAPTCHA_2X_IMAGE = False
 # After the code: the page's cookie and the API's token end after this long idle, and at the latest after MAX.
 CITIZEN_SESSION_IDLE_SECONDS = env_int("CITIZEN_SESSION_IDLE_SECONDS", 1800)
 CITIZEN_SESSION_MAX_SECONDS = env_int("CITIZEN_SESSION_MAX_SECONDS", 4 * 3600)

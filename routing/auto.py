@@ -15,9 +15,16 @@ log = logging.getLogger(__name__)
 
 
 def rule_for(ticket: Ticket) -> DispatchRule | None:
-    """The auto-dispatch rule for a photo report: exact topic and area beat their parents, then priority."""
-    if ticket.channel != Channel.PHOTO or ticket.topic is None or ticket.area is None:
+    """The auto-dispatch rule for a photo report: exact topic and area beat their parents, then priority.
+
+    A photo report is channel ``photo``, or a report with the citizen's photos sent from WeChat or the
+    city's app (/report/ names those channels by the browser)."""
+    if ticket.topic is None or ticket.area is None:
         return None
+    if ticket.channel != Channel.PHOTO:
+        by_photo = ticket.channel in (Channel.WECHAT, Channel.APP)
+        if not by_photo or not ticket.attachments.filter(uploaded_by=None, assignment=None).exists():
+            return None
     topics = {ticket.topic.pk: 2, **({ticket.topic.parent_id: 1} if ticket.topic.parent_id else {})}
     areas = {ticket.area.pk: 2, **({ticket.area.parent_id: 1} if ticket.area.parent_id else {})}
     rules = DispatchRule.objects.filter(

@@ -14,7 +14,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from hotline.deadlines import WAITING_FOR_DISPATCH, dispatch_by
-from hotline.models import Assignment, Channel, Ticket, TicketStatus, Urgency
+from hotline.models import Assignment, Channel, HoldStatus, Ticket, TicketStatus, Urgency
 from hotline.services.calendar import load_calendar
 
 PAGE_SIZE = 25
@@ -44,7 +44,8 @@ def read_filter(params: QueryDict | dict | None) -> DispatchQueueFilter:
 
 def waiting_tickets(form: DispatchQueueFilter, now: datetime) -> QuerySet[Ticket]:
     data = getattr(form, "cleaned_data", {})
-    rows = Ticket.objects.filter(status__in=list(WAITING_FOR_DISPATCH))
+    # A report held for the spam/abuse review (/dispatch/held/) waits there, not here.
+    rows = Ticket.objects.filter(status__in=list(WAITING_FOR_DISPATCH)).exclude(held__status=HoldStatus.HELD)
     if data.get("status"):
         rows = rows.filter(status=data["status"])
     if data.get("channel"):

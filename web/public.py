@@ -12,8 +12,13 @@ from __future__ import annotations
 import hmac
 import logging
 
+from captcha.fields import CaptchaField
+from captcha.helpers import captcha_image_url
+from captcha.models import CaptchaStore
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
 
 from callback import otp
 from callback.models import SmsPurpose
@@ -77,6 +82,7 @@ def look_up(request: HttpRequest, raw_number: object, raw_code: object) -> Ticke
     ticket = public.find_for_citizen(number, code)
     if ticket is None:
         count("track", buckets)
+        note_volume(request)
         log.info("public lookup failed: no ticket for this number and code (address=%s ticket=%s)", address, number)
     return ticket
 
@@ -137,6 +143,7 @@ def send_otp(request: HttpRequest, raw_phone: object) -> otp.Sent:
     except otp.OtpRefused as exc:
         log.warning("one-time code refused: %s (address=%s)", exc.reason, address)
         raise
+    note_volume(request, phone)
     log.info("one-time code sent (address=%s)", address)
     return sent
 
@@ -188,3 +195,51 @@ def my_tickets(phone: str) -> list[public.Listed]:
 
 def my_ticket(phone: str, raw_number: object) -> Ticket | None:
     return public.find_for_phone(public.clean_number(raw_number), phone)
+
+
+# --- Suspicious volume and the CAPTCHA after it (docs/citizens.md, "Abuse control") -----------------------
+# Reports sent, SMS codes asked for and failed lookups count per client address, reports and codes per
+# phone, per clock hour (ABUSE_CAPTCHA_AFTER_*). From the limit on, the forms ask for a CAPTCHA
+# (django-simple-captcha: the picture is drawn here, the answer kept in its table, each tried once) and a
+# report filed is held for the center's review. Nobody is refused for volume alone: 12345 stays open.
+
+
+def _volume_buckets(request: HttpRequest, phone: str = "") -> list[Bucket]:
+    buckets = [Bucket("address", client_address(request), settings.ABUSE_CAPTCHA_AFTER_PER_ADDRESS)]
+    if phone:
+        buckets.append(Bucket("phone", phone, settings.ABUSE_CAPTCHA_AFTER_PER_PHONE))
+    return buckets
+
+
+def note_volume(request: HttpRequest, phone: str = "") -> None:
+    """One more submission from this address (and for this phone, E.164, if known)."""
+    count("volume", _volume_buckets(request, phone))
+
+
+def suspicious(request: HttpRequest, phone: str = "") -> bool:
+    """Has this address, or this phone, reached the volume after which a CAPTCHA is asked for?"""
+    try:
+        check("volume", _volume_buckets(request, phone))
+    except Throttled:
+        return True
+    return False
+
+
+def new_captcha() -> dict:
+    """A new challenge for the page: its key (a hidden field) and its picture's address. The expired
+    challenges go first, so the table holds only the last few minutes' (only suspicious traffic makes any)."""
+    CaptchaStore.remove_expired()
+    key = CaptchaStore.generate_key()
+    audio = reverse("captcha-audio", args=[key]) if settings.CAPTCHA_FLITE_PATH else ""
+    return {"key": key, "image": captcha_image_url(key), "audio": audio}
+
+
+def captcha_solved(request: HttpRequest) -> bool:
+    """Did the form carry the answer to its challenge? The challenge is used up either way."""
+    key, answer = request.POST.get("captcha_0", ""), request.POST.get("captcha_1", "")
+    try:
+        CaptchaField().clean([key, answer])
+    except ValidationError:
+        log.info("CAPTCHA failed (address=%s)", client_address(request))
+        return False
+    return True

@@ -23,6 +23,9 @@ from hotline.workflow import action_label
 # Without details from the entry's data: the phrase alone.
 PHRASES = {
     "ticket.registered": gettext_lazy("registered the ticket"),
+    "report.held": gettext_lazy("held the report for the review of spam and abuse"),
+    "report.released": gettext_lazy("released the held report to dispatch"),
+    "report.marked_spam": gettext_lazy("marked the held report as spam or abuse"),
     "ticket.updated": gettext_lazy("corrected the ticket"),
     "ticket.reply_approved": gettext_lazy("approved the reply"),
     "ticket.sent_back": gettext_lazy("sent the reply back to be redone"),

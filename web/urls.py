@@ -11,6 +11,7 @@ from web.views import (
     cases,
     center,
     dashboard,
+    held,
     home,
     hotspots,
     knowledge,
@@ -73,6 +74,10 @@ urlpatterns = [
     path("dispatch/disputes/<int:pk>/decide/", center.decide_dispute, name="center-dispute"),
     # 派单 and 监控大屏
     path("dispatch/", center.dispatch_queue, name="dispatch"),
+    # 待审核: public reports held as possible spam/abuse (docs/citizens.md, "Abuse control")
+    path("dispatch/held/", held.held_list, name="held"),
+    path("dispatch/held/<int:pk>/release/", held.release, name="held-release"),
+    path("dispatch/held/<int:pk>/spam/", held.mark_spam, name="held-spam"),
     path("dispatch/tickets/<int:pk>/dispatch/", center.dispatch_ticket, name="center-dispatch"),
     path("dispatch/tickets/<int:pk>/review/", center.review, name="center-review"),
     path("dispatch/extensions/<int:pk>/decide/", center.decide_extension, name="center-extension"),

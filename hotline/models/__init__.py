@@ -1,5 +1,6 @@
 """The core domain: the network, people, callers, tickets and the calendar."""
 
+from hotline.models.abuse import HeldReport, HoldReason, HoldStatus
 from hotline.models.audit import AuditAction, AuditEntry, AuditSubject
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.callers import CallerFlag, CallerReport, FlagKind, ReportStatus
@@ -69,6 +70,9 @@ __all__ = [
     "Extension",
     "ExtensionStatus",
     "FlagKind",
+    "HeldReport",
+    "HoldReason",
+    "HoldStatus",
     "IdempotencyKey",
     "InboundReferral",
     "KnowledgeArticle",

@@ -77,6 +77,8 @@ class AuditAction(models.TextChoices):
     CALLER_REPORTS_DECLINED = "caller.reports_declined", _("reports on a caller declined")
     CASE_PUBLISHED = "case.published", _("ticket published")
     CASE_WITHDRAWN = "case.withdrawn", _("published ticket withdrawn")
+    REPORT_RELEASED = "report.released", _("held report released to dispatch")
+    REPORT_SPAM = "report.spam", _("held report marked as spam or abuse")
 
 
 class AuditEntry(AppendOnly):

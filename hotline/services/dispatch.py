@@ -11,11 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.access import check_own_unit
-from hotline.errors import IllegalTransition, InvalidInput, NotAllowed
+from hotline.errors import Conflict, IllegalTransition, InvalidInput, NotAllowed
 from hotline.models import (
     Assignment,
     AssignmentRole,
     AssignmentStatus,
+    HeldReport,
+    HoldStatus,
     Ticket,
     TicketStatus,
     Unit,
@@ -67,6 +69,8 @@ def dispatch_ticket(
     with transaction.atomic():
         ticket = lock_ticket(ticket, expected_version)
         check_transition("dispatch", ticket.status, by)
+        if HeldReport.objects.filter(ticket_id=ticket.pk, status=HoldStatus.HELD).exists():
+            raise Conflict(_("this report is held for the review of spam and abuse: release it first"))
         calendar, now = load_calendar(), timezone.now()
         made = [
             new_assignment(

@@ -14,7 +14,7 @@ from hotline import open311
 from hotline.errors import InvalidInput
 from hotline.lib.attributes import AttributeProblem, answer_names, clean_answers
 from hotline.models import Category, Channel, Open311Client, Open311Request, User
-from hotline.services import apikeys
+from hotline.services import abuse, apikeys
 from hotline.services.tickets import register_ticket
 
 
@@ -157,4 +157,7 @@ def submit(
             account_id=(account_id or "").strip()[:100],
         )
         Open311Client.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+        # A citizen's report through another system may be abuse as well: held for the center's review.
+        if reasons := abuse.hold_reasons(ticket.caller.phone, ticket.content, volume=False, exclude=ticket):
+            abuse.hold(ticket, reasons)
     return request

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from hotline.errors import InvalidInput
 from hotline.models import Area, Category, Channel, Ticket, Topic
+from hotline.services import abuse
 from hotline.services.attachments import Photo, add_citizen_photo
 from hotline.services.tickets import register_ticket
 
@@ -32,8 +33,15 @@ def file_report(
     photos: list[Photo] = (),
     caller_name: str = "",
     consent_public: bool = False,
+    channel: str | None = None,
+    volume: bool = False,
 ) -> Ticket:
-    """Register the citizen's report with its photos in one transaction; channel ``photo`` with photos, else ``web``."""
+    """Register the citizen's report with its photos in one transaction; channel ``photo`` with photos, else
+    ``web`` — unless the page says it came through WeChat or the city's app (``channel``).
+
+    ``volume``: the submission came after suspicious volume (the web asked for a CAPTCHA). With it, or
+    another sign of abuse (``services/abuse.py``), the ticket is held for the center's review
+    (``ticket.held``) instead of going to dispatch."""
     photos = list(photos)
     if len(photos) > MAX_PHOTOS:
         raise InvalidInput(_("at most %(count)s photos") % {"count": MAX_PHOTOS}, field="photos")
@@ -44,6 +52,7 @@ def file_report(
     if address and not any(ch.isalnum() for ch in address):
         raise InvalidInput(_("the address has no words or numbers in it"), field="address")
     with transaction.atomic():
+        reasons = abuse.hold_reasons(phone, content, volume=volume)
         ticket = register_ticket(
             by=None,
             phone=phone,
@@ -55,10 +64,12 @@ def file_report(
             area=area,
             lat=lat,
             lng=lng,
-            channel=Channel.PHOTO if photos else Channel.WEB,
+            channel=channel or (Channel.PHOTO if photos else Channel.WEB),
             consent_public=consent_public,
             source={"photos": len(photos)} if photos else None,
         )
         for photo in photos:
             add_citizen_photo(ticket, photo)
+        if reasons:
+            abuse.hold(ticket, reasons)
     return ticket

@@ -571,6 +571,13 @@ PAGES: list[Row] = [
          lambda t, w, a: {"text": "已电话督促，单位承诺周五前办结。"}, bound=True),
     page("web:supervision-close", "POST", p("/supervision/{t.key}/close/"), ("reviewers",), W.t_case,
          lambda t, w, a: {"outcome": "solved", "result": "已办结，市民认可。"}, bound=True),
+    # --- 待审核: public reports held as possible spam/abuse ------------------------------------------
+    page("web:held", "GET", "/dispatch/held/", ("reviewers",), W.t_held,
+         note="held reports with masked phones: the center's reviewers (who also discard tickets)"),
+    page("web:held-release", "POST", p("/dispatch/held/{t.key}/release/"), ("reviewers",), W.t_held,
+         lambda t, w, a: {"note": ""}),
+    page("web:held-spam", "POST", p("/dispatch/held/{t.key}/spam/"), ("reviewers",), W.t_held,
+         lambda t, w, a: {"note": "广告刷屏。", "block_days": "7"}),
     # --- 恶意来电/缠访: the center's review of callers ----------------------------------------------
     page("web:callers", "GET", "/callers/", DECIDERS),
     page("web:referrals110-report", "GET", "/referrals-110/", (*DISPATCH_SCREEN, "admin"),
@@ -627,6 +634,10 @@ PAGES: list[Row] = [
          note="without the citizen's session: back to the phone form, nothing shown"),
     # 随手拍 (/report/): anonymous; filing needs the phone's SMS code (a wrong one: the form again, 400).
     page("web:report", "GET", "/report/", ("everyone",)),
+    page("captcha-image", "GET", p("/captcha/image/{t.key}/"), ("everyone",), W.t_captcha,
+         note="the CAPTCHA's picture /report/ shows after suspicious volume: no login"),
+    page("captcha-audio", "GET", p("/captcha/audio/{t.key}.wav"), (), W.t_captcha, fixed=DENIED,
+         note="the letters spoken only with CAPTCHA_FLITE_PATH (the flite binary); off by default: 404"),
     page("web:report", "POST", "/report/", (), None,
          lambda t, w, a: {"category": "complaint", "content": "路灯不亮", "phone": "13800138000", "code": "000000"},
          effect=False, fixed=SAME_400, note="a wrong code: the form again with the error and what was typed (400)"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from captcha.models import CaptchaStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from knox.models import AuthToken
@@ -40,7 +41,17 @@ from hotline.models import (
     User,
 )
 from hotline.models.network import CENTER_ROLES
-from hotline.services import attachments, callers, disclosure, dispatch, disputes, extensions, supervision, tickets
+from hotline.services import (
+    attachments,
+    callers,
+    disclosure,
+    dispatch,
+    disputes,
+    extensions,
+    reports,
+    supervision,
+    tickets,
+)
 from hotline.services.assignments import current_lead
 from metrics.models import HotSpot
 from telephony import lifecycle as lc
@@ -254,6 +265,23 @@ def t_registered_pair(w: World, unit: Unit, actor: User | None) -> Target:
     earlier = registered(w)
     ticket = registered(w, phone=earlier.caller.phone)
     return Target(ticket.pk, ticket, ticket_state(ticket.pk), {"version": ticket.version, "into": earlier})
+
+
+def t_held(w: World, unit: Unit, actor: User | None) -> Target:
+    """A citizen's report held for the spam/abuse review (a flagged caller's, say)."""
+    ticket = reports.file_report(
+        phone=new_phone(),
+        content="加微信领补贴 http://a.example/x http://b.example/y",
+        category=Category.objects.get(code="complaint"),
+    )
+    held = ticket.held
+    return Target(held.pk, held, ticket_state(ticket.pk), {"number": ticket.number})
+
+
+def t_captcha(w: World, unit: Unit, actor: User | None) -> Target:
+    """A CAPTCHA challenge, as /report/ makes one after suspicious volume."""
+    key = CaptchaStore.generate_key()
+    return Target(key, None, lambda: None, {})
 
 
 def t_discarded(w: World, unit: Unit, actor: User | None) -> Target:

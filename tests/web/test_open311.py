@@ -167,6 +167,17 @@ def test_a_post_is_a_ticket_of_channel_open311_with_the_system_on_its_timeline(s
     assert system.last_used_at is not None
 
 
+def test_a_post_that_looks_like_spam_is_filed_but_held_for_the_center(system) -> None:
+    response = report(system, description="加微信领补贴 http://a.example/x 详见 www.b.example/y")
+    assert response.status_code == 200, response.content
+    ticket = Ticket.objects.get(number=response.json()[0]["service_request_id"])
+    assert ticket.held.status == "held" and ticket.held.reasons == ["links"]
+    # an ordinary report is not held, the same text again from the same phone is
+    first = Ticket.objects.get(number=report(system).json()[0]["service_request_id"])
+    again = Ticket.objects.get(number=report(system).json()[0]["service_request_id"])
+    assert not hasattr(first, "held") and again.held.reasons == ["duplicate"]
+
+
 def test_a_post_in_xml_answers_under_service_requests(system) -> None:
     root = xml(report(system, "xml", account_id="acc-7"))
     assert root.tag == "service_requests"

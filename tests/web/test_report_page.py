@@ -136,7 +136,7 @@ def seeded_topic() -> int:
     "upload, reason",
     [
         (SimpleUploadedFile("x.jpg", b"<html>not an image</html>"), "不是图片"),
-        (SimpleUploadedFile("big.jpg", b"\xff\xd8" + b"0" * (50 * 1024 * 1024)), "字节"),  # 50 MB: by size
+        (SimpleUploadedFile("big.jpg", b"\xff\xd8" + b"0" * (12 * 1024 * 1024)), "字节"),  # 12 MB: by size
     ],
     ids=["not-an-image", "too-large"],
 )

@@ -18,19 +18,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from callback import otp
-from hotline.lib.phones import mask_phone
+from hotline.lib.phones import InvalidPhone, mask_phone
 from hotline.public import STEPS, citizen_view, clean_number, track_path
 from web.public import (
     OPENID_COOKIE,
     BadPhone,
     Malformed,
     Throttled,
+    captcha_solved,
     look_up,
     my_ticket,
     my_tickets,
+    new_captcha,
     pending_openid,
     resend_code,
     send_otp,
+    suspicious,
     verify_otp,
 )
 
@@ -40,6 +43,28 @@ MALFORMED = {
     "code": gettext_lazy("The query code has 6 digits. Please check it."),
 }
 LARGE_COOKIE_AGE = 365 * 24 * 3600
+CAPTCHA_ASKED = gettext_lazy(
+    "Many reports or codes came from this network or for this number. Please type the letters in the picture"
+    " to go on — or call 12345."
+)
+CAPTCHA_WRONG = gettext_lazy(
+    "The letters did not match the picture. Please type the letters in the new picture — or call 12345."
+)
+
+
+def captcha_refusal(request: HttpRequest, phone: str = "") -> str | None:
+    """What to say when this address (or phone) must solve a CAPTCHA and the form's answer is missing or
+    wrong; None when the form may go on (below the volume, or solved). docs/citizens.md, "Abuse control"."""
+    if not suspicious(request, phone) or captcha_solved(request):
+        return None
+    return str(CAPTCHA_WRONG if request.POST.get("captcha_0") else CAPTCHA_ASKED)
+
+
+def ask_captcha(request: HttpRequest, ctx: dict, phone: str = "") -> dict:
+    """The page's CAPTCHA, from the volume on: a new challenge each time the form is shown."""
+    if suspicious(request, phone):
+        ctx["captcha"] = new_captcha()
+    return ctx
 
 
 def _page(request: HttpRequest, template: str, ctx: dict, status: int = 200) -> HttpResponse:
@@ -55,13 +80,24 @@ def _page(request: HttpRequest, template: str, ctx: dict, status: int = 200) -> 
     return response
 
 
+def _track_page(request: HttpRequest, ctx: dict, status: int = 200) -> HttpResponse:
+    if "view" not in ctx:  # the form is shown: with a CAPTCHA after suspicious volume
+        ask_captcha(request, ctx)
+    return _page(request, "web/public/track.html", ctx, status=status)
+
+
 def _answer(request: HttpRequest, raw_number: object, raw_code: object) -> HttpResponse:
     number_typed = raw_number if isinstance(raw_number, str) else ""
     form = {"n": number_typed[:40]}
+    if request.method == "POST":
+        if request.POST.get("action") == "refresh":
+            return _track_page(request, {"form": form})
+        if (error := captcha_refusal(request)) is not None:
+            return _track_page(request, {"form": form, "error": error, "field": "captcha"}, status=400)
     try:
         ticket = look_up(request, raw_number, raw_code)
     except Malformed as exc:
-        return _page(request, "web/public/track.html", {"form": form, "error": MALFORMED[exc.field]}, status=400)
+        return _track_page(request, {"form": form, "error": MALFORMED[exc.field]}, status=400)
     except Throttled as exc:
         minutes = (exc.retry_after + 59) // 60
         ctx = {
@@ -69,12 +105,12 @@ def _answer(request: HttpRequest, raw_number: object, raw_code: object) -> HttpR
             "error": _("Too many wrong tries. Please try again in %(minutes)d minutes, or call 12345.")
             % {"minutes": minutes},
         }
-        response = _page(request, "web/public/track.html", ctx, status=429)
+        response = _track_page(request, ctx, status=429)
         response["Retry-After"] = str(exc.retry_after)
         return response
     if ticket is None:
         ctx = {"form": form, "error": _("No ticket matches this number and query code. Please check both.")}
-        return _page(request, "web/public/track.html", ctx, status=404)
+        return _track_page(request, ctx, status=404)
     view = citizen_view(ticket)
     # The language and text-size switches come back here through the short link.
     ctx = {"form": form, "view": view, "here": track_path(ticket)}
@@ -89,7 +125,7 @@ def track(request: HttpRequest) -> HttpResponse:
     if "c" in request.GET:  # /track/?n=…&c=… works like the short link
         return _answer(request, request.GET.get("n", ""), request.GET.get("c", ""))
     number = clean_number(request.GET.get("n", "")) or ""
-    return _page(request, "web/public/track.html", {"form": {"n": number}})
+    return _track_page(request, {"form": {"n": number}})
 
 
 @never_cache
@@ -170,6 +206,8 @@ def _refused(exc: otp.OtpRefused) -> str:
 
 def _mine_page(request: HttpRequest, ctx: dict, status: int = 200, retry_after: int | None = None) -> HttpResponse:
     ctx.setdefault("here", reverse("web:track-mine"))
+    if ctx.get("stage") == "phone":  # the phone form: with a CAPTCHA after suspicious volume
+        ask_captcha(request, ctx, ctx.pop("mobile", ""))
     response = _page(request, "web/public/mine.html", ctx, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
@@ -187,6 +225,15 @@ def mine(request: HttpRequest) -> HttpResponse:
         return _mine_page(request, {"stage": "list", "phone": mask_phone(phone), "tickets": my_tickets(phone)})
     raw = request.POST.get("phone", "")
     typed = raw[:32] if isinstance(raw, str) else ""
+    try:
+        mobile = otp.mobile(raw)
+    except InvalidPhone:
+        mobile = ""
+    if request.POST.get("action") == "refresh":
+        return _mine_page(request, {"stage": "phone", "typed": typed, "mobile": mobile})
+    if (error := captcha_refusal(request, mobile)) is not None:
+        ctx = {"stage": "phone", "typed": typed, "error": error, "field": "captcha", "mobile": mobile}
+        return _mine_page(request, ctx, status=400)
     try:
         sent = send_otp(request, raw)
     except BadPhone:
