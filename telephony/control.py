@@ -296,7 +296,7 @@ def consult_transfer(agent: User, number: str):
 def complete_transfer(agent: User, label: str = ""):
     """The agent leaves the consultation: the caller and the consulted party talk on (AttendedTransfer)."""
     result, pbx = _control(agent, "complete_transfer")
-    target = f"{label} {result['number']}".strip()[:64]
+    target = f"{label} {result.get('number', '')}".strip()[:64]
     return _record(agent, result, pbx, consulting="", transferred_to=target, mode="attended")
 
 
