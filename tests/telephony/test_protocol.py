@@ -31,6 +31,7 @@ EXPECTED_COUNTS = {
     "consult_busy": (197, 7),
     "consult_unreachable": (197, 7),
     "consult_cancel": (207, 8),
+    "consult_extension": (198, 8),
     "blind_transfer": (143, 6),
 }
 

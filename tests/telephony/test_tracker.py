@@ -45,6 +45,7 @@ EXPECTED_OUTCOMES = {
     "consult_busy": {"answered": 1},
     "consult_unreachable": {"answered": 1},
     "consult_cancel": {"answered": 1},
+    "consult_extension": {"transferred": 1},
     "blind_transfer": {"transferred": 1},
 }
 
