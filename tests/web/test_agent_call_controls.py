@@ -102,3 +102,13 @@ def test_a_transfer_is_written_on_the_calls_ticket_timeline(agent):
     # Once: writing the same transfer again adds nothing.
     services.set_call_controls(call.linkedid, call.pbx_epoch, pbx=call.pbx, by=agent, transferred_to=entry.data["to"])
     assert ticket.timeline.filter(action="ticket.call_transferred").count() == 1
+
+
+@pytest.mark.django_db
+def test_during_a_consultation_the_panel_offers_only_complete_and_cancel(agent):
+    _live(agent, consulting="073150292002")
+    page = client_for(agent).get("/agent/").content.decode()
+    assert "正在咨询 073150292002" in page
+    assert 'data-testid="transfer-complete"' in page and 'data-testid="transfer-cancel"' in page
+    for other in ("hold", "mute", "transfer-consult", "transfer-blind", "hang-up"):
+        assert f'data-testid="{other}"' not in page, other
