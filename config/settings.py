@@ -401,6 +401,10 @@ AMI_THREEWAY_UNIT_CONTEXT = env_str("AMI_THREEWAY_UNIT_CONTEXT", "threeway-unit"
 # dialplan rings 110 for 60 s), the caller's channel in the 110 context after a transfer.
 AMI_THREEWAY_TIMEOUT = env_int("AMI_THREEWAY_TIMEOUT", 75)
 AMI_TRANSFER_TIMEOUT = env_int("AMI_TRANSFER_TIMEOUT", 10)
+# Call controls (docs/telephony.md "Call controls"): the context consult and blind transfers dial
+# through, and how long a consulted number may ring (features.conf atxfernoanswertimeout, plus margin).
+AMI_CALL_TRANSFER_CONTEXT = env_str("AMI_CALL_TRANSFER_CONTEXT", "hotline-transfer")
+AMI_CONSULT_TIMEOUT = env_int("AMI_CONSULT_TIMEOUT", 30)
 AMI_CALLBACK_CONTEXT = env_str("AMI_CALLBACK_CONTEXT", "callback")
 # IVR satisfaction survey: the citizen's leg and the dialplan context that asks for a digit.
 AMI_SURVEY_CHANNEL = env_str("AMI_SURVEY_CHANNEL", "Local/{number}@pstn")  # PJSIP/{number}@pstn-trunk on a real PBX

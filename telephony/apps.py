@@ -7,7 +7,9 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
+        # The call controls (hold, mute, transfers) register their bridge commands.
         from hotline.jobs import register_step
+        from telephony import call_controls  # noqa: F401
         from telephony.services import prune_call_events
 
         register_step("calls.prune_events", prune_call_events)

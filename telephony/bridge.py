@@ -467,6 +467,7 @@ def from_settings(pbx: str | None = None) -> Bridge:
             targets_110=frozenset({target_110}),
             callback_context=settings.AMI_CALLBACK_CONTEXT,
             survey_context=settings.AMI_SURVEY_CONTEXT,
+            transfer_context=settings.AMI_CALL_TRANSFER_CONTEXT,
         )
     )
     commands = CommandConfig(
@@ -481,6 +482,8 @@ def from_settings(pbx: str | None = None) -> Bridge:
         callback_context=settings.AMI_CALLBACK_CONTEXT,
         survey_channel=settings.AMI_SURVEY_CHANNEL,
         survey_context=settings.AMI_SURVEY_CONTEXT,
+        transfer_context=settings.AMI_CALL_TRANSFER_CONTEXT,
+        consult_timeout=float(settings.AMI_CONSULT_TIMEOUT),
     )
     return Bridge(client, tracker, commands, queue_log_path=target.queue_log_path, pbx=target.name)
 

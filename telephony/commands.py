@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +49,17 @@ CALL_ENDED = "call_ended"  # the call ended before the PBX showed the result
 NO_CALL = "no_call"  # the agent has no call in progress
 NOT_AGENT = "not_agent"  # the extension is not an agent's
 NOT_RECORDING = "not_recording"  # a stop-recording on a call that is not being recorded
-FAILURE_CODES = frozenset({NOT_ANSWERED, NOT_REACHED, CALL_ENDED, NO_ROOM, NO_CALL, NOT_AGENT, NOT_RECORDING})
+INVALID_NUMBER = "invalid_number"  # a number to dial that is not 3-20 digits
+FAILURE_CODES = frozenset(
+    {NOT_ANSWERED, NOT_REACHED, CALL_ENDED, NO_ROOM, NO_CALL, NOT_AGENT, NOT_RECORDING, INVALID_NUMBER}
+)
+
+# Commands other modules add (telephony/call_controls.py), by name: async (commands, **args) -> dict.
+_REGISTERED: dict[str, Callable[..., Any]] = {}
+
+
+def register_command(name: str, handler: Callable[..., Any]) -> None:
+    _REGISTERED[name] = handler
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,13 @@ class CommandConfig:
     # IVR survey: the citizen's channel is dialled straight into the survey context (no agent leg).
     survey_channel: str = "Local/{number}@pstn"
     survey_context: str = "survey"
+    # Call controls (telephony/call_controls.py, docs/asterisk/extensions.conf): hold and transfers.
+    hold_context: str = "hotline-hold"
+    held_context: str = "hotline-held"
+    unhold_context: str = "hotline-unhold"
+    transfer_context: str = "hotline-transfer"
+    control_timeout: float = 10.0  # the PBX shows a hold, an unhold, a completed transfer within this
+    consult_timeout: float = 30.0  # features.conf atxfernoanswertimeout (20 s) and some margin
 
 
 @dataclass
@@ -83,6 +101,8 @@ class Commands:
 
     async def execute(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         handler = getattr(self, f"do_{name}", None)
+        if handler is None and name in _REGISTERED:
+            handler = functools.partial(_REGISTERED[name], self)
         if handler is None:
             raise CommandError(f"unknown command {name!r}")
         try:
@@ -392,9 +412,12 @@ class Commands:
             raise CommandError("Asterisk accepted the Originate but never said how it ended") from None
 
 
-def _check_number(number: str) -> None:
+def check_number(number: str) -> None:
     if not isinstance(number, str) or not number.isdigit() or not 3 <= len(number) <= 20:
-        raise CommandError(f"not a dialable number: {number!r}")
+        raise CommandError(f"not a dialable number: {number!r}", code=INVALID_NUMBER)
+
+
+_check_number = check_number
 
 
 async def _tolerate(action, harmless: str) -> None:

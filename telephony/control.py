@@ -23,7 +23,7 @@ from django.utils.translation import gettext, gettext_lazy
 from hotline.models import Referral, Ticket, TicketStatus, Unit, User
 from hotline.services import tickets
 from hotline.services.common import clean_text
-from telephony import commands, desks, recordings, services
+from telephony import call_controls, commands, desks, recordings, services
 from telephony import pbx as pbxs
 from telephony.models import AgentState, Recording
 
@@ -251,6 +251,68 @@ def transfer_to_110(
     )
 
 
+# --- call controls (telephony/call_controls.py): each answers once the PBX showed it ---------------
+
+
+def _control(agent: User, command: str, extra: float = 0.0, **args: Any) -> tuple[dict[str, Any], str]:
+    """Ask the agent's bridge for a call control; bounded: the bridge's own wait plus a margin."""
+    pbx = pbx_of(agent)
+    timeout = settings.BRIDGE_COMMAND_TIMEOUT + 10 + extra
+    return call_bridge(command, timeout, pbx=pbx, extension=_extension(agent), **args), pbx
+
+
+def _record(agent: User, result: dict[str, Any], pbx: str, **changes: Any):
+    return services.set_call_controls(result["linkedid"], result["pbx_epoch"], pbx=pbx, by=agent, **changes)
+
+
+def hold(agent: User):
+    """保持: the caller hears music; the call's row says so once the PBX reported the music."""
+    result, pbx = _control(agent, "hold")
+    return _record(agent, result, pbx, on_hold=True)
+
+
+def unhold(agent: User):
+    """取回: the caller is bridged with the agent again."""
+    result, pbx = _control(agent, "unhold")
+    return _record(agent, result, pbx, on_hold=False)
+
+
+def mute(agent: User, on: bool = True):
+    """静音: the agent's microphone toward the caller off (``on``) or on again."""
+    result, pbx = _control(agent, "mute", on=bool(on))
+    return _record(agent, result, pbx, muted=bool(on))
+
+
+def consult_transfer(agent: User, number: str):
+    """咨询转接: the caller on hold, the agent talking to ``number`` (a unit's duty phone, an extension).
+
+    ``CommandFailed`` code ``not_answered`` (detail: BUSY, CONGESTION, NOANSWER, TIMEOUT) when the
+    number did not answer: the PBX showed the caller back with the agent.
+    """
+    result, pbx = _control(agent, "consult_transfer", float(settings.AMI_CONSULT_TIMEOUT), number=number)
+    return _record(agent, result, pbx, consulting=number)
+
+
+def complete_transfer(agent: User, label: str = ""):
+    """The agent leaves the consultation: the caller and the consulted party talk on (AttendedTransfer)."""
+    result, pbx = _control(agent, "complete_transfer")
+    target = f"{label} {result.get('number', '')}".strip()[:64]
+    return _record(agent, result, pbx, consulting="", transferred_to=target, mode="attended")
+
+
+def cancel_transfer(agent: User):
+    """The consulted party is dropped and the caller is back with the agent."""
+    result, pbx = _control(agent, "cancel_transfer")
+    return _record(agent, result, pbx, consulting="")
+
+
+def blind_transfer(agent: User, number: str, label: str = ""):
+    """直接转接: the caller goes straight to ``number``; the agent's part of the call ends."""
+    result, pbx = _control(agent, "blind_transfer", number=number)
+    target = f"{label} {number}".strip()[:64]
+    return _record(agent, result, pbx, transferred_to=target, mode="blind")
+
+
 # What the consoles say for the bridge's refusals, in the user's language; the bridge's own
 # (English) words go to the log. A refusal without a code is the PBX's own answer, quoted.
 _EXPLAINED = {
@@ -260,6 +322,12 @@ _EXPLAINED = {
     NO_EXTENSION: gettext_lazy("Your account has no agent phone extension; ask an administrator."),
     NO_RESULT: gettext_lazy("The phone system took the request but did not say how it ended. Check the call."),
     NO_DUTY_PHONE: gettext_lazy("This unit has no duty phone."),
+    commands.INVALID_NUMBER: gettext_lazy("That is not a number the phone system can dial (3 to 20 digits)."),
+    commands.CALL_ENDED: gettext_lazy("The call has already ended; nothing was changed."),
+    call_controls.ON_HOLD: gettext_lazy("The caller is on hold. Take the caller back first."),
+    call_controls.NOT_ON_HOLD: gettext_lazy("The caller is not on hold."),
+    call_controls.CONSULTING: gettext_lazy("A consult transfer is under way. Complete or cancel it first."),
+    call_controls.NOT_CONSULTING: gettext_lazy("No consult transfer is under way."),
 }
 
 

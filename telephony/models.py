@@ -107,6 +107,11 @@ class Call(models.Model):
         related_name="calls",
     )
     # 话后小结 (telephony.wrapup): chosen by the agent during wrap-up; blank = 未选择.
+    # Call controls as the PBX confirmed them (telephony/call_controls.py); the console shows these.
+    on_hold = models.BooleanField(_("on hold"), default=False)
+    muted = models.BooleanField(_("agent muted"), default=False)
+    consulting = models.CharField(_("consulting"), max_length=32, blank=True)
+    transferred_to = models.CharField(_("transferred to"), max_length=64, blank=True)
     wrapup_code = models.ForeignKey(
         WrapUpCode, verbose_name=_("wrap-up code"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

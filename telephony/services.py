@@ -23,6 +23,7 @@ from django.utils import timezone
 from hotline.errors import IllegalTransition, InvalidInput
 from hotline.events import agent_group, publish_on_commit
 from hotline.models import User
+from hotline.services import timeline
 from hotline.services.tickets import find_or_create_caller
 from telephony import lifecycle as lc
 from telephony import pbx as pbxs
@@ -426,6 +427,39 @@ def mark_transferred_110(linkedid: str, pbx_epoch: int, *, pbx: str | None = Non
             return None
         if _save(call, {"outcome": lc.TRANSFERRED_110}):
             publish_on_commit([WALLBOARD_GROUP], {"type": "call.transferred", **_call_summary(call)})
+    return call
+
+
+def set_call_controls(
+    linkedid: str,
+    pbx_epoch: int,
+    *,
+    pbx: str | None = None,
+    by: User | None = None,
+    mode: str = "",
+    **changes: Any,
+) -> Call | None:
+    """What the PBX confirmed of the agent's call controls (on_hold, muted, consulting, transferred_to).
+
+    A transfer (``transferred_to``) is also written on the timeline of the call's ticket, where a
+    transfer to 110 leaves its referral: one transaction, the call's row first, then the ticket.
+    """
+    allowed = {"on_hold", "muted", "consulting", "transferred_to"}
+    if not set(changes) <= allowed:
+        raise ValueError(f"not a call control: {sorted(set(changes) - allowed)}")
+    pbx = pbx or pbxs.default_name()
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(pbx=pbx, linkedid=linkedid, pbx_epoch=pbx_epoch).first()
+        if call is None:
+            return None
+        changed = _save(call, changes)
+        if "transferred_to" in changed and call.ticket_id and call.transferred_to:
+            timeline.record(
+                call.ticket,
+                "ticket.call_transferred",
+                by,
+                data={"to": call.transferred_to, "mode": mode, "call": linkedid},
+            )
     return call
 
 

@@ -95,6 +95,8 @@ class TrackerConfig:
     ivr_110_choices: frozenset[str] = frozenset({"110"})
     # The three-way dialplan sets this to the DIALSTATUS of the called party (110, a unit's duty phone).
     threeway_variable: str = "HOTLINE_THREEWAY"
+    # The context consult and blind transfers dial through (docs/asterisk/extensions.conf [hotline-transfer]).
+    transfer_context: str = "hotline-transfer"
     # Ended calls remembered so duplicates and late events are recognised.
     max_recent: int = 20_000
     # Originates (by ActionID) and Linkedids whose HOTLINE_* variables we keep until the call shows up.
@@ -152,6 +154,22 @@ class CallState:
     recording_file: str = ""
     recording_started: bool = False
     recording_stopped: bool = False
+    # Call controls (telephony/call_controls.py): the caller hears music on hold now; the bridge each of
+    # the caller's and the agent's channels is in (Uniqueid -> BridgeUniqueid); the consulted party of
+    # an attended transfer (its channel and DIALSTATUS, from its DialEnd).
+    hearing_music: bool = False
+    bridge_of: dict[str, str] = field(default_factory=dict)
+    consult_channel: str = ""
+    consult_status: str = ""
+    # What the bridge's own commands confirmed: the caller held, the agent muted, the number consulted.
+    held: bool = False
+    muted: bool = False
+    consulting: str = ""
+
+    def caller_with_agent(self) -> bool:
+        """The caller and the agent are in one bridge and the caller hears no music."""
+        bridge = self.bridge_of.get(self.caller_uniqueid)
+        return bool(bridge) and bridge == self.bridge_of.get(self.agent_uniqueid) and not self.hearing_music
 
 
 def _int(value: str) -> int | None:
@@ -218,6 +236,11 @@ class CallTracker:
             "MixMonitorStop": self._on_mixmonitor_stop,
             "ConfbridgeJoin": self._on_room,
             "ConfbridgeLeave": self._on_room,
+            "MusicOnHoldStart": self._on_control,
+            "MusicOnHoldStop": self._on_control,
+            "BridgeEnter": self._on_control,
+            "BridgeLeave": self._on_control,
+            "DialEnd": self._on_control,
         }
 
     # --- public API ---------------------------------------------------------------
@@ -1007,6 +1030,37 @@ class CallTracker:
         state.in_room[uniqueid] = channel
         if uniqueid not in (state.caller_uniqueid, state.agent_uniqueid, state.linkedid):
             state.threeway_joined = channel
+        return []
+
+    def _on_control(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:
+        """What the call controls wait for: music on hold, bridges, the consulted party's DialEnd.
+
+        An answered call only; nothing of the call's lifecycle changes (a hold or a consultation is
+        no new call: the consulted leg has the call's Linkedid and is no caller of its own).
+        """
+        name = _first(event, "Event")
+        if name == "DialEnd":
+            # Atxfer dials with no calling channel: the DialEnd has Dest* fields only.
+            if _first(event, "Channel") or _first(event, "DestContext") != self.config.transfer_context:
+                return []
+            state = self.calls.get(_first(event, "DestLinkedid"))
+            if state is not None and state.answered:
+                state.consult_channel = _first(event, "DestChannel")
+                state.consult_status = _first(event, "DialStatus")
+            return []
+        state = self._live(event)
+        if state is None or not state.answered:
+            return []
+        uniqueid = _first(event, "Uniqueid")
+        if uniqueid not in (state.caller_uniqueid, state.agent_uniqueid):
+            return []
+        if name == "BridgeEnter":
+            state.bridge_of[uniqueid] = _first(event, "BridgeUniqueid")
+        elif name == "BridgeLeave":
+            if state.bridge_of.get(uniqueid) == _first(event, "BridgeUniqueid"):
+                state.bridge_of.pop(uniqueid, None)
+        elif uniqueid == state.caller_uniqueid:
+            state.hearing_music = name == "MusicOnHoldStart"
         return []
 
     def _on_hangup(self, event: Mapping[str, Any], at: float | None) -> list[CallLifecycle]:

@@ -140,6 +140,10 @@ def what(entry: TimelineEntry) -> str:
         }
     if action == "ticket.registered" and data.get("system"):
         return _("registered the ticket from %(system)s (Open311)") % {"system": data["system"]}
+    if action == "ticket.call_transferred":
+        if data.get("mode") == "attended":
+            return _("transferred the call to %(to)s after talking to them first") % {"to": data.get("to", "—")}
+        return _("transferred the call to %(to)s") % {"to": data.get("to", "—")}
     if action == "ticket.unit_answered_on_call":
         return _("%(unit)s answered on the call") % {"unit": data.get("unit", "—")}
     if action == "ticket.merged":

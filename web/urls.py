@@ -4,6 +4,7 @@ from django.urls import path
 from web.views import (
     agent,
     agent_110,
+    agent_calls,
     agent_scripts,
     audit,
     auth,
@@ -57,6 +58,10 @@ urlpatterns = [
     path("agent/tickets/<int:pk>/resolve-with-unit/", agent.resolve_with_unit, name="agent-resolve-with-unit"),
     path("agent/hang-up/", agent.hang_up, name="agent-hang-up"),
     path("agent/stop-recording/", agent.stop_recording, name="agent-stop-recording"),
+    path("agent/call/hold/", agent_calls.hold, name="agent-call-hold"),
+    path("agent/call/mute/", agent_calls.mute, name="agent-call-mute"),
+    path("agent/call/transfer/", agent_calls.transfer, name="agent-call-transfer"),
+    path("agent/call/transfer/end/", agent_calls.transfer_end, name="agent-call-transfer-end"),
     path("agent/report-caller/", agent.report_caller, name="agent-report-caller"),
     path("agent/callbacks/<int:pk>/dial/", agent.call_back, name="agent-call-back"),
     path("agent/callbacks/<int:pk>/done/", agent.callback_done, name="agent-callback-done"),

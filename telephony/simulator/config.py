@@ -56,6 +56,13 @@ class SimulatorConfig:
     threeway_unit_context: str = "threeway-unit"
     # Whether 110 answers a three-way call (False: busy, the agent is back with the caller).
     threeway_answers: bool = True
+    # Call controls (docs/asterisk/extensions.conf [hotline-hold] ... [hotline-transfer]); numbers the
+    # simulated phone network finds busy or unreachable (the rest answer after 2 s, as recorded).
+    hold_context: str = "hotline-hold"
+    unhold_context: str = "hotline-unhold"
+    transfer_context: str = "hotline-transfer"
+    busy_numbers: tuple[str, ...] = ("073155550000",)
+    unreachable_numbers: tuple[str, ...] = ("073155559999",)
     # Modules AMI ModuleCheck reports as not loaded (e.g. app_confbridge of a PBX without confbridge.conf).
     missing_modules: tuple[str, ...] = ()
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from telephony.ami.protocol import AMIParser, Message
+from telephony.simulator import controls as recorded_controls
 from telephony.simulator import frames, traffic
 from telephony.simulator.config import SimulatorConfig
 from telephony.simulator.frames import Frames
@@ -52,6 +53,13 @@ class QueuedCall:
     agent_channel: str = ""
     entry: dict[str, str] = field(default_factory=dict)  # what QueueStatus lists while it waits
     queue: str = ""  # the queue it waits in now: its desk, then the general one after an overflow
+    # Call controls (simulator/controls.py): their segments playing, the number consulted (answered or
+    # not yet), the number blind-transferred to, and whether the call was held (its end is the hold's).
+    controls: list[asyncio.Task[None]] = field(default_factory=list)
+    consulting: str = ""
+    consult_answered: bool = False
+    transfer_number: str = ""
+    was_held: bool = False
 
 
 class PBXSimulator:
@@ -72,6 +80,7 @@ class PBXSimulator:
         # The queue: callers waiting in order, the member each live call holds, the live calls by
         # channel (for Hangup/Redirect/BlindTransfer), and each member's wrap-up and last call.
         self.model = load_model(config.traces_dir)
+        self.controls = recorded_controls.load_controls(self.model.template, config.traces_dir)
         self.waiting: list[QueuedCall] = []
         self.busy: dict[str, QueuedCall] = {}
         self.live: dict[str, QueuedCall] = {}
@@ -309,6 +318,9 @@ class PBXSimulator:
                 pass
             if call.room is not None:  # a three-way room: what happens in it comes before the end
                 await call.room
+            for task in list(call.controls):  # a hold, a consultation: played before the end
+                await task
+            controls = self.controls
             talked = (time.monotonic() - answered) * cfg.speed
             tail, release = {
                 "end": (model.end, model.end_release),
@@ -318,7 +330,14 @@ class PBXSimulator:
                 "threeway": (model.threeway_end, model.threeway_end_release),
                 "threeway_busy": (model.threeway_busy_end, model.threeway_busy_end_release),
                 "threeway_unit": (model.threeway_unit_end, model.threeway_unit_end_release),
+                "held_end": (controls.held_end, controls.held_end_release),
+                "consult_done": (controls.consult_done, controls.consult_done_release),
+                "blind_unit": (controls.blind, controls.blind_release),
             }[call.how]
+            if call.how == "consult_done":
+                tail = recorded_controls.dialled(tail, recorded_controls.ANSWERS, call.consulting)
+            elif call.how == "blind_unit":
+                tail = recorded_controls.dialled(tail, recorded_controls.ANSWERS, call.transfer_number)
             frames = self._out(call, tail)
             if call.how == "threeway_unit":
                 frames = _dialled(frames, call.variables.get("HOTLINE_THREEWAY_NUMBER", UNIT_NUMBER))
@@ -337,6 +356,8 @@ class PBXSimulator:
         finally:
             if call.room is not None:
                 call.room.cancel()
+            for task in call.controls:
+                task.cancel()
             self._release(call)
             if self.recorder is not None:
                 self.recorder.hung_up(call.caller_channel)
@@ -558,8 +579,14 @@ class PBXSimulator:
             if call is None:
                 w.write(frames.response("Error", aid, Message="No such channel"))
             else:
+                if m.first("Channel") == call.agent_channel and call.consult_answered:
+                    call.how = "consult_done"  # the agent left the consultation: the transfer completes
+                elif call.was_held and call.how == "end":
+                    call.how = "held_end"
                 call.done.set()
                 w.write(frames.response("Success", aid, Message="Channel Hungup"))
+        elif action in ("muteaudio", "atxfer", "cancelatxfer") or (action == "redirect" and self._is_hold(m)):
+            self._control(w, action, aid, m)
         elif action == "stopmixmonitor":
             stopped = self.recorder.stop(m.first("Channel")) if self.recorder is not None else None
             if m.first("Channel") not in self.live:
@@ -636,8 +663,67 @@ class PBXSimulator:
                 call.lost_target = target
             call.done.set()
         elif action == "blindtransfer" and m.first("Channel") == call.agent_channel:
-            call.how = "blind"
+            if target[0] == cfg.transfer_context:  # a unit's phone or an extension (blind_transfer.ami)
+                call.how, call.transfer_number = "blind_unit", target[1]
+            else:
+                call.how = "blind"
             call.done.set()
+
+    def _is_hold(self, m: Message) -> bool:
+        cfg = self.config
+        return m.first("Context") in (cfg.hold_context, cfg.unhold_context) or not self.live.get(m.first("Channel"))
+
+    def _control(self, w: asyncio.StreamWriter, action: str, aid: str, m: Message) -> None:
+        """Hold, unhold, mute and the consult transfer, answered and played as the recordings show
+        (telephony/traces/hold.ami, mute.ami, consult_*.ami)."""
+        cfg, model = self.config, self.controls
+        channel = m.first("Channel")
+        call = self.live.get(channel)
+        if call is None or call.done.is_set():
+            message = {
+                "redirect": f"Channel does not exist: {channel}",
+                "atxfer": "Channel specified does not exist",
+                "cancelatxfer": "Channel specified does not exist",
+            }.get(action, "No such channel")
+            w.write(frames.response("Error", aid, Message=message))
+            return
+        segment: Frames = []
+        if action == "muteaudio":
+            w.write(frames.response("Success", aid))  # res_mutestream: no Message, no event
+            return
+        if action == "redirect":
+            if m.first("Context") == cfg.hold_context and m.first("ExtraChannel") == call.agent_channel:
+                call.was_held = True
+                segment = model.hold
+                w.write(frames.response("Success", aid, Message="Dual Redirect successful"))
+            elif m.first("Context") == cfg.unhold_context and channel == call.agent_channel:
+                segment = model.unhold
+                w.write(frames.response("Success", aid, Message="Redirect successful"))
+            else:  # elsewhere in the hold contexts: the dialplan lacks it, as a lost Redirect
+                w.write(frames.response("Success", aid, Message="Redirect successful"))
+                return
+        elif action == "atxfer":
+            if channel != call.agent_channel:
+                w.write(frames.response("Error", aid, Message="No attended transfer feature code found"))
+                return
+            number = m.first("Exten").rstrip("#")
+            w.write(frames.response("Success", aid, Message="Atxfer successfully queued"))
+            if number in cfg.busy_numbers:
+                recorded, segment = recorded_controls.BUSY, model.consult_busy
+            elif number in cfg.unreachable_numbers:
+                recorded, segment = recorded_controls.UNREACHABLE, model.consult_unreachable
+            else:
+                recorded, segment = recorded_controls.ANSWERS, model.consult
+                call.consulting, call.consult_answered = number, True
+            segment = recorded_controls.dialled(segment, recorded, number)
+        elif action == "cancelatxfer":
+            w.write(frames.response("Success", aid, Message="CancelAtxfer successfully queued"))
+            if call.consult_answered:
+                segment = recorded_controls.dialled(model.consult_cancel, recorded_controls.ANSWERS, call.consulting)
+                call.consulting, call.consult_answered = "", False
+        if segment:
+            task = asyncio.create_task(self.play(self._out(call, segment)))
+            call.controls.append(task)
 
     def _queue_picture(self) -> frames.QueuePicture:
         now = time.monotonic()

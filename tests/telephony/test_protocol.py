@@ -25,6 +25,14 @@ EXPECTED_COUNTS = {
     "threeway_busy": (244, 8),
     "threeway_unit": (233, 9),
     "transfer_lost": (133, 8),
+    "hold": (160, 10),
+    "mute": (144, 9),
+    "consult_transfer": (209, 7),
+    "consult_busy": (197, 7),
+    "consult_unreachable": (197, 7),
+    "consult_cancel": (207, 8),
+    "consult_extension": (198, 8),
+    "blind_transfer": (143, 6),
 }
 
 

@@ -37,6 +37,16 @@ EXPECTED_OUTCOMES = {
     "threeway_unit": {"answered": 1},
     # Redirected to a 110 extension the PBX lacks: hung up at once, never with 110.
     "transfer_lost": {"answered": 1},
+    # Call controls (telephony/call_controls.py): a hold, a mute, a failed or cancelled consultation keep
+    # the call answered; a completed consult or blind transfer is "transferred" (an answered outcome).
+    "hold": {"answered": 1},
+    "mute": {"answered": 1},
+    "consult_transfer": {"transferred": 1},
+    "consult_busy": {"answered": 1},
+    "consult_unreachable": {"answered": 1},
+    "consult_cancel": {"answered": 1},
+    "consult_extension": {"transferred": 1},
+    "blind_transfer": {"transferred": 1},
 }
 
 

@@ -162,10 +162,17 @@ def pop_context(pop: dict[str, Any] | None) -> dict[str, Any]:
 AGENT_CONSOLE = "agent console: the call, callbacks and revisits"
 
 
+def transfer_units():
+    """Units a call can be transferred to: active network units with a duty phone (the center excluded)."""
+    return Unit.objects.filter(is_active=True, level__gt=1).exclude(duty_phone="").order_by("level", "code")
+
+
 def agent_call_context(user: User) -> dict[str, Any]:
     call = current_call(user)
     ctx = pop_context(call_pop(call) if call else None)
     ctx["call"] = call
+    if call is not None and call.answered_at and not call.ended_at:
+        ctx["transfer_units"] = list(transfer_units().only("pk", "name", "duty_phone"))  # the transfer form's list
     if call is not None:
         shown = ["phone", "name" if (call.caller.name if call.caller_id else call.caller_name) else ""]
         with audit.scope(user=user, screen="agent console"):
