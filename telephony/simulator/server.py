@@ -671,7 +671,9 @@ class PBXSimulator:
 
     def _is_hold(self, m: Message) -> bool:
         cfg = self.config
-        return m.first("Context") in (cfg.hold_context, cfg.unhold_context) or not self.live.get(m.first("Channel"))
+        # Only a Redirect into the hold contexts: any other Redirect of a channel this simulator does
+        # not play live (a replayed call) is acknowledged as before and acts on nothing.
+        return m.first("Context") in (cfg.hold_context, cfg.unhold_context)
 
     def _control(self, w: asyncio.StreamWriter, action: str, aid: str, m: Message) -> None:
         """Hold, unhold, mute and the consult transfer, answered and played as the recordings show
