@@ -39,6 +39,8 @@ MAX_BATCH = 500  # AMI events taken at once, and steps written in one transactio
 # event queue fills up and the reader's stall rule applies (memory stays bounded).
 MAX_UNWRITTEN = 10 * MAX_BATCH
 PUBLISH_CONCURRENCY = 32  # channel-layer sends in flight at once
+# A screen pop goes out ahead of the hints being published: they wait for it, this long at most (seconds).
+POP_HEAD_START = 1.0
 
 
 class Bridge:
@@ -234,6 +236,18 @@ class Bridge:
         except Exception:  # at-most-once like every hint: the console re-reads the call on the next one
             log.warning("could not send the screen pop of %s", event.linkedid, exc_info=True)
 
+    async def pops_sent(self) -> None:
+        """Until the screen pops translated so far are handed to the channel layer (POP_HEAD_START at most).
+
+        The writer publishes a batch's hints (hundreds in a busy second) while the consumer goes on
+        translating. A pop sent among them would queue behind them, in the bridge's event loop and in
+        each web process's channel-layer queue (first in, first out, one Redis round trip after another),
+        and reach the console hundreds of milliseconds late. The hints wait instead: consoles coalesce
+        them into a re-render half a second later anyway.
+        """
+        if self._pops:
+            await asyncio.wait(set(self._pops), timeout=POP_HEAD_START)
+
     async def write(self, steps: list[services.Step]) -> None:
         if not steps:
             return
@@ -261,6 +275,7 @@ class Bridge:
 
         async def send(group: str, message: dict) -> None:
             async with gate:
+                await self.pops_sent()
                 await layer.group_send(group, message)
 
         sends = [send(group, message) for groups, message in outbox for group in groups]
