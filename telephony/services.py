@@ -33,6 +33,13 @@ from telephony.queue_log import LoggedCall
 log = logging.getLogger(__name__)
 
 WALLBOARD_GROUP = "wallboard"
+# The call events that change the wallboard's figures of today (offered, answered, lost, overflowed,
+# moved on, ended): only these go to the wallboard group. Ringing and releasing an agent change none of
+# them (the live agent states come in the bridge's wallboard.queues picture), and at 20 calls a second
+# each copy is one more message for every web process holding a wallboard to take off Redis.
+WALLBOARD_KINDS = frozenset(
+    {"offered", "answered", "abandoned", "timeout", "refused", "overflowed", "transferred", "callback", "ended"}
+)
 # Raw events stored per call at most: a call stuck in a loop must not fill the disk.
 MAX_EVENTS_PER_CALL = 400
 _NOTIFY_ONLY = (lc.AgentRinging, lc.AgentRingStopped, lc.AgentReleased, lc.CallTransferred)
@@ -523,14 +530,15 @@ def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None =
     message: dict[str, Any] = {"type": f"call.{event.kind}", "event": event.as_dict()}
     if call is not None:
         message.update(_call_summary(call))
-    groups = [WALLBOARD_GROUP]
+    groups = [WALLBOARD_GROUP] if event.kind in WALLBOARD_KINDS else []
     interface = getattr(event, "interface", "") or (call.agent_interface if call else "")
     user = (call.agent if call is not None and call.agent_id and not isinstance(event, lc.AgentRinging) else None) or (
         agent_for_interface(interface, pbx or (call.pbx if call else None)) if interface else None
     )
     if user is not None:
         groups.append(agent_group(user.pk))
-    _post(groups, message, outbox)
+    if groups:
+        _post(groups, message, outbox)
 
 
 def _post(groups: list[str], message: dict[str, Any], outbox: Outbox | None) -> None:
