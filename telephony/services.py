@@ -531,10 +531,13 @@ def _publish(call: Call | None, event: lc.CallLifecycle, outbox: Outbox | None =
     if call is not None:
         message.update(_call_summary(call))
     groups = [WALLBOARD_GROUP] if event.kind in WALLBOARD_KINDS else []
-    interface = getattr(event, "interface", "") or (call.agent_interface if call else "")
-    user = (call.agent if call is not None and call.agent_id and not isinstance(event, lc.AgentRinging) else None) or (
-        agent_for_interface(interface, pbx or (call.pbx if call else None)) if interface else None
-    )
+    if isinstance(event, lc.AgentRinging):
+        user = None  # the ringing agent's console gets the bridge's call.screen_pop (Bridge.pop), not this
+    else:
+        interface = getattr(event, "interface", "") or (call.agent_interface if call else "")
+        user = (call.agent if call is not None and call.agent_id else None) or (
+            agent_for_interface(interface, pbx or (call.pbx if call else None)) if interface else None
+        )
     if user is not None:
         groups.append(agent_group(user.pk))
     if groups:
