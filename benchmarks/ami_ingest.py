@@ -102,8 +102,10 @@ def build_stream(trace: Path, calls: int) -> tuple[list[bytes], int, int]:
 
 
 def trigger_frames(frames: list[bytes]) -> dict[tuple[str, str], int]:
-    """(linkedid, lifecycle kind) -> index of the frame that first produced it, by an offline CallTracker."""
+    """(linkedid, lifecycle kind) -> index of the frame that first produced it, by an offline CallTracker;
+    only the kinds the wallboard group is sent (telephony.services.WALLBOARD_KINDS)."""
     from telephony.ami.protocol import AMIParser
+    from telephony.services import WALLBOARD_KINDS
     from telephony.tracker import CallTracker, TrackerConfig
 
     parser = AMIParser(expect_banner=False)
@@ -114,7 +116,8 @@ def trigger_frames(frames: list[bytes]) -> dict[tuple[str, str], int]:
             if message.kind != "event":
                 continue
             for event in tracker.feed(message, 0.0):
-                triggers.setdefault((event.linkedid, event.kind), index)
+                if event.kind in WALLBOARD_KINDS:
+                    triggers.setdefault((event.linkedid, event.kind), index)
     return triggers
 
 

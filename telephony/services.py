@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from hotline.errors import IllegalTransition, InvalidInput
@@ -167,8 +167,7 @@ def apply_batch(steps: Iterable[Step], outbox: Outbox | None = None, *, pbx: str
             if created or changed or isinstance(event, _NOTIFY_ONLY):
                 _publish(call, event, outbox, pbx=pbx)
         by_pk = {call.pk: call for call in calls.values()}
-        for pk, raw in raw_by_call.items():
-            store_raw_events(by_pk[pk], raw)
+        store_raw_events_of_calls({by_pk[pk]: raw for pk, raw in raw_by_call.items()})
     return len(calls)
 
 
@@ -249,25 +248,44 @@ def _agent_fields(call: Call, interface: str, member_name: str) -> dict[str, Any
 
 def store_raw_events(call: Call, raw: Iterable[Mapping[str, Any]]) -> int:
     """Keep raw AMI events for audit; a repeat of the same event is stored once."""
-    rows = []
-    for event in raw:
-        payload = dict(event)
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-        rows.append(
-            CallEvent(
-                call=call,
-                name=str(payload.get("Event", ""))[:64],
-                fingerprint=hashlib.sha1(blob.encode()).hexdigest(),
-                payload=payload,
+    return store_raw_events_of_calls({call: raw})
+
+
+def store_raw_events_of_calls(raw_by_call: Mapping[Call, Iterable[Mapping[str, Any]]]) -> int:
+    """:func:`store_raw_events` for the calls of a batch at once: one count and one insert for them all
+    (a busy batch touches a hundred calls; a count and an insert per call were half of its write)."""
+    rows_by_call: dict[Call, list[CallEvent]] = {}
+    for call, raw in raw_by_call.items():
+        rows = rows_by_call.setdefault(call, [])
+        for event in raw:
+            payload = dict(event)
+            blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+            rows.append(
+                CallEvent(
+                    call=call,
+                    name=str(payload.get("Event", ""))[:64],
+                    fingerprint=hashlib.sha1(blob.encode()).hexdigest(),
+                    payload=payload,
+                )
             )
-        )
-    if not rows:
+    rows_by_call = {call: rows for call, rows in rows_by_call.items() if rows}
+    if not rows_by_call:
         return 0
-    room = MAX_EVENTS_PER_CALL - CallEvent.objects.filter(call=call).count()
-    if room <= 0:
-        return 0
-    CallEvent.objects.bulk_create(rows[:room], ignore_conflicts=True)
-    return min(len(rows), room)
+    stored = dict(
+        CallEvent.objects.filter(call__in=[call.pk for call in rows_by_call])
+        .order_by()
+        .values("call")
+        .annotate(n=Count("pk"))
+        .values_list("call", "n")
+    )
+    kept: list[CallEvent] = []
+    for call, rows in rows_by_call.items():
+        room = MAX_EVENTS_PER_CALL - stored.get(call.pk, 0)
+        if room > 0:
+            kept.extend(rows[:room])
+    if kept:
+        CallEvent.objects.bulk_create(kept, ignore_conflicts=True)
+    return len(kept)
 
 
 PRUNE_BATCH = 5000

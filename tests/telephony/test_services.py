@@ -77,6 +77,22 @@ def test_raw_events_per_call_are_bounded(monkeypatch) -> None:
     assert CallEvent.objects.count() == 5
 
 
+def test_a_batchs_raw_events_are_bounded_per_call_and_stored_once(monkeypatch) -> None:
+    monkeypatch.setattr(services, "MAX_EVENTS_PER_CALL", 3)
+    full, fresh = Call.objects.create(linkedid="1.0"), Call.objects.create(linkedid="2.0")
+
+    def events(linkedid: str, n: int, first: int = 0) -> list[dict[str, str]]:
+        return [{"Event": "VarSet", "Linkedid": linkedid, "Value": str(i)} for i in range(first, first + n)]
+
+    assert services.store_raw_events(full, events("1.0", 2)) == 2
+    # One batch: the first call has room for one more, the second for three; repeats are stored once.
+    stored = services.store_raw_events_of_calls({full: events("1.0", 4, first=2), fresh: events("2.0", 2) * 2})
+    assert stored == 1 + 3  # rows offered within each call's room (the repeat among them is then skipped)
+    assert sorted(e.payload["Value"] for e in CallEvent.objects.filter(call=full)) == ["0", "1", "2"]
+    assert sorted(e.payload["Value"] for e in CallEvent.objects.filter(call=fresh)) == ["0", "1"]
+    assert services.store_raw_events_of_calls({full: events("1.0", 5), fresh: []}) == 0
+
+
 def test_prune_deletes_old_raw_events(settings) -> None:
     from datetime import timedelta
 
