@@ -138,15 +138,19 @@ def apply_batch(steps: Iterable[Step], outbox: Outbox | None = None, *, pbx: str
     pbx = pbx or pbxs.default_name()
     calls: dict[tuple[int, str], Call] = {}
     raw_by_call: dict[int, list[Mapping[str, Any]]] = {}
+    steps = list(steps)
     with transaction.atomic():
+        # The rows of the calls whose raw events (only) the batch holds, in one query rather than one each.
+        wanted = {(step.pbx_epoch, step.linkedid) for step in steps if step.event is None}
+        stored = Call.objects.filter(pbx=pbx, linkedid__in={linkedid for _, linkedid in wanted}) if wanted else ()
+        known = {key: call for call in stored if (key := (call.pbx_epoch, call.linkedid)) in wanted}
         for step in steps:
             event = step.event
             if event is None:
-                call = calls.get((step.pbx_epoch, step.linkedid))
-                if call is None:
-                    call = Call.objects.filter(pbx=pbx, pbx_epoch=step.pbx_epoch, linkedid=step.linkedid).first()
+                key = (step.pbx_epoch, step.linkedid)
+                call = calls.get(key) or known.get(key)
                 if call is not None:
-                    calls[(call.pbx_epoch, call.linkedid)] = call
+                    calls[key] = call
                     raw_by_call.setdefault(call.pk, []).extend(step.raw)
                 continue
             if not event.linkedid:

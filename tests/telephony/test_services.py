@@ -93,6 +93,19 @@ def test_a_batchs_raw_events_are_bounded_per_call_and_stored_once(monkeypatch) -
     assert services.store_raw_events_of_calls({full: events("1.0", 5), fresh: []}) == 0
 
 
+def test_a_batchs_raw_only_steps_join_their_stored_calls_of_this_boot() -> None:
+    this_boot = Call.objects.create(linkedid="1.0", pbx_epoch=5)
+    other_boot = Call.objects.create(linkedid="1.0", pbx_epoch=4)
+
+    def step(linkedid: str, epoch: int, value: str) -> services.Step:
+        return services.Step(raw=[{"Event": "VarSet", "Value": value}], linkedid=linkedid, pbx_epoch=epoch)
+
+    touched = services.apply_batch([step("1.0", 5, "a"), step("9.9", 5, "nobody's"), step("1.0", 5, "b")])
+    assert touched == 1
+    assert sorted(e.payload["Value"] for e in CallEvent.objects.filter(call=this_boot)) == ["a", "b"]
+    assert not CallEvent.objects.filter(call=other_boot).exists() and CallEvent.objects.count() == 2
+
+
 def test_prune_deletes_old_raw_events(settings) -> None:
     from datetime import timedelta
 
