@@ -39,8 +39,8 @@ MAX_BATCH = 500  # AMI events taken at once, and steps written in one transactio
 # event queue fills up and the reader's stall rule applies (memory stays bounded).
 MAX_UNWRITTEN = 10 * MAX_BATCH
 PUBLISH_CONCURRENCY = 32  # channel-layer sends in flight at once
-# A screen pop goes out ahead of the hints being published: they wait for it, this long at most (seconds).
-POP_HEAD_START = 1.0
+# A screen pop goes out ahead of a batch's hints: they wait for it, this long at most (seconds).
+POP_HEAD_START = 0.2
 
 
 class Bridge:
@@ -242,8 +242,9 @@ class Bridge:
         The writer publishes a batch's hints (hundreds in a busy second) while the consumer goes on
         translating. A pop sent among them would queue behind them, in the bridge's event loop and in
         each web process's channel-layer queue (first in, first out, one Redis round trip after another),
-        and reach the console hundreds of milliseconds late. The hints wait instead: consoles coalesce
-        them into a re-render half a second later anyway.
+        and reach the console hundreds of milliseconds late. The batch's hints wait instead (once per
+        batch, not per hint: the writer must not fall behind), and consoles coalesce them into a
+        re-render half a second later anyway.
         """
         if self._pops:
             await asyncio.wait(set(self._pops), timeout=POP_HEAD_START)
@@ -275,8 +276,9 @@ class Bridge:
 
         async def send(group: str, message: dict) -> None:
             async with gate:
-                await self.pops_sent()
                 await layer.group_send(group, message)
+
+        await self.pops_sent()
 
         sends = [send(group, message) for groups, message in outbox for group in groups]
         for result in await asyncio.gather(*sends, return_exceptions=True):
