@@ -24,7 +24,7 @@ Layers:
   memory  SQLite file var/bench_pop.sqlite3 (recreated), the in-memory channel layer: ONE `serve` process
           running web + simulator + bridge (the in-memory layer cannot cross processes).
   redis   PostgreSQL database lianxin_bench_pop (dropped and recreated) + Redis db 6 (flushed): TWO
-          `serve --no-services` web processes (consoles split between them), a `serve` process running
+          `serve` web processes (no service but timed_web) (consoles split between them), a `serve` process running
           only the simulator and one running only the bridge (their web ports get no traffic);
           --pbx-in-bridge runs simulator and bridge in one process, as runs before 2026-11-29 did.
 
@@ -639,7 +639,7 @@ async def run_layer(layer: str, args: argparse.Namespace) -> dict[str, Any]:
         "setup": (
             "SQLite + in-memory layer, 1 serve process (web + simulator + bridge)"
             if layer == "memory"
-            else f"PostgreSQL + Redis, {args.web} `serve --no-services` web processes + "
+            else f"PostgreSQL + Redis, {args.web} `serve` web processes (timed_web only) + "
             + ("1 serve (simulator + bridge)" if args.pbx_in_bridge else "1 serve (simulator) + 1 serve (bridge)")
         ),
         "consoles": args.agents,
