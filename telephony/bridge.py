@@ -280,7 +280,7 @@ class Bridge:
 
         await self.pops_sent()
 
-        sends = [send(group, message) for groups, message in outbox for group in groups]
+        sends = [send(group, message) for group, message in _fold_wallboard_hints(outbox)]
         for result in await asyncio.gather(*sends, return_exceptions=True):
             if isinstance(result, Exception):  # at-most-once: consoles resync from the database
                 log.warning("could not publish a call message: %r", result)
@@ -435,6 +435,27 @@ class Bridge:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:
                 log.warning("could not publish the wallboard picture", exc_info=True)
+
+
+def _fold_wallboard_hints(outbox: services.Outbox) -> list[tuple[str, dict]]:
+    """(group, message) pairs to send, in order; of the ``call.*`` hints to the wallboard, the last of each kind.
+
+    The wallboard re-reads today's figures on any of them (coalesced to once a second), so a busy
+    batch's dozens of copies would only lengthen every web process's channel-layer queue, in which
+    the screen pops wait behind them. Agents' groups get every hint.
+    """
+    pairs = [(group, message) for groups, message in outbox for group in groups]
+    last = {
+        message["type"]: i
+        for i, (group, message) in enumerate(pairs)
+        if group == services.WALLBOARD_GROUP and message["type"].startswith("call.")
+    }
+    keep = set(last.values())
+    return [
+        (group, message)
+        for i, (group, message) in enumerate(pairs)
+        if i in keep or group != services.WALLBOARD_GROUP or not message["type"].startswith("call.")
+    ]
 
 
 def _read_now(function):

@@ -174,3 +174,40 @@ def test_a_batchs_hints_wait_for_the_screen_pop_in_flight(monkeypatch) -> None:
         assert sent == ["call.screen_pop", "call.offered", "call.offered", "x"]
 
     asyncio.run(scenario())
+
+
+def test_of_a_batchs_hints_the_wallboard_gets_the_last_of_each_kind_and_agents_get_all(monkeypatch) -> None:
+    sent: list[tuple[str, str, str]] = []
+
+    class Layer:
+        async def group_send(self, group: str, message: dict[str, Any]) -> None:
+            sent.append((group, message["type"], message["linkedid"]))
+
+    monkeypatch.setattr(bridge_module, "get_channel_layer", Layer)
+
+    def hint(kind: str, linkedid: str, agent: int) -> tuple[list[str], dict[str, Any]]:
+        return [WALLBOARD_GROUP, f"agent.{agent}"], {"type": f"call.{kind}", "linkedid": linkedid}
+
+    outbox = [hint("offered", "1", 1), hint("offered", "2", 2), hint("ended", "1", 1), hint("offered", "3", 3)]
+    outbox.append(hint("ended", "2", 2))
+
+    async def scenario() -> None:
+        from telephony.ami.client import AMIClient, ClientConfig
+        from telephony.tracker import CallTracker, TrackerConfig
+
+        client = AMIClient(ClientConfig(port=1, username="bench", secret="bench"))
+        bridge = bridge_module.Bridge(client, CallTracker(TrackerConfig(queues=frozenset({"12345"}))))
+        await bridge.publish(outbox)
+
+    asyncio.run(scenario())
+    assert [s for s in sent if s[0] == WALLBOARD_GROUP] == [
+        (WALLBOARD_GROUP, "call.offered", "3"),
+        (WALLBOARD_GROUP, "call.ended", "2"),
+    ]
+    assert [s[1:] for s in sent if s[0] != WALLBOARD_GROUP] == [
+        ("call.offered", "1"),
+        ("call.offered", "2"),
+        ("call.ended", "1"),
+        ("call.offered", "3"),
+        ("call.ended", "2"),
+    ]
