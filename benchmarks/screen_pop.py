@@ -24,7 +24,7 @@ Layers:
   memory  SQLite file var/bench_pop.sqlite3 (recreated), the in-memory channel layer: ONE `serve` process
           running web + simulator + bridge (the in-memory layer cannot cross processes).
   redis   PostgreSQL database lianxin_bench_pop (dropped and recreated) + Redis db 6 (flushed): TWO
-          `serve --no-services` web processes (consoles split between them), a `serve` process running
+          `serve` web processes (no service but timed_web) (consoles split between them), a `serve` process running
           only the simulator and one running only the bridge (their web ports get no traffic);
           --pbx-in-bridge runs simulator and bridge in one process, as runs before 2026-11-29 did.
 
@@ -131,10 +131,10 @@ async def timed_bridge(stop: asyncio.Event) -> None:
         out.write(f"stage translated {time.time():.6f} {ext} {number} {read_at.pop((ext, number), 0.0):.6f}\n")
         original_pop(self, event)
 
-    def ringing_pop(event):
+    def ringing_pop(event, *args, **kwargs):
         begun = time.time()
         try:
-            return original_read(event)
+            return original_read(event, *args, **kwargs)
         finally:
             ext, number = _key(event)
             out.write(f"stage read {begun:.6f} {ext} {number} {time.time():.6f}\n")
@@ -145,7 +145,10 @@ async def timed_bridge(stop: asyncio.Event) -> None:
         elif message.get("type") == "call.screen_pop":
             event = message.get("event") or {}
             ext = str(event.get("interface", "")).split("/")[-1].split("@")[0]
-            out.write(f"pop {time.time():.6f} {ext} {event.get('caller_number') or '-'}\n")
+            begun = time.time()
+            await original(group, message)
+            out.write(f"pop {begun:.6f} {ext} {event.get('caller_number') or '-'} {time.time():.6f}\n")
+            return
         await original(group, message)
 
     layer.group_send = group_send
@@ -155,6 +158,37 @@ async def timed_bridge(stop: asyncio.Event) -> None:
     finally:
         layer.group_send = original
         bridge.Bridge.translate, bridge.Bridge.pop, bridge.ringing_pop = original_translate, original_pop, original_read
+        out.close()
+
+
+async def timed_web(stop: asyncio.Event) -> None:
+    """Beside a web process (no service of its own): when each screen pop reached its console's handler
+    and when its fragment was handed to the socket, and how many messages of each type the consoles got."""
+    from collections import Counter
+
+    from web.consumers import AgentConsumer, ConsoleConsumer
+
+    out = _log_file()
+    original_pop, original_dispatch = AgentConsumer.call_screen_pop, ConsoleConsumer.dispatch
+    counts: Counter[str] = Counter()
+
+    async def call_screen_pop(self, message: dict[str, Any]) -> None:
+        begun = time.time()
+        await original_pop(self, message)
+        event = message.get("event") or {}
+        ext = str(event.get("interface", "")).split("/")[-1].split("@")[0]
+        out.write(f"handled {begun:.6f} {ext} {event.get('caller_number') or '-'} {time.time():.6f}\n")
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        counts[f"{type(self).__name__}:{message.get('type')}"] += 1
+        await original_dispatch(self, message)
+
+    AgentConsumer.call_screen_pop, ConsoleConsumer.dispatch = call_screen_pop, dispatch
+    try:
+        await stop.wait()
+    finally:
+        AgentConsumer.call_screen_pop, ConsoleConsumer.dispatch = original_pop, original_dispatch
+        out.write("received " + json.dumps(dict(counts)) + "\n")
         out.close()
 
 
@@ -357,6 +391,8 @@ def read_log(path: Path) -> dict[str, Any]:
     joins: list[float] = []
     boards: list[float] = []
     stages: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+    pairs: dict[str, dict[tuple[str, str], list[tuple[float, float]]]] = {}
+    received: dict[str, int] = {}
     for line in path.read_text().splitlines():
         parts = line.split()
         if not parts:
@@ -365,6 +401,14 @@ def read_log(path: Path) -> dict[str, Any]:
             # translated: (when, read from the socket); read: (begun, done). The first of each per call.
             stages.setdefault((parts[3], parts[4]), {}).setdefault(parts[1], (float(parts[2]), float(parts[5])))
             continue
+        if parts[0] == "received":
+            for name, n in json.loads(line.split(" ", 1)[1]).items():
+                received[name] = received.get(name, 0) + n
+            continue
+        if parts[0] in ("pop", "handled") and len(parts) == 5:
+            # pop: the bridge's group_send (begun, done); handled: the console's handler (begun, sent).
+            into = pairs.setdefault(parts[0], {})
+            into.setdefault((parts[2], parts[3]), []).append((float(parts[1]), float(parts[4])))
         if parts[0] in ("called", "pop") and len(parts) >= 4:
             into = called if parts[0] == "called" else published
             into.setdefault((parts[2], parts[3]), []).append(float(parts[1]))
@@ -378,6 +422,8 @@ def read_log(path: Path) -> dict[str, Any]:
         "joins": sorted(joins),
         "boards": sorted(boards),
         "stages": stages,
+        "pairs": pairs,
+        "received": received,
     }
 
 
@@ -394,6 +440,11 @@ def analyse(log: Path, consoles: Consoles, window: tuple[float, float], agent_ex
     # The bridge half in stages: frame -> read from the socket -> translated -> database read begun
     # (a free worker thread) -> done -> group_send.
     stage_ms: dict[str, list[float]] = {"socket": [], "queue": [], "thread": [], "db_read": [], "send": []}
+    # The delivery half in stages: the bridge's group_send call (begun -> done), the channel layer and
+    # the web process's receive (-> the console's handler begins), the handler (rendering, -> handed to
+    # the socket), and the way to the benchmark's client (-> arrival).
+    delivery_stage_ms: dict[str, list[float]] = {"publish": [], "layer": [], "handler": [], "client": []}
+    pop_pairs, handled_pairs = times["pairs"].get("pop", {}), times["pairs"].get("handled", {})
     for arrival, ext, number in consoles.pops:
         frames = [t for t in called.get((ext, number), []) if t <= arrival]
         if not frames or not t0 <= frames[0] <= t1:
@@ -403,6 +454,16 @@ def analyse(log: Path, consoles: Consoles, window: tuple[float, float], agent_ex
         if sends:
             bridge_ms.append((sends[0] - frames[0]) * 1000)
             delivery_ms.append((arrival - sends[0]) * 1000)
+            done = [d for b, d in pop_pairs.get((ext, number), []) if b == sends[0]]
+            handled = [(b, d) for b, d in handled_pairs.get((ext, number), []) if sends[0] <= b <= arrival]
+            if done and handled:
+                for name, value in (
+                    ("publish", done[0] - sends[0]),
+                    ("layer", handled[0][0] - done[0]),
+                    ("handler", handled[0][1] - handled[0][0]),
+                    ("client", arrival - handled[0][1]),
+                ):
+                    delivery_stage_ms[name].append(value * 1000)
             stage = times["stages"].get((ext, number), {})
             if "translated" in stage and "read" in stage and stage["translated"][1]:
                 (translated, read), (begun, done) = stage["translated"], stage["read"]
@@ -449,6 +510,8 @@ def analyse(log: Path, consoles: Consoles, window: tuple[float, float], agent_ex
         "pop_bridge": stats(bridge_ms),
         "pop_delivery": stats(delivery_ms),
         "pop_bridge_stages": {name: stats(values) for name, values in stage_ms.items()},
+        "pop_delivery_stages": {name: stats(values) for name, values in delivery_stage_ms.items()},
+        "messages_received_by_consoles": dict(sorted(times["received"].items(), key=lambda kv: -kv[1])),
         "wallboard_publishes": sum(1 for p in publishes if t0 <= p <= t1),
         "wallboard_fanout": stats(fan_ms),
         "join_to_wallboard": stats(join_ms),
@@ -483,7 +546,9 @@ async def run_layer(layer: str, args: argparse.Namespace) -> dict[str, Any]:
         timeout=600,
     )
     users = json.loads(users_file.read_text())
-    services = "benchmarks.screen_pop.timed_simulator,benchmarks.screen_pop.timed_bridge"
+    services = (
+        "benchmarks.screen_pop.timed_simulator,benchmarks.screen_pop.timed_bridge,benchmarks.screen_pop.timed_web"
+    )
     manage = [sys.executable, "manage.py", "serve"]
     procs: list[subprocess.Popen] = []
     logs = []
@@ -492,7 +557,8 @@ async def run_layer(layer: str, args: argparse.Namespace) -> dict[str, Any]:
     if layer == "memory":
         specs = [(free_port(), [], sim_env, True)]
     else:
-        specs = [(free_port(), ["--no-services"], env, True) for _ in range(args.web)]
+        web_env = env | {"EMBEDDED_SERVICES": "benchmarks.screen_pop.timed_web"}  # timestamps only, no service
+        specs = [(free_port(), [], web_env, True) for _ in range(args.web)]
         if args.pbx_in_bridge:  # the layout of the runs before 2026-11-29
             specs.append((free_port(), [], sim_env, False))
         else:
@@ -573,7 +639,7 @@ async def run_layer(layer: str, args: argparse.Namespace) -> dict[str, Any]:
         "setup": (
             "SQLite + in-memory layer, 1 serve process (web + simulator + bridge)"
             if layer == "memory"
-            else f"PostgreSQL + Redis, {args.web} `serve --no-services` web processes + "
+            else f"PostgreSQL + Redis, {args.web} `serve` web processes (timed_web only) + "
             + ("1 serve (simulator + bridge)" if args.pbx_in_bridge else "1 serve (simulator) + 1 serve (bridge)")
         ),
         "consoles": args.agents,
@@ -627,6 +693,16 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print(
             f"{r['layer']:<7} bridge half p50/p99 ms: "
             + ", ".join(f"{name} {fmt(v['p50_ms'])}/{fmt(v['p99_ms'])}" for name, v in stages.items())
+        )
+        stages = r.get("pop_delivery_stages", {})
+        print(
+            f"{r['layer']:<7} delivery half p50/p99 ms: "
+            + ", ".join(f"{name} {fmt(v['p50_ms'])}/{fmt(v['p99_ms'])}" for name, v in stages.items())
+        )
+        received = r.get("messages_received_by_consoles") or {}
+        print(
+            f"{r['layer']:<7} messages handled by the consoles (whole run, all web processes): "
+            + ", ".join(f"{name} {n}" for name, n in list(received.items())[:8])
         )
     for r in results:
         if r["layer"] == "redis" and r["pop"]["p99_ms"] is not None:

@@ -190,6 +190,10 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, **REDIS_SOCKET_OPTIONS}],
                 "prefix": env_str("CHANNEL_PREFIX", "lianxin"),
+                # Messages waiting per Redis key before group_send drops new ones (silently). Every
+                # console of one web process shares one key ("specific.<process>!"), so channels_redis's
+                # default of 100 let a process of 100 consoles, a second behind at 20 calls/s, lose pops.
+                "capacity": env_int("CHANNEL_CAPACITY", 1000),
             },
         }
     }

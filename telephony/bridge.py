@@ -39,6 +39,8 @@ MAX_BATCH = 500  # AMI events taken at once, and steps written in one transactio
 # event queue fills up and the reader's stall rule applies (memory stays bounded).
 MAX_UNWRITTEN = 10 * MAX_BATCH
 PUBLISH_CONCURRENCY = 32  # channel-layer sends in flight at once
+# A screen pop goes out ahead of a batch's hints: they wait for it, this long at most (seconds).
+POP_HEAD_START = 0.2
 
 
 class Bridge:
@@ -234,6 +236,19 @@ class Bridge:
         except Exception:  # at-most-once like every hint: the console re-reads the call on the next one
             log.warning("could not send the screen pop of %s", event.linkedid, exc_info=True)
 
+    async def pops_sent(self) -> None:
+        """Until the screen pops translated so far are handed to the channel layer (POP_HEAD_START at most).
+
+        The writer publishes a batch's hints (hundreds in a busy second) while the consumer goes on
+        translating. A pop sent among them would queue behind them, in the bridge's event loop and in
+        each web process's channel-layer queue (first in, first out, one Redis round trip after another),
+        and reach the console hundreds of milliseconds late. The batch's hints wait instead (once per
+        batch, not per hint: the writer must not fall behind), and consoles coalesce them into a
+        re-render half a second later anyway.
+        """
+        if self._pops:
+            await asyncio.wait(set(self._pops), timeout=POP_HEAD_START)
+
     async def write(self, steps: list[services.Step]) -> None:
         if not steps:
             return
@@ -263,7 +278,9 @@ class Bridge:
             async with gate:
                 await layer.group_send(group, message)
 
-        sends = [send(group, message) for groups, message in outbox for group in groups]
+        await self.pops_sent()
+
+        sends = [send(group, message) for group, message in _fold_wallboard_hints(outbox)]
         for result in await asyncio.gather(*sends, return_exceptions=True):
             if isinstance(result, Exception):  # at-most-once: consoles resync from the database
                 log.warning("could not publish a call message: %r", result)
@@ -418,6 +435,27 @@ class Bridge:
                 await layer.group_send(services.WALLBOARD_GROUP, message)
             except Exception:
                 log.warning("could not publish the wallboard picture", exc_info=True)
+
+
+def _fold_wallboard_hints(outbox: services.Outbox) -> list[tuple[str, dict]]:
+    """(group, message) pairs to send, in order; of the ``call.*`` hints to the wallboard, the last of each kind.
+
+    The wallboard re-reads today's figures on any of them (coalesced to once a second), so a busy
+    batch's dozens of copies would only lengthen every web process's channel-layer queue, in which
+    the screen pops wait behind them. Agents' groups get every hint.
+    """
+    pairs = [(group, message) for groups, message in outbox for group in groups]
+    last = {
+        message["type"]: i
+        for i, (group, message) in enumerate(pairs)
+        if group == services.WALLBOARD_GROUP and message["type"].startswith("call.")
+    }
+    keep = set(last.values())
+    return [
+        (group, message)
+        for i, (group, message) in enumerate(pairs)
+        if i in keep or group != services.WALLBOARD_GROUP or not message["type"].startswith("call.")
+    ]
 
 
 def _read_now(function):

@@ -402,8 +402,9 @@ class Commands:
             waiter.set_result(message)
             return
         # Registered before the Originate was sent, so nothing of ours is missed: this one is another
-        # AMI client's, or of a request that gave up (timed out, or the bridge restarted since).
-        log.info("OriginateResponse for an ActionID this bridge is not waiting for (%s): ignored", action_id)
+        # AMI client's, or of a request that gave up (timed out, or the bridge restarted since). Debug, not
+        # info: a PBX shared with a dialer sends many, and a log line each cost a tenth of the event path.
+        log.debug("OriginateResponse for an ActionID this bridge is not waiting for (%s): ignored", action_id)
 
     async def _originate_result(self, waiter: asyncio.Future[Message]) -> Message:
         try:

@@ -59,6 +59,7 @@ CALL_EVENTS = (
     "ring_stopped",
     "abandoned",
     "timeout",
+    "refused",
     "overflowed",
     "transferred",
     "callback",
@@ -272,6 +273,10 @@ class AgentConsumer(ConsoleConsumer):
         await self.send(text_data=self.render_now("pop", message))
 
     async def call_event(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "call.ringing":
+            # The screen pop sent with it is its rendering. The call's row names the agent only once
+            # answered, so a re-render now would read the agent's previous call and put it over the pop.
+            return
         await self.refresh("call")
         if message.get("type") in ("call.abandoned", "call.timeout"):
             await self.refresh("missed")
@@ -378,15 +383,8 @@ class WallboardConsumer(ConsoleConsumer):
         await self.send(text_data=await self.render("queues", _merge_pictures(pictures)))
 
     async def call_event(self, message: dict[str, Any]) -> None:
-        if message.get("type") in (
-            "call.offered",
-            "call.answered",
-            "call.ended",
-            "call.abandoned",
-            "call.timeout",
-            "call.overflowed",
-        ):
-            await self.refresh("today")
+        # Only the events that change today's figures reach the wallboard (telephony.services.WALLBOARD_KINDS).
+        await self.refresh("today")
 
     async def ticket_updated(self, message: dict[str, Any]) -> None:
         await self.refresh("overdue")

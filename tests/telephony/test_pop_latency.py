@@ -135,3 +135,79 @@ async def _any(messages: list[dict[str, Any]], kind: str) -> bool:
 
 async def _is_set(event: threading.Event) -> bool:
     return event.is_set()
+
+
+def test_a_batchs_hints_wait_for_the_screen_pop_in_flight(monkeypatch) -> None:
+    """A pop translated while a batch is about to be published goes out first, not behind the batch's hints."""
+    from telephony.ami.client import AMIClient, ClientConfig
+    from telephony.tracker import CallTracker, TrackerConfig
+
+    sent: list[str] = []
+
+    class Layer:
+        async def group_send(self, group: str, message: dict[str, Any]) -> None:
+            sent.append(message["type"])
+
+    monkeypatch.setattr(bridge_module, "get_channel_layer", Layer)
+    monkeypatch.setattr(bridge_module, "POP_HEAD_START", 30.0)  # no timing in the test: the pop decides
+
+    async def scenario() -> None:
+        client = AMIClient(ClientConfig(port=1, username="bench", secret="bench"))
+        bridge = bridge_module.Bridge(client, CallTracker(TrackerConfig(queues=frozenset({"12345"}))))
+        read = asyncio.Event()
+
+        async def pop() -> None:  # the pop's database read, then its send
+            await read.wait()
+            await Layer().group_send("agent.1", {"type": "call.screen_pop"})
+
+        task = asyncio.create_task(pop())
+        bridge._pops.add(task)
+        task.add_done_callback(bridge._pops.discard)
+        publishing = asyncio.create_task(
+            bridge.publish([([WALLBOARD_GROUP, "agent.2"], {"type": "call.offered"}), (["agent.3"], {"type": "x"})])
+        )
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert sent == [] and not publishing.done()
+        read.set()
+        await asyncio.wait_for(publishing, 10)
+        assert sent == ["call.screen_pop", "call.offered", "call.offered", "x"]
+
+    asyncio.run(scenario())
+
+
+def test_of_a_batchs_hints_the_wallboard_gets_the_last_of_each_kind_and_agents_get_all(monkeypatch) -> None:
+    sent: list[tuple[str, str, str]] = []
+
+    class Layer:
+        async def group_send(self, group: str, message: dict[str, Any]) -> None:
+            sent.append((group, message["type"], message["linkedid"]))
+
+    monkeypatch.setattr(bridge_module, "get_channel_layer", Layer)
+
+    def hint(kind: str, linkedid: str, agent: int) -> tuple[list[str], dict[str, Any]]:
+        return [WALLBOARD_GROUP, f"agent.{agent}"], {"type": f"call.{kind}", "linkedid": linkedid}
+
+    outbox = [hint("offered", "1", 1), hint("offered", "2", 2), hint("ended", "1", 1), hint("offered", "3", 3)]
+    outbox.append(hint("ended", "2", 2))
+
+    async def scenario() -> None:
+        from telephony.ami.client import AMIClient, ClientConfig
+        from telephony.tracker import CallTracker, TrackerConfig
+
+        client = AMIClient(ClientConfig(port=1, username="bench", secret="bench"))
+        bridge = bridge_module.Bridge(client, CallTracker(TrackerConfig(queues=frozenset({"12345"}))))
+        await bridge.publish(outbox)
+
+    asyncio.run(scenario())
+    assert [s for s in sent if s[0] == WALLBOARD_GROUP] == [
+        (WALLBOARD_GROUP, "call.offered", "3"),
+        (WALLBOARD_GROUP, "call.ended", "2"),
+    ]
+    assert [s[1:] for s in sent if s[0] != WALLBOARD_GROUP] == [
+        ("call.offered", "1"),
+        ("call.offered", "2"),
+        ("call.ended", "1"),
+        ("call.offered", "3"),
+        ("call.ended", "2"),
+    ]

@@ -77,6 +77,35 @@ def test_raw_events_per_call_are_bounded(monkeypatch) -> None:
     assert CallEvent.objects.count() == 5
 
 
+def test_a_batchs_raw_events_are_bounded_per_call_and_stored_once(monkeypatch) -> None:
+    monkeypatch.setattr(services, "MAX_EVENTS_PER_CALL", 3)
+    full, fresh = Call.objects.create(linkedid="1.0"), Call.objects.create(linkedid="2.0")
+
+    def events(linkedid: str, n: int, first: int = 0) -> list[dict[str, str]]:
+        return [{"Event": "VarSet", "Linkedid": linkedid, "Value": str(i)} for i in range(first, first + n)]
+
+    assert services.store_raw_events(full, events("1.0", 2)) == 2
+    # One batch: the first call has room for one more, the second for three; repeats are stored once.
+    stored = services.store_raw_events_of_calls({full: events("1.0", 4, first=2), fresh: events("2.0", 2) * 2})
+    assert stored == 1 + 3  # rows offered within each call's room (the repeat among them is then skipped)
+    assert sorted(e.payload["Value"] for e in CallEvent.objects.filter(call=full)) == ["0", "1", "2"]
+    assert sorted(e.payload["Value"] for e in CallEvent.objects.filter(call=fresh)) == ["0", "1"]
+    assert services.store_raw_events_of_calls({full: events("1.0", 5), fresh: []}) == 0
+
+
+def test_a_batchs_raw_only_steps_join_their_stored_calls_of_this_boot() -> None:
+    this_boot = Call.objects.create(linkedid="1.0", pbx_epoch=5)
+    other_boot = Call.objects.create(linkedid="1.0", pbx_epoch=4)
+
+    def step(linkedid: str, epoch: int, value: str) -> services.Step:
+        return services.Step(raw=[{"Event": "VarSet", "Value": value}], linkedid=linkedid, pbx_epoch=epoch)
+
+    touched = services.apply_batch([step("1.0", 5, "a"), step("9.9", 5, "nobody's"), step("1.0", 5, "b")])
+    assert touched == 1
+    assert sorted(e.payload["Value"] for e in CallEvent.objects.filter(call=this_boot)) == ["a", "b"]
+    assert not CallEvent.objects.filter(call=other_boot).exists() and CallEvent.objects.count() == 2
+
+
 def test_prune_deletes_old_raw_events(settings) -> None:
     from datetime import timedelta
 
@@ -142,8 +171,11 @@ def test_call_messages_go_to_the_wallboard_and_the_agent_without_personal_histor
         record("answered")
     # The screen pop is the bridge's to send, at once (ringing_pop); the lifecycle messages carry no history.
     assert not [e for _, e in sent if e["type"] == "call.screen_pop" or "previous_tickets" in e]
+    # The wallboard gets what changes today's figures; the agent's console every step of its call.
     types = [e["type"] for g, e in sent if "wallboard" in g]
-    assert types == ["call.offered", "call.ringing", "call.answered", "call.agent_released", "call.ended"]
+    assert types == ["call.offered", "call.answered", "call.ended"]
+    mine = [e["type"] for g, e in sent if f"agent.{agent.pk}" in g]
+    assert mine == ["call.answered", "call.agent_released", "call.ended"]  # ringing: the bridge's screen pop
     assert all(f"agent.{agent.pk}" in g for g, e in sent if e["type"] in ("call.answered", "call.ended"))
 
 

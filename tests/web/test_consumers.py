@@ -178,6 +178,49 @@ def test_an_agent_never_receives_another_agents_screen_pop(agent, agent2):
     run(scenario)
 
 
+def test_the_ringing_hint_leaves_the_screen_pop_up(agent):
+    """call.ringing comes with the pop; re-rendering on it read the agent's last call and covered the pop."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from telephony.models import Call
+
+    before = timezone.now() - timedelta(minutes=3)
+    Call.objects.create(
+        linkedid="0.1",
+        caller_number="13900000001",
+        agent=agent,
+        offered_at=before,
+        answered_at=before,
+        ended_at=before + timedelta(minutes=1),
+        outcome="answered",
+    )
+
+    async def scenario():
+        comm, _ = await connect_as(agent, "/ws/agent/")
+        await comm.receive_from(timeout=5)
+        pop = {
+            "type": "call.screen_pop",
+            "linkedid": "1.1",
+            "caller_number": "13812345678",
+            "caller_id": None,
+            "caller_name": "",
+            "previous_tickets": [],
+            "open_tickets": [],
+        }
+        await send_group(agent_group(agent.pk), pop)
+        assert "13812345678" in await comm.receive_from(timeout=5)
+        await send_group(agent_group(agent.pk), {"type": "call.ringing", "linkedid": "1.1", "event": {}})
+        assert await comm.receive_nothing(timeout=1.5)  # no re-render with the last caller over the pop
+        # The answer is news: the console re-reads the call then.
+        await send_group(agent_group(agent.pk), {"type": "call.answered", "linkedid": "1.1", "event": {}})
+        assert 'id="pop"' in await comm.receive_from(timeout=5)
+        await comm.disconnect()
+
+    run(scenario)
+
+
 def test_a_role_only_joins_its_own_console(agent, yuhu, dispatcher):
     async def scenario():
         for user, path in [
