@@ -184,19 +184,36 @@ REDIS_SOCKET_OPTIONS = {
     },
 }
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, **REDIS_SOCKET_OPTIONS}],
-                "prefix": env_str("CHANNEL_PREFIX", "lianxin"),
-                # Messages waiting per Redis key before group_send drops new ones (silently). Every
-                # console of one web process shares one key ("specific.<process>!"), so channels_redis's
-                # default of 100 let a process of 100 consoles, a second behind at 20 calls/s, lose pops.
-                "capacity": env_int("CHANNEL_CAPACITY", 1000),
-            },
+    # CHANNEL_LAYER picks one of channels_redis's two layers (docs/telephony.md "Messages on the channel
+    # layer"): "core" keeps each process's messages in a Redis list it polls (a message waits for its
+    # process to fetch it: four round trips each, first in, first out, behind everything queued before);
+    # "pubsub" has Redis push them (one PUBLISH per group_send, whatever the group's size; nothing kept
+    # for a process that is not subscribed: at most once, which a screen pop and a hint already are).
+    CHANNEL_LAYER = env_str("CHANNEL_LAYER", "core")
+    if CHANNEL_LAYER not in ("core", "pubsub"):
+        raise ImproperlyConfigured(f"CHANNEL_LAYER: {CHANNEL_LAYER!r} is neither core nor pubsub")
+    _channel_hosts = [{"address": REDIS_URL, **REDIS_SOCKET_OPTIONS}]
+    if CHANNEL_LAYER == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": _channel_hosts, "prefix": env_str("CHANNEL_PREFIX", "lianxin")},
+            }
         }
-    }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": _channel_hosts,
+                    "prefix": env_str("CHANNEL_PREFIX", "lianxin"),
+                    # Messages waiting per Redis key before group_send drops new ones (silently). Every
+                    # console of one web process shares one key ("specific.<process>!"), so channels_redis's
+                    # default of 100 let a process of 100 consoles, a second behind at 20 calls/s, lose pops.
+                    "capacity": env_int("CHANNEL_CAPACITY", 1000),
+                },
+            }
+        }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -67,6 +67,14 @@ def test_redis_url_selects_the_channel_layer(redis_url, backend):
     assert result.stdout.strip().endswith(backend), result.stderr
 
 
+def test_channel_layer_pubsub_selects_redis_pub_sub_and_a_typo_is_refused():
+    code = "from django.conf import settings; print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
+    result = run_manage("shell", "-v", "0", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0", CHANNEL_LAYER="pubsub")
+    assert result.stdout.strip().endswith("channels_redis.pubsub.RedisPubSubChannelLayer"), result.stderr
+    result = run_manage("shell", "-v", "0", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0", CHANNEL_LAYER="pub-sub")
+    assert result.returncode != 0 and "CHANNEL_LAYER: 'pub-sub' is neither core nor pubsub" in result.stderr
+
+
 def test_defaults_are_the_embedded_configuration():
     code = (
         "from django.conf import settings as s; print(s.TIME_ZONE, s.LANGUAGE_CODE, s.DATABASES['default']['ENGINE'])"

@@ -36,9 +36,10 @@ UNIT_INBOX = 6  # the calendar (days, years), the assignments, the streets' part
 # supervision marks and 催办
 WALLBOARD = 17  # waiting calls (count, oldest), agent states, today's calls, five KPIs, overdue by unit,
 # the hot spots and their tickets, desks (3), answered calls by wrap-up code (the counts, the codes)
-AGENT_CONSOLE = 13  # the current call (answered: "on a call" needs no state row), caller history (2),
+AGENT_CONSOLE = 14  # the current call (answered: "on a call" needs no state row), caller history (2),
 # callbacks (mine, due, count), revisits (mine, due, count), the audit entry of the numbers shown and its subjects,
-# the revisit script (once, however many revisits), the agent's desks (skills)
+# the revisit script (once, however many revisits), the agent's desks (skills), the units' duty phones a call
+# can be transferred to (one read, however many units)
 
 
 @pytest.fixture(autouse=True)
