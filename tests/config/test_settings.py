@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY")}
+    drop = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "CHANNEL_LAYER")
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -97,7 +98,8 @@ def test_the_configured_channel_layer_carries_a_message():
 
     assert async_to_sync(roundtrip)() == {"type": "ping", "text": "王先生"}
     if settings.REDIS_URL:
-        assert type(layer).__name__ == "RedisChannelLayer"
+        expected = {"core": "RedisChannelLayer", "pubsub": "RedisPubSubChannelLayer"}[settings.CHANNEL_LAYER]
+        assert type(layer).__name__ == expected
 
 
 @pytest.mark.redis
