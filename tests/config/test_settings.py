@@ -59,7 +59,7 @@ def test_a_malformed_boolean_fails_loudly():
     ("redis_url", "backend"),
     [
         ("", "channels.layers.InMemoryChannelLayer"),
-        ("redis://127.0.0.1:6379/0", "channels_redis.core.RedisChannelLayer"),
+        ("redis://127.0.0.1:6379/0", "channels_redis.pubsub.RedisPubSubChannelLayer"),
     ],
 )
 def test_redis_url_selects_the_channel_layer(redis_url, backend):
@@ -68,10 +68,10 @@ def test_redis_url_selects_the_channel_layer(redis_url, backend):
     assert result.stdout.strip().endswith(backend), result.stderr
 
 
-def test_channel_layer_pubsub_selects_redis_pub_sub_and_a_typo_is_refused():
+def test_channel_layer_core_selects_the_list_based_layer_and_a_typo_is_refused():
     code = "from django.conf import settings; print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
-    result = run_manage("shell", "-v", "0", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0", CHANNEL_LAYER="pubsub")
-    assert result.stdout.strip().endswith("channels_redis.pubsub.RedisPubSubChannelLayer"), result.stderr
+    result = run_manage("shell", "-v", "0", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0", CHANNEL_LAYER="core")
+    assert result.stdout.strip().endswith("channels_redis.core.RedisChannelLayer"), result.stderr
     result = run_manage("shell", "-v", "0", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0", CHANNEL_LAYER="pub-sub")
     assert result.returncode != 0 and "CHANNEL_LAYER: 'pub-sub' is neither core nor pubsub" in result.stderr
 
