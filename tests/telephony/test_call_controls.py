@@ -26,7 +26,7 @@ from telephony.commands import CALL_ENDED, INVALID_NUMBER, NO_CALL, NOT_ANSWERED
 from telephony.models import Call
 from telephony.tracker import TrackerConfig
 from tests.telephony.test_commands import _until, run_with_bridge
-from tests.telephony.test_threeway import ASTERISK, _options, _priorities, _sections
+from tests.telephony.test_threeway import ASTERISK, _answered_call, _ended, _options, _priorities, _sections
 from tests.telephony.traces import final_calls, parse_trace, replay
 
 UNIT = "073155558888"  # the lab's unit phone that answers (telephony/traces/README.md)
@@ -132,21 +132,6 @@ def test_a_consulted_number_that_fails_leaves_the_caller_with_the_agent(trace, s
 # --- over real TCP ------------------------------------------------------------------------------
 
 pytestmark_db = pytest.mark.django_db(transaction=True)
-
-
-async def _answered_call():
-    def live():
-        return Call.objects.filter(answered_at__isnull=False, ended_at__isnull=True).first()
-
-    return await _until(database_sync_to_async(live), 15)
-
-
-async def _ended(call: Call) -> Call:
-    async def ended():
-        fresh = await database_sync_to_async(Call.objects.get)(pk=call.pk)
-        return fresh if fresh.ended_at else None
-
-    return await _until(ended, 30)
 
 
 def _sent(sim, action: str) -> list:
