@@ -328,6 +328,7 @@ class Bridge:
             queues=self.tracker.config.queues,
             known=frozenset(self.tracker.calls),
             now=at,
+            hold_contexts=(self.commands.config.hold_context, self.commands.config.held_context),
         )
         events = [e for caller in callers for e in self.tracker.adopt_live(caller, at)]
         events.extend(self.tracker.resync(live, at, logged))

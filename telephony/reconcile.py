@@ -36,6 +36,11 @@ class LiveCaller:
     member_name: str = ""
     wait_seconds: int | None = None
     at_110: tuple[str, str] | None = None  # (context, exten) when the caller is with 110 now
+    # The agent's leg (bridged with the caller, or waiting in the held context) and whether the caller
+    # is on hold now (in the hold context, telephony/call_controls.py): the controls need both channels.
+    agent_channel: str = ""
+    agent_uniqueid: str = ""
+    held: bool = False
 
 
 def _get(item: Mapping[str, Any], key: str) -> str:
@@ -63,9 +68,12 @@ def live_callers(
     queues: frozenset[str] = frozenset(),
     known: frozenset[str] = frozenset(),
     now: float,
+    hold_contexts: tuple[str, str] = ("", ""),
 ) -> list[LiveCaller]:
     """The callers the PBX has now. ``logged`` is queue_log by callid (current boot); ``known`` the Linkedids
-    the bridge already follows (a call in the 110 context is adopted only if known or logged)."""
+    the bridge already follows (a call in the 110 context is adopted only if known or logged);
+    ``hold_contexts`` the contexts of a held caller and of the agent holding them (call controls)."""
+    hold_context, held_context = hold_contexts
     entries = {_get(e, "Uniqueid"): e for e in status if _get(e, "Event") == "QueueEntry"}
     names = {
         _get(m, "Location") or _get(m, "Interface"): _get(m, "Name") or _get(m, "MemberName")
@@ -81,9 +89,13 @@ def live_callers(
     for linkedid, legs in by_call.items():
         caller = None
         at_110 = None
+        held = False
         for leg in legs:
             uniqueid = _get(leg, "Uniqueid")
             where = (_get(leg, "Context"), _get(leg, "Exten"))
+            if hold_context and where[0] == hold_context:  # on hold: out of Queue(), in a holding bridge
+                caller, held = leg, True
+                break
             if _get(leg, "Application") == "Queue" or uniqueid in entries:
                 caller = leg
                 break
@@ -106,6 +118,8 @@ def live_callers(
         agent_leg = next(
             (leg for leg in legs if bridge and leg is not caller and _get(leg, "BridgeId") == bridge), None
         )
+        if held:  # the agent's channel waits alone in the held context meanwhile
+            agent_leg = next((leg for leg in legs if _get(leg, "Context") == held_context), None)
         interface = member_interface(_get(agent_leg, "Channel")) if agent_leg is not None else ""
         if not interface and record is not None and record.member_name:
             interface = next((i for i, n in names.items() if n == record.member_name), "")
@@ -139,6 +153,9 @@ def live_callers(
                 member_name=(record.member_name if record and record.member_name else names.get(interface, "")),
                 wait_seconds=record.wait_seconds if record else None,
                 at_110=at_110,
+                agent_channel=_get(agent_leg, "Channel") if agent_leg is not None else "",
+                agent_uniqueid=_get(agent_leg, "Uniqueid") if agent_leg is not None else "",
+                held=held,
             )
         )
     return out

@@ -352,6 +352,14 @@ class CallTracker:
             state.offered_at = state.offered_at or live.offered_at
             out.append(_offered(state, state.offered_at))
         state.caller_uniqueid = state.caller_uniqueid or live.caller_uniqueid
+        # A call resumed from the database has no channels: the commands (hang up, transfers, the
+        # call controls) need them, and a caller held while we were away must be taken back.
+        state.caller_channel = state.caller_channel or live.caller_channel
+        if live.agent_channel:
+            state.agent_channel = state.agent_channel or live.agent_channel
+            state.agent_uniqueid = state.agent_uniqueid or live.agent_uniqueid
+        if live.held:
+            state.held = state.hearing_music = True
         if live.answered and not state.answered:
             state.answered = True
             state.answered_at = live.answered_at

@@ -155,3 +155,76 @@ def test_a_caller_refused_after_an_ivr_choice_is_refused() -> None:
     assert [e.kind for e in out] == ["offered", "refused"]
     out = tracker.feed(_ev(Event="Hangup", Timestamp="11.5", **base))
     assert [(e.outcome, e.ivr_choice) for e in out if isinstance(e, CallEnded)] == [("refused", "2")]
+
+
+def test_a_call_resumed_from_the_database_gets_its_channels_back_so_commands_can_act() -> None:
+    """The bridge restarted mid-call: its row gives the call, CoreShowChannels the channels (without
+    them a hang-up, a transfer or a hold after the restart said "no call in progress")."""
+    channels, status = _part2_lists()
+    callers = {
+        c.caller_number: c for c in live_callers(channels, status, {}, targets_110=CONFIG.targets_110, now=1795925277.7)
+    }
+    talking = callers["17494749569"]
+    tracker = CallTracker(CONFIG)
+    tracker.adopt(
+        talking.linkedid,
+        pbx_epoch=0,
+        queue="12345",
+        caller_number=talking.caller_number,
+        answered=True,
+        interface="Local/1003@agents",
+        caller_uniqueid=talking.caller_uniqueid,
+    )
+    assert tracker.live_call_of("Local/1003@agents").caller_channel == ""
+    tracker.adopt_live(talking)
+    state = tracker.live_call_of("Local/1003@agents")
+    assert state.caller_channel == talking.caller_channel and state.caller_channel.startswith("Local/17494749569@")
+    assert state.agent_channel.startswith("Local/1003@agents-") and state.agent_uniqueid
+    assert not state.held
+
+
+def _channel(name: str, uniqueid: str, context: str, application: str, number: str = "13611112222") -> Message:
+    return _ev(
+        Event="CoreShowChannel",
+        Channel=name,
+        Uniqueid=uniqueid,
+        Linkedid="1795965327.52",
+        Context=context,
+        Exten="1795965327-52",
+        Priority="2",
+        Application=application,
+        ApplicationData="",
+        BridgeId="",
+        CallerIDNum=number,
+        CallerIDName=number,
+        Duration="00:00:09",
+    )
+
+
+def test_a_caller_held_while_the_bridge_was_away_is_adopted_on_hold_and_can_be_taken_back() -> None:
+    """The channels of telephony/traces/hold.ami while the caller is held (their names, Uniqueids,
+    contexts; the rest of the CoreShowChannel fields as the client_gap recording has them): the caller
+    waits in [hotline-hold], the agent's channel in [hotline-held], neither in Queue() nor bridged."""
+    channels = [
+        _channel("Local/13611112222@callers-00000019;1", "1795965327.52", "callers", "Wait"),
+        _channel("Local/13611112222@callers-00000019;2", "1795965327.53", "hotline-hold", "BridgeWait"),
+        _channel("Local/1001@agents-0000001a;1", "1795965328.54", "hotline-held", "Wait"),
+        _channel("Local/1001@agents-0000001a;2", "1795965328.55", "agents", "Wait", number="1001"),
+    ]
+    contexts = ("hotline-hold", "hotline-held")
+    (held,) = live_callers(channels, [], {}, targets_110=CONFIG.targets_110, now=1795965340.0, hold_contexts=contexts)
+    assert held.held and held.answered
+    assert held.caller_channel == "Local/13611112222@callers-00000019;2"
+    assert (held.agent_channel, held.interface) == ("Local/1001@agents-0000001a;1", "Local/1001@agents")
+    # Without the hold contexts (an older config) the held caller is no caller in a queue: not adopted.
+    assert live_callers(channels, [], {}, targets_110=CONFIG.targets_110, now=1795965340.0) == []
+
+    tracker = CallTracker(CONFIG)
+    tracker.adopt("1795965327.52", pbx_epoch=0, queue="12345", answered=True, interface="Local/1001@agents")
+    tracker.adopt_live(held)
+    state = tracker.live_call_of("Local/1001@agents")
+    # What unhold needs: the call held, both channels known (it redirects the agent's channel).
+    assert state.held and state.hearing_music
+    assert state.agent_channel == "Local/1001@agents-0000001a;1"
+    assert state.caller_channel == "Local/13611112222@callers-00000019;2"
+    assert not state.caller_with_agent()
