@@ -569,6 +569,7 @@ async def run_full(args: argparse.Namespace, trace: Path) -> dict[str, Any]:
     from channels.db import database_sync_to_async
     from django.conf import settings
 
+    from hotline import heap
     from telephony import bridge as bridge_module
 
     calls = max(1, round(args.rate * args.seconds / 60))
@@ -591,6 +592,7 @@ async def run_full(args: argparse.Namespace, trace: Path) -> dict[str, Any]:
         settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", server.port
         settings.AMI_USERNAME, settings.AMI_SECRET = "bench", "bench"
         bridge = bridge_module.from_settings()
+        heap.freeze_long_lived()  # as `manage.py ami_bridge` does before it connects
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
         try:
@@ -652,7 +654,8 @@ async def run_full(args: argparse.Namespace, trace: Path) -> dict[str, Any]:
     in_stream_rate = processed_in_stream / max(stream_end - t0, 1e-9)
     notes.insert(0, f"while streaming {in_stream_rate:,.0f} ev/s processed of {eps:,.0f} sent")
     if len(matched) < len(triggers):
-        notes.append(f"subscriber saw {len(matched)}/{len(triggers)} lifecycle messages")
+        # Not lost: the bridge sends the wallboard the last hint of each kind of a batch (bridge._fold_wallboard_hints).
+        notes.append(f"subscriber saw {len(matched)}/{len(triggers)} lifecycle messages (a batch's are folded)")
     notes.append(
         f"backlog at stream end {backlog_at_end} events ({queued_at_end} in the client queue), "
         f"{unwritten_at_end} translated steps unwritten"

@@ -81,6 +81,24 @@ def _log_file():
     return open(os.environ[LOG_ENV], "a", buffering=1)
 
 
+def _log_collector_pauses(out, role: str) -> None:
+    """Log each pass of the cyclic garbage collector that stopped this process for 5 ms or more:
+    the event loop waits for it, so it shows in the pops' tail (hotline.heap)."""
+    import gc
+
+    begun = [0.0]
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            begun[0] = time.perf_counter()
+            return
+        took = (time.perf_counter() - begun[0]) * 1000
+        if took >= 5 and not out.closed:
+            out.write(f"gc {role} {info['generation']} {took:.1f} {time.time():.6f}\n")
+
+    gc.callbacks.append(note)
+
+
 async def timed_simulator(stop: asyncio.Event) -> None:
     """telephony.simulator.run, with every AgentCalled / QueueCallerJoin write time logged."""
     from telephony import simulator
@@ -112,6 +130,7 @@ async def timed_bridge(stop: asyncio.Event) -> None:
     from telephony import bridge
 
     out = _log_file()
+    _log_collector_pauses(out, "bridge")
     layer = get_channel_layer()
     original = layer.group_send
     original_translate, original_pop, original_read = bridge.Bridge.translate, bridge.Bridge.pop, bridge.ringing_pop
@@ -169,6 +188,7 @@ async def timed_web(stop: asyncio.Event) -> None:
     from web.consumers import AgentConsumer, ConsoleConsumer
 
     out = _log_file()
+    _log_collector_pauses(out, "web")
     original_pop, original_dispatch = AgentConsumer.call_screen_pop, ConsoleConsumer.dispatch
     counts: Counter[str] = Counter()
 
@@ -395,6 +415,7 @@ def read_log(path: Path) -> dict[str, Any]:
     stages: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
     pairs: dict[str, dict[tuple[str, str], list[tuple[float, float]]]] = {}
     received: dict[str, int] = {}
+    collector: list[tuple[str, int, float, float]] = []
     for line in path.read_text().splitlines():
         parts = line.split()
         if not parts:
@@ -402,6 +423,10 @@ def read_log(path: Path) -> dict[str, Any]:
         if parts[0] == "stage" and len(parts) == 6:
             # translated: (when, read from the socket); read: (begun, done). The first of each per call.
             stages.setdefault((parts[3], parts[4]), {}).setdefault(parts[1], (float(parts[2]), float(parts[5])))
+            continue
+        if parts[0] == "gc" and len(parts) == 5:
+            # role, generation, pause ms, when
+            collector.append((parts[1], int(parts[2]), float(parts[3]), float(parts[4])))
             continue
         if parts[0] == "received":
             for name, n in json.loads(line.split(" ", 1)[1]).items():
@@ -426,6 +451,7 @@ def read_log(path: Path) -> dict[str, Any]:
         "stages": stages,
         "pairs": pairs,
         "received": received,
+        "collector": collector,
     }
 
 
@@ -513,6 +539,11 @@ def analyse(log: Path, consoles: Consoles, window: tuple[float, float], agent_ex
         "pop_delivery": stats(delivery_ms),
         "pop_bridge_stages": {name: stats(values) for name, values in stage_ms.items()},
         "pop_delivery_stages": {name: stats(values) for name, values in delivery_stage_ms.items()},
+        # Full collector passes (generation 2) in the measurement window, per process kind.
+        "collector_full_passes": {
+            role: stats([ms for r, gen, ms, at in times["collector"] if r == role and gen == 2 and t0 <= at <= t1])
+            for role in ("web", "bridge")
+        },
         "messages_received_by_consoles": dict(sorted(times["received"].items(), key=lambda kv: -kv[1])),
         "wallboard_publishes": sum(1 for p in publishes if t0 <= p <= t1),
         "wallboard_fanout": stats(fan_ms),
@@ -701,6 +732,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print(
             f"{r['layer']:<7} delivery half p50/p99 ms: "
             + ", ".join(f"{name} {fmt(v['p50_ms'])}/{fmt(v['p99_ms'])}" for name, v in stages.items())
+        )
+        passes = r.get("collector_full_passes") or {}
+        print(
+            f"{r['layer']:<7} full collector passes >= 5 ms in the window (n, p50/max ms): "
+            + ", ".join(f"{role} {v['n']}, {fmt(v['p50_ms'])}/{fmt(v['max_ms'])}" for role, v in passes.items())
         )
         received = r.get("messages_received_by_consoles") or {}
         print(

@@ -8,6 +8,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from hotline import heap
 from telephony.agi import server
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.AGI_PORT)
 
     def handle(self, *args, **options) -> None:
+        heap.freeze_long_lived()
         asyncio.run(_main(options["host"], options["port"]))
 
 

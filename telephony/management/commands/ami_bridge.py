@@ -11,6 +11,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from hotline import heap
 from telephony import bridge
 from telephony import pbx as pbxs
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             name = pbxs.get(pbx).name
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        heap.freeze_long_lived()  # the bridge's frame-to-pop path waits for every full collector pass
         asyncio.run(_main(name))
 
 

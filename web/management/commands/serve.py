@@ -18,6 +18,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
+from hotline import heap
+from web.warmup import warm_up
+
 log = logging.getLogger("lianxin.serve")
 
 
@@ -44,6 +47,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-services", action="store_true", help="serve HTTP/WebSocket only")
 
     def handle(self, *args, host: str, port: int, no_services: bool, **options) -> None:
+        warm_up()
+        heap.freeze_long_lived()
         asyncio.run(self._main(host, port, [] if no_services else list(settings.EMBEDDED_SERVICES)))
 
     async def _main(self, host: str, port: int, services: list[str]) -> None:
