@@ -20,9 +20,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
-from telephony import control
+from telephony import control, services
 from telephony.call_controls import NOT_ON_HOLD, ON_HOLD
 from telephony.commands import CALL_ENDED, INVALID_NUMBER, NO_CALL, NOT_ANSWERED, CommandConfig
+from telephony.lifecycle import AgentReleased, CallEnded
 from telephony.models import Call
 from telephony.tracker import TrackerConfig
 from tests.telephony.test_commands import _until, run_with_bridge
@@ -39,10 +40,22 @@ def test_the_shipped_dialplan_has_the_hold_and_transfer_contexts_the_commands_us
     dialplan = _sections(ASTERISK / "extensions.conf")
     config = CommandConfig()
     hold = _priorities(dialplan[config.hold_context])["_X."]
-    assert hold[1] == ("BridgeWait", "hotline-hold-${EXTEN},participant,m(default)")
-    held = _priorities(dialplan[config.held_context])["_X."]
+    # A maximum hold time (S, the global HOTLINE_HOLD_MAX), then the caller is moved on.
+    assert hold[1] == (
+        "BridgeWait",
+        'hotline-hold-${EXTEN},participant,m(default)S(${IF($["${HOTLINE_HOLD_MAX}" = ""]?300:${HOTLINE_HOLD_MAX})})',
+    )
+    assert hold[2] == ("Goto", "hotline-hold-end,${EXTEN},1")
+    assert int(_options(dialplan["globals"])["HOTLINE_HOLD_MAX"]) > 0
+    held = _priorities(dialplan[config.held_context])
     # The agent's channel waits silently and ends when the caller hung up meanwhile.
-    assert any(app == "GotoIf" and "CHANNEL_EXISTS(${HOTLINE_HOLD_CALLER})" in data for app, data in held)
+    assert any(app == "GotoIf" and "CHANNEL_EXISTS(${HOTLINE_HOLD_CALLER})" in data for app, data in held["_X."])
+    # The agent's channel gone (hung up, phone dropped) with the caller still held: the caller is moved on.
+    ((app, data),) = held["h"]
+    assert app == "ExecIf" and "ChannelRedirect(${HOTLINE_HOLD_CALLER},hotline-hold-end," in data
+    assert ("Set", "HOTLINE_HOLD_ROOM=${EXTEN}") in held["_X."]
+    end = _priorities(dialplan["hotline-hold-end"])["_X."]
+    assert ("Playback", "hotline/hold-ended") in end and end[-1][0] == "Hangup"
     unhold = _priorities(dialplan[config.unhold_context])["_X."]
     # Bridge() from the dialplan, not the AMI Bridge action (that one loses app_queue's AgentComplete);
     # T: the agent may still transfer after a hold.
@@ -107,6 +120,55 @@ def test_a_held_call_is_one_answered_call_and_the_caller_is_back_with_the_agent_
                     moments.append(moment)
     assert moments[:4] == ["", "+together", "", "music"]
     assert "+together" in moments[4:]
+
+
+@pytest.mark.parametrize(
+    ("trace", "why"), [("hold_agent_gone", "the agent's phone dropped"), ("hold_timeout", "HOTLINE_HOLD_MAX")]
+)
+def test_a_caller_left_on_hold_hears_the_prompt_and_the_call_ends_answered(trace, why):
+    """Real Asterisk 22.10.1 with the shipped [hotline-hold]…[hotline-hold-end]: the caller is never
+    left alone in the holding bridge; the call stays one answered call, the agent released."""
+    tracker, events = replay(trace)
+    (call,) = final_calls(events).values()
+    assert call.outcome == "answered" and call.interface == "Local/1001@agents"
+    released = [e for e in events if isinstance(e, AgentReleased)]
+    assert len(released) == 1
+    messages = [m for m in parse_trace(trace) if m.kind == "event"]
+    caller = next(m.first("Channel") for m in messages if m.name == "AgentConnect")
+    on_caller = [m for m in messages if m.first("Channel") == caller]
+    played = [i for i, m in enumerate(on_caller) if m.first("AppData") == "hotline/hold-ended"]
+    left = [
+        i for i, m in enumerate(on_caller) if m.name == "BridgeLeave" and m.first("Context").startswith("hotline-hold")
+    ]
+    hangup = [i for i, m in enumerate(on_caller) if m.name == "Hangup"]
+    # Out of the holding bridge (music stopped), the prompt, then the end of the call.
+    assert left and played and hangup and left[-1] < played[0] < hangup[0]
+    assert [m.name for m in on_caller if m.name.startswith("MusicOnHold")][-1] == "MusicOnHoldStop"
+    if trace == "hold_agent_gone":
+        # app_queue reports the agent's part at once (Reason agent), before the caller's prompt.
+        complete = next(m for m in messages if m.name == "AgentComplete")
+        assert complete.first("Reason") == "agent" and messages.index(complete) < messages.index(on_caller[played[0]])
+    else:
+        assert any(m.first("AppData").endswith("S(5)") for m in on_caller)  # the lab's HOTLINE_HOLD_MAX
+    state = tracker.call(call.linkedid)
+    assert not state.hearing_music and state.ended
+
+
+@pytest.mark.django_db
+def test_the_calls_row_is_no_longer_on_hold_once_the_pbx_ended_the_hold():
+    """The console's hold wrote on_hold; the PBX then ended the hold itself (hold_agent_gone): the
+    ended call's row says answered, not on hold."""
+    _, events = replay("hold_agent_gone")
+    (linkedid,) = {e.linkedid for e in events}
+    pbx_epoch = events[0].pbx_epoch
+    for event in events:
+        if isinstance(event, CallEnded):
+            row = services.set_call_controls(linkedid, pbx_epoch, on_hold=True)  # what 保持 stored
+            assert row.on_hold and row.ended_at is None
+        services.apply_lifecycle(event)
+    row = Call.objects.get(linkedid=linkedid)
+    assert (row.outcome, row.on_hold, row.consulting, row.muted) == ("answered", False, "", False)
+    assert row.answered_at is not None and row.ended_at is not None and row.talk_seconds is not None
 
 
 def test_a_consult_transfer_keeps_one_call_and_ends_transferred():
