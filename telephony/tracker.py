@@ -360,6 +360,19 @@ class CallTracker:
             state.agent_uniqueid = state.agent_uniqueid or live.agent_uniqueid
         if live.held:
             state.held = state.hearing_music = True
+        # Where the caller and the agent are bridged now: unhold and cancel wait for both in one bridge.
+        for uniqueid, bridge in ((live.caller_uniqueid, live.caller_bridge), (live.agent_uniqueid, live.agent_bridge)):
+            if uniqueid and bridge:
+                state.bridge_of[uniqueid] = bridge
+        if live.consulting and not state.consulting:
+            # A consult transfer the bridge's own Atxfer began before a restart (or a standby's takeover):
+            # the consulted party answered (bridged with the agent), the caller waits with music.
+            state.consulting, state.consult_channel, state.consult_status = (
+                live.consulting,
+                live.consult_channel,
+                "ANSWER",
+            )
+            state.hearing_music = True
         if live.answered and not state.answered:
             state.answered = True
             state.answered_at = live.answered_at

@@ -40,6 +40,10 @@ class Session:
     linger: float = 0.0  # seconds the connection stays open after the last frame before a ``close``
     login_error: bool = False  # answer the Login with an error, then close
     before: list = field(default_factory=list)  # callables run when the connection is accepted
+    # Hold the stream where the recorded client sent each of its actions (NAME.actions.txt offset=),
+    # not only at the action's answer: what the action caused (often sent before its Response) then
+    # comes after our client's action, as it did on the PBX.
+    at_send: bool = False
 
 
 def recorded_actions(stream: str) -> dict[str, str]:
@@ -52,6 +56,19 @@ def recorded_actions(stream: str) -> dict[str, str]:
         action_id = fields.get("ActionID", "")
         if action_id.startswith(f"{stream}-"):
             out[action_id] = fields.get("Action", "")
+    return out
+
+
+def recorded_sends(stream: str) -> list[tuple[int, str]]:
+    """(bytes received so far, ActionID) of each of the recorded client's own actions, in order."""
+    scenario = stream.split(".", 1)[0]
+    text = (OUTAGE / f"{scenario}.actions.txt").read_text(encoding="utf-8")
+    out = []
+    for block in re.split(r"\n(?=#)|\n\n", text):
+        offset = re.search(r"offset=(\d+)\] SEND", block)
+        action_id = re.search(r"^ActionID: (.*)$", block, re.MULTILINE)
+        if offset and action_id and action_id.group(1).startswith(f"{stream}-"):
+            out.append((int(offset.group(1)), action_id.group(1)))
     return out
 
 
@@ -136,10 +153,15 @@ class RecordedPBX:
         parts = [p for p in parts if not any(aid.encode() in p for aid in logoff)]
         requests: asyncio.Queue[str] = asyncio.Queue()
         mapped: dict[str, str] = {}
+        sends = [(o, aid) for o, aid in recorded_sends(session.stream) if aid not in logoff] if session.at_send else []
         w.write(banner + session.inject)
         listener = asyncio.create_task(self._listen(reader, w, session, own, requests))
+        offset = len(banner)
         try:
             for part in parts:
+                while sends and sends[0][0] <= offset:  # the recorded client sent an action here: ours first
+                    mapped[sends.pop(0)[1]] = await requests.get()
+                offset += len(part)
                 match = _ACTION_ID.search(part)
                 recorded = match.group(1).decode() if match else ""
                 if recorded in own:
