@@ -20,12 +20,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
+from telephony import bridge as bridge_module
 from telephony import control, services
 from telephony.call_controls import NOT_ON_HOLD, ON_HOLD
 from telephony.commands import CALL_ENDED, INVALID_NUMBER, NO_CALL, NOT_ANSWERED, CommandConfig
 from telephony.lifecycle import AgentReleased, CallEnded
 from telephony.models import Call
+from telephony.traces import TRACES_DIR
 from telephony.tracker import TrackerConfig
+from tests.telephony.recorded_pbx import RecordedPBX, Session, recorded_actions, recorded_sends
 from tests.telephony.test_commands import _until, run_with_bridge
 from tests.telephony.test_threeway import ASTERISK, _answered_call, _ended, _options, _priorities, _sections
 from tests.telephony.traces import final_calls, parse_trace, replay
@@ -231,6 +234,43 @@ def test_hold_then_unhold_is_shown_only_as_the_pbx_reports_it(settings, agent):
         assert await database_sync_to_async(Call.objects.count)() == 1
 
     run_with_bridge(settings, body, speed=2.0, talk=(60.0, 60.0))
+
+
+@pytestmark_db
+def test_the_agents_phone_dropping_while_the_caller_is_held_ends_the_call_answered_and_not_on_hold(settings, agent):
+    """The real bridge over real TCP against hold_agent_gone (real Asterisk 22.10.1): the console's hold
+    is the bridge's own Setvar + Redirect; then the agent's phone drops, the shipped [hotline-held] h
+    moves the caller to the prompt and the PBX ends the call. The row: answered, no longer on hold."""
+    names = recorded_actions("hold_agent_gone", TRACES_DIR)
+    (drop,) = [offset for offset, aid in recorded_sends("hold_agent_gone", TRACES_DIR) if names[aid] == "Hangup"]
+
+    async def main():
+        dropped = asyncio.Event()
+        ours = frozenset({"login", "setvar", "redirect", "logoff"})  # the rest: the lab's own (queue, caller, phone)
+        session = Session("hold_agent_gone", folder=TRACES_DIR, at_send=True, ours=ours, gate=(drop, dropped))
+        pbx = RecordedPBX([session])
+        await pbx.start()
+        settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", pbx.port
+        settings.AMI_QUEUE_LOG_PATH = ""
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge_module.from_settings().run(stop))
+        try:
+            call = await _answered_call()
+            assert (await sync_to_async(control.hold)(agent)).on_hold
+            dropped.set()  # the agent's phone drops now
+            final = await _ended(call)
+            assert (final.outcome, final.on_hold, final.talk_seconds) == ("answered", False, 5)
+            assert final.agent_interface == "Local/1001@agents"
+            assert await database_sync_to_async(Call.objects.count)() == 1
+            with pytest.raises(control.CommandFailed) as gone:  # nothing left to take back
+                await sync_to_async(control.unhold)(agent)
+            assert gone.value.code == NO_CALL
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+            await pbx.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 60))
 
 
 @pytestmark_db
