@@ -49,6 +49,7 @@ class LiveCaller:
     # bridged with the agent's channel, while the caller waits alone with music in the queue's bridge.
     consulting: str = ""
     consult_channel: str = ""
+    consult_answered: bool = False  # its channel Up; while it rings it is bridged with the agent too (ringback)
 
 
 def _get(item: Mapping[str, Any], key: str) -> str:
@@ -151,6 +152,7 @@ def live_callers(
                 ),
                 None,
             )
+        consulted = consult_leg if agent_leg is not None else None
         interface = member_interface(_get(agent_leg, "Channel")) if agent_leg is not None else ""
         if not interface and record is not None and record.member_name:
             interface = next((i for i, n in names.items() if n == record.member_name), "")
@@ -189,10 +191,9 @@ def live_callers(
                 held=held,
                 caller_bridge=bridge,
                 agent_bridge=_get(agent_leg, "BridgeId") if agent_leg is not None else "",
-                consulting=_get(consult_leg, "Exten") if consult_leg is not None and agent_leg is not None else "",
-                consult_channel=_get(consult_leg, "Channel")
-                if consult_leg is not None and agent_leg is not None
-                else "",
+                consulting=_get(consulted, "Exten") if consulted is not None else "",
+                consult_channel=_get(consulted, "Channel") if consulted is not None else "",
+                consult_answered=consulted is not None and _get(consulted, "ChannelStateDesc") == "Up",
             )
         )
     return out

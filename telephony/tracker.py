@@ -366,12 +366,9 @@ class CallTracker:
                 state.bridge_of[uniqueid] = bridge
         if live.consulting and not state.consulting:
             # A consult transfer the bridge's own Atxfer began before a restart (or a standby's takeover):
-            # the consulted party answered (bridged with the agent), the caller waits with music.
-            state.consulting, state.consult_channel, state.consult_status = (
-                live.consulting,
-                live.consult_channel,
-                "ANSWER",
-            )
+            # the caller waits with music; the consulted party answered, or rings (its DialEnd then comes).
+            state.consulting, state.consult_channel = live.consulting, live.consult_channel
+            state.consult_status = "ANSWER" if live.consult_answered else ""
             state.hearing_music = True
         if live.answered and not state.answered:
             state.answered = True

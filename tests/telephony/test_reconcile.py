@@ -243,7 +243,7 @@ def test_a_consultation_under_way_is_found_in_the_channels_and_adopted() -> None
     channels = _consult_snapshot("consult_restart")
     kwargs = {"targets_110": CONFIG.targets_110, "now": 1795977812.0, "hold_contexts": ("hotline-hold", "hotline-held")}
     (live,) = live_callers(channels, [], {}, transfer_context="hotline-transfer", **kwargs)
-    assert live.consulting == "073155558888"
+    assert (live.consulting, live.consult_answered) == ("073155558888", True)
     assert live.consult_channel == "Local/073155558888@hotline-transfer-00000006;1"
     assert (live.agent_channel, live.interface) == ("Local/1001@agents-00000005;1", "Local/1001@agents")
     assert live.caller_channel == "Local/13611112222@callers-00000004;2" and live.answered and not live.held
@@ -271,6 +271,31 @@ def test_a_consultation_under_way_is_found_in_the_channels_and_adopted() -> None
     state = tracker.live_call_of("Local/1001@agents")
     part2 = AMIParser().feed((TRACES_DIR / "outage/consult_restart_cancel.part2.ami").read_bytes())
     for message in part2:
+        if message.kind == "event" and message.name != "Hangup":
+            tracker.feed(message)
+            if state.caller_with_agent():
+                break
+    assert state.caller_with_agent()
+
+
+def test_a_consultation_still_ringing_is_adopted_unanswered_and_can_be_cancelled() -> None:
+    """While the number rings its leg is already bridged with the agent's channel (the agent hears the
+    ringback), ChannelStateDesc Ringing (consult_ringing, real Asterisk 22.10.1)."""
+    messages = AMIParser().feed((TRACES_DIR / "outage/consult_ringing.part1.ami").read_bytes())
+    channels = [m for m in messages if m.kind == "event" and m.name == "CoreShowChannel"]
+    (live,) = live_callers(
+        channels, [], {}, targets_110=CONFIG.targets_110, now=1795978716.0, transfer_context="hotline-transfer"
+    )
+    assert (live.consulting, live.consult_answered) == ("073155556666", False)
+    assert live.agent_channel.startswith("Local/1001@agents-") and live.agent_channel.endswith(";1")
+    tracker = CallTracker(CONFIG)
+    tracker.adopt(live.linkedid, pbx_epoch=0, queue="12345", answered=True, interface="Local/1001@agents")
+    tracker.adopt_live(live)
+    state = tracker.live_call_of("Local/1001@agents")
+    assert (state.consulting, state.consult_status) == ("073155556666", "")
+    # What followed the resync: the CancelAtxfer brings the caller back to the agent.
+    after = messages[next(i for i, m in enumerate(messages) if m.name == "CoreShowChannelsComplete") :]
+    for message in after:
         if message.kind == "event" and message.name != "Hangup":
             tracker.feed(message)
             if state.caller_with_agent():
