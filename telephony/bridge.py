@@ -329,6 +329,7 @@ class Bridge:
             known=frozenset(self.tracker.calls),
             now=at,
             hold_contexts=(self.commands.config.hold_context, self.commands.config.held_context),
+            transfer_context=self.commands.config.transfer_context,
         )
         events = [e for caller in callers for e in self.tracker.adopt_live(caller, at)]
         events.extend(self.tracker.resync(live, at, logged))

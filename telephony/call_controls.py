@@ -18,7 +18,9 @@ dialplan is docs/asterisk/extensions.conf ``[hotline-hold]`` … ``[hotline-tran
 * **blind transfer** (直接转接): ``BlindTransfer`` of the agent's channel; done on ``BlindTransfer``
   Result Success.
 
-The consulted leg has the call's Linkedid: it is part of the call, never a call of its own.
+The consulted leg has the call's Linkedid: it is part of the call, never a call of its own. A bridge
+that restarts (or takes over as standby) mid-consultation finds it in ``CoreShowChannels``
+(:func:`telephony.reconcile.live_callers`), so complete and cancel still work.
 """
 
 from __future__ import annotations

@@ -41,6 +41,15 @@ class LiveCaller:
     agent_channel: str = ""
     agent_uniqueid: str = ""
     held: bool = False
+    # The bridges the caller's and the agent's channels are in now (the controls wait for both in one).
+    caller_bridge: str = ""
+    agent_bridge: str = ""
+    # A consult transfer under way: the number the agent is talking to and that leg's channel. The
+    # consulted leg has the call's Linkedid and waits in the transfer context with the number as Exten,
+    # bridged with the agent's channel, while the caller waits alone with music in the queue's bridge.
+    consulting: str = ""
+    consult_channel: str = ""
+    consult_answered: bool = False  # its channel Up; while it rings it is bridged with the agent too (ringback)
 
 
 def _get(item: Mapping[str, Any], key: str) -> str:
@@ -69,10 +78,12 @@ def live_callers(
     known: frozenset[str] = frozenset(),
     now: float,
     hold_contexts: tuple[str, str] = ("", ""),
+    transfer_context: str = "",
 ) -> list[LiveCaller]:
     """The callers the PBX has now. ``logged`` is queue_log by callid (current boot); ``known`` the Linkedids
     the bridge already follows (a call in the 110 context is adopted only if known or logged);
-    ``hold_contexts`` the contexts of a held caller and of the agent holding them (call controls)."""
+    ``hold_contexts`` the contexts of a held caller and of the agent holding them, ``transfer_context``
+    the context of a consulted party (call controls)."""
     hold_context, held_context = hold_contexts
     entries = {_get(e, "Uniqueid"): e for e in status if _get(e, "Event") == "QueueEntry"}
     names = {
@@ -120,6 +131,28 @@ def live_callers(
         )
         if held:  # the agent's channel waits alone in the held context meanwhile
             agent_leg = next((leg for leg in legs if _get(leg, "Context") == held_context), None)
+        consult_leg = None
+        if transfer_context and not held:
+            consult_leg = next(
+                (
+                    leg
+                    for leg in legs
+                    if leg is not caller and _get(leg, "Context") == transfer_context and _get(leg, "BridgeId")
+                ),
+                None,
+            )
+        if consult_leg is not None:  # the agent's channel is bridged with the consulted party, not the caller
+            agent_leg = next(
+                (
+                    leg
+                    for leg in legs
+                    if leg is not consult_leg
+                    and leg is not caller
+                    and _get(leg, "BridgeId") == _get(consult_leg, "BridgeId")
+                ),
+                None,
+            )
+        consulted = consult_leg if agent_leg is not None else None
         interface = member_interface(_get(agent_leg, "Channel")) if agent_leg is not None else ""
         if not interface and record is not None and record.member_name:
             interface = next((i for i, n in names.items() if n == record.member_name), "")
@@ -156,6 +189,11 @@ def live_callers(
                 agent_channel=_get(agent_leg, "Channel") if agent_leg is not None else "",
                 agent_uniqueid=_get(agent_leg, "Uniqueid") if agent_leg is not None else "",
                 held=held,
+                caller_bridge=bridge,
+                agent_bridge=_get(agent_leg, "BridgeId") if agent_leg is not None else "",
+                consulting=_get(consulted, "Exten") if consulted is not None else "",
+                consult_channel=_get(consulted, "Channel") if consulted is not None else "",
+                consult_answered=consulted is not None and _get(consulted, "ChannelStateDesc") == "Up",
             )
         )
     return out

@@ -228,6 +228,11 @@ def _apply(call: Call, event: lc.CallLifecycle, created: bool) -> list[str]:
             talk_seconds=event.talk_seconds,
             queue=call.queue or event.queue,
             ivr_choice=call.ivr_choice or event.ivr_choice[:16],
+            # The controls end with the call: a caller still held when the PBX ended the hold (the agent's
+            # phone dropped, the maximum hold time, docs/asterisk/extensions.conf [hotline-hold-end]).
+            on_hold=False,
+            muted=False,
+            consulting="",
         )
         if event.offered_at is not None and call.offered_at is None:
             changes["offered_at"] = _when(event.offered_at)

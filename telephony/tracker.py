@@ -360,6 +360,16 @@ class CallTracker:
             state.agent_uniqueid = state.agent_uniqueid or live.agent_uniqueid
         if live.held:
             state.held = state.hearing_music = True
+        # Where the caller and the agent are bridged now: unhold and cancel wait for both in one bridge.
+        for uniqueid, bridge in ((live.caller_uniqueid, live.caller_bridge), (live.agent_uniqueid, live.agent_bridge)):
+            if uniqueid and bridge:
+                state.bridge_of[uniqueid] = bridge
+        if live.consulting and not state.consulting:
+            # A consult transfer the bridge's own Atxfer began before a restart (or a standby's takeover):
+            # the caller waits with music; the consulted party answered, or rings (its DialEnd then comes).
+            state.consulting, state.consult_channel = live.consulting, live.consult_channel
+            state.consult_status = "ANSWER" if live.consult_answered else ""
+            state.hearing_music = True
         if live.answered and not state.answered:
             state.answered = True
             state.answered_at = live.answered_at

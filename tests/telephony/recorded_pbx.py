@@ -12,6 +12,11 @@ The n-th connection gets the n-th recorded stream, byte for byte, except that:
 * the stream's last frames (the recorded Logoff's Goodbye) are left out. A stream marked
   ``close`` ends with EOF, the others stay open until the server stops.
 
+With ``at_send`` a session holds the stream where the recorded client sent each action (its answer may
+come after what the action caused); ``ours`` leaves the actions of other names to the recording (as if
+another client had sent them), ``folder`` plays a call-control recording of TRACES_DIR, and ``gate``
+holds the stream at an offset until the test sets an event.
+
 Connections past the last stream are refused (closed at once), as a PBX that is down.
 Bad input is injected with ``inject``: raw bytes sent right after the banner of a session.
 """
@@ -23,6 +28,7 @@ import contextlib
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from telephony.traces import TRACES_DIR
 
@@ -40,12 +46,22 @@ class Session:
     linger: float = 0.0  # seconds the connection stays open after the last frame before a ``close``
     login_error: bool = False  # answer the Login with an error, then close
     before: list = field(default_factory=list)  # callables run when the connection is accepted
+    # Hold the stream where the recorded client sent each of its actions (NAME.actions.txt offset=),
+    # not only at the action's answer: what the action caused (often sent before its Response) then
+    # comes after our client's action, as it did on the PBX.
+    at_send: bool = False
+    folder: Path = OUTAGE  # where the stream's files are (the call-control recordings are in TRACES_DIR)
+    # The action names (lower case) our client sends in place of the recorded client; None: all of them.
+    # The others go on as if another client had sent them (as the recordings' control session did).
+    ours: frozenset[str] | None = None
+    # Hold the stream at this byte offset until the event is set (the test's own step comes first).
+    gate: tuple[int, asyncio.Event] | None = None
 
 
-def recorded_actions(stream: str) -> dict[str, str]:
+def recorded_actions(stream: str, folder: Path = OUTAGE) -> dict[str, str]:
     """ActionID -> action name of the recorded client's own actions in this stream."""
     scenario = stream.split(".", 1)[0]
-    text = (OUTAGE / f"{scenario}.actions.txt").read_text(encoding="utf-8")
+    text = (folder / f"{scenario}.actions.txt").read_text(encoding="utf-8")
     out: dict[str, str] = {}
     for block in re.split(r"\n(?=#)|\n\n", text):
         fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith("#"))
@@ -55,8 +71,21 @@ def recorded_actions(stream: str) -> dict[str, str]:
     return out
 
 
-def frames(stream: str) -> tuple[bytes, list[bytes]]:
-    data = (OUTAGE / f"{stream}.ami").read_bytes()
+def recorded_sends(stream: str, folder: Path = OUTAGE) -> list[tuple[int, str]]:
+    """(bytes received so far, ActionID) of each of the recorded client's own actions, in order."""
+    scenario = stream.split(".", 1)[0]
+    text = (folder / f"{scenario}.actions.txt").read_text(encoding="utf-8")
+    out = []
+    for block in re.split(r"\n(?=#)|\n\n", text):
+        offset = re.search(r"offset=(\d+)\] SEND", block)
+        action_id = re.search(r"^ActionID: (.*)$", block, re.MULTILINE)
+        if offset and action_id and action_id.group(1).startswith(f"{stream}-"):
+            out.append((int(offset.group(1)), action_id.group(1)))
+    return out
+
+
+def frames(stream: str, folder: Path = OUTAGE) -> tuple[bytes, list[bytes]]:
+    data = (folder / f"{stream}.ami").read_bytes()
     banner, _, rest = data.partition(b"\r\n")
     parts = [p + b"\r\n\r\n" for p in rest.split(b"\r\n\r\n") if p.strip()]
     return banner + b"\r\n", parts
@@ -119,7 +148,7 @@ class RecordedPBX:
             self.done[index].set()
 
     async def _play(self, session: Session, index: int, reader: asyncio.StreamReader, w) -> None:
-        banner, parts = frames(session.stream)
+        banner, parts = frames(session.stream, session.folder)
         if session.cut is not None:
             kept, size = [], len(banner)
             for part in parts:
@@ -128,7 +157,9 @@ class RecordedPBX:
                     break
                 kept.append(part)
             parts = kept
-        own = recorded_actions(session.stream)
+        own = recorded_actions(session.stream, session.folder)
+        if session.ours is not None:
+            own = {aid: name for aid, name in own.items() if name.lower() in session.ours}
         self.resynced.clear()
         hold = "queuestatus" not in {name.lower() for name in own.values()}
         # The recorded client's last action is its Logoff: its Goodbye is not ours to send.
@@ -136,12 +167,24 @@ class RecordedPBX:
         parts = [p for p in parts if not any(aid.encode() in p for aid in logoff)]
         requests: asyncio.Queue[str] = asyncio.Queue()
         mapped: dict[str, str] = {}
+        sends = [
+            (o, aid) for o, aid in recorded_sends(session.stream, session.folder) if aid in own and aid not in logoff
+        ]
+        sends = sends if session.at_send else []
         w.write(banner + session.inject)
         listener = asyncio.create_task(self._listen(reader, w, session, own, requests))
+        offset = len(banner)
         try:
             for part in parts:
                 match = _ACTION_ID.search(part)
                 recorded = match.group(1).decode() if match else ""
+                # The recorded client sent an action here: ours first. Not before the answer to one of
+                # ours already sent: a client that waits for each answer (ours) sends the next one after it.
+                while sends and sends[0][0] <= offset and recorded not in mapped:
+                    mapped[sends.pop(0)[1]] = await requests.get()
+                if session.gate is not None and session.gate[0] <= offset:
+                    await session.gate[1].wait()
+                offset += len(part)
                 if recorded in own:
                     if recorded not in mapped:
                         mapped[recorded] = await requests.get()

@@ -20,11 +20,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
-from telephony import control
+from telephony import bridge as bridge_module
+from telephony import control, services
 from telephony.call_controls import NOT_ON_HOLD, ON_HOLD
 from telephony.commands import CALL_ENDED, INVALID_NUMBER, NO_CALL, NOT_ANSWERED, CommandConfig
+from telephony.lifecycle import AgentReleased, CallEnded
 from telephony.models import Call
+from telephony.traces import TRACES_DIR
 from telephony.tracker import TrackerConfig
+from tests.telephony.recorded_pbx import RecordedPBX, Session, recorded_actions, recorded_sends
 from tests.telephony.test_commands import _until, run_with_bridge
 from tests.telephony.test_threeway import ASTERISK, _answered_call, _ended, _options, _priorities, _sections
 from tests.telephony.traces import final_calls, parse_trace, replay
@@ -39,10 +43,22 @@ def test_the_shipped_dialplan_has_the_hold_and_transfer_contexts_the_commands_us
     dialplan = _sections(ASTERISK / "extensions.conf")
     config = CommandConfig()
     hold = _priorities(dialplan[config.hold_context])["_X."]
-    assert hold[1] == ("BridgeWait", "hotline-hold-${EXTEN},participant,m(default)")
-    held = _priorities(dialplan[config.held_context])["_X."]
+    # A maximum hold time (S, the global HOTLINE_HOLD_MAX), then the caller is moved on.
+    assert hold[1] == (
+        "BridgeWait",
+        'hotline-hold-${EXTEN},participant,m(default)S(${IF($["${HOTLINE_HOLD_MAX}" = ""]?300:${HOTLINE_HOLD_MAX})})',
+    )
+    assert hold[2] == ("Goto", "hotline-hold-end,${EXTEN},1")
+    assert int(_options(dialplan["globals"])["HOTLINE_HOLD_MAX"]) > 0
+    held = _priorities(dialplan[config.held_context])
     # The agent's channel waits silently and ends when the caller hung up meanwhile.
-    assert any(app == "GotoIf" and "CHANNEL_EXISTS(${HOTLINE_HOLD_CALLER})" in data for app, data in held)
+    assert any(app == "GotoIf" and "CHANNEL_EXISTS(${HOTLINE_HOLD_CALLER})" in data for app, data in held["_X."])
+    # The agent's channel gone (hung up, phone dropped) with the caller still held: the caller is moved on.
+    ((app, data),) = held["h"]
+    assert app == "ExecIf" and "ChannelRedirect(${HOTLINE_HOLD_CALLER},hotline-hold-end," in data
+    assert ("Set", "HOTLINE_HOLD_ROOM=${EXTEN}") in held["_X."]
+    end = _priorities(dialplan["hotline-hold-end"])["_X."]
+    assert ("Playback", "hotline/hold-ended") in end and end[-1][0] == "Hangup"
     unhold = _priorities(dialplan[config.unhold_context])["_X."]
     # Bridge() from the dialplan, not the AMI Bridge action (that one loses app_queue's AgentComplete);
     # T: the agent may still transfer after a hold.
@@ -109,6 +125,55 @@ def test_a_held_call_is_one_answered_call_and_the_caller_is_back_with_the_agent_
     assert "+together" in moments[4:]
 
 
+@pytest.mark.parametrize(
+    ("trace", "why"), [("hold_agent_gone", "the agent's phone dropped"), ("hold_timeout", "HOTLINE_HOLD_MAX")]
+)
+def test_a_caller_left_on_hold_hears_the_prompt_and_the_call_ends_answered(trace, why):
+    """Real Asterisk 22.10.1 with the shipped [hotline-hold]…[hotline-hold-end]: the caller is never
+    left alone in the holding bridge; the call stays one answered call, the agent released."""
+    tracker, events = replay(trace)
+    (call,) = final_calls(events).values()
+    assert call.outcome == "answered" and call.interface == "Local/1001@agents"
+    released = [e for e in events if isinstance(e, AgentReleased)]
+    assert len(released) == 1
+    messages = [m for m in parse_trace(trace) if m.kind == "event"]
+    caller = next(m.first("Channel") for m in messages if m.name == "AgentConnect")
+    on_caller = [m for m in messages if m.first("Channel") == caller]
+    played = [i for i, m in enumerate(on_caller) if m.first("AppData") == "hotline/hold-ended"]
+    left = [
+        i for i, m in enumerate(on_caller) if m.name == "BridgeLeave" and m.first("Context").startswith("hotline-hold")
+    ]
+    hangup = [i for i, m in enumerate(on_caller) if m.name == "Hangup"]
+    # Out of the holding bridge (music stopped), the prompt, then the end of the call.
+    assert left and played and hangup and left[-1] < played[0] < hangup[0]
+    assert [m.name for m in on_caller if m.name.startswith("MusicOnHold")][-1] == "MusicOnHoldStop"
+    if trace == "hold_agent_gone":
+        # app_queue reports the agent's part at once (Reason agent), before the caller's prompt.
+        complete = next(m for m in messages if m.name == "AgentComplete")
+        assert complete.first("Reason") == "agent" and messages.index(complete) < messages.index(on_caller[played[0]])
+    else:
+        assert any(m.first("AppData").endswith("S(5)") for m in on_caller)  # the lab's HOTLINE_HOLD_MAX
+    state = tracker.call(call.linkedid)
+    assert not state.hearing_music and state.ended
+
+
+@pytest.mark.django_db
+def test_the_calls_row_is_no_longer_on_hold_once_the_pbx_ended_the_hold():
+    """The console's hold wrote on_hold; the PBX then ended the hold itself (hold_agent_gone): the
+    ended call's row says answered, not on hold."""
+    _, events = replay("hold_agent_gone")
+    (linkedid,) = {e.linkedid for e in events}
+    pbx_epoch = events[0].pbx_epoch
+    for event in events:
+        if isinstance(event, CallEnded):
+            row = services.set_call_controls(linkedid, pbx_epoch, on_hold=True)  # what 保持 stored
+            assert row.on_hold and row.ended_at is None
+        services.apply_lifecycle(event)
+    row = Call.objects.get(linkedid=linkedid)
+    assert (row.outcome, row.on_hold, row.consulting, row.muted) == ("answered", False, "", False)
+    assert row.answered_at is not None and row.ended_at is not None and row.talk_seconds is not None
+
+
 def test_a_consult_transfer_keeps_one_call_and_ends_transferred():
     tracker, events = replay("consult_transfer")
     (call,) = final_calls(events).values()
@@ -169,6 +234,43 @@ def test_hold_then_unhold_is_shown_only_as_the_pbx_reports_it(settings, agent):
         assert await database_sync_to_async(Call.objects.count)() == 1
 
     run_with_bridge(settings, body, speed=2.0, talk=(60.0, 60.0))
+
+
+@pytestmark_db
+def test_the_agents_phone_dropping_while_the_caller_is_held_ends_the_call_answered_and_not_on_hold(settings, agent):
+    """The real bridge over real TCP against hold_agent_gone (real Asterisk 22.10.1): the console's hold
+    is the bridge's own Setvar + Redirect; then the agent's phone drops, the shipped [hotline-held] h
+    moves the caller to the prompt and the PBX ends the call. The row: answered, no longer on hold."""
+    names = recorded_actions("hold_agent_gone", TRACES_DIR)
+    (drop,) = [offset for offset, aid in recorded_sends("hold_agent_gone", TRACES_DIR) if names[aid] == "Hangup"]
+
+    async def main():
+        dropped = asyncio.Event()
+        ours = frozenset({"login", "setvar", "redirect", "logoff"})  # the rest: the lab's own (queue, caller, phone)
+        session = Session("hold_agent_gone", folder=TRACES_DIR, at_send=True, ours=ours, gate=(drop, dropped))
+        pbx = RecordedPBX([session])
+        await pbx.start()
+        settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", pbx.port
+        settings.AMI_QUEUE_LOG_PATH = ""
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge_module.from_settings().run(stop))
+        try:
+            call = await _answered_call()
+            assert (await sync_to_async(control.hold)(agent)).on_hold
+            dropped.set()  # the agent's phone drops now
+            final = await _ended(call)
+            assert (final.outcome, final.on_hold, final.talk_seconds) == ("answered", False, 5)
+            assert final.agent_interface == "Local/1001@agents"
+            assert await database_sync_to_async(Call.objects.count)() == 1
+            with pytest.raises(control.CommandFailed) as gone:  # nothing left to take back
+                await sync_to_async(control.unhold)(agent)
+            assert gone.value.code == NO_CALL
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+            await pbx.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 60))
 
 
 @pytestmark_db

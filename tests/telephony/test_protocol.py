@@ -33,6 +33,8 @@ EXPECTED_COUNTS = {
     "consult_cancel": (207, 8),
     "consult_extension": (198, 8),
     "blind_transfer": (143, 6),
+    "hold_agent_gone": (155, 8),
+    "hold_timeout": (183, 9),
 }
 
 

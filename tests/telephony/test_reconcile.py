@@ -228,3 +228,76 @@ def test_a_caller_held_while_the_bridge_was_away_is_adopted_on_hold_and_can_be_t
     assert state.agent_channel == "Local/1001@agents-0000001a;1"
     assert state.caller_channel == "Local/13611112222@callers-00000019;2"
     assert not state.caller_with_agent()
+
+
+def _consult_snapshot(scenario: str) -> list[Message]:
+    """The CoreShowChannels answer a real Asterisk 22.10.1 gave mid-consultation (telephony/traces/outage/README.md)."""
+    messages = AMIParser().feed((TRACES_DIR / f"outage/{scenario}.part2.ami").read_bytes())
+    return [m for m in messages if m.kind == "event" and m.name == "CoreShowChannel"]
+
+
+def test_a_consultation_under_way_is_found_in_the_channels_and_adopted() -> None:
+    """The agent talks to the unit (073155558888) while the caller waits alone with music: the consulted
+    leg has the call's Linkedid, waits in the transfer context with the number as Exten, and is bridged
+    with the agent's channel. After a restart, 完成转接/取消转接 need that consultation back."""
+    channels = _consult_snapshot("consult_restart")
+    kwargs = {"targets_110": CONFIG.targets_110, "now": 1795977812.0, "hold_contexts": ("hotline-hold", "hotline-held")}
+    (live,) = live_callers(channels, [], {}, transfer_context="hotline-transfer", **kwargs)
+    assert (live.consulting, live.consult_answered) == ("073155558888", True)
+    assert live.consult_channel == "Local/073155558888@hotline-transfer-00000006;1"
+    assert (live.agent_channel, live.interface) == ("Local/1001@agents-00000005;1", "Local/1001@agents")
+    assert live.caller_channel == "Local/13611112222@callers-00000004;2" and live.answered and not live.held
+    assert live.caller_bridge and live.agent_bridge and live.caller_bridge != live.agent_bridge
+    # Without the transfer context (an older config) the call is adopted, but with no consultation.
+    (plain,) = live_callers(channels, [], {}, **kwargs)
+    assert plain.consulting == ""
+
+    tracker = CallTracker(CONFIG)
+    tracker.adopt(live.linkedid, pbx_epoch=0, queue="12345", answered=True, interface="Local/1001@agents")
+    assert tracker.adopt_live(live) == []  # nothing new of the call's lifecycle
+    state = tracker.live_call_of("Local/1001@agents")
+    assert (state.consulting, state.consult_channel, state.consult_status) == (
+        "073155558888",
+        live.consult_channel,
+        "ANSWER",
+    )
+    assert state.agent_channel == live.agent_channel and state.hearing_music and not state.caller_with_agent()
+    # What the PBX sent after the agent's CancelAtxfer (consult_restart_cancel): the caller is back with the agent.
+    cancel = _consult_snapshot("consult_restart_cancel")
+    (again,) = live_callers(cancel, [], {}, transfer_context="hotline-transfer", **kwargs)
+    tracker = CallTracker(CONFIG)
+    tracker.adopt(again.linkedid, pbx_epoch=0, queue="12345", answered=True, interface="Local/1001@agents")
+    tracker.adopt_live(again)
+    state = tracker.live_call_of("Local/1001@agents")
+    part2 = AMIParser().feed((TRACES_DIR / "outage/consult_restart_cancel.part2.ami").read_bytes())
+    for message in part2:
+        if message.kind == "event" and message.name != "Hangup":
+            tracker.feed(message)
+            if state.caller_with_agent():
+                break
+    assert state.caller_with_agent()
+
+
+def test_a_consultation_still_ringing_is_adopted_unanswered_and_can_be_cancelled() -> None:
+    """While the number rings its leg is already bridged with the agent's channel (the agent hears the
+    ringback), ChannelStateDesc Ringing (consult_ringing, real Asterisk 22.10.1)."""
+    messages = AMIParser().feed((TRACES_DIR / "outage/consult_ringing.part1.ami").read_bytes())
+    channels = [m for m in messages if m.kind == "event" and m.name == "CoreShowChannel"]
+    (live,) = live_callers(
+        channels, [], {}, targets_110=CONFIG.targets_110, now=1795978716.0, transfer_context="hotline-transfer"
+    )
+    assert (live.consulting, live.consult_answered) == ("073155556666", False)
+    assert live.agent_channel.startswith("Local/1001@agents-") and live.agent_channel.endswith(";1")
+    tracker = CallTracker(CONFIG)
+    tracker.adopt(live.linkedid, pbx_epoch=0, queue="12345", answered=True, interface="Local/1001@agents")
+    tracker.adopt_live(live)
+    state = tracker.live_call_of("Local/1001@agents")
+    assert (state.consulting, state.consult_status) == ("073155556666", "")
+    # What followed the resync: the CancelAtxfer brings the caller back to the agent.
+    after = messages[next(i for i, m in enumerate(messages) if m.name == "CoreShowChannelsComplete") :]
+    for message in after:
+        if message.kind == "event" and message.name != "Hangup":
+            tracker.feed(message)
+            if state.caller_with_agent():
+                break
+    assert state.caller_with_agent()

@@ -47,6 +47,9 @@ EXPECTED_OUTCOMES = {
     "consult_cancel": {"answered": 1},
     "consult_extension": {"transferred": 1},
     "blind_transfer": {"transferred": 1},
+    # A held caller whose agent left, or held past the maximum: a prompt, hung up, the call answered.
+    "hold_agent_gone": {"answered": 1},
+    "hold_timeout": {"answered": 1},
 }
 
 
