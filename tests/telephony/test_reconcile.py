@@ -265,17 +265,8 @@ def test_a_consultation_under_way_is_found_in_the_channels_and_adopted() -> None
     # What the PBX sent after the agent's CancelAtxfer (consult_restart_cancel): the caller is back with the agent.
     cancel = _consult_snapshot("consult_restart_cancel")
     (again,) = live_callers(cancel, [], {}, transfer_context="hotline-transfer", **kwargs)
-    tracker = CallTracker(CONFIG)
-    tracker.adopt(again.linkedid, pbx_epoch=0, queue="12345", answered=True, interface="Local/1001@agents")
-    tracker.adopt_live(again)
-    state = tracker.live_call_of("Local/1001@agents")
     part2 = AMIParser().feed((TRACES_DIR / "outage/consult_restart_cancel.part2.ami").read_bytes())
-    for message in part2:
-        if message.kind == "event" and message.name != "Hangup":
-            tracker.feed(message)
-            if state.caller_with_agent():
-                break
-    assert state.caller_with_agent()
+    assert _caller_back_after(again, part2)
 
 
 def test_a_consultation_still_ringing_is_adopted_unanswered_and_can_be_cancelled() -> None:
@@ -295,9 +286,18 @@ def test_a_consultation_still_ringing_is_adopted_unanswered_and_can_be_cancelled
     assert (state.consulting, state.consult_status) == ("073155556666", "")
     # What followed the resync: the CancelAtxfer brings the caller back to the agent.
     after = messages[next(i for i, m in enumerate(messages) if m.name == "CoreShowChannelsComplete") :]
-    for message in after:
+    assert _caller_back_after(live, after)
+
+
+def _caller_back_after(live, messages) -> bool:
+    """Adopt ``live`` at agent 1001, then feed what the PBX sent next: is the caller back with the agent?"""
+    tracker = CallTracker(CONFIG)
+    tracker.adopt(live.linkedid, pbx_epoch=0, queue="12345", answered=True, interface="Local/1001@agents")
+    tracker.adopt_live(live)
+    state = tracker.live_call_of("Local/1001@agents")
+    for message in messages:
         if message.kind == "event" and message.name != "Hangup":
             tracker.feed(message)
             if state.caller_with_agent():
-                break
-    assert state.caller_with_agent()
+                return True
+    return False
