@@ -58,30 +58,35 @@ class Session:
     gate: tuple[int, asyncio.Event] | None = None
 
 
-def recorded_actions(stream: str, folder: Path = OUTAGE) -> dict[str, str]:
-    """ActionID -> action name of the recorded client's own actions in this stream."""
-    scenario = stream.split(".", 1)[0]
-    text = (folder / f"{scenario}.actions.txt").read_text(encoding="utf-8")
-    out: dict[str, str] = {}
-    for block in re.split(r"\n(?=#)|\n\n", text):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith("#"))
-        action_id = fields.get("ActionID", "")
-        if action_id.startswith(f"{stream}-"):
-            out[action_id] = fields.get("Action", "")
-    return out
-
-
-def recorded_sends(stream: str, folder: Path = OUTAGE) -> list[tuple[int, str]]:
-    """(bytes received so far, ActionID) of each of the recorded client's own actions, in order."""
+def _own_action_blocks(stream: str, folder: Path) -> list[tuple[str, str]]:
+    """(ActionID, the block's text) of each of the recorded client's own actions in this stream, in order."""
     scenario = stream.split(".", 1)[0]
     text = (folder / f"{scenario}.actions.txt").read_text(encoding="utf-8")
     out = []
     for block in re.split(r"\n(?=#)|\n\n", text):
-        offset = re.search(r"offset=(\d+)\] SEND", block)
         action_id = re.search(r"^ActionID: (.*)$", block, re.MULTILINE)
-        if offset and action_id and action_id.group(1).startswith(f"{stream}-"):
-            out.append((int(offset.group(1)), action_id.group(1)))
+        if action_id and action_id.group(1).startswith(f"{stream}-"):
+            out.append((action_id.group(1), block))
     return out
+
+
+def recorded_actions(stream: str, folder: Path = OUTAGE) -> dict[str, str]:
+    """ActionID -> action name of the recorded client's own actions in this stream."""
+    actions = {}
+    for action_id, block in _own_action_blocks(stream, folder):
+        name = re.search(r"^Action: (.*)$", block, re.MULTILINE)
+        actions[action_id] = name.group(1) if name else ""
+    return actions
+
+
+def recorded_sends(stream: str, folder: Path = OUTAGE) -> list[tuple[int, str]]:
+    """(bytes received so far, ActionID) of each of the recorded client's own actions, in order."""
+    sends = []
+    for action_id, block in _own_action_blocks(stream, folder):
+        offset = re.search(r"offset=(\d+)\] SEND", block)
+        if offset:
+            sends.append((int(offset.group(1)), action_id))
+    return sends
 
 
 def frames(stream: str, folder: Path = OUTAGE) -> tuple[bytes, list[bytes]]:
